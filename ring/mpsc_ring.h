@@ -1,0 +1,201 @@
+// MpscRing: a lock-free byte ring for many producer threads and one consumer thread, after Aeron's
+// ManyToOneRingBuffer.
+//
+//   producer (any thread): try_claim(n, &claim) -> write into claim.payload -> commit(claim) (or abort(claim))
+//   consumer (one thread): consume(max, fn)      -> fn(span) per committed record, then one release
+//
+// Claims advance a shared tail; each record is published on its own by a release store of its header's
+// frame_bytes. A slot whose frame_bytes reads 0 is claimed but not yet committed (in flight), or not claimed
+// at all: the consumer stops there and never reads half-written bytes. For that to hold on the next lap the
+// consumer zeroes every byte it releases. An aborted claim is committed as padding and skipped.
+//
+// Two claim strategies (measured in bench/ring_bench.cc, see the README's design notes):
+//   kCompareExchange: check space, then CAS the tail forward. try_claim never waits.
+//   kFetchAdd:        check space, then fetch_add the tail. Cheaper under contention in theory, but a
+//                     producer that raced past the free space must wait for the consumer before writing,
+//                     so try_claim can spin briefly when the ring is nearly full.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <span>
+#include <thread>
+
+#include "ring/record_header.h"
+#include "ring/ring_buffer.h"
+
+namespace strata::ring {
+
+enum class MpscClaimStrategy : std::uint8_t { kCompareExchange, kFetchAdd };
+
+template <MpscClaimStrategy kStrategy = MpscClaimStrategy::kCompareExchange>
+class BasicMpscRing {
+ public:
+  explicit BasicMpscRing(std::size_t capacity_bytes) : buffer_(capacity_bytes) {}
+
+  std::size_t capacity() const { return buffer_.capacity(); }
+  std::size_t max_payload_bytes() const { return buffer_.max_payload_bytes(); }
+
+  // Any thread. Each thread may hold several open claims; each must be committed or aborted.
+  ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) {
+    if (payload_bytes > buffer_.max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
+    const std::size_t slot = slot_bytes(payload_bytes);
+    std::uint64_t position;
+    if constexpr (kStrategy == MpscClaimStrategy::kCompareExchange) {
+      if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
+    } else {
+      if (!claim_fetch_add(slot, &position)) return ClaimStatus::kFull;
+    }
+    RecordHeader* header = buffer_.header_at(position);
+    header->type = RecordType::kData;
+    *claim = {{buffer_.at(position) + kRecordHeaderBytes, payload_bytes}, header, position + slot};
+    return ClaimStatus::kOk;
+  }
+
+  // Publishes one claim. Release: its payload is visible before the consumer sees frame_bytes != 0.
+  void commit(const Claim& claim) {
+    publish(claim.header, static_cast<std::int32_t>(kRecordHeaderBytes + claim.payload.size()));
+  }
+
+  // Turns a claim into padding, which the consumer skips.
+  void abort(const Claim& claim) {
+    claim.header->type = RecordType::kPadding;
+    publish(claim.header, static_cast<std::int32_t>(kRecordHeaderBytes + claim.payload.size()));
+  }
+
+  // Consumer thread only. Calls fn(std::span<const std::byte>) for up to records_max committed records, in
+  // claim order, stopping at the first in-flight claim; then zeroes and releases them. Returns the records
+  // passed to fn.
+  template <typename Fn>
+  std::size_t consume(std::size_t records_max, Fn&& fn) {
+    const std::uint64_t start = consumer_.head.load(std::memory_order_relaxed);  // only this thread writes it
+    std::uint64_t head = start;
+    std::size_t records = 0;
+    const std::uint64_t limit = start + buffer_.capacity();  // never read more than one lap
+    while (records < records_max && head < limit) {
+      RecordHeader* header = buffer_.header_at(head);
+      // Acquire: pairs with publish(); the payload written before it is visible.
+      const std::int32_t frame_bytes =
+          std::atomic_ref<std::int32_t>(header->frame_bytes).load(std::memory_order_acquire);
+      if (frame_bytes == 0) break;  // in flight, or nothing more
+      if (header->type == RecordType::kData) {
+        fn(std::span<const std::byte>(buffer_.at(head) + kRecordHeaderBytes,
+                                      static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes));
+        ++records;
+      }
+      head += align_up(static_cast<std::size_t>(frame_bytes), kRecordAlignment);
+    }
+    if (head != start) release(start, head);
+    return records;
+  }
+
+  // Any thread; a snapshot. True when nothing is committed at the head (an in-flight claim counts as empty).
+  bool empty() const {
+    const std::uint64_t head = consumer_.head.load(std::memory_order_acquire);
+    return std::atomic_ref<std::int32_t>(buffer_.header_at(head)->frame_bytes).load(std::memory_order_acquire) ==
+           0;
+  }
+
+ private:
+  static void publish(RecordHeader* header, std::int32_t frame_bytes) {
+    std::atomic_ref<std::int32_t>(header->frame_bytes).store(frame_bytes, std::memory_order_release);
+  }
+
+  // Marks [position, position + bytes) as padding, committed at once.
+  void write_padding(std::uint64_t position, std::size_t bytes) {
+    RecordHeader* header = buffer_.header_at(position);
+    header->type = RecordType::kPadding;
+    publish(header, static_cast<std::int32_t>(bytes));
+  }
+
+  // The consumer's head as seen by producers. Acquire/release so that the consumer's zeroing of released
+  // bytes happens before a producer writes them, even through the shared cache.
+  std::uint64_t load_head_fresh() {
+    const std::uint64_t head = consumer_.head.load(std::memory_order_acquire);
+    shared_.head_cached.store(head, std::memory_order_release);
+    return head;
+  }
+
+  bool claim_compare_exchange(std::size_t slot, std::uint64_t* position) {
+    std::uint64_t tail = shared_.tail.load(std::memory_order_relaxed);
+    std::uint64_t head = shared_.head_cached.load(std::memory_order_acquire);
+    while (true) {
+      const std::size_t to_end = buffer_.capacity() - buffer_.offset(tail);
+      const std::size_t padding = to_end < slot ? to_end : 0;
+      const std::uint64_t needed = padding + slot;
+      if (tail + needed - head > buffer_.capacity()) {
+        head = load_head_fresh();
+        if (tail + needed - head > buffer_.capacity()) return false;
+      }
+      // Relaxed: the CAS only divides space; ordering with the consumer comes from head and frame_bytes.
+      if (shared_.tail.compare_exchange_weak(tail, tail + needed, std::memory_order_relaxed)) {
+        if (padding != 0) [[unlikely]] {
+          write_padding(tail, padding);
+          tail += padding;
+        }
+        *position = tail;
+        return true;
+      }
+    }
+  }
+
+  bool claim_fetch_add(std::size_t slot, std::uint64_t* position) {
+    while (true) {
+      const std::uint64_t seen = shared_.tail.load(std::memory_order_relaxed);
+      if (seen + slot - shared_.head_cached.load(std::memory_order_acquire) > buffer_.capacity() &&
+          seen + slot - load_head_fresh() > buffer_.capacity()) {
+        return false;
+      }
+      const std::uint64_t tail = shared_.tail.fetch_add(slot, std::memory_order_relaxed);
+      wait_until_free(tail + slot);  // others may have claimed between the check and the add
+      const std::size_t to_end = buffer_.capacity() - buffer_.offset(tail);
+      if (to_end >= slot) [[likely]] {
+        *position = tail;
+        return true;
+      }
+      // The slot straddles the end: pad both pieces and try again on the next lap.
+      write_padding(tail, to_end);
+      write_padding(tail + to_end, slot - to_end);
+    }
+  }
+
+  // Bounded by the consumer's progress: it only waits for bytes that are already claimed ahead of us.
+  void wait_until_free(std::uint64_t end) {
+    for (std::uint32_t spins = 0; end - shared_.head_cached.load(std::memory_order_acquire) > buffer_.capacity();
+         ++spins) {
+      if (end - load_head_fresh() <= buffer_.capacity()) return;
+      if (spins > 64) std::this_thread::yield();
+    }
+  }
+
+  void release(std::uint64_t start, std::uint64_t end) {
+    // Zero what we release so the next lap's slots read frame_bytes == 0 until they are committed.
+    const std::size_t start_offset = buffer_.offset(start);
+    const std::size_t bytes = static_cast<std::size_t>(end - start);
+    const std::size_t first = std::min(bytes, buffer_.capacity() - start_offset);
+    std::memset(buffer_.at(start), 0, first);
+    if (first < bytes) std::memset(buffer_.at(0), 0, bytes - first);
+    // Release: the zeroing and our reads happen before a producer reuses these bytes.
+    consumer_.head.store(end, std::memory_order_release);
+  }
+
+  struct alignas(kCacheLineBytes) SharedProducerFields {
+    std::atomic<std::uint64_t> tail{0};         // end of the last claim
+    std::atomic<std::uint64_t> head_cached{0};  // the consumer's head as last seen by any producer
+  };
+  struct alignas(kCacheLineBytes) ConsumerFields {
+    std::atomic<std::uint64_t> head{0};  // start of the first record not yet released
+  };
+  static_assert(sizeof(SharedProducerFields) == kCacheLineBytes);
+  static_assert(sizeof(ConsumerFields) == kCacheLineBytes);
+
+  SharedProducerFields shared_;
+  ConsumerFields consumer_;
+  RingBuffer buffer_;
+};
+
+using MpscRing = BasicMpscRing<MpscClaimStrategy::kCompareExchange>;
+
+}  // namespace strata::ring

@@ -1,0 +1,45 @@
+// Owns the aligned, zero-filled memory that a ring's records live in. Allocated once, at construction.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <new>
+
+#include "ring/record_header.h"
+#include "strata/assert.h"
+
+namespace strata::ring {
+
+class RingBuffer {
+ public:
+  // REQUIRES: capacity_bytes is a power of two and at least 64.
+  explicit RingBuffer(std::size_t capacity_bytes) : capacity_(capacity_bytes), mask_(capacity_bytes - 1) {
+    STRATA_ASSERT(is_valid_capacity(capacity_bytes), "ring capacity %zu is not a power of two >= 64",
+                  capacity_bytes);
+    data_ = static_cast<std::byte*>(::operator new(capacity_, std::align_val_t{kCacheLineBytes}));
+    std::memset(data_, 0, capacity_);
+  }
+  ~RingBuffer() { ::operator delete(data_, std::align_val_t{kCacheLineBytes}); }
+  RingBuffer(const RingBuffer&) = delete;
+  RingBuffer& operator=(const RingBuffer&) = delete;
+
+  static constexpr bool is_valid_capacity(std::size_t bytes) { return is_power_of_two(bytes) && bytes >= 64; }
+
+  std::size_t capacity() const { return capacity_; }
+  std::size_t offset(std::uint64_t position) const { return static_cast<std::size_t>(position & mask_); }
+  std::byte* at(std::uint64_t position) const { return data_ + offset(position); }
+  RecordHeader* header_at(std::uint64_t position) const {
+    return reinterpret_cast<RecordHeader*>(at(position));  // NOLINT: records are 8-byte aligned by construction
+  }
+
+  // Largest payload one record may carry: a slot of at most half the ring always fits once the ring drains,
+  // even when it must be preceded by padding to the end of the buffer.
+  std::size_t max_payload_bytes() const { return capacity_ / 2 - kRecordHeaderBytes; }
+
+ private:
+  std::byte* data_;
+  const std::size_t capacity_;
+  const std::uint64_t mask_;
+};
+
+}  // namespace strata::ring
