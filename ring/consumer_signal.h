@@ -2,10 +2,13 @@
 // system call per record: a producer makes the futex call only when the consumer announced that it sleeps.
 //
 //   consumer: wait_for(is_empty, timeout)  sleeps unless is_empty() turns false; spurious wake-ups allowed
-//   producer: after commit(), notify()     one fence and one load when nobody sleeps
+//   producer: after commit(), notify()     one exchange when nobody sleeps
 //
-// The handshake is Dekker's: the consumer announces, fences, re-checks the ring; the producer publishes,
-// fences, checks the announcement. At least one of them sees the other's write.
+// The handshake is Dekker's, built on read-modify-writes of one word instead of fences (ThreadSanitizer does
+// not model fences): the consumer announces with an exchange, then re-checks the ring; the producer publishes,
+// then clears the announcement with an exchange. The exchanges are totally ordered. If the producer's comes
+// first, the consumer's acquire exchange synchronizes with it and the re-check sees the record; if the
+// consumer's comes first, the producer reads 1 and wakes it.
 #pragma once
 
 #include <linux/futex.h>
@@ -28,20 +31,18 @@ class ConsumerSignal {
   template <typename IsEmpty>
   void wait_for(IsEmpty&& is_empty, std::chrono::nanoseconds timeout) {
     const std::uint32_t epoch = epoch_.load(std::memory_order_acquire);
-    sleeping_.store(1, std::memory_order_relaxed);
-    // Seq_cst fence: our announcement is ordered before the re-check (pairs with notify()'s fence).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Acq_rel: acquire pairs with a producer's earlier release exchange in notify(); see above.
+    sleeping_.exchange(1, std::memory_order_acq_rel);
     if (is_empty()) futex_wait(epoch, timeout);
     sleeping_.store(0, std::memory_order_relaxed);
   }
 
-  // Any producer thread, after publishing. Wakes the consumer if it sleeps or is about to.
+  // Any producer thread, after publishing. Wakes the consumer if it sleeps or is about to. One locked
+  // instruction on a line the consumer only writes when it goes to sleep.
   void notify() {
-    // Seq_cst fence: the publish before this call is ordered before reading the announcement.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_relaxed) == 0) [[likely]] return;
-    // Only the producer that clears the announcement makes the system call.
-    if (sleeping_.exchange(0, std::memory_order_relaxed) != 0) notify_slow();
+    // Acq_rel: release orders our publish before the exchange; only the producer that clears the
+    // announcement makes the system call.
+    if (sleeping_.exchange(0, std::memory_order_acq_rel) != 0) [[unlikely]] notify_slow();
   }
 
   // Any thread: wake the consumer unconditionally (shutdown, for example).

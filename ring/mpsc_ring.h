@@ -7,7 +7,7 @@
 // Claims advance a shared tail; each record is published on its own by a release store of its header's
 // frame_bytes. A slot whose frame_bytes reads 0 is claimed but not yet committed (in flight), or not claimed
 // at all: the consumer stops there and never reads half-written bytes. For that to hold on the next lap the
-// consumer zeroes every byte it releases. An aborted claim is committed as padding and skipped.
+// consumer zeroes every byte it releases, a whole cache line at a time. An aborted claim is committed as padding and skipped.
 //
 // Two claim strategies (measured in bench/ring_bench.cc, see the README's design notes):
 //   kCompareExchange: check space, then CAS the tail forward. try_claim never waits.
@@ -36,11 +36,11 @@ class BasicMpscRing {
   explicit BasicMpscRing(std::size_t capacity_bytes) : buffer_(capacity_bytes) {}
 
   std::size_t capacity() const { return buffer_.capacity(); }
-  std::size_t max_payload_bytes() const { return buffer_.max_payload_bytes(); }
+  std::size_t max_payload_bytes() const { return buffer_.max_payload_bytes(kCacheLineBytes); }
 
   // Any thread. Each thread may hold several open claims; each must be committed or aborted.
   ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) {
-    if (payload_bytes > buffer_.max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
+    if (payload_bytes > max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
     const std::size_t slot = slot_bytes(payload_bytes);
     std::uint64_t position;
     if constexpr (kStrategy == MpscClaimStrategy::kCompareExchange) {
@@ -70,32 +70,41 @@ class BasicMpscRing {
   // passed to fn.
   template <typename Fn>
   std::size_t consume(std::size_t records_max, Fn&& fn) {
-    const std::uint64_t start = consumer_.head.load(std::memory_order_relaxed);  // only this thread writes it
-    std::uint64_t head = start;
+    std::uint64_t position = consumer_.read_position;
+    // Producers never claim at or past head + capacity; the bytes there are this lap's consumed records, not
+    // yet zeroed (see release_whole_lines), so reading on would see them again.
+    const std::uint64_t limit = consumer_.head.load(std::memory_order_relaxed) + buffer_.capacity();
     std::size_t records = 0;
-    const std::uint64_t limit = start + buffer_.capacity();  // never read more than one lap
-    while (records < records_max && head < limit) {
-      RecordHeader* header = buffer_.header_at(head);
+    while (records < records_max && position < limit) {
+      RecordHeader* header = buffer_.header_at(position);
       // Acquire: pairs with publish(); the payload written before it is visible.
       const std::int32_t frame_bytes =
           std::atomic_ref<std::int32_t>(header->frame_bytes).load(std::memory_order_acquire);
       if (frame_bytes == 0) break;  // in flight, or nothing more
+      STRATA_ASSERT(frame_bytes >= static_cast<std::int32_t>(kRecordHeaderBytes) &&
+                        static_cast<std::size_t>(frame_bytes) <= buffer_.capacity() - buffer_.offset(position),
+                    "bad frame_bytes %d at position %llu (read from %llu, head %llu, type %u)", frame_bytes,
+                    static_cast<unsigned long long>(position),
+                    static_cast<unsigned long long>(consumer_.read_position),
+                    static_cast<unsigned long long>(consumer_.head.load(std::memory_order_relaxed)),
+                    static_cast<unsigned>(header->type));
       if (header->type == RecordType::kData) {
-        fn(std::span<const std::byte>(buffer_.at(head) + kRecordHeaderBytes,
+        fn(std::span<const std::byte>(buffer_.at(position) + kRecordHeaderBytes,
                                       static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes));
         ++records;
       }
-      head += align_up(static_cast<std::size_t>(frame_bytes), kRecordAlignment);
+      position += align_up(static_cast<std::size_t>(frame_bytes), kRecordAlignment);
     }
-    if (head != start) release(start, head);
+    consumer_.read_position = position;
+    release_whole_lines(position);
     return records;
   }
 
-  // Any thread; a snapshot. True when nothing is committed at the head (an in-flight claim counts as empty).
+  // Consumer thread only. True when nothing is committed at the read position (an in-flight claim counts as
+  // empty).
   bool empty() const {
-    const std::uint64_t head = consumer_.head.load(std::memory_order_acquire);
-    return std::atomic_ref<std::int32_t>(buffer_.header_at(head)->frame_bytes).load(std::memory_order_acquire) ==
-           0;
+    return std::atomic_ref<std::int32_t>(buffer_.header_at(consumer_.read_position)->frame_bytes)
+               .load(std::memory_order_acquire) == 0;
   }
 
  private:
@@ -170,10 +179,18 @@ class BasicMpscRing {
     }
   }
 
-  void release(std::uint64_t start, std::uint64_t end) {
-    // Zero what we release so the next lap's slots read frame_bytes == 0 until they are committed.
+  // Zeroes and hands back to producers every whole cache line before `read_position`, so the next lap's slots
+  // read frame_bytes == 0 until committed. The line holding read_position stays ours: zeroing it now would
+  // write into the line a producer is filling. Producers therefore see up to 63 bytes less free space than
+  // there is, which max_payload_bytes() accounts for.
+  void release_whole_lines(std::uint64_t read_position) {
+    const std::uint64_t start = consumer_.head.load(std::memory_order_relaxed);  // only this thread writes it
+    const std::uint64_t end = read_position & ~static_cast<std::uint64_t>(kCacheLineBytes - 1);
+    if (end <= start) return;
     const std::size_t start_offset = buffer_.offset(start);
     const std::size_t bytes = static_cast<std::size_t>(end - start);
+    STRATA_ASSERT(bytes <= buffer_.capacity(), "releasing %zu bytes from head %llu to %llu, capacity %zu", bytes,
+                  static_cast<unsigned long long>(start), static_cast<unsigned long long>(end), buffer_.capacity());
     const std::size_t first = std::min(bytes, buffer_.capacity() - start_offset);
     std::memset(buffer_.at(start), 0, first);
     if (first < bytes) std::memset(buffer_.at(0), 0, bytes - first);
@@ -186,7 +203,8 @@ class BasicMpscRing {
     std::atomic<std::uint64_t> head_cached{0};  // the consumer's head as last seen by any producer
   };
   struct alignas(kCacheLineBytes) ConsumerFields {
-    std::atomic<std::uint64_t> head{0};  // start of the first record not yet released
+    std::atomic<std::uint64_t> head{0};  // producers may write below head + capacity; a cache-line multiple
+    std::uint64_t read_position = 0;     // start of the next record to read; head <= read_position
   };
   static_assert(sizeof(SharedProducerFields) == kCacheLineBytes);
   static_assert(sizeof(ConsumerFields) == kCacheLineBytes);

@@ -12,9 +12,9 @@ namespace strata::ring {
 
 class RingBuffer {
  public:
-  // REQUIRES: capacity_bytes is a power of two and at least 64.
+  // REQUIRES: capacity_bytes is a power of two and at least 256.
   explicit RingBuffer(std::size_t capacity_bytes) : capacity_(capacity_bytes), mask_(capacity_bytes - 1) {
-    STRATA_ASSERT(is_valid_capacity(capacity_bytes), "ring capacity %zu is not a power of two >= 64",
+    STRATA_ASSERT(is_valid_capacity(capacity_bytes), "ring capacity %zu is not a power of two >= 256",
                   capacity_bytes);
     data_ = static_cast<std::byte*>(::operator new(capacity_, std::align_val_t{kCacheLineBytes}));
     std::memset(data_, 0, capacity_);
@@ -23,7 +23,7 @@ class RingBuffer {
   RingBuffer(const RingBuffer&) = delete;
   RingBuffer& operator=(const RingBuffer&) = delete;
 
-  static constexpr bool is_valid_capacity(std::size_t bytes) { return is_power_of_two(bytes) && bytes >= 64; }
+  static constexpr bool is_valid_capacity(std::size_t bytes) { return is_power_of_two(bytes) && bytes >= 256; }
 
   std::size_t capacity() const { return capacity_; }
   std::size_t offset(std::uint64_t position) const { return static_cast<std::size_t>(position & mask_); }
@@ -32,9 +32,12 @@ class RingBuffer {
     return reinterpret_cast<RecordHeader*>(at(position));  // NOLINT: records are 8-byte aligned by construction
   }
 
-  // Largest payload one record may carry: a slot of at most half the ring always fits once the ring drains,
-  // even when it must be preceded by padding to the end of the buffer.
-  std::size_t max_payload_bytes() const { return capacity_ / 2 - kRecordHeaderBytes; }
+  // Largest payload one record may carry: a slot of at most half the ring (less the most the consumer's
+  // published head may lag its reads) always fits once the ring drains, even when it must be preceded by
+  // padding to the end of the buffer.
+  std::size_t max_payload_bytes(std::size_t head_lag_bytes_max = 0) const {
+    return capacity_ / 2 - head_lag_bytes_max - kRecordHeaderBytes;
+  }
 
  private:
   std::byte* data_;

@@ -59,7 +59,12 @@ TYPED_TEST(MpscRingTest, FullRingAnswersFullUntilReleased) {
   EXPECT_EQ(push(ring, record), ClaimStatus::kFull);
   EXPECT_EQ(push(ring, ""), ClaimStatus::kFull);
   EXPECT_EQ(drain(ring, 1).size(), 1u);
+  // Space goes back to producers a whole cache line (two 32-byte slots) at a time.
+  EXPECT_EQ(push(ring, record), ClaimStatus::kFull);
+  EXPECT_EQ(drain(ring, 1).size(), 1u);
   EXPECT_EQ(push(ring, record), ClaimStatus::kOk);
+  EXPECT_EQ(push(ring, record), ClaimStatus::kOk);
+  EXPECT_EQ(push(ring, record), ClaimStatus::kFull);
 }
 
 TYPED_TEST(MpscRingTest, WrapInsertsPaddingAndKeepsOrder) {
@@ -73,13 +78,14 @@ TYPED_TEST(MpscRingTest, WrapInsertsPaddingAndKeepsOrder) {
 
 TYPED_TEST(MpscRingTest, MaximumRecordFitsAndLargerIsTooLarge) {
   TypeParam ring(256);
-  EXPECT_EQ(ring.max_payload_bytes(), 120u);
+  const std::size_t max = ring.max_payload_bytes();
+  EXPECT_EQ(max, 56u);  // half the ring, less a cache line of lag and the header
   Claim claim;
-  EXPECT_EQ(ring.try_claim(121, &claim), ClaimStatus::kTooLarge);
+  EXPECT_EQ(ring.try_claim(max + 1, &claim), ClaimStatus::kTooLarge);
   // A maximal record fits at every position once the ring is drained, even when padding must precede it;
   // records of other sizes in between move the position around the buffer.
   for (int i = 0; i < 40; ++i) {
-    const std::string maximal(120, static_cast<char>('a' + i % 26));
+    const std::string maximal(max, static_cast<char>('a' + i % 26));
     ASSERT_EQ(push(ring, maximal), ClaimStatus::kOk) << i;
     EXPECT_EQ(drain(ring), std::vector<std::string>{maximal}) << i;
     ASSERT_EQ(push(ring, std::string(i % 13, 'z')), ClaimStatus::kOk) << i;
@@ -88,7 +94,7 @@ TYPED_TEST(MpscRingTest, MaximumRecordFitsAndLargerIsTooLarge) {
 }
 
 TYPED_TEST(MpscRingTest, ZeroLengthRecordsArrive) {
-  TypeParam ring(64);
+  TypeParam ring(256);
   for (int lap = 0; lap < 20; ++lap) {
     ASSERT_EQ(push(ring, ""), ClaimStatus::kOk);
     ASSERT_EQ(push(ring, ""), ClaimStatus::kOk);
@@ -97,7 +103,7 @@ TYPED_TEST(MpscRingTest, ZeroLengthRecordsArrive) {
 }
 
 TYPED_TEST(MpscRingTest, ReleasedBytesAreZeroedSoOldRecordsNeverReappear) {
-  TypeParam ring(128);
+  TypeParam ring(256);
   // Fill and drain many laps with records of varied sizes: a stale header from an earlier lap would show up
   // as an extra or wrong record.
   for (int lap = 0; lap < 100; ++lap) {
@@ -106,6 +112,18 @@ TYPED_TEST(MpscRingTest, ReleasedBytesAreZeroedSoOldRecordsNeverReappear) {
     EXPECT_EQ(drain(ring), std::vector<std::string>{record}) << lap;
     EXPECT_TRUE(drain(ring).empty());
   }
+}
+
+TYPED_TEST(MpscRingTest, FullLapBehindALaggingHeadDoesNotReplayConsumedRecords) {
+  TypeParam ring(256);
+  ASSERT_EQ(push(ring, std::string(24, 'a')), ClaimStatus::kOk);
+  ASSERT_EQ(drain(ring), std::vector<std::string>{std::string(24, 'a')});
+  // The consumed slot shares a cache line with unread space, so it is not zeroed or handed back yet; producers
+  // fill up to exactly one lap past the published head, which ends where that stale record begins.
+  for (int i = 0; i < 7; ++i) ASSERT_EQ(push(ring, std::string(24, static_cast<char>('b' + i))), ClaimStatus::kOk);
+  EXPECT_EQ(push(ring, ""), ClaimStatus::kFull);
+  EXPECT_EQ(drain(ring).size(), 7u);
+  EXPECT_TRUE(drain(ring).empty());
 }
 
 TYPED_TEST(MpscRingTest, ConsumeStopsAtRecordsMax) {

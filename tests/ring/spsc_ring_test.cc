@@ -92,7 +92,7 @@ TEST(SpscRing, MaximumRecordFitsAndLargerIsTooLarge) {
 }
 
 TEST(SpscRing, ZeroLengthRecordsArrive) {
-  SpscRing ring(64);
+  SpscRing ring(256);
   for (int lap = 0; lap < 20; ++lap) {
     ASSERT_EQ(push(ring, ""), ClaimStatus::kOk);
     ASSERT_EQ(push(ring, ""), ClaimStatus::kOk);
@@ -101,8 +101,8 @@ TEST(SpscRing, ZeroLengthRecordsArrive) {
 }
 
 TEST(SpscRing, BatchIsReleasedOnlyAfterConsume) {
-  SpscRing ring(128);
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(push(ring, std::string(24, 'x')), ClaimStatus::kOk);
+  SpscRing ring(256);
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(push(ring, std::string(24, 'x')), ClaimStatus::kOk);
   ASSERT_EQ(push(ring, "y"), ClaimStatus::kFull);
   std::size_t seen = 0;
   ring.consume(SIZE_MAX, [&](std::span<const std::byte>) {
@@ -110,7 +110,7 @@ TEST(SpscRing, BatchIsReleasedOnlyAfterConsume) {
     // Inside the callback nothing is released yet: the producer still sees a full ring.
     EXPECT_EQ(push(ring, "y"), ClaimStatus::kFull);
   });
-  EXPECT_EQ(seen, 4u);
+  EXPECT_EQ(seen, 8u);
   EXPECT_EQ(push(ring, "y"), ClaimStatus::kOk);
 }
 
