@@ -6,9 +6,13 @@
 // Each queue holds about kQueueBytes of payload so no peer gets more buffering than the rings.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
+#include <pthread.h>
+#include <sched.h>
 #include <mimalloc-new-delete.h>
 
 #include <array>
+#include <cstdio>
+#include <map>
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <concurrentqueue.h>
@@ -43,6 +47,24 @@ struct Backoff {
   }
   void reset() { spins = 0; }
 };
+
+// With one producer, pin producer and consumer to different cores (when there are two) so that every impl
+// is measured crossing cores; left to the scheduler, the pair sometimes shares a core and the numbers swing
+// by 5x between runs. With more producers than cores nothing is pinned.
+void pin_to_cpu(unsigned cpu) {
+  if (std::thread::hardware_concurrency() < 2) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+void unpin() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned cpu = 0; cpu < std::thread::hardware_concurrency(); ++cpu) CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
 
 std::uint64_t first_word(const std::byte* bytes, std::size_t size) {
   std::uint64_t word = 0;
@@ -114,7 +136,9 @@ struct Moodycamel {
   struct Producer {
     Moodycamel& q;
     moodycamel::ProducerToken token{q.queue};
-    bool try_push(const Item<N>& item) { return q.queue.try_enqueue(token, item); }
+    // enqueue, not try_enqueue: with 4 producers try_enqueue can starve a producer of blocks for good (seen
+    // here as a hang). The queue may grow past kQueueBytes, which only favours the peer.
+    bool try_push(const Item<N>& item) { return q.queue.enqueue(token, item); }
   };
   Producer producer() { return Producer{*this}; }
   std::size_t drain(std::uint64_t& sum) {
@@ -131,10 +155,12 @@ void run_pipeline(benchmark::State& state, std::uint64_t producers) {
   const std::uint64_t per_producer = kItemsPerIteration / producers;
   auto queue = std::make_unique<Queue>();
   std::uint64_t sum = 0;
+  if (producers == 1) pin_to_cpu(0);
   for (auto _ : state) {
     std::vector<std::thread> threads;
     for (std::uint64_t p = 0; p < producers; ++p) {
-      threads.emplace_back([&queue, per_producer, p] {
+      threads.emplace_back([&queue, per_producer, p, producers] {
+        if (producers == 1) pin_to_cpu(1);
         auto producer = queue->producer();
         Item<N> item{};
         Backoff backoff;
@@ -158,6 +184,7 @@ void run_pipeline(benchmark::State& state, std::uint64_t producers) {
     }
     for (auto& thread : threads) thread.join();
   }
+  unpin();
   benchmark::DoNotOptimize(sum);
   const auto items = static_cast<std::int64_t>(state.iterations() * per_producer * producers);
   state.SetItemsProcessed(items);
@@ -186,16 +213,55 @@ void register_payload() {
 }
 
 // Wall-clock time is the only fair clock for a pipeline of threads, but google-benchmark then appends
-// "/real_time" to every name. This reporter drops it so names stay ring/<impl>/<P>p1c/<bytes>.
+// "/real_time" to every name. This reporter drops it so names stay ring/<impl>/<P>p1c/<bytes>, and remembers
+// each benchmark's rate (the median when repeated) for the summary.
+struct Rate {
+  double items_per_second = 0;
+  double bytes_per_second = 0;
+};
+
 template <typename Base>
 class PlainNames : public Base {
  public:
   void ReportRuns(const std::vector<benchmark::BenchmarkReporter::Run>& runs) override {
     std::vector<benchmark::BenchmarkReporter::Run> renamed = runs;
-    for (auto& run : renamed) run.run_name.time_type.clear();
+    for (auto& run : renamed) {
+      run.run_name.time_type.clear();
+      const bool single = run.run_type == benchmark::BenchmarkReporter::Run::RT_Iteration;
+      if (single || run.aggregate_name == "median") {
+        rates_[run.run_name.str()] = {run.counters["items_per_second"], run.counters["bytes_per_second"]};
+      }
+    }
     Base::ReportRuns(renamed);
   }
+  const std::map<std::string, Rate>& rates() const { return rates_; }
+
+ private:
+  std::map<std::string, Rate> rates_;
 };
+
+// The targets, as ratios measured in this run.
+void print_summary(const std::map<std::string, Rate>& rates) {
+  auto ratio = [&](const std::string& ours, const std::string& peer, double target) {
+    const auto a = rates.find(ours);
+    const auto b = rates.find(peer);
+    if (a == rates.end() || b == rates.end() || b->second.items_per_second == 0) return;
+    const double r = a->second.items_per_second / b->second.items_per_second;
+    std::printf("  %-28s %8.1f M/s  vs %-24s %8.1f M/s  = %5.2fx  (target >= %.1fx: %s)\n", ours.c_str(),
+                a->second.items_per_second / 1e6, peer.c_str(), b->second.items_per_second / 1e6, r, target,
+                r >= target ? "met" : "MISSED");
+  };
+  std::printf("\nsummary (records per second, this run):\n");
+  ratio("ring/strata_spsc/1p1c/8", "ring/boost_spsc/1p1c/8", 1.5);
+  ratio("ring/strata_mpsc/2p1c/8", "ring/moodycamel/2p1c/8", 1.0);
+  ratio("ring/strata_mpsc/2p1c/8", "ring/strata_mpsc_faa/2p1c/8", 1.0);
+  ratio("ring/strata_mpsc/4p1c/8", "ring/strata_mpsc_faa/4p1c/8", 1.0);
+  if (const auto it = rates.find("ring/strata_spsc/1p1c/256"); it != rates.end()) {
+    const double gb = it->second.bytes_per_second / 1e9;
+    std::printf("  %-28s %8.2f GB/s of payload (target >= 4 GB/s: %s)\n", it->first.c_str(), gb,
+                gb >= 4 ? "met" : "MISSED");
+  }
+}
 
 bool wants_json(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -213,13 +279,14 @@ int main(int argc, char** argv) {
   const bool json = wants_json(argc, argv);  // before Initialize, which consumes the flags it knows
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  std::unique_ptr<benchmark::BenchmarkReporter> reporter;
   if (json) {
-    reporter = std::make_unique<PlainNames<benchmark::JSONReporter>>();
+    PlainNames<benchmark::JSONReporter> reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
   } else {
-    reporter = std::make_unique<PlainNames<benchmark::ConsoleReporter>>();
+    PlainNames<benchmark::ConsoleReporter> reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    print_summary(reporter.rates());
   }
-  benchmark::RunSpecifiedBenchmarks(reporter.get());
   benchmark::Shutdown();
   return 0;
 }

@@ -1,5 +1,7 @@
 // ConsumerSignal lets a ring's consumer sleep while the ring is empty and lets producers wake it, without a
 // system call per record: a producer makes the futex call only when the consumer announced that it sleeps.
+// Several threads may sleep on one signal (the log uses it for producers waiting for acknowledgements too);
+// a notify wakes them all.
 //
 //   consumer: wait_for(is_empty, timeout)  sleeps unless is_empty() turns false; spurious wake-ups allowed
 //   producer: after commit(), notify()     one exchange when nobody sleeps
@@ -34,7 +36,8 @@ class ConsumerSignal {
     // Acq_rel: acquire pairs with a producer's earlier release exchange in notify(); see above.
     sleeping_.exchange(1, std::memory_order_acq_rel);
     if (is_empty()) futex_wait(epoch, timeout);
-    sleeping_.store(0, std::memory_order_relaxed);
+    // The announcement stays set: with several sleepers, clearing it here could erase another's. The next
+    // notify() clears it, at the cost of one spare system call.
   }
 
   // Any producer thread, after publishing. Wakes the consumer if it sleeps or is about to. One locked
@@ -51,7 +54,8 @@ class ConsumerSignal {
  private:
   [[gnu::cold]] void notify_slow() {
     epoch_.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr,
+            0);
   }
 
   void futex_wait(std::uint32_t epoch, std::chrono::nanoseconds timeout) {

@@ -66,8 +66,8 @@ class BasicMpscRing {
   }
 
   // Consumer thread only. Calls fn(std::span<const std::byte>) for up to records_max committed records, in
-  // claim order, stopping at the first in-flight claim; then zeroes and releases them. Returns the records
-  // passed to fn.
+  // claim order, stopping at the first in-flight claim; then zeroes and releases them. If fn returns bool,
+  // false leaves that record (and those after it) in the ring. Returns the records consumed.
   template <typename Fn>
   std::size_t consume(std::size_t records_max, Fn&& fn) {
     std::uint64_t position = consumer_.read_position;
@@ -89,8 +89,10 @@ class BasicMpscRing {
                     static_cast<unsigned long long>(consumer_.head.load(std::memory_order_relaxed)),
                     static_cast<unsigned>(header->type));
       if (header->type == RecordType::kData) {
-        fn(std::span<const std::byte>(buffer_.at(position) + kRecordHeaderBytes,
-                                      static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes));
+        if (!deliver(fn, std::span<const std::byte>(buffer_.at(position) + kRecordHeaderBytes,
+                                                    static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes))) {
+          break;
+        }
         ++records;
       }
       position += align_up(static_cast<std::size_t>(frame_bytes), kRecordAlignment);

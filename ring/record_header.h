@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 namespace strata::ring {
 
@@ -49,5 +50,16 @@ struct Claim {
   RecordHeader* header = nullptr;  // the record's header inside the ring
   std::uint64_t end_position = 0;  // ring position just past the record (SPSC publishes it as the tail)
 };
+
+// Calls a consumer's callback; a void callback always accepts, a bool one may refuse (false).
+template <typename Fn>
+bool deliver(Fn& fn, std::span<const std::byte> payload) {
+  if constexpr (std::is_same_v<decltype(fn(payload)), bool>) {
+    return fn(payload);
+  } else {
+    fn(payload);
+    return true;
+  }
+}
 
 }  // namespace strata::ring

@@ -60,7 +60,8 @@ class SpscRing {
   void abort(const Claim& /*claim*/) {}
 
   // Consumer thread only. Calls fn(std::span<const std::byte>) for up to records_max committed records, in
-  // order, then releases them all at once. Spans are valid only during the call. Returns the records passed.
+  // order, then releases them all at once. Spans are valid only during the call. If fn returns bool, false
+  // leaves that record (and those after it) in the ring for the next call. Returns the records consumed.
   template <typename Fn>
   std::size_t consume(std::size_t records_max, Fn&& fn) {
     std::uint64_t head = consumer_.head.load(std::memory_order_relaxed);  // only this thread writes it
@@ -73,8 +74,11 @@ class SpscRing {
     while (head != consumer_.tail_cached && records < records_max) {
       const RecordHeader header = *buffer_.header_at(head);
       if (header.type == RecordType::kData) {
-        fn(std::span<const std::byte>(buffer_.at(head) + kRecordHeaderBytes,
-                                      static_cast<std::size_t>(header.frame_bytes) - kRecordHeaderBytes));
+        if (!deliver(fn, std::span<const std::byte>(buffer_.at(head) + kRecordHeaderBytes,
+                                                    static_cast<std::size_t>(header.frame_bytes) -
+                                                        kRecordHeaderBytes))) {
+          break;
+        }
         ++records;
       }
       head += align_up(static_cast<std::size_t>(header.frame_bytes), kRecordAlignment);

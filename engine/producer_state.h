@@ -1,0 +1,76 @@
+// What a producer shares with the writer thread: its ring (or the shared MPSC ring), its acknowledgement
+// slots, and the signal it sleeps on while waiting for acknowledgements.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "ring/consumer_signal.h"
+#include "ring/mpsc_ring.h"
+#include "ring/spsc_ring.h"
+#include "strata/log.h"
+
+namespace strata::detail {
+
+class LogCore;
+
+// How an append travels through a ring: this header, then the key, then the value.
+struct RingRecordHeader {
+  std::uint32_t topic;
+  std::uint32_t key_bytes;
+  std::uint64_t sequence;      // the producer's append number, for its acknowledgement slot
+  std::int64_t timestamp_us;   // wall clock at append
+};
+static_assert(sizeof(RingRecordHeader) == 24);
+
+// One per append in flight, reused every appends_in_flight_max appends. A small seqlock: the writer stores
+// done = kSlotBusy, then offset (release), then done = sequence + 1 (release). A reader that loaded
+// done == sequence + 1 (acquire) and then offset (acquire) re-reads done: if it changed, a newer append took
+// the slot and the reader's ticket has expired.
+struct AckSlot {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<std::uint64_t> offset{0};  // kFailedOffset when the append failed
+};
+inline constexpr std::uint64_t kFailedOffset = UINT64_MAX;
+inline constexpr std::uint64_t kSlotBusy = UINT64_MAX;
+
+// Writer thread: publishes the outcome of append `sequence`.
+inline void publish_ack(AckSlot& slot, std::uint64_t sequence, std::uint64_t offset) {
+  slot.done.store(kSlotBusy, std::memory_order_relaxed);
+  slot.offset.store(offset, std::memory_order_release);
+  slot.done.store(sequence + 1, std::memory_order_release);
+}
+
+struct ProducerState {
+  ProducerState(LogCore* owner, std::size_t ring_bytes, std::size_t slot_count, ring::MpscRing* shared)
+      : core(owner),
+        spsc(shared == nullptr ? std::make_unique<ring::SpscRing>(ring_bytes) : nullptr),
+        mpsc(shared),
+        slot_mask(slot_count - 1),
+        slots(std::make_unique<AckSlot[]>(slot_count)) {}
+
+  LogCore* const core;
+  const std::unique_ptr<ring::SpscRing> spsc;  // set for producer()
+  ring::MpscRing* const mpsc;                  // set for shared_producer()
+  const std::uint64_t slot_mask;
+  const std::unique_ptr<AckSlot[]> slots;
+  std::atomic<std::uint64_t> next_sequence{0};
+  std::uint64_t waited_through = 0;  // wait_all(): appends below this were checked (owner thread)
+  ring::ConsumerSignal ack_signal;   // the writer notifies after acknowledging
+  std::atomic<bool> closed{false};   // the Producer handle is gone; the writer drops the state once drained
+
+  std::uint64_t acknowledged = 0;    // writer thread only: appends acknowledged or failed
+
+  AckSlot& slot(std::uint64_t sequence) const { return slots[sequence & slot_mask]; }
+
+  // Writer thread only.
+  void acknowledge(std::uint64_t sequence, std::uint64_t offset) {
+    publish_ack(slot(sequence), sequence, offset);
+    ++acknowledged;
+  }
+  // Writer thread only: appends made but not yet acknowledged (or failed).
+  std::uint64_t unacknowledged() const { return next_sequence.load(std::memory_order_acquire) - acknowledged; }
+};
+
+}  // namespace strata::detail

@@ -1,0 +1,201 @@
+#include "engine/writer.h"
+
+#include <pthread.h>
+
+#include <cstring>
+
+namespace strata::detail {
+
+namespace {
+
+constexpr std::size_t kRecordsPerRingPerPass = 8192;
+constexpr unsigned kQueueEntries = 256;
+// While I/O is in flight the writer waits for a completion at most this long before looking at the rings.
+constexpr std::chrono::microseconds kIoWaitSlice{100};
+constexpr std::chrono::microseconds kIdleSleep{50'000};
+
+}  // namespace
+
+void Writer::run(std::promise<Status>* started) {
+  pthread_setname_np(pthread_self(), "strata-writer");
+  io::IoBackend backend = io::IoBackend::kAuto;
+  if (core_.options().io_mode == IoMode::kRequireUring) backend = io::IoBackend::kUring;
+  if (core_.options().io_mode == IoMode::kPwrite) backend = io::IoBackend::kPwrite;
+  auto queue = io::make_io_queue(backend, kQueueEntries);
+  if (!queue) {
+    started->set_value(queue.status());
+    return;
+  }
+  queue_ = std::move(queue.value());
+  core_.set_io_description(std::string(queue_->description()));
+  started->set_value(Status::ok());
+
+  const bool spin = core_.options().writer_spin;
+  while (true) {
+    core_.producers_changed(&producers_version_, &producers_);
+    topic_count_ = core_.topic_count();
+    const std::uint64_t flush_epoch = core_.flush_requested();
+    const bool closing = core_.closing();
+
+    const DrainResult drained = drain_rings();
+    const bool urgent = drained.drained_all || flush_epoch != 0 || closing;
+    schedule_io(urgent, /*force_sync=*/flush_epoch != 0 || closing);
+    std::size_t completed = reap(std::chrono::microseconds(0));
+    schedule_io(urgent, flush_epoch != 0 || closing);  // syncs and tail writes the completions unblocked
+    acknowledge();
+    drop_finished_producers();
+
+    if (drained.drained_all && all_quiet()) {
+      if (flush_epoch != 0) core_.flush_done(flush_epoch);
+      if (closing) break;
+    }
+    if (drained.records > 0 || completed > 0 || !drained.drained_all) continue;
+    if (queue_->in_flight() > 0) {
+      completed = reap(kIoWaitSlice);
+      if (completed > 0) acknowledge();
+    } else if (!spin && flush_epoch == 0 && !closing) {
+      const auto timeout = core_.options().durability == Durability::kBatch
+                               ? std::min(kIdleSleep, core_.options().batch_sync_interval)
+                               : kIdleSleep;
+      core_.writer_signal().wait_for(
+          [&] {
+            if (!core_.shared_ring().empty() || core_.closing() || core_.flush_requested() != 0) return false;
+            for (const auto& producer : producers_) {
+              if (!producer->spsc->empty()) return false;
+            }
+            return true;
+          },
+          timeout);
+    }
+  }
+  queue_.reset();
+}
+
+Writer::DrainResult Writer::drain_rings() {
+  DrainResult result;
+  for (const auto& producer : producers_) drain_ring(*producer->spsc, *producer, &result);
+  drain_ring(core_.shared_ring(), core_.shared_state(), &result);
+  for (TopicId id = 0; id < topic_count_; ++id) core_.topic_writer(id).close_batch();
+  return result;
+}
+
+template <typename Ring>
+bool Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result) {
+  bool refused = false;
+  const std::size_t records = ring.consume(kRecordsPerRingPerPass, [&](std::span<const std::byte> record) {
+    if (!frame(producer, record)) {
+      refused = true;
+      return false;
+    }
+    return true;
+  });
+  result->records += records;
+  if (refused || records == kRecordsPerRingPerPass) result->drained_all = false;
+  return !refused;
+}
+
+// Frames one ring record into its topic. False when the topic's staging is full (the record stays in the
+// ring until writes complete and free space).
+bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
+  RingRecordHeader header;
+  std::memcpy(&header, record.data(), sizeof header);
+  const auto key = record.subspan(sizeof header, header.key_bytes);
+  const auto value = record.subspan(sizeof header + header.key_bytes);
+  STRATA_ASSERT(header.topic < topic_count_, "record for topic %u of %u", header.topic, topic_count_);
+  if (core_.failed()) [[unlikely]] {
+    producer.acknowledge(header.sequence, kFailedOffset);
+    touched_.push_back(&producer);
+    return true;
+  }
+  TopicWriter& topic = core_.topic_writer(header.topic);
+  const std::size_t bytes_max = format::record_bytes_max(key.size(), value.size());
+  if (topic.needs_roll(bytes_max)) [[unlikely]] {
+    roll(topic);
+    if (core_.failed()) return frame(producer, record);
+  }
+  if (!topic.has_room(bytes_max)) return false;
+  topic.append(header, key, value, &producer);
+  return true;
+}
+
+void Writer::schedule_io(bool urgent, bool force_sync) {
+  const auto now = std::chrono::steady_clock::now();
+  for (TopicId id = 0; id < topic_count_; ++id) {
+    TopicWriter& topic = core_.topic_writer(id);
+    topic.schedule_writes(*queue_, urgent);
+    topic.schedule_sync(*queue_, now, force_sync);
+  }
+  if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+}
+
+std::size_t Writer::reap(std::chrono::microseconds timeout) {
+  auto reaped = queue_->reap(completions_, timeout);
+  if (!reaped) {
+    core_.fail(reaped.status());
+    return 0;
+  }
+  for (std::size_t i = 0; i < *reaped; ++i) {
+    const io::Completion& completion = completions_[i];
+    TopicWriter& topic = core_.topic_writer(IoTag::topic(completion.user_data));
+    Status status = topic.on_completion(*queue_, IoTag::slot(completion.user_data), completion.result);
+    if (!status.is_ok()) core_.fail(std::move(status));
+  }
+  return *reaped;
+}
+
+void Writer::acknowledge() {
+  for (TopicId id = 0; id < topic_count_; ++id) {
+    TopicWriter& topic = core_.topic_writer(id);
+    if (core_.failed()) {
+      topic.fail_pending(&touched_);
+    } else {
+      topic.acknowledge(&touched_);
+    }
+  }
+  for (ProducerState* producer : touched_) producer->ack_signal.notify();
+  touched_.clear();
+}
+
+void Writer::roll(TopicWriter& topic) {
+  topic.begin_seal();
+  // Bounded by the I/O: each pass either completes something or waits for it.
+  while (!core_.failed() && (topic.has_unsynced() || topic.io_in_flight())) {
+    topic.schedule_writes(*queue_, /*urgent=*/true);
+    topic.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
+    if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+    reap(kIoWaitSlice);
+    acknowledge();
+  }
+  if (core_.failed()) return;
+  if (Status status = topic.finish_seal(); !status.is_ok()) core_.fail(std::move(status));
+}
+
+bool Writer::all_quiet() {
+  for (TopicId id = 0; id < topic_count_; ++id) {
+    TopicWriter& topic = core_.topic_writer(id);
+    if (core_.failed()) {
+      if (topic.io_in_flight()) return false;
+      continue;
+    }
+    if (topic.has_unwritten() || topic.has_unsynced() || topic.io_in_flight() || topic.has_pending_acks()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Writer::drop_finished_producers() {
+  // A closed producer's state can go once its ring is empty and nothing of it waits for acknowledgement;
+  // until then pending acknowledgements point at it.
+  for (auto it = producers_.begin(); it != producers_.end();) {
+    ProducerState& state = **it;
+    if (state.closed.load(std::memory_order_acquire) && state.spsc->empty() && state.unacknowledged() == 0) {
+      core_.forget_producer(&state);
+      it = producers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace strata::detail

@@ -1,0 +1,51 @@
+// The writer thread: one per log. It owns the io_uring (or the pwrite fallback) and is the only thread that
+// touches segment files for writing. Each pass of its loop:
+//   1. drains every producer ring in bounded batches, framing records into their topics' staging buffers
+//      (rolling a topic to a new segment when the active one is full);
+//   2. closes the open batches and submits O_DIRECT writes (several in flight per topic);
+//   3. reaps completions, submits fdatasyncs as the durability calls for (greedy group commit in kSync);
+//   4. acknowledges what is now written or synced, and wakes the producers waiting for it;
+//   5. sleeps when there is nothing to do: on the ring signal when idle, on io_uring when I/O is in flight.
+#pragma once
+
+#include <future>
+#include <memory>
+#include <vector>
+
+#include "engine/log_core.h"
+#include "io/io_queue.h"
+
+namespace strata::detail {
+
+class Writer {
+ public:
+  explicit Writer(LogCore& core) : core_(core) {}
+  // The thread's body. Reports through `started` whether the IO queue could be set up.
+  void run(std::promise<Status>* started);
+
+ private:
+  struct DrainResult {
+    bool drained_all = true;  // every ring was emptied within its budget
+    std::size_t records = 0;
+  };
+  DrainResult drain_rings();
+  template <typename Ring>
+  bool drain_ring(Ring& ring, ProducerState& producer, DrainResult* result);
+  bool frame(ProducerState& producer, std::span<const std::byte> record);
+  void schedule_io(bool urgent, bool force_sync);
+  std::size_t reap(std::chrono::microseconds timeout);
+  void acknowledge();
+  void roll(TopicWriter& topic);
+  bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
+  void drop_finished_producers();
+
+  LogCore& core_;
+  std::unique_ptr<io::IoQueue> queue_;
+  std::vector<std::shared_ptr<ProducerState>> producers_;
+  std::uint64_t producers_version_ = ~0ull;
+  std::vector<ProducerState*> touched_;
+  std::vector<io::Completion> completions_ = std::vector<io::Completion>(256);
+  TopicId topic_count_ = 0;
+};
+
+}  // namespace strata::detail

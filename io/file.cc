@@ -1,0 +1,147 @@
+#include "io/file.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "io/errno_status.h"
+
+namespace strata::io {
+
+File::~File() { close(); }
+
+File::File(File&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    close();
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+void File::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Result<File> File::open(const std::string& path, OpenMode mode) {
+  int flags = O_CLOEXEC;
+  switch (mode) {
+    case OpenMode::kReadOnly:
+      flags |= O_RDONLY;
+      break;
+    case OpenMode::kReadWriteCreate:
+      flags |= O_RDWR | O_CREAT;
+      break;
+    case OpenMode::kReadWriteCreateDirect:
+      flags |= O_RDWR | O_CREAT | O_DIRECT;
+      break;
+  }
+  const int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0) return status_from_errno(errno, "open " + path);
+  return File(fd, path);
+}
+
+Result<std::size_t> File::direct_io_alignment() const {
+  struct statx info {};
+  if (::statx(fd_, "", AT_EMPTY_PATH, STATX_DIOALIGN | STATX_BLOCKS, &info) != 0) {
+    return status_from_errno(errno, "statx " + path_);
+  }
+  if ((info.stx_mask & STATX_DIOALIGN) != 0 && info.stx_dio_offset_align != 0) {
+    return static_cast<std::size_t>(info.stx_dio_offset_align);
+  }
+  return static_cast<std::size_t>(info.stx_blksize);
+}
+
+Result<std::uint64_t> File::size() const {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0) return status_from_errno(errno, "fstat " + path_);
+  return static_cast<std::uint64_t>(info.st_size);
+}
+
+Status File::preallocate(std::uint64_t bytes) {
+  if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
+    return status_from_errno(errno, "fallocate " + path_);
+  }
+  return Status::ok();
+}
+
+Status File::zero_range(std::uint64_t offset, std::uint64_t bytes) {
+  if (bytes == 0) return Status::ok();
+  if (::fallocate(fd_, FALLOC_FL_ZERO_RANGE, static_cast<off_t>(offset), static_cast<off_t>(bytes)) == 0) {
+    return Status::ok();
+  }
+  if (errno != EOPNOTSUPP) return status_from_errno(errno, "zeroing a range of " + path_);
+  // Filesystems without ZERO_RANGE: punch a hole, then allocate it again.
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                  static_cast<off_t>(bytes)) != 0 ||
+      ::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(bytes)) != 0) {
+    return status_from_errno(errno, "zeroing a range of " + path_);
+  }
+  return Status::ok();
+}
+
+Status File::truncate(std::uint64_t bytes) {
+  if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) return status_from_errno(errno, "ftruncate " + path_);
+  return Status::ok();
+}
+
+Status File::sync_data() {
+  if (::fdatasync(fd_) != 0) return status_from_errno(errno, "fdatasync " + path_);
+  return Status::ok();
+}
+
+Status File::sync_all() {
+  if (::fsync(fd_) != 0) return status_from_errno(errno, "fsync " + path_);
+  return Status::ok();
+}
+
+Result<std::size_t> File::read_at(std::span<std::byte> out, std::uint64_t offset) const {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return status_from_errno(errno, "pread " + path_ + " at " + std::to_string(offset + done));
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+Status File::write_at(std::span<const std::byte> bytes, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return status_from_errno(errno, "pwrite " + path_ + " at " + std::to_string(offset + done));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::ok();
+}
+
+Status sync_directory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return status_from_errno(errno, "open directory " + path);
+  const int result = ::fsync(fd);
+  const int error_number = errno;
+  ::close(fd);
+  if (result != 0) return status_from_errno(error_number, "fsync directory " + path);
+  return Status::ok();
+}
+
+Status create_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return status_from_errno(errno, "mkdir " + path);
+  return Status::ok();
+}
+
+}  // namespace strata::io

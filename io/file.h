@@ -1,0 +1,65 @@
+// File: an owned file descriptor with the operations the log needs, each returning a Status that names the
+// file. Direct IO (O_DIRECT) is a property of how the file was opened; alignment() says what it requires.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "strata/status.h"
+
+namespace strata::io {
+
+enum class OpenMode : std::uint8_t {
+  kReadOnly,
+  kReadWriteCreate,        // buffered
+  kReadWriteCreateDirect,  // O_DIRECT: every write's buffer, length and offset must be aligned
+};
+
+class File {
+ public:
+  File() = default;
+  ~File();
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  static Result<File> open(const std::string& path, OpenMode mode);
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  bool is_open() const { return fd_ >= 0; }
+
+  // Direct-IO alignment for offsets and lengths: statx's DIOALIGN when the kernel reports it, otherwise the
+  // filesystem block size.
+  Result<std::size_t> direct_io_alignment() const;
+  Result<std::uint64_t> size() const;
+
+  // Reserves [0, bytes) on disk so later writes do not extend the file (no metadata to sync per write).
+  Status preallocate(std::uint64_t bytes);
+  // Makes [offset, offset + bytes) read back as zeros, keeping the space allocated.
+  Status zero_range(std::uint64_t offset, std::uint64_t bytes);
+  Status truncate(std::uint64_t bytes);
+  Status sync_data();  // fdatasync
+  Status sync_all();   // fsync
+
+  // Reads up to out.size() bytes at offset; returns how many were read (short only at end of file).
+  Result<std::size_t> read_at(std::span<std::byte> out, std::uint64_t offset) const;
+  // Writes all of `bytes` at offset (buffered files; tests and small metadata files).
+  Status write_at(std::span<const std::byte> bytes, std::uint64_t offset);
+
+  void close();
+
+ private:
+  File(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+// fsync on a directory, so that a file created, renamed or removed in it survives a crash.
+Status sync_directory(const std::string& path);
+// Creates the directory if missing (one level).
+Status create_directory(const std::string& path);
+
+}  // namespace strata::io

@@ -1,0 +1,179 @@
+// UringQueue and SyncQueue, and the choice between them.
+#include <liburing.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <string>
+
+#include "io/errno_status.h"
+#include "io/io_queue.h"
+
+namespace strata::io {
+
+namespace {
+
+class UringQueue final : public IoQueue {
+ public:
+  UringQueue(io_uring ring, std::string description) : ring_(ring), description_(std::move(description)) {}
+  ~UringQueue() override { io_uring_queue_exit(&ring_); }
+
+  std::string_view description() const override { return description_; }
+
+  bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                  std::uint64_t user_data) override {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    io_uring_prep_write(sqe, fd, bytes.data(), static_cast<unsigned>(bytes.size()), offset);
+    io_uring_sqe_set_data64(sqe, user_data);
+    ++in_flight_;
+    return true;
+  }
+
+  bool prep_sync(int fd, std::uint64_t user_data) override {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+    io_uring_sqe_set_data64(sqe, user_data);
+    ++in_flight_;
+    return true;
+  }
+
+  Status submit() override {
+    // Bounded: each pass either submits something or fails.
+    for (int attempt = 0; io_uring_sq_ready(&ring_) > 0; ++attempt) {
+      const int result = io_uring_submit(&ring_);
+      if (result >= 0) continue;
+      if ((result == -EINTR || result == -EAGAIN || result == -EBUSY) && attempt < 1000) continue;
+      return status_from_errno(-result, "io_uring_submit");
+    }
+    return Status::ok();
+  }
+
+  Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override {
+    io_uring_cqe* cqe = nullptr;
+    if (timeout.count() > 0 && in_flight_ > 0) {
+      __kernel_timespec wait{timeout.count() / 1'000'000, (timeout.count() % 1'000'000) * 1000};
+      const int result = io_uring_wait_cqe_timeout(&ring_, &cqe, &wait);
+      if (result < 0 && result != -ETIME && result != -EINTR && result != -EAGAIN) {
+        return status_from_errno(-result, "io_uring_wait_cqe");
+      }
+    }
+    std::size_t reaped = 0;
+    while (reaped < out.size() && io_uring_peek_cqe(&ring_, &cqe) == 0) {
+      out[reaped++] = {io_uring_cqe_get_data64(cqe), cqe->res};
+      io_uring_cqe_seen(&ring_, cqe);
+      --in_flight_;
+    }
+    return reaped;
+  }
+
+  std::size_t in_flight() const override { return in_flight_; }
+
+ private:
+  io_uring ring_;
+  std::string description_;
+  std::size_t in_flight_ = 0;
+};
+
+// Executes each operation at submit time with pwrite/fdatasync; completions are queued for reap().
+class SyncQueue final : public IoQueue {
+ public:
+  explicit SyncQueue(std::string description) : description_(std::move(description)) {}
+
+  std::string_view description() const override { return description_; }
+
+  bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                  std::uint64_t user_data) override {
+    pending_.push_back({fd, bytes, offset, user_data, false});
+    return true;
+  }
+  bool prep_sync(int fd, std::uint64_t user_data) override {
+    pending_.push_back({fd, {}, 0, user_data, true});
+    return true;
+  }
+
+  Status submit() override {
+    for (const Operation& op : pending_) {
+      int result = 0;
+      if (op.sync) {
+        result = ::fdatasync(op.fd) == 0 ? 0 : -errno;
+      } else {
+        const ssize_t n = ::pwrite(op.fd, op.bytes.data(), op.bytes.size(), static_cast<off_t>(op.offset));
+        result = n >= 0 ? static_cast<std::int32_t>(n) : -errno;
+      }
+      done_.push_back({op.user_data, result});
+    }
+    pending_.clear();
+    return Status::ok();
+  }
+
+  Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds /*timeout*/) override {
+    std::size_t reaped = 0;
+    while (reaped < out.size() && !done_.empty()) {
+      out[reaped++] = done_.front();
+      done_.pop_front();
+    }
+    return reaped;
+  }
+
+  std::size_t in_flight() const override { return pending_.size() + done_.size(); }
+
+ private:
+  struct Operation {
+    int fd;
+    std::span<const std::byte> bytes;
+    std::uint64_t offset;
+    std::uint64_t user_data;
+    bool sync;
+  };
+  std::string description_;
+  std::deque<Operation> pending_;
+  std::deque<Completion> done_;
+};
+
+// Tries the best io_uring setup first and falls back flag by flag; returns -errno of the last failure.
+int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
+  struct Attempt {
+    unsigned flags;
+    const char* name;
+  };
+  const Attempt attempts[] = {
+      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "io_uring (single issuer, deferred task run)"},
+      {IORING_SETUP_COOP_TASKRUN, "io_uring (cooperative task run)"},
+      {0, "io_uring"},
+  };
+  int result = -ENOSYS;
+  for (const Attempt& attempt : attempts) {
+    result = io_uring_queue_init(entries, ring, attempt.flags);
+    if (result == 0) {
+      *description = attempt.name;
+      return 0;
+    }
+    if (result != -EINVAL) break;  // EINVAL: this kernel lacks a flag; anything else: io_uring itself refused
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<IoQueue>> make_io_queue(IoBackend backend, unsigned entries) {
+  if (backend == IoBackend::kPwrite) {
+    return std::unique_ptr<IoQueue>(std::make_unique<SyncQueue>("pwrite (chosen by option)"));
+  }
+  io_uring ring{};
+  std::string description;
+  const int result = setup_uring(entries, &ring, &description);
+  if (result == 0) return std::unique_ptr<IoQueue>(std::make_unique<UringQueue>(ring, description));
+  const std::string reason = std::strerror(-result);
+  if (backend == IoBackend::kUring) {
+    return Status(StatusCode::kUnsupported,
+                  "io_uring is unavailable (" + reason +
+                      "; disabled by the kernel.io_uring_disabled sysctl or a seccomp policy?) and the log "
+                      "was opened requiring it");
+  }
+  return std::unique_ptr<IoQueue>(std::make_unique<SyncQueue>("pwrite (io_uring unavailable: " + reason + ")"));
+}
+
+}  // namespace strata::io

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages strata builds with, only those that are missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev
+  libgtest-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
