@@ -53,6 +53,14 @@ class UringQueue final : public IoQueue {
 
   Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override {
     io_uring_cqe* cqe = nullptr;
+    if (timeout.count() == 0 && in_flight_ > 0 && io_uring_cq_ready(&ring_) == 0) {
+      // With DEFER_TASKRUN completions are only posted when we enter the kernel to ask for them; a plain
+      // peek would never see any.
+      const int result = io_uring_get_events(&ring_);
+      if (result < 0 && result != -EINTR && result != -EAGAIN && result != -EBUSY) {
+        return status_from_errno(-result, "io_uring_get_events");
+      }
+    }
     if (timeout.count() > 0 && in_flight_ > 0) {
       __kernel_timespec wait{timeout.count() / 1'000'000, (timeout.count() % 1'000'000) * 1000};
       const int result = io_uring_wait_cqe_timeout(&ring_, &cqe, &wait);

@@ -8,7 +8,7 @@ jobs="${STRATA_JOBS:-2}"
 
 tools/install_deps.sh
 cmake --preset release >/dev/null
-cmake --build --preset release -j"$jobs" --target strata ring_bench >/dev/null
+cmake --build --preset release -j"$jobs" --target strata_cli ring_bench >/dev/null
 
 dir=$(mktemp -d "${TMPDIR:-/var/tmp}/strata-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT

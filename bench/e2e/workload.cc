@@ -1,0 +1,209 @@
+#include "bench/e2e/workload.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+namespace strata::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Prints "<workload>: N of M events" to stderr once a second while the run lasts.
+class Progress {
+ public:
+  Progress(bool enabled, std::string workload, std::uint64_t total, const std::atomic<std::uint64_t>& done)
+      : workload_(std::move(workload)), total_(total), done_(done) {
+    if (enabled) thread_ = std::thread([this] { loop(); });
+  }
+  ~Progress() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    while (!stop_.load()) {
+      for (int i = 0; i < 10 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (stop_.load()) break;
+      std::fprintf(stderr, "\r%s: %llu of %llu events", workload_.c_str(),
+                   static_cast<unsigned long long>(done_.load()), static_cast<unsigned long long>(total_));
+      printed_ = true;
+    }
+    if (printed_) std::fputs("\r\033[K", stderr);
+  }
+  std::string workload_;
+  std::uint64_t total_;
+  const std::atomic<std::uint64_t>& done_;
+  std::atomic<bool> stop_{false};
+  bool printed_ = false;
+  std::thread thread_;
+};
+
+LogOptions log_options(const WorkloadOptions& options) {
+  LogOptions log;
+  log.directory = options.directory;
+  log.durability = options.durability;
+  return log;
+}
+
+void fill_key(std::vector<std::byte>& key, std::uint64_t index) {
+  std::memcpy(key.data(), &index, std::min(key.size(), sizeof index));
+}
+
+WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers) {
+  WorkloadResult result;
+  result.workload = name;
+  result.events = options.events;
+  result.producers = producers;
+  result.value_bytes = options.value_bytes;
+  result.key_bytes = options.key_bytes;
+  result.durability = options.durability;
+  return result;
+}
+
+void finish(WorkloadResult* result, const Log& log) {
+  const LogStats stats = log.stats();
+  result->disk_bytes = stats.disk_bytes_written;
+  result->syncs = stats.syncs;
+  result->io_backend = stats.io_backend;
+  result->peak_rss_mb = peak_rss_mb();
+}
+
+}  // namespace
+
+const char* durability_name(Durability durability) {
+  switch (durability) {
+    case Durability::kNone: return "none";
+    case Durability::kBatch: return "batch";
+    case Durability::kSync: return "sync";
+  }
+  return "?";
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+LatencySummary summarize(std::vector<double>& latencies_us) {
+  LatencySummary summary;
+  if (latencies_us.empty()) return summary;
+  std::sort(latencies_us.begin(), latencies_us.end());
+  auto at = [&](double q) {
+    return latencies_us[std::min(latencies_us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latencies_us.size())))];
+  };
+  summary.p50_us = at(0.50);
+  summary.p99_us = at(0.99);
+  summary.p999_us = at(0.999);
+  summary.max_us = latencies_us.back();
+  return summary;
+}
+
+Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
+  auto opened = Log::open(log_options(options));
+  if (!opened) return opened.status();
+  Log& log = *opened.value();
+  auto topic = log.topic("ingest");
+  if (!topic) return topic.status();
+  WorkloadResult result = base_result("ingest", options, options.producers);
+
+  std::atomic<std::uint64_t> appended{0};
+  std::atomic<bool> failed{false};
+  Status first_error;
+  std::mutex error_mutex;
+  const Progress progress(options.progress, "ingest", options.events, appended);
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < options.producers; ++p) {
+    threads.emplace_back([&, p] {
+      auto producer = log.producer();
+      std::vector<std::byte> key(options.key_bytes);
+      std::vector<std::byte> value(options.value_bytes, std::byte{'v'});
+      const std::uint64_t begin = options.events * p / options.producers;
+      const std::uint64_t end = options.events * (p + 1) / options.producers;
+      Status status;
+      for (std::uint64_t i = begin; i < end && status.is_ok(); ++i) {
+        fill_key(key, i);
+        auto ticket = producer->append(*topic, key, value);
+        if (!ticket) status = ticket.status();
+        if ((i & 4095) == 0) appended.fetch_add(std::min<std::uint64_t>(4096, end - i), std::memory_order_relaxed);
+      }
+      if (status.is_ok()) status = producer->wait_all();
+      if (!status.is_ok() && !failed.exchange(true)) {
+        std::lock_guard lock(error_mutex);
+        first_error = status;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  if (failed.load()) return first_error;
+  STRATA_RETURN_IF_ERROR(log.flush());  // the final fdatasync
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  finish(&result, log);
+  STRATA_RETURN_IF_ERROR(log.close());
+  return result;
+}
+
+Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
+  WorkloadOptions sync_options = options;
+  sync_options.durability = Durability::kSync;
+  auto opened = Log::open(log_options(sync_options));
+  if (!opened) return opened.status();
+  Log& log = *opened.value();
+  auto topic = log.topic("durable");
+  if (!topic) return topic.status();
+  WorkloadResult result = base_result("durable", sync_options, options.producers);
+
+  std::atomic<std::uint64_t> acknowledged{0};
+  std::vector<std::vector<double>> latencies(options.producers);
+  std::vector<Status> errors(options.producers);
+  const Progress progress(options.progress, "durable", options.events, acknowledged);
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < options.producers; ++p) {
+    threads.emplace_back([&, p] {
+      auto producer = log.producer();
+      std::vector<std::byte> key(options.key_bytes);
+      std::vector<std::byte> value(options.value_bytes, std::byte{'d'});
+      const std::uint64_t begin = options.events * p / options.producers;
+      const std::uint64_t end = options.events * (p + 1) / options.producers;
+      latencies[p].reserve(end - begin);
+      for (std::uint64_t i = begin; i < end; ++i) {
+        fill_key(key, i);
+        const auto sent = Clock::now();
+        auto ticket = producer->append(*topic, key, value);
+        if (!ticket) {
+          errors[p] = ticket.status();
+          return;
+        }
+        auto offset = producer->wait(*ticket);
+        if (!offset) {
+          errors[p] = offset.status();
+          return;
+        }
+        latencies[p].push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+        acknowledged.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const Status& error : errors) STRATA_RETURN_IF_ERROR(error);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<double> all;
+  for (auto& per_thread : latencies) all.insert(all.end(), per_thread.begin(), per_thread.end());
+  result.ack_latency = summarize(all);
+  finish(&result, log);
+  STRATA_RETURN_IF_ERROR(log.close());
+  return result;
+}
+
+}  // namespace strata::bench

@@ -1,0 +1,60 @@
+// The end-to-end workloads behind `strata bench` (the contract is in DESIGN.md): each runs against a real
+// Log in a directory and returns what the report needs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "strata/log.h"
+
+namespace strata::bench {
+
+struct WorkloadOptions {
+  std::string directory;
+  std::uint64_t events = 10'000'000;
+  unsigned producers = 2;
+  std::size_t value_bytes = 100;
+  std::size_t key_bytes = 8;
+  unsigned readers = 4;
+  Durability durability = Durability::kNone;
+  bool progress = false;  // print progress to stderr
+};
+
+struct LatencySummary {
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+};
+
+struct WorkloadResult {
+  std::string workload;
+  std::uint64_t events = 0;
+  unsigned producers = 0;
+  unsigned readers = 0;
+  std::size_t value_bytes = 0;
+  std::size_t key_bytes = 0;
+  Durability durability = Durability::kNone;
+  double seconds = 0;
+  std::uint64_t disk_bytes = 0;
+  std::optional<LatencySummary> ack_latency;
+  double peak_rss_mb = 0;
+  std::string io_backend;
+  std::uint64_t syncs = 0;
+
+  double events_per_s() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
+  double mb_per_s() const {
+    return seconds > 0 ? static_cast<double>(events * (value_bytes + key_bytes)) / seconds / 1e6 : 0;
+  }
+};
+
+// P producers append N events without waiting per event; ends when all are acknowledged and a final
+// fdatasync completed (Log::flush).
+Result<WorkloadResult> run_ingest(const WorkloadOptions& options);
+// P producers (16 by default) each append one event and wait for its acknowledgement before the next.
+Result<WorkloadResult> run_durable(const WorkloadOptions& options);
+
+LatencySummary summarize(std::vector<double>& latencies_us);
+double peak_rss_mb();
+const char* durability_name(Durability durability);
+
+}  // namespace strata::bench

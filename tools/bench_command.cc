@@ -1,0 +1,185 @@
+// strata bench ingest|durable|replay|fanout|all [--dir D] [--events N] [--producers P] [--size BYTES]
+//              [--readers R] [--durability MODE] [--disk-limit] [--json]
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "bench/e2e/disk_limit.h"
+#include "bench/e2e/workload.h"
+#include "tools/commands.h"
+
+namespace strata::tools {
+
+namespace {
+
+struct BenchArgs {
+  std::string workload;
+  std::string dir;
+  std::optional<std::uint64_t> events;
+  std::optional<unsigned> producers;
+  std::size_t size = 100;
+  unsigned readers = 4;
+  std::string durability = "none";
+  bool disk_limit = false;
+  double disk_limit_seconds = 3;
+  bool json = false;
+};
+
+std::string json_number(double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.6g", value);
+  return text;
+}
+
+std::string json_string(const std::string& value) {
+  std::string out = "\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out + "\"";
+}
+
+void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
+  std::string line = "{\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
+                     ",\"producers\":" + std::to_string(r.producers) + ",\"readers\":" + std::to_string(r.readers) +
+                     ",\"value_bytes\":" + std::to_string(r.value_bytes) + ",\"key_bytes\":" +
+                     std::to_string(r.key_bytes) + ",\"durability\":" + json_string(bench::durability_name(r.durability)) +
+                     ",\"seconds\":" + json_number(r.seconds) + ",\"events_per_s\":" + json_number(r.events_per_s()) +
+                     ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
+                     ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
+                     ",\"io_backend\":" + json_string(r.io_backend);
+  if (r.ack_latency) {
+    line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) + ",\"p99\":" +
+            json_number(r.ack_latency->p99_us) + ",\"p999\":" + json_number(r.ack_latency->p999_us) +
+            ",\"max\":" + json_number(r.ack_latency->max_us) + "}";
+  }
+  if (limit) {
+    const double disk_mb_s = r.seconds > 0 ? static_cast<double>(r.disk_bytes) / r.seconds / 1e6 : 0;
+    line += ",\"disk_limit_mb_s\":" + json_number(limit->sequential_mb_s) + ",\"fdatasync_p50_us\":" +
+            json_number(limit->fdatasync_p50_us) + ",\"fdatasync_p99_us\":" + json_number(limit->fdatasync_p99_us) +
+            ",\"disk_ratio\":" + json_number(disk_mb_s / limit->sequential_mb_s);
+  }
+  std::printf("%s}\n", line.c_str());
+}
+
+void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
+  const double disk_mb_s = r.seconds > 0 ? static_cast<double>(r.disk_bytes) / r.seconds / 1e6 : 0;
+  std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s\n", r.workload.c_str(),
+              static_cast<unsigned long long>(r.events), r.producers, r.value_bytes, r.key_bytes,
+              bench::durability_name(r.durability));
+  std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values   %.1f MB to disk (%.0f MB/s",
+              r.seconds, r.events_per_s() / 1e6, r.mb_per_s(), static_cast<double>(r.disk_bytes) / 1e6, disk_mb_s);
+  if (limit) std::printf(", %.0f%% of the disk limit", 100 * disk_mb_s / limit->sequential_mb_s);
+  std::printf(")\n");
+  if (r.ack_latency) {
+    std::printf("         ack latency: p50 %.0f us   p99 %.0f us   p99.9 %.0f us   max %.0f us", r.ack_latency->p50_us,
+                r.ack_latency->p99_us, r.ack_latency->p999_us, r.ack_latency->max_us);
+    if (limit) std::printf("   (p99 = %.2fx fdatasync p99)", r.ack_latency->p99_us / limit->fdatasync_p99_us);
+    std::printf("\n");
+  }
+  std::printf("         %llu fdatasyncs   peak RSS %.0f MB   writer: %s\n", static_cast<unsigned long long>(r.syncs),
+              r.peak_rss_mb, r.io_backend.c_str());
+}
+
+int run_bench(const BenchArgs& args) {
+  const bool temporary = args.dir.empty();
+  std::string dir = args.dir;
+  if (temporary) {
+    std::string pattern = std::string(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/var/tmp") +
+                          "/strata-bench.XXXXXX";
+    if (::mkdtemp(pattern.data()) == nullptr) return fail("cannot create a temporary directory in " + pattern);
+    dir = pattern;
+  }
+  struct Cleanup {
+    std::string dir;
+    bool remove;
+    ~Cleanup() {
+      if (remove) std::filesystem::remove_all(dir);
+    }
+  } cleanup{dir, temporary};
+
+  std::optional<bench::DiskLimit> limit;
+  if (args.disk_limit) {
+    if (!args.json) std::fprintf(stderr, "measuring the disk limit of %s (%.0f s)...\n", dir.c_str(), args.disk_limit_seconds);
+    auto measured = bench::measure_disk_limit(dir, args.disk_limit_seconds);
+    if (!measured) return fail("disk limit: " + measured.status().to_string());
+    limit = *measured;
+    if (!args.json) {
+      std::printf("disk     sequential O_DIRECT 1 MiB writes at QD16: %.0f MB/s   4 KiB write+fdatasync: p50 %.0f us, p99 %.0f us\n",
+                  limit->sequential_mb_s, limit->fdatasync_p50_us, limit->fdatasync_p99_us);
+    }
+  }
+
+  std::vector<std::string> workloads;
+  if (args.workload == "all") {
+    workloads = {"ingest", "durable", "replay", "fanout"};
+  } else {
+    workloads = {args.workload};
+  }
+  int code = 0;
+  for (const std::string& workload : workloads) {
+    bench::WorkloadOptions options;
+    options.directory = dir + "/" + workload;
+    options.value_bytes = args.size;
+    options.readers = args.readers;
+    options.durability = durability_names().at(args.durability);
+    options.progress = !args.json && ::isatty(STDERR_FILENO);
+    Result<bench::WorkloadResult> result = Status(StatusCode::kUnsupported, "unknown workload");
+    if (workload == "ingest") {
+      options.events = args.events.value_or(10'000'000);
+      options.producers = args.producers.value_or(2);
+      result = bench::run_ingest(options);
+    } else if (workload == "durable") {
+      options.events = args.events.value_or(100'000);
+      options.producers = args.producers.value_or(16);
+      result = bench::run_durable(options);
+    } else {
+      result = Status(StatusCode::kUnsupported, workload + " is not implemented yet (the read path is issue 4)");
+    }
+    if (!result) {
+      code = fail(workload + ": " + result.status().to_string());
+      continue;
+    }
+    if (args.json) {
+      print_json(*result, limit);
+    } else {
+      print_text(*result, limit);
+    }
+    std::fflush(stdout);
+    std::filesystem::remove_all(options.directory);
+  }
+  return code;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
+  command->add_option("workload", args->workload, "ingest | durable | replay | fanout | all")
+      ->required()
+      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "all"}));
+  command->add_option("--dir", args->dir, "Directory to run in (default: a temporary directory, removed after)");
+  command->add_option("--events", args->events, "Events to append (default: ingest 10000000, durable 100000)")
+      ->check(CLI::PositiveNumber);
+  command->add_option("--producers", args->producers, "Producer threads (default: ingest 2, durable 16)")
+      ->check(CLI::Range(1u, 1024u));
+  command->add_option("--size", args->size, "Value bytes per event")->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  command->add_option("--readers", args->readers, "Reader threads for fanout")->check(CLI::Range(1u, 256u))->capture_default_str();
+  command->add_option("--durability", args->durability, "Durability of the ingest workload")
+      ->check(CLI::IsMember({"none", "batch", "sync"}))
+      ->capture_default_str();
+  command->add_flag("--disk-limit", args->disk_limit,
+                    "First measure the disk's sequential O_DIRECT bandwidth and fdatasync latency, and report "
+                    "the workloads against them");
+  command->add_option("--disk-limit-seconds", args->disk_limit_seconds, "How long the bandwidth measurement runs")
+      ->capture_default_str();
+  command->add_flag("--json", args->json, "One JSON object per workload on stdout");
+  command->callback([args] { exit_code = run_bench(*args); });
+}
+
+}  // namespace strata::tools

@@ -1,0 +1,26 @@
+// Each `strata` subcommand registers itself on the CLI11 app; its callback returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "strata/log.h"
+
+namespace strata::tools {
+
+// Set by a subcommand's callback; main() returns it.
+extern int exit_code;
+
+void add_append_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_stat_command(CLI::App& app);  // see stat_command.cc
+
+// Prints "strata: <message>" to stderr and returns 1 (or `code`).
+int fail(const std::string& message, int code = 1);
+
+// Maps "none|batch|sync".
+const std::map<std::string, Durability>& durability_names();
+
+}  // namespace strata::tools

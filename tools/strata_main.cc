@@ -1,0 +1,38 @@
+// strata: the command-line tool. Errors go to stderr with a non-zero exit; data goes to stdout.
+#include <mimalloc-new-delete.h>
+
+#include <cstdio>
+
+#include "tools/commands.h"
+
+namespace strata::tools {
+
+int exit_code = 0;
+
+int fail(const std::string& message, int code) {
+  std::fprintf(stderr, "strata: %s\n", message.c_str());
+  return code;
+}
+
+const std::map<std::string, Durability>& durability_names() {
+  static const std::map<std::string, Durability> names = {
+      {"none", Durability::kNone}, {"batch", Durability::kBatch}, {"sync", Durability::kSync}};
+  return names;
+}
+
+}  // namespace strata::tools
+
+int main(int argc, char** argv) {
+  CLI::App app{"strata: an embeddable event log. Each subcommand has --help."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "strata 0.1.0");
+  strata::tools::add_append_command(app);
+  strata::tools::add_bench_command(app);
+  strata::tools::add_stat_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+  return strata::tools::exit_code;
+}
