@@ -1,8 +1,8 @@
 // ring_bench: records per second through strata's byte rings and three peers, with the same payload sizes,
 // the same producer and consumer loops and the same backoff when full or empty.
 //
-// Names: ring/<impl>/<producers>p1c/<payload bytes>. Impls: strata_spsc, strata_mpsc (compare-exchange claims),
-// strata_mpsc_faa (fetch-add claims, kept for the comparison), boost_spsc, rwqueue, moodycamel.
+// Names: ring/<impl>/<producers>p1c/<payload bytes>. Impls: strata_spsc, strata_mpsc, boost_spsc, rwqueue,
+// moodycamel.
 // Each queue holds about kQueueBytes of payload so no peer gets more buffering than the rings.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
@@ -193,8 +193,6 @@ void run_pipeline(benchmark::State& state, std::uint64_t producers) {
 
 template <std::size_t N>
 void register_payload() {
-  using strata::ring::BasicMpscRing;
-  using strata::ring::MpscClaimStrategy;
   const std::string suffix = "/" + std::to_string(N);
   auto add = [&](const std::string& impl, std::uint64_t producers, auto fn) {
     benchmark::RegisterBenchmark(("ring/" + impl + "/" + std::to_string(producers) + "p1c" + suffix).c_str(), fn,
@@ -206,8 +204,7 @@ void register_payload() {
   add("boost_spsc", 1, run_pipeline<BoostSpsc<N>, N>);
   add("rwqueue", 1, run_pipeline<RwQueue<N>, N>);
   for (std::uint64_t producers : {1, 2, 4}) {
-    add("strata_mpsc", producers, run_pipeline<StrataQueue<BasicMpscRing<MpscClaimStrategy::kCompareExchange>, N>, N>);
-    add("strata_mpsc_faa", producers, run_pipeline<StrataQueue<BasicMpscRing<MpscClaimStrategy::kFetchAdd>, N>, N>);
+    add("strata_mpsc", producers, run_pipeline<StrataQueue<strata::ring::MpscRing, N>, N>);
     add("moodycamel", producers, run_pipeline<Moodycamel<N>, N>);
   }
 }
@@ -254,8 +251,6 @@ void print_summary(const std::map<std::string, Rate>& rates) {
   std::printf("\nsummary (records per second, this run):\n");
   ratio("ring/strata_spsc/1p1c/8", "ring/boost_spsc/1p1c/8", 1.5);
   ratio("ring/strata_mpsc/2p1c/8", "ring/moodycamel/2p1c/8", 1.0);
-  ratio("ring/strata_mpsc/2p1c/8", "ring/strata_mpsc_faa/2p1c/8", 1.0);
-  ratio("ring/strata_mpsc/4p1c/8", "ring/strata_mpsc_faa/4p1c/8", 1.0);
   if (const auto it = rates.find("ring/strata_spsc/1p1c/256"); it != rates.end()) {
     const double gb = it->second.bytes_per_second / 1e9;
     std::printf("  %-28s %8.2f GB/s of payload (target >= 4 GB/s: %s)\n", it->first.c_str(), gb,

@@ -218,6 +218,9 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
   if (result == -EAGAIN || result == -EINTR || (result >= 0 && static_cast<std::uint64_t>(result) < length)) {
     // Resubmit the rest, from the block boundary at or before where the short write stopped.
     if (++write.retries > kWriteRetriesMax) {
+      write.done = true;
+      write.data_end = write.begin;
+      advance_written();
       return io_error("write of " + path + " at position " + std::to_string(write.begin) + " made no progress after " +
                       std::to_string(kWriteRetriesMax) + " retries");
     }
@@ -227,7 +230,13 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
     return Status::ok();
   }
   if (result < 0) {
-    return io::status_from_errno(-result, "write " + path + " at position " + std::to_string(write.begin));
+    // The log fails; retire the write without counting it as written, so nothing waits on it forever.
+    Status error = io::status_from_errno(-result, "write " + path + " at position " + std::to_string(write.begin));
+    write.done = true;
+    write.data_end = write.begin;
+    if (write.end != write.begin) tail_write_in_flight_ = false;
+    advance_written();
+    return error;
   }
   write.done = true;
   if (write.data_end != write.end) tail_write_in_flight_ = false;

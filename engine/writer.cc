@@ -119,6 +119,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
 }
 
 void Writer::schedule_io(bool urgent, bool force_sync) {
+  if (core_.failed()) return;  // nothing more is written once the log failed
   const auto now = std::chrono::steady_clock::now();
   for (TopicId id = 0; id < topic_count_; ++id) {
     TopicWriter& topic = core_.topic_writer(id);

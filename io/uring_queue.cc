@@ -166,14 +166,16 @@ int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
 
 }  // namespace
 
+std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue);  // fault_injecting_queue.cc
+
 Result<std::unique_ptr<IoQueue>> make_io_queue(IoBackend backend, unsigned entries) {
   if (backend == IoBackend::kPwrite) {
-    return std::unique_ptr<IoQueue>(std::make_unique<SyncQueue>("pwrite (chosen by option)"));
+    return wrap_for_testing(std::make_unique<SyncQueue>("pwrite (chosen by option)"));
   }
   io_uring ring{};
   std::string description;
   const int result = setup_uring(entries, &ring, &description);
-  if (result == 0) return std::unique_ptr<IoQueue>(std::make_unique<UringQueue>(ring, description));
+  if (result == 0) return wrap_for_testing(std::make_unique<UringQueue>(ring, description));
   const std::string reason = std::strerror(-result);
   if (backend == IoBackend::kUring) {
     return Status(StatusCode::kUnsupported,
@@ -181,7 +183,7 @@ Result<std::unique_ptr<IoQueue>> make_io_queue(IoBackend backend, unsigned entri
                       "; disabled by the kernel.io_uring_disabled sysctl or a seccomp policy?) and the log "
                       "was opened requiring it");
   }
-  return std::unique_ptr<IoQueue>(std::make_unique<SyncQueue>("pwrite (io_uring unavailable: " + reason + ")"));
+  return wrap_for_testing(std::make_unique<SyncQueue>("pwrite (io_uring unavailable: " + reason + ")"));
 }
 
 }  // namespace strata::io

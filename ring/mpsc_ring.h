@@ -9,11 +9,10 @@
 // at all: the consumer stops there and never reads half-written bytes. For that to hold on the next lap the
 // consumer zeroes every byte it releases, a whole cache line at a time. An aborted claim is committed as padding and skipped.
 //
-// Two claim strategies (measured in bench/ring_bench.cc, see the README's design notes):
-//   kCompareExchange: check space, then CAS the tail forward. try_claim never waits.
-//   kFetchAdd:        check space, then fetch_add the tail. Cheaper under contention in theory, but a
-//                     producer that raced past the free space must wait for the consumer before writing,
-//                     so try_claim can spin briefly when the ring is nearly full.
+// Claims check the space, then compare-exchange the tail forward, so try_claim never waits. A fetch-add
+// variant was measured against it (README, design notes): no faster on 2 cores, and a producer that raced
+// past the free space had to wait for the consumer inside try_claim, and the padding it wrote at a wrap was
+// published without its caller knowing, which lost consumer wake-ups. It was removed.
 #pragma once
 
 #include <atomic>
@@ -21,19 +20,15 @@
 #include <algorithm>
 #include <cstring>
 #include <span>
-#include <thread>
 
 #include "ring/record_header.h"
 #include "ring/ring_buffer.h"
 
 namespace strata::ring {
 
-enum class MpscClaimStrategy : std::uint8_t { kCompareExchange, kFetchAdd };
-
-template <MpscClaimStrategy kStrategy = MpscClaimStrategy::kCompareExchange>
-class BasicMpscRing {
+class MpscRing {
  public:
-  explicit BasicMpscRing(std::size_t capacity_bytes) : buffer_(capacity_bytes) {}
+  explicit MpscRing(std::size_t capacity_bytes) : buffer_(capacity_bytes) {}
 
   std::size_t capacity() const { return buffer_.capacity(); }
   std::size_t max_payload_bytes() const { return buffer_.max_payload_bytes(kCacheLineBytes); }
@@ -43,11 +38,7 @@ class BasicMpscRing {
     if (payload_bytes > max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
     const std::size_t slot = slot_bytes(payload_bytes);
     std::uint64_t position;
-    if constexpr (kStrategy == MpscClaimStrategy::kCompareExchange) {
-      if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
-    } else {
-      if (!claim_fetch_add(slot, &position)) return ClaimStatus::kFull;
-    }
+    if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
     RecordHeader* header = buffer_.header_at(position);
     header->type = RecordType::kData;
     *claim = {{buffer_.at(position) + kRecordHeaderBytes, payload_bytes}, header, position + slot};
@@ -152,35 +143,6 @@ class BasicMpscRing {
     }
   }
 
-  bool claim_fetch_add(std::size_t slot, std::uint64_t* position) {
-    while (true) {
-      const std::uint64_t seen = shared_.tail.load(std::memory_order_relaxed);
-      if (seen + slot - shared_.head_cached.load(std::memory_order_acquire) > buffer_.capacity() &&
-          seen + slot - load_head_fresh() > buffer_.capacity()) {
-        return false;
-      }
-      const std::uint64_t tail = shared_.tail.fetch_add(slot, std::memory_order_relaxed);
-      wait_until_free(tail + slot);  // others may have claimed between the check and the add
-      const std::size_t to_end = buffer_.capacity() - buffer_.offset(tail);
-      if (to_end >= slot) [[likely]] {
-        *position = tail;
-        return true;
-      }
-      // The slot straddles the end: pad both pieces and try again on the next lap.
-      write_padding(tail, to_end);
-      write_padding(tail + to_end, slot - to_end);
-    }
-  }
-
-  // Bounded by the consumer's progress: it only waits for bytes that are already claimed ahead of us.
-  void wait_until_free(std::uint64_t end) {
-    for (std::uint32_t spins = 0; end - shared_.head_cached.load(std::memory_order_acquire) > buffer_.capacity();
-         ++spins) {
-      if (end - load_head_fresh() <= buffer_.capacity()) return;
-      if (spins > 64) std::this_thread::yield();
-    }
-  }
-
   // Zeroes and hands back to producers every whole cache line before `read_position`, so the next lap's slots
   // read frame_bytes == 0 until committed. The line holding read_position stays ours: zeroing it now would
   // write into the line a producer is filling. Producers therefore see up to 63 bytes less free space than
@@ -215,7 +177,5 @@ class BasicMpscRing {
   ConsumerFields consumer_;
   RingBuffer buffer_;
 };
-
-using MpscRing = BasicMpscRing<MpscClaimStrategy::kCompareExchange>;
 
 }  // namespace strata::ring

@@ -6,26 +6,15 @@
 #include <thread>
 
 #include "tests/engine/read_all.h"
+#include "tests/engine/small_options.h"
 #include "tests/engine/test_dir.h"
 
 namespace strata {
 namespace {
 
 using testing::read_all;
+using testing::small_options;
 using testing::TestDir;
-
-LogOptions small_options(const std::string& dir, Durability durability = Durability::kSync) {
-  LogOptions options;
-  options.directory = dir;
-  options.durability = durability;
-  options.segment_bytes = 1u << 20;
-  options.staging_bytes = 1u << 20;
-  options.write_bytes_max = 256u << 10;
-  options.producer_ring_bytes = 64u << 10;
-  options.shared_ring_bytes = 64u << 10;
-  options.appends_in_flight_max = 1024;
-  return options;
-}
 
 TEST(Log, AppendWaitReturnsDenseOffsetsAndDataIsOnDisk) {
   TestDir dir;

@@ -134,8 +134,7 @@ void run_stress(std::uint32_t producers) {
 }
 
 TEST(RingStress, Spsc1Producer) { run_stress<SpscRing>(1); }
-TEST(RingStress, MpscCompareExchange4Producers) { run_stress<BasicMpscRing<MpscClaimStrategy::kCompareExchange>>(4); }
-TEST(RingStress, MpscFetchAdd4Producers) { run_stress<BasicMpscRing<MpscClaimStrategy::kFetchAdd>>(4); }
+TEST(RingStress, Mpsc4Producers) { run_stress<MpscRing>(4); }
 
 }  // namespace
 }  // namespace strata::ring

@@ -1,0 +1,66 @@
+#include "io/fault_injecting_queue.h"
+
+#include <cerrno>
+#include <mutex>
+
+namespace strata::io {
+
+namespace {
+
+std::mutex wrapper_mutex;
+IoQueueWrapper& wrapper_slot() {
+  static IoQueueWrapper wrapper;
+  return wrapper;
+}
+
+}  // namespace
+
+void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper) {
+  std::lock_guard lock(wrapper_mutex);
+  wrapper_slot() = std::move(wrapper);
+}
+
+// Called by make_io_queue().
+std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue) {
+  std::lock_guard lock(wrapper_mutex);
+  return wrapper_slot() ? wrapper_slot()(std::move(queue)) : std::move(queue);
+}
+
+bool FaultInjectingQueue::prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                                     std::uint64_t user_data) {
+  if (!inner_->prep_write(fd, bytes, offset, user_data)) return false;
+  is_sync_[user_data] = false;
+  return true;
+}
+
+bool FaultInjectingQueue::prep_sync(int fd, std::uint64_t user_data) {
+  if (!inner_->prep_sync(fd, user_data)) return false;
+  is_sync_[user_data] = true;
+  return true;
+}
+
+Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::chrono::microseconds timeout) {
+  auto reaped = inner_->reap(out, timeout);
+  if (!reaped) return reaped;
+  for (std::size_t i = 0; i < *reaped; ++i) {
+    Completion& completion = out[i];
+    const bool sync = is_sync_[completion.user_data];
+    is_sync_.erase(completion.user_data);
+    if (completion.result < 0) continue;  // a real error stays as it is
+    if (sync) {
+      if (++syncs_ == plan_.fail_sync_at) completion.result = -EIO;
+      continue;
+    }
+    ++writes_;
+    if (writes_ == plan_.fail_write_at) {
+      completion.result = -plan_.write_error;
+    } else if (plan_.eagain_every != 0 && writes_ % plan_.eagain_every == 0) {
+      completion.result = -EAGAIN;
+    } else if (plan_.short_write_every != 0 && writes_ % plan_.short_write_every == 0 && completion.result >= 8192) {
+      completion.result = (completion.result / 2) & ~4095;
+    }
+  }
+  return reaped;
+}
+
+}  // namespace strata::io

@@ -1,0 +1,48 @@
+// FaultInjectingQueue: wraps a real IoQueue and changes what its completions say, to prove the writer's error
+// paths: short writes, -EAGAIN, and errors (EIO, ENOSPC) on writes or syncs. The real operation still runs;
+// only its reported result changes (a reported short write really wrote everything, which is harmless: the
+// writer rewrites the rest).
+//
+// Tests install it for every queue the process creates with set_io_queue_wrapper_for_testing().
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "io/io_queue.h"
+
+namespace strata::io {
+
+struct FaultPlan {
+  unsigned short_write_every = 0;  // every Nth write reports half its length (block-aligned); 0: never
+  unsigned eagain_every = 0;       // every Nth write reports -EAGAIN; 0: never
+  unsigned fail_write_at = 0;      // the Nth write (1-based) reports -write_error; 0: never
+  int write_error = 5;             // EIO
+  unsigned fail_sync_at = 0;       // the Nth sync reports -EIO; 0: never
+};
+
+class FaultInjectingQueue final : public IoQueue {
+ public:
+  FaultInjectingQueue(std::unique_ptr<IoQueue> inner, FaultPlan plan) : inner_(std::move(inner)), plan_(plan) {}
+
+  std::string_view description() const override { return inner_->description(); }
+  bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::uint64_t user_data) override;
+  bool prep_sync(int fd, std::uint64_t user_data) override;
+  Status submit() override { return inner_->submit(); }
+  Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override;
+  std::size_t in_flight() const override { return inner_->in_flight(); }
+
+ private:
+  std::unique_ptr<IoQueue> inner_;
+  FaultPlan plan_;
+  std::unordered_map<std::uint64_t, bool> is_sync_;  // by user_data, for operations in flight
+  unsigned writes_ = 0;
+  unsigned syncs_ = 0;
+};
+
+using IoQueueWrapper = std::function<std::unique_ptr<IoQueue>(std::unique_ptr<IoQueue>)>;
+// Every queue make_io_queue() creates from now on is passed through `wrapper` (empty: no wrapping).
+void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper);
+
+}  // namespace strata::io
