@@ -49,26 +49,31 @@ void Writer::run(std::promise<Status>* started) {
       if (flush_epoch != 0) core_.flush_done(flush_epoch);
       if (closing) break;
     }
-    if (drained.records > 0 || completed > 0 || !drained.drained_all) continue;
+    if (drained.records > 0 || completed > 0) continue;
     if (queue_->in_flight() > 0) {
-      completed = reap(kIoWaitSlice);
-      if (completed > 0) acknowledge();
+      // Producers cannot wake a writer blocked in io_uring, so it waits in short slices. (An eventfd that
+      // producers write, polled through io_uring, was tried: p99 ack latency went from ~0.3 ms to ~7 ms.)
+      reap(kIoWaitSlice);
+      acknowledge();
+    } else if (!drained.drained_all) {
+      continue;
     } else if (!spin && flush_epoch == 0 && !closing) {
       const auto timeout = core_.options().durability == Durability::kBatch
                                ? std::min(kIdleSleep, core_.options().batch_sync_interval)
                                : kIdleSleep;
       core_.writer_signal().wait_for(
-          [&] {
-            if (!core_.shared_ring().empty() || core_.closing() || core_.flush_requested() != 0) return false;
-            for (const auto& producer : producers_) {
-              if (!producer->spsc->empty()) return false;
-            }
-            return true;
-          },
-          timeout);
+          [&] { return rings_empty() && !core_.closing() && core_.flush_requested() == 0; }, timeout);
     }
   }
   queue_.reset();
+}
+
+bool Writer::rings_empty() {
+  if (!core_.shared_ring().empty()) return false;
+  for (const auto& producer : producers_) {
+    if (!producer->spsc->empty()) return false;
+  }
+  return true;
 }
 
 Writer::DrainResult Writer::drain_rings() {

@@ -38,6 +38,7 @@ class Writer {
   void roll(TopicWriter& topic);
   bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
   void drop_finished_producers();
+  bool rings_empty();
 
   LogCore& core_;
   std::unique_ptr<io::IoQueue> queue_;
