@@ -24,6 +24,11 @@ class Fifo {
     STRATA_ASSERT(!empty(), "back() of an empty Fifo");
     return items_[(tail_ - 1) & (items_.size() - 1)];
   }
+  // The i-th item from the front. REQUIRES: i < size().
+  T& at(std::size_t i) {
+    STRATA_ASSERT(i < size(), "at(%zu) of a Fifo of %zu", i, size());
+    return items_[(head_ + i) & (items_.size() - 1)];
+  }
   void pop() {
     STRATA_ASSERT(!empty(), "pop() of an empty Fifo");
     ++head_;

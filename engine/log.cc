@@ -4,6 +4,8 @@
 
 #include "engine/format.h"
 #include "engine/log_core.h"
+#include "engine/reader_state.h"
+#include "engine/segment_files.h"
 #include "ring/backpressure.h"
 #include "strata/log.h"
 
@@ -213,6 +215,22 @@ std::unique_ptr<Producer> Log::producer() {
 }
 
 Producer& Log::shared_producer() { return *shared_producer_; }
+
+Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, bool read_uncommitted) {
+  auto id = core_->topic(topic);
+  if (!id) return id.status();
+  detail::TopicCounters& counters = core_->topic_writer(*id).counters();
+  auto state = detail::make_reader_state(core_->options().directory + "/" + std::string(topic));
+  state->visible_limit = [&counters, read_uncommitted] {
+    return read_uncommitted ? counters.written_offset.load(std::memory_order_acquire)
+                            : counters.durable_offset.load(std::memory_order_acquire);
+  };
+  state->visible_signal = &counters.visible_signal;
+  auto bases = detail::list_segment_bases(state->topic_dir);
+  if (!bases) return bases.status();
+  state->next_offset = bases->empty() ? 0 : bases->front();
+  return std::unique_ptr<Reader>(new Reader(std::move(state)));
+}
 
 Status Log::flush() { return core_->flush(); }
 Status Log::close() { return core_->close(); }

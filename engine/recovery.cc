@@ -1,11 +1,11 @@
 #include "engine/recovery.h"
 
-#include <dirent.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "engine/segment_files.h"
 #include "io/file.h"
 
 namespace strata::detail {
@@ -107,7 +107,7 @@ Result<SegmentInfo> read_index(const std::string& path, std::uint64_t base_offse
   sum ^= format::checksum({reinterpret_cast<const std::byte*>(read_entries.data()), entry_bytes});
   if (sum != header.checksum) return corruption(path + ": index checksum mismatch");
   if (entries != nullptr) *entries = std::move(read_entries);
-  return SegmentInfo{base_offset, header.next_offset, header.data_end, true};
+  return SegmentInfo{base_offset, header.next_offset, header.data_end, true, header.max_timestamp_us};
 }
 
 Status write_index(const std::string& dir, const SegmentInfo& segment, std::int64_t max_timestamp_us,
@@ -140,21 +140,14 @@ Status write_index(const std::string& dir, const SegmentInfo& segment, std::int6
 
 Result<RecoveredTopic> recover_topic(const std::string& dir) {
   RecoveredTopic recovered;
-  std::vector<std::uint64_t> bases;
-  DIR* listing = ::opendir(dir.c_str());
-  if (listing == nullptr) return io_error("opendir " + dir + ": " + std::strerror(errno));
-  while (const dirent* entry = ::readdir(listing)) {
-    std::uint64_t base = 0;
-    if (format::parse_segment_file_name(entry->d_name, &base)) bases.push_back(base);
-  }
-  ::closedir(listing);
-  std::sort(bases.begin(), bases.end());
+  auto listed = list_segment_bases(dir);
+  if (!listed) return listed.status();
+  const std::vector<std::uint64_t>& bases = *listed;
 
   for (std::size_t i = 0; i < bases.size(); ++i) {
     const bool last = i + 1 == bases.size();
-    const std::string segment_path = dir + "/" + format::segment_file_name(bases[i]);
-    const std::string index_path = dir + "/" + format::index_file_name(bases[i]);
-    auto indexed = read_index(index_path, bases[i], nullptr);
+    const std::string segment_path = detail::segment_path(dir, bases[i]);
+    auto indexed = read_index(index_path(dir, bases[i]), bases[i], nullptr);
     if (indexed) {
       recovered.segments.push_back(*indexed);
       continue;
@@ -162,7 +155,7 @@ Result<RecoveredTopic> recover_topic(const std::string& dir) {
     // No valid index: a sealed segment whose index write was interrupted, or the active segment.
     auto scan = scan_segment(segment_path, kIndexIntervalBytes);
     if (!scan) return scan.status();
-    SegmentInfo info{bases[i], scan->next_offset, scan->valid_end, scan->sealed};
+    SegmentInfo info{bases[i], scan->next_offset, scan->valid_end, scan->sealed, INT64_MAX};
     if (!recovered.segments.empty() && recovered.segments.back().next_offset != bases[i]) {
       return corruption(segment_path + ": starts at offset " + std::to_string(bases[i]) + " but the segment before it ends at " +
                         std::to_string(recovered.segments.back().next_offset));

@@ -17,6 +17,7 @@ struct SegmentInfo {
   std::uint64_t next_offset = 0;  // one past its last event
   std::uint64_t data_end = 0;     // file position after its last batch (the seal batch when sealed)
   bool sealed = false;
+  std::int64_t max_timestamp_us = INT64_MAX;  // newest event (sealed segments; unknown: INT64_MAX)
 };
 
 struct ScanResult {

@@ -64,6 +64,7 @@ Status TopicWriter::open_segment(std::uint64_t base_offset) {
   counters_.segments.fetch_add(1, std::memory_order_relaxed);
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.durable_offset.store(next_offset_, std::memory_order_relaxed);
+  counters_.written_offset.store(next_offset_, std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -86,6 +87,7 @@ Status TopicWriter::resume_segment(const SegmentInfo& active) {
   file_ = std::move(file.value());
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.durable_offset.store(next_offset_, std::memory_order_relaxed);
+  counters_.written_offset.store(next_offset_, std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -256,6 +258,8 @@ void TopicWriter::advance_written() {
 
 void TopicWriter::acknowledge(std::vector<ProducerState*>* touched) {
   const std::uint64_t limit = config_.durability == Durability::kNone ? written_ : synced_;
+  const std::uint64_t durable_before = counters_.durable_offset.load(std::memory_order_relaxed);
+  const std::uint64_t written_before = counters_.written_offset.load(std::memory_order_relaxed);
   while (!pending_batches_.empty() && pending_batches_.front().end <= limit) {
     const PendingBatch batch = pending_batches_.front();
     pending_batches_.pop();
@@ -266,6 +270,16 @@ void TopicWriter::acknowledge(std::vector<ProducerState*>* touched) {
       if (touched->empty() || touched->back() != ack.producer) touched->push_back(ack.producer);
     }
     counters_.durable_offset.store(batch.next_offset, std::memory_order_release);
+  }
+  // Written but not yet synced, for readers that ask for it.
+  std::uint64_t written_offset = counters_.durable_offset.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < pending_batches_.size() && pending_batches_.at(i).end <= written_; ++i) {
+    written_offset = pending_batches_.at(i).next_offset;
+  }
+  counters_.written_offset.store(std::max(written_offset, written_before), std::memory_order_release);
+  if (counters_.durable_offset.load(std::memory_order_relaxed) != durable_before ||
+      counters_.written_offset.load(std::memory_order_relaxed) != written_before) {
+    counters_.visible_signal.notify();
   }
 }
 
@@ -291,7 +305,7 @@ Status TopicWriter::finish_seal() {
   STRATA_ASSERT(synced_ == fill_ && !io_in_flight() && pending_acks_.empty(),
                 "finish_seal() with synced %llu of %llu, io in flight %d",
                 static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_), io_in_flight());
-  const SegmentInfo sealed{segment_base_, next_offset_, fill_, true};
+  const SegmentInfo sealed{segment_base_, next_offset_, fill_, true, max_timestamp_us_};
   STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, max_timestamp_us_, index_));
   // Sealed segments are immutable: readers may map them.
   if (::fchmod(file_.fd(), 0444) != 0) {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/fifo.h"
+#include "ring/consumer_signal.h"
 #include "engine/format.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
@@ -44,7 +45,9 @@ struct TopicConfig {
 
 struct TopicCounters {
   std::atomic<std::uint64_t> next_offset{0};
-  std::atomic<std::uint64_t> durable_offset{0};
+  std::atomic<std::uint64_t> durable_offset{0};   // offsets below are acknowledged
+  std::atomic<std::uint64_t> written_offset{0};   // offsets below are written (maybe not synced)
+  ring::ConsumerSignal visible_signal;            // notified when durable_offset or written_offset moves
   std::atomic<std::uint64_t> segments{0};
   std::atomic<std::uint64_t> disk_bytes{0};
   std::atomic<std::uint64_t> writes{0};

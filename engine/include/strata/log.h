@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/reader.h"
 #include "strata/status.h"
 
 namespace strata {
@@ -132,6 +133,11 @@ class Log {
 
   std::unique_ptr<Producer> producer();
   Producer& shared_producer();
+
+  // A reader of `topic` (created if missing) that sees acknowledged events only, or with read_uncommitted
+  // also those written but not yet synced. It waits for new events without polling the disk.
+  // REQUIRES: the reader is destroyed before the Log.
+  Result<std::unique_ptr<Reader>> reader(std::string_view topic, bool read_uncommitted = false);
 
   // Makes every event appended before the call durable (written and synced), whatever the durability.
   Status flush();

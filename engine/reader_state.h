@@ -1,0 +1,42 @@
+// The state behind a Reader, and how a Log makes one that sees only what it acknowledged.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/format.h"
+#include "io/file.h"
+#include "ring/consumer_signal.h"
+#include "strata/reader.h"
+
+namespace strata::detail {
+
+class SegmentMapping;
+
+struct ReaderState {
+  std::string topic_dir;
+  // The offset below which events are visible. Attached readers read the writer's counters; detached ones
+  // see every valid record (UINT64_MAX).
+  std::function<std::uint64_t()> visible_limit;
+  ring::ConsumerSignal* visible_signal = nullptr;  // attached: notified when the limit moves
+
+  std::uint64_t next_offset = 0;
+
+  // The segment holding next_offset, once located.
+  bool have_segment = false;
+  std::uint64_t segment_base = 0;
+  bool segment_sealed = false;
+  std::shared_ptr<const SegmentMapping> mapping;  // sealed segments
+  io::File file;                                  // the active segment, read with pread
+  std::vector<std::byte> buffer;                  // pread buffer: file bytes from buffer_position
+  std::uint64_t buffer_position = 0;
+  std::size_t buffer_bytes = 0;
+  std::uint64_t position = 0;                     // file position of the batch holding next_offset
+  std::uint64_t validated_position = UINT64_MAX;  // the batch at this position passed its checks
+};
+
+std::unique_ptr<ReaderState> make_reader_state(std::string topic_dir);
+
+}  // namespace strata::detail

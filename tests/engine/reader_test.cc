@@ -1,0 +1,287 @@
+#include "strata/reader.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <filesystem>
+#include <thread>
+
+#include "engine/format.h"
+#include "strata/log.h"
+#include "tests/engine/small_options.h"
+#include "tests/engine/test_dir.h"
+
+namespace strata {
+namespace {
+
+using testing::small_options;
+using testing::TestDir;
+
+std::string text(std::span<const std::byte> bytes) { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
+
+std::vector<std::string> append_random(Log& log, const std::string& topic, int count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const TopicId id = log.topic(topic).value();
+  auto producer = log.producer();
+  std::vector<std::string> values;
+  for (int i = 0; i < count; ++i) {
+    values.push_back(std::to_string(i) + "|" + std::string(rng() % 3000, static_cast<char>('a' + i % 26)));
+    EXPECT_TRUE(producer->append(id, "key" + std::to_string(i), values.back()).is_ok());
+  }
+  EXPECT_TRUE(producer->wait_all().is_ok());
+  return values;
+}
+
+std::vector<Event> poll_all(Reader& reader, std::vector<std::string>* values = nullptr) {
+  std::vector<Event> events;
+  while (true) {
+    auto polled = reader.poll(1000, [&](const Event& event) {
+      events.push_back({event.offset, event.timestamp_us, {}, {}});
+      if (values != nullptr) values->push_back(text(event.value));
+    });
+    EXPECT_TRUE(polled) << polled.status().to_string();
+    if (!polled || *polled == 0) break;
+  }
+  return events;
+}
+
+TEST(Reader, ReplayReturnsExactlyWhatWasAppendedAcrossSealedAndActiveSegments) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
+  const auto values = append_random(*log, "t", 3000, 1);  // ~4.5 MB: several 1 MiB segments
+  EXPECT_GE(log->stats().topics[0].segments, 3u);
+  auto reader = log->reader("t").value();
+  std::vector<std::string> seen;
+  const auto events = poll_all(*reader, &seen);
+  ASSERT_EQ(seen.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(events[i].offset, i);
+    ASSERT_EQ(seen[i], values[i]) << i;
+  }
+  reader.reset();
+  ASSERT_TRUE(log->close().is_ok());
+  // The same from a detached reader on the closed directory.
+  auto detached = Reader::open(dir.path(), "t").value();
+  std::vector<std::string> seen_detached;
+  poll_all(*detached, &seen_detached);
+  EXPECT_EQ(seen_detached, values);
+}
+
+TEST(Reader, SeekByOffsetAtSegmentBoundariesBeforeAndAfter) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
+  const auto values = append_random(*log, "t", 3000, 2);
+  ASSERT_TRUE(log->close().is_ok());
+  auto reader = Reader::open(dir.path(), "t").value();
+  // Every segment's first offset, its predecessor, 0 and the last.
+  std::vector<std::uint64_t> targets = {0, 1, values.size() - 1};
+  for (const auto& entry : std::filesystem::directory_iterator(dir.sub("t"))) {
+    std::uint64_t base = 0;
+    if (format::parse_segment_file_name(entry.path().filename().string(), &base) && base > 0) {
+      targets.push_back(base);
+      targets.push_back(base - 1);
+    }
+  }
+  for (const std::uint64_t target : targets) {
+    ASSERT_TRUE(reader->seek(target).is_ok());
+    std::vector<std::string> got;
+    auto polled = reader->poll(2, [&](const Event& e) {
+      EXPECT_EQ(e.offset, target + got.size());
+      got.push_back(text(e.value));
+    });
+    ASSERT_TRUE(polled);
+    ASSERT_EQ(got[0], values[target]) << "seek to " << target;
+  }
+  ASSERT_TRUE(reader->seek(values.size()).is_ok());
+  EXPECT_EQ(reader->poll(10, [](const Event&) {}).value(), 0u);
+  EXPECT_EQ(reader->end_offset(), values.size());
+}
+
+TEST(Reader, SeekTimeFindsTheFirstEventAtOrAfter) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(producer->append(topic, "", std::string(1000, 'x')).is_ok());
+    if (i == 999) {
+      ASSERT_TRUE(producer->wait_all().is_ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  auto reader = log->reader("t").value();
+  std::vector<std::int64_t> stamps;
+  poll_all(*reader);
+  ASSERT_TRUE(reader->seek(0).is_ok());
+  reader->poll(5000, [&](const Event& e) { stamps.push_back(e.timestamp_us); }).value();
+  ASSERT_EQ(stamps.size(), 2000u);
+  // The gap after event 999 separates the halves.
+  ASSERT_TRUE(reader->seek_time(stamps[999] + 10'000).is_ok());
+  EXPECT_EQ(reader->position(), 1000u);
+  ASSERT_TRUE(reader->seek_time(0).is_ok());
+  EXPECT_EQ(reader->position(), 0u);
+  ASSERT_TRUE(reader->seek_time(stamps.back() + 1'000'000).is_ok());
+  EXPECT_EQ(reader->position(), 2000u);
+}
+
+TEST(Reader, TailingReaderSeesOnlyAcknowledgedEventsAsTheyArrive) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t").value();
+  auto reader = log->reader("t").value();
+  std::atomic<std::uint64_t> acknowledged{0};
+  std::thread writer([&] {
+    auto producer = log->producer();
+    for (int i = 0; i < 500; ++i) {
+      auto offset = producer->wait(producer->append(topic, "", "e" + std::to_string(i)).value());
+      ASSERT_TRUE(offset);
+      acknowledged.store(*offset + 1);
+    }
+  });
+  std::uint64_t seen = 0;
+  while (seen < 500) {
+    if (!reader->wait(std::chrono::seconds(10))) break;
+    auto polled = reader->poll(100, [&](const Event& e) {
+      EXPECT_EQ(e.offset, seen);
+      EXPECT_EQ(text(e.value), "e" + std::to_string(seen));
+      ++seen;
+    });
+    ASSERT_TRUE(polled);
+  }
+  writer.join();
+  EXPECT_EQ(seen, 500u);
+}
+
+TEST(Reader, NeverSeesUnacknowledgedEvents) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t").value();
+  auto reader = log->reader("t").value();
+  auto producer = log->producer();
+  std::atomic<bool> stop{false};
+  std::thread appender([&] {
+    for (int i = 0; i < 3000 && !stop; ++i) ASSERT_TRUE(producer->append(topic, "", "x").is_ok());
+  });
+  std::uint64_t seen = 0;
+  for (int round = 0; round < 200; ++round) {
+    const std::uint64_t durable_before = log->stats().topics[0].durable_offset;
+    reader->poll(100000, [&](const Event&) { ++seen; }).value();
+    const std::uint64_t durable_after = log->stats().topics[0].durable_offset;
+    EXPECT_LE(seen, durable_after);
+    EXPECT_GE(durable_after, durable_before);
+  }
+  stop = true;
+  appender.join();
+}
+
+TEST(Reader, ManyReadersAgainstALiveWriter) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kBatch)).value();
+  const TopicId topic = log->topic("t").value();
+  constexpr int kEvents = 20000;
+  std::thread writer([&] {
+    auto producer = log->producer();
+    for (int i = 0; i < kEvents; ++i) ASSERT_TRUE(producer->append(topic, "", std::to_string(i)).is_ok());
+    ASSERT_TRUE(producer->wait_all().is_ok());
+  });
+  std::vector<std::thread> readers;
+  std::atomic<int> failures{0};
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      auto reader = log->reader("t").value();
+      int next = 0;
+      while (next < kEvents) {
+        reader->wait(std::chrono::seconds(10));
+        auto polled = reader->poll(512, [&](const Event& e) {
+          if (text(e.value) != std::to_string(next) || e.offset != static_cast<std::uint64_t>(next)) ++failures;
+          ++next;
+        });
+        if (!polled) {
+          ++failures;
+          break;
+        }
+      }
+    });
+  }
+  writer.join();
+  for (auto& thread : readers) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(Reader, FlippedByteInASealedSegmentIsAnErrorNeverData) {
+  TestDir dir;
+  {
+    auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
+    append_random(*log, "t", 3000, 3);
+  }
+  const std::string segment = dir.sub("t") + "/" + format::segment_file_name(0);
+  ::chmod(segment.c_str(), 0644);
+  const int fd = ::open(segment.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  unsigned char byte = 0;
+  ASSERT_EQ(::pread(fd, &byte, 1, 300000), 1);
+  byte ^= 0x20;
+  ASSERT_EQ(::pwrite(fd, &byte, 1, 300000), 1);
+  ::close(fd);
+  auto reader = Reader::open(dir.path(), "t").value();
+  Status error;
+  while (true) {
+    auto polled = reader->poll(1000, [](const Event&) {});
+    if (!polled) {
+      error = polled.status();
+      break;
+    }
+    ASSERT_GT(*polled, 0u) << "reached the end without noticing the flipped byte";
+  }
+  EXPECT_EQ(error.code(), StatusCode::kCorruption);
+  EXPECT_NE(error.message().find(segment), std::string::npos) << error.to_string();
+  EXPECT_NE(error.message().find("position"), std::string::npos) << error.to_string();
+}
+
+TEST(ConsumerGroup, CheckpointRoundTripsAndRejectsBadNames) {
+  TestDir dir;
+  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(commit_group_offset(dir.path(), "t", "g", 42).is_ok());
+  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").value(), 42u);
+  ASSERT_TRUE(commit_group_offset(dir.path(), "t", "g", 43).is_ok());
+  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").value(), 43u);
+  EXPECT_EQ(commit_group_offset(dir.path(), "t", "../escape", 1).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
+  TestDir dir;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    for (std::uint64_t offset = 1;; ++offset) {
+      if (!commit_group_offset(dir.path(), "t", "projection", offset).is_ok()) _exit(2);
+      if (::write(fds[1], &offset, sizeof offset) != sizeof offset) _exit(3);
+    }
+  }
+  ::close(fds[1]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  std::uint64_t last_committed = 0;
+  std::uint64_t offset = 0;
+  while (::read(fds[0], &offset, sizeof offset) == sizeof offset) last_committed = offset;
+  ::close(fds[0]);
+  ASSERT_GT(last_committed, 0u);
+  auto recovered = read_group_offset(dir.path(), "t", "projection");
+  ASSERT_TRUE(recovered) << recovered.status().to_string();
+  // The last acknowledged commit, or the one after it that was in flight when the child died.
+  EXPECT_GE(*recovered, last_committed);
+  EXPECT_LE(*recovered, last_committed + 1);
+}
+
+}  // namespace
+}  // namespace strata
