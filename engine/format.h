@@ -164,9 +164,11 @@ struct BatchInfo {
 };
 
 // Validates the batch at the start of `bytes` (the rest of the segment's data): size, kind, checksum,
-// base offset == expected_offset, and that its records parse to exactly record_count.
+// base offset == expected_offset, and (unless the caller parses them itself, checking every bound as the
+// reader does) that its records parse to exactly record_count.
+enum class RecordCheck : std::uint8_t { kParse, kCallerParses };
 BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchInfo* info,
-                       std::string* reason);
+                       std::string* reason, RecordCheck records = RecordCheck::kParse);
 
 // Calls fn(const RecordView&) for each record of a batch that check_batch() accepted.
 template <typename Fn>

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "strata/log.h"
@@ -15,7 +17,8 @@ extern int exit_code;
 
 void add_append_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
-void add_stat_command(CLI::App& app);  // see stat_command.cc
+void add_stat_command(CLI::App& app);
+void add_read_commands(CLI::App& app);  // cat, tail, verify
 
 // Prints "strata: <message>" to stderr and returns 1 (or `code`).
 int fail(const std::string& message, int code = 1);

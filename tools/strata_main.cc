@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   strata::tools::add_append_command(app);
   strata::tools::add_bench_command(app);
   strata::tools::add_stat_command(app);
+  strata::tools::add_read_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,5 +1,7 @@
 #include "bench/e2e/workload.h"
 
+#include "strata/reader.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -165,6 +167,25 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
 
   std::atomic<std::uint64_t> acknowledged{0};
   std::vector<std::vector<double>> latencies(options.producers);
+  // When each offset was acknowledged to its producer, for the tail latency of a reader waiting on the topic.
+  std::vector<std::atomic<std::int64_t>> acked_at_ns(options.events);
+  std::vector<double> tail_latencies_us;
+  auto tail_reader = log.reader("durable");
+  if (!tail_reader) return tail_reader.status();
+  std::atomic<bool> tail_stop{false};
+  std::thread tailer([&] {
+    Reader& reader = *tail_reader.value();
+    tail_latencies_us.reserve(options.events);
+    while (!tail_stop.load() && reader.position() < options.events) {
+      if (!reader.wait(std::chrono::milliseconds(100))) continue;
+      (void)reader.poll(4096, [&](const Event& event) {
+        const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+        const std::int64_t acked = acked_at_ns[event.offset].load(std::memory_order_acquire);
+        // The reader may see an event before its producer's wait() returned: that counts as zero.
+        tail_latencies_us.push_back(acked == 0 ? 0.0 : std::max(0.0, static_cast<double>(now - acked) / 1000.0));
+      });
+    }
+  });
   std::vector<Status> errors(options.producers);
   const Progress progress(options.progress, "durable", options.events, acknowledged);
   const auto start = Clock::now();
@@ -190,19 +211,101 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
           errors[p] = offset.status();
           return;
         }
-        latencies[p].push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+        const auto acked = Clock::now();
+        if (*offset < acked_at_ns.size()) {
+          acked_at_ns[*offset].store(std::chrono::duration_cast<std::chrono::nanoseconds>(acked.time_since_epoch()).count(),
+                                     std::memory_order_release);
+        }
+        latencies[p].push_back(std::chrono::duration<double, std::micro>(acked - sent).count());
         acknowledged.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
   for (auto& thread : threads) thread.join();
-  for (const Status& error : errors) STRATA_RETURN_IF_ERROR(error);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  tail_stop.store(true);
+  tailer.join();
+  tail_reader.value().reset();
+  for (const Status& error : errors) STRATA_RETURN_IF_ERROR(error);
+  result.tail_latency = summarize(tail_latencies_us);
   std::vector<double> all;
   for (auto& per_thread : latencies) all.insert(all.end(), per_thread.begin(), per_thread.end());
   result.ack_latency = summarize(all);
   finish(&result, log);
   STRATA_RETURN_IF_ERROR(log.close());
+  return result;
+}
+
+namespace {
+
+// Reads every event from offset 0; checks that each key is its offset. Returns the events read.
+Result<std::uint64_t> replay_once(const std::string& dir) {
+  auto reader = Reader::open(dir, "replay");
+  if (!reader) return reader.status();
+  std::uint64_t events = 0;
+  std::uint64_t bad_keys = 0;
+  while (true) {
+    auto polled = reader.value()->poll(65536, [&](const Event& event) {
+      std::uint64_t key = 0;
+      std::memcpy(&key, event.key.data(), std::min(event.key.size(), sizeof key));
+      bad_keys += key != event.offset;
+      ++events;
+    });
+    if (!polled) return polled.status();
+    if (*polled == 0) break;
+  }
+  if (bad_keys != 0) return corruption(std::to_string(bad_keys) + " events whose key is not their offset");
+  return events;
+}
+
+}  // namespace
+
+Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned readers) {
+  WorkloadOptions ingest = options;
+  ingest.producers = 1;  // offsets then equal the keys, which the readers check
+  ingest.durability = Durability::kNone;
+  ingest.progress = false;
+  {
+    LogOptions log_options_small_segments = log_options(ingest);
+    log_options_small_segments.segment_bytes = 64u << 20;  // so that nearly everything is sealed
+    auto opened = Log::open(log_options_small_segments);
+    if (!opened) return opened.status();
+    auto topic = opened.value()->topic("replay");
+    if (!topic) return topic.status();
+    auto producer = opened.value()->producer();
+    std::vector<std::byte> key(options.key_bytes);
+    std::vector<std::byte> value(options.value_bytes, std::byte{'r'});
+    for (std::uint64_t i = 0; i < options.events; ++i) {
+      fill_key(key, i);
+      auto ticket = producer->append(*topic, key, value);
+      if (!ticket) return ticket.status();
+    }
+    STRATA_RETURN_IF_ERROR(producer->wait_all());
+    STRATA_RETURN_IF_ERROR(opened.value()->close());
+  }
+  auto warm = replay_once(options.directory);  // into the page cache
+  if (!warm) return warm.status();
+  if (*warm != options.events) {
+    return corruption("replay read " + std::to_string(*warm) + " events of " + std::to_string(options.events));
+  }
+
+  WorkloadResult result = base_result(readers == 1 ? "replay" : "fanout", options, 0);
+  result.durability = Durability::kNone;
+  result.readers = readers;
+  std::vector<Result<std::uint64_t>> counts(readers, Result<std::uint64_t>(0));
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (unsigned r = 0; r < readers; ++r) {
+    threads.emplace_back([&, r] { counts[r] = replay_once(options.directory); });
+  }
+  for (auto& thread : threads) thread.join();
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.events = 0;
+  for (auto& count : counts) {
+    if (!count) return count.status();
+    result.events += *count;
+  }
+  result.peak_rss_mb = peak_rss_mb();
   return result;
 }
 

@@ -37,6 +37,7 @@ struct WorkloadResult {
   double seconds = 0;
   std::uint64_t disk_bytes = 0;
   std::optional<LatencySummary> ack_latency;
+  std::optional<LatencySummary> tail_latency;  // acknowledgement to a waiting reader's callback
   double peak_rss_mb = 0;
   std::string io_backend;
   std::uint64_t syncs = 0;
@@ -52,6 +53,12 @@ struct WorkloadResult {
 Result<WorkloadResult> run_ingest(const WorkloadOptions& options);
 // P producers (16 by default) each append one event and wait for its acknowledgement before the next.
 Result<WorkloadResult> run_durable(const WorkloadOptions& options);
+
+// Appends N events with one producer (offset == key), closes the log so its segments are sealed, reads
+// everything once to bring it into the page cache, then times one reader (replay) or R readers at once
+// (fanout) reading every event from offset 0, each checking every checksum and that each key equals its
+// offset.
+Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned readers);
 
 LatencySummary summarize(std::vector<double>& latencies_us);
 double peak_rss_mb();
