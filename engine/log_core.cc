@@ -102,9 +102,10 @@ Status LogCore::open_directory() {
 }
 
 TopicConfig LogCore::topic_config() const {
-  return {options_.durability,       options_.segment_bytes,   options_.staging_bytes,
+  return {options_.durability,       options_.segment_bytes,       options_.staging_bytes,
           options_.write_bytes_max,  std::min<std::size_t>(options_.write_bytes_max, 1u << 20),
-          options_.batch_sync_bytes, options_.batch_sync_interval, direct_io_};
+          options_.batch_sync_bytes, options_.batch_sync_interval, direct_io_,
+          RetentionPolicy{options_.retention_bytes, options_.retention_age}};
 }
 
 Status LogCore::recover_topics() {

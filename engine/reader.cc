@@ -70,7 +70,23 @@ std::string where(const ReaderState& state) {
   return segment_path(state.topic_dir, state.segment_base) + " at position " + std::to_string(state.position);
 }
 
+Status deleted_error(const ReaderState& state, std::uint64_t offset) {
+  auto bases = list_segment_bases(state.topic_dir);
+  const std::string earliest = bases && !bases->empty() ? std::to_string(bases->front()) : "none";
+  return Status(StatusCode::kNotFound, "offset " + std::to_string(offset) +
+                                           " was deleted by retention; the earliest offset kept is " + earliest);
+}
+
+Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t target_offset);
+
+// Opens the segment at `base`; one that retention deleted meanwhile is kNotFound naming the earliest offset.
 Status open_segment(ReaderState& state, std::uint64_t base, std::uint64_t target_offset) {
+  Status status = open_segment_files(state, base, target_offset);
+  if (status.code() == StatusCode::kNotFound) return deleted_error(state, target_offset);
+  return status;
+}
+
+Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t target_offset) {
   state.have_segment = false;
   state.mapping.reset();
   state.file.close();
@@ -105,11 +121,7 @@ Status locate(ReaderState& state, std::uint64_t offset) {
   auto bases = list_segment_bases(state.topic_dir);
   if (!bases) return bases.status();
   if (bases->empty()) return Status(StatusCode::kNotFound, "topic " + state.topic_dir + " has no segments");
-  if (offset < bases->front()) {
-    return Status(StatusCode::kNotFound, "offset " + std::to_string(offset) +
-                                             " was deleted by retention; the earliest offset kept is " +
-                                             std::to_string(bases->front()));
-  }
+  if (offset < bases->front()) return deleted_error(state, offset);
   std::uint64_t base = bases->front();
   for (const std::uint64_t candidate : *bases) {
     if (candidate <= offset) base = candidate;
@@ -186,11 +198,7 @@ Status Reader::seek(std::uint64_t offset) {
   ReaderState& state = *state_;
   auto bases = detail::list_segment_bases(state.topic_dir);
   if (!bases) return bases.status();
-  if (!bases->empty() && offset < bases->front()) {
-    return Status(StatusCode::kNotFound, "offset " + std::to_string(offset) +
-                                             " was deleted by retention; the earliest offset kept is " +
-                                             std::to_string(bases->front()));
-  }
+  if (!bases->empty() && offset < bases->front()) return detail::deleted_error(state, offset);
   state.next_offset = offset;
   state.have_segment = false;
   return Status::ok();

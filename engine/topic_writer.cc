@@ -312,7 +312,11 @@ Status TopicWriter::finish_seal() {
     return io::status_from_errno(errno, "making " + file_.path() + " read-only");
   }
   file_.close();
-  return open_segment(next_offset_);
+  STRATA_RETURN_IF_ERROR(open_segment(next_offset_));
+  auto deleted = apply_retention(dir_, config_.retention, wall_clock_us());
+  if (!deleted) return deleted.status();
+  counters_.segments.fetch_sub(*deleted, std::memory_order_relaxed);
+  return Status::ok();
 }
 
 }  // namespace strata::detail

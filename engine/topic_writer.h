@@ -25,6 +25,7 @@
 #include "engine/format.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
+#include "engine/retention.h"
 #include "io/file.h"
 #include "io/io_queue.h"
 #include "io/mirrored_buffer.h"
@@ -41,6 +42,7 @@ struct TopicConfig {
   std::uint64_t batch_sync_bytes;
   std::chrono::microseconds batch_sync_interval;
   bool direct_io;
+  RetentionPolicy retention;
 };
 
 struct TopicCounters {
@@ -103,7 +105,8 @@ class TopicWriter {
   // ---- rolling ----
   // Appends the seal batch. Then the caller drives I/O until !has_unsynced() && !io_in_flight().
   void begin_seal();
-  // Writes the index, makes the segment read-only and opens the next one. REQUIRES: everything synced.
+  // Writes the index, makes the segment read-only, applies retention and opens the next one.
+  // REQUIRES: everything synced.
   Status finish_seal();
 
  private:

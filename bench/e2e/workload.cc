@@ -1,5 +1,8 @@
 #include "bench/e2e/workload.h"
 
+#include <filesystem>
+
+#include "engine/recovery.h"
 #include "strata/reader.h"
 
 #include <sys/resource.h>
@@ -330,6 +333,53 @@ Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned reade
     if (!count) return count.status();
     result.events += *count;
   }
+  result.peak_rss_mb = peak_rss_mb();
+  return result;
+}
+
+Result<WorkloadResult> run_recovery(const WorkloadOptions& options) {
+  LogOptions log = log_options(options);
+  log.durability = Durability::kNone;
+  log.segment_bytes = 2ull << 30;
+  {
+    auto opened = Log::open(log);
+    if (!opened) return opened.status();
+    auto topic = opened.value()->topic("recovery");
+    if (!topic) return topic.status();
+    auto producer = opened.value()->producer();
+    std::vector<std::byte> key(options.key_bytes);
+    std::vector<std::byte> value(options.value_bytes, std::byte{'c'});
+    for (std::uint64_t i = 0; i < options.events; ++i) {
+      fill_key(key, i);
+      auto ticket = producer->append(*topic, key, value);
+      if (!ticket) return ticket.status();
+    }
+    STRATA_RETURN_IF_ERROR(producer->wait_all());
+    STRATA_RETURN_IF_ERROR(opened.value()->close());
+  }
+  // Drop the segment from the page cache where we may (root), so the scan reads the disk like after a crash.
+  if (FILE* drop = std::fopen("/proc/sys/vm/drop_caches", "w")) {
+    std::fputs("1", drop);
+    std::fclose(drop);
+  }
+  WorkloadResult result = base_result("recovery", options, 0);
+  const auto start = Clock::now();
+  auto reopened = Log::open(log);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!reopened) return reopened.status();
+  const LogStats stats = reopened.value()->stats();
+  if (stats.topics.empty() || stats.topics[0].next_offset != options.events) {
+    return corruption("recovery found " + std::to_string(stats.topics.empty() ? 0 : stats.topics[0].next_offset) +
+                      " events of " + std::to_string(options.events));
+  }
+  result.disk_bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(options.directory + "/recovery")) {
+    if (entry.path().extension() == ".seg") {
+      auto scan = detail::scan_segment(entry.path().string(), UINT64_MAX);
+      if (scan) result.disk_bytes += scan->valid_end;
+    }
+  }
+  result.io_backend = stats.io_backend;
   result.peak_rss_mb = peak_rss_mb();
   return result;
 }

@@ -60,6 +60,10 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options);
 // offset.
 Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned readers);
 
+// Fills one active segment with about `options.events` events (no roll: 2 GiB segments), closes the log,
+// then times Log::open, whose recovery scans and checks the whole active segment.
+Result<WorkloadResult> run_recovery(const WorkloadOptions& options);
+
 LatencySummary summarize(std::vector<double>& latencies_us);
 double peak_rss_mb();
 const char* durability_name(Durability durability);

@@ -285,3 +285,52 @@ TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(Retention, DeletesOldestSealedSegmentsButNotUnderAReader) {
+  testing::TestDir dir;
+  LogOptions options = testing::small_options(dir.path(), Durability::kNone);
+  options.retention_bytes = 3u << 20;  // about three 1 MiB segments
+  auto log = Log::open(options).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(producer->append(topic, std::to_string(i), value).is_ok());
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  // A reader in the middle of the first segment: it holds that segment's mapping.
+  auto early = log->reader("t").value();
+  std::uint64_t read = early->poll(10, [](const Event&) {}).value();
+  ASSERT_EQ(read, 10u);
+  for (int i = 1000; i < 8000; ++i) ASSERT_TRUE(producer->append(topic, std::to_string(i), value).is_ok());
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  EXPECT_LE(log->stats().topics[0].segments, 5u);
+  // The early reader keeps reading its segment to the end, every event intact and in order.
+  std::uint64_t next = 10;
+  Status error;
+  while (true) {
+    auto polled = early->poll(1000, [&](const Event& e) {
+      EXPECT_EQ(e.offset, next);
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(e.key.data()), e.key.size()), std::to_string(next));
+      ++next;
+    });
+    if (!polled) {
+      error = polled.status();
+      break;
+    }
+    if (*polled == 0) break;
+  }
+  // It got past its own segment, then ran into the deleted ones with a clear error.
+  EXPECT_GT(next, 900u);
+  EXPECT_EQ(error.code(), StatusCode::kNotFound) << error.to_string();
+  EXPECT_NE(error.message().find("earliest offset kept"), std::string::npos) << error.to_string();
+  // A new reader asking for offset 0 is told where the log starts now.
+  auto late = log->reader("t").value();
+  Status seek = late->seek(0);
+  EXPECT_EQ(seek.code(), StatusCode::kNotFound);
+  EXPECT_NE(seek.message().find("earliest offset kept is "), std::string::npos) << seek.to_string();
+}
+
+}  // namespace
+}  // namespace strata

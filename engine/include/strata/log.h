@@ -40,6 +40,8 @@ struct LogOptions {
   std::uint64_t batch_sync_bytes = 4u << 20;                      // kBatch only
   std::chrono::microseconds batch_sync_interval{10'000};           // kBatch only
   std::uint64_t segment_bytes = 1ull << 30;                        // roll size; at least 1 MiB
+  std::uint64_t retention_bytes = 0;             // per topic; oldest sealed segments go first; 0: keep all
+  std::chrono::microseconds retention_age{0};    // delete sealed segments whose newest event is older; 0: never
   std::size_t producer_ring_bytes = 1u << 20;                      // per producer(); a power of two
   std::size_t shared_ring_bytes = 4u << 20;                        // shared_producer(); a power of two
   std::size_t staging_bytes = 16u << 20;                           // per topic, a multiple of 4096
