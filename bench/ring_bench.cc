@@ -203,7 +203,9 @@ void register_payload() {
   add("strata_spsc", 1, run_pipeline<StrataQueue<strata::ring::SpscRing, N>, N>);
   add("boost_spsc", 1, run_pipeline<BoostSpsc<N>, N>);
   add("rwqueue", 1, run_pipeline<RwQueue<N>, N>);
-  for (std::uint64_t producers : {1, 2, 4}) {
+  std::vector<std::uint64_t> producer_counts = {1, 2, 4};
+  if (std::thread::hardware_concurrency() > 8) producer_counts.push_back(8);  // scaling runs on bigger machines
+  for (const std::uint64_t producers : producer_counts) {
     add("strata_mpsc", producers, run_pipeline<StrataQueue<strata::ring::MpscRing, N>, N>);
     add("moodycamel", producers, run_pipeline<Moodycamel<N>, N>);
   }
