@@ -18,6 +18,7 @@ struct AppendArgs {
   std::string durability = "sync";
   std::string key_separator;
   bool acks = false;
+  bool buffered_io = false;
 };
 
 int print_acknowledged(Producer& producer, std::deque<Ticket>& tickets, bool block) {
@@ -35,6 +36,7 @@ int run_append(const AppendArgs& args) {
   LogOptions options;
   options.directory = args.dir;
   options.durability = durability_names().at(args.durability);
+  options.allow_buffered_io = args.buffered_io;
   auto log = Log::open(options);
   if (!log) return fail(log.status().to_string());
   auto topic = log.value()->topic(args.topic);
@@ -86,6 +88,8 @@ void add_append_command(CLI::App& app) {
   command->add_option("--key-sep", args->key_separator, "The part of a line before this character is the key")
       ->check([](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
   command->add_flag("--acks", args->acks, "Print each event's offset once it is acknowledged, in order");
+  command->add_flag("--buffered-io", args->buffered_io,
+                    "If the directory's filesystem refuses O_DIRECT, write through the page cache");
   command->callback([args] { exit_code = run_append(*args); });
 }
 

@@ -25,6 +25,7 @@ struct BenchArgs {
   bool disk_limit = false;
   double disk_limit_seconds = 3;
   bool json = false;
+  bool buffered_io = false;
 };
 
 std::string json_number(double value) {
@@ -151,6 +152,7 @@ int run_bench(const BenchArgs& args) {
     options.readers = args.readers;
     options.durability = durability_names().at(args.durability);
     options.progress = !args.json && ::isatty(STDERR_FILENO);
+    options.allow_buffered_io = args.buffered_io;
     Result<bench::WorkloadResult> result = Status(StatusCode::kUnsupported, "unknown workload");
     if (workload == "ingest") {
       options.events = args.events.value_or(10'000'000);
@@ -208,6 +210,8 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--disk-limit-seconds", args->disk_limit_seconds, "How long the bandwidth measurement runs")
       ->capture_default_str();
   command->add_flag("--json", args->json, "One JSON object per workload on stdout");
+  command->add_flag("--buffered-io", args->buffered_io,
+                    "If the directory's filesystem refuses O_DIRECT, write through the page cache");
   command->callback([args] { exit_code = run_bench(*args); });
 }
 

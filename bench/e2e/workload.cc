@@ -56,6 +56,7 @@ LogOptions log_options(const WorkloadOptions& options) {
   LogOptions log;
   log.directory = options.directory;
   log.durability = options.durability;
+  log.allow_buffered_io = options.allow_buffered_io;
   return log;
 }
 

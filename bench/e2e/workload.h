@@ -20,6 +20,7 @@ struct WorkloadOptions {
   unsigned readers = 4;
   Durability durability = Durability::kNone;
   bool progress = false;  // print progress to stderr
+  bool allow_buffered_io = false;
 };
 
 struct LatencySummary {
