@@ -103,17 +103,12 @@ namespace {
 bool records_parse(std::span<const std::byte> batch, const BatchHeader& header, std::string* reason) {
   const std::byte* in = batch.data() + kBatchHeaderBytes;
   const std::byte* end = batch.data() + header.batch_bytes;
+  RecordFields record{};
   for (std::uint32_t i = 0; i < header.record_count; ++i) {
-    std::uint64_t delta = 0;
-    std::uint64_t key_bytes = 0;
-    std::uint64_t value_bytes = 0;
-    if (!get_varint(&in, end, &delta) || !get_varint(&in, end, &key_bytes) || !get_varint(&in, end, &value_bytes) ||
-        key_bytes > static_cast<std::uint64_t>(end - in) || value_bytes > static_cast<std::uint64_t>(end - in) ||
-        key_bytes + value_bytes > static_cast<std::uint64_t>(end - in)) {
+    if (!decode_record(&in, end, &record)) {
       *reason = "record " + std::to_string(i) + " of the batch overruns it";
       return false;
     }
-    in += key_bytes + value_bytes;
   }
   if (in != end) {
     *reason = "batch has " + std::to_string(end - in) + " bytes after its last record";

@@ -170,22 +170,37 @@ enum class RecordCheck : std::uint8_t { kParse, kCallerParses };
 BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchInfo* info,
                        std::string* reason, RecordCheck records = RecordCheck::kParse);
 
-// Calls fn(const RecordView&) for each record of a batch that check_batch() accepted.
+// One record's fields, decoded in place.
+struct RecordFields {
+  std::int64_t timestamp_delta_us;
+  std::span<const std::byte> key;
+  std::span<const std::byte> value;
+};
+
+// Decodes the record at *in, which must end by `end`, and advances *in past it. False when it overruns.
+inline bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record) {
+  std::uint64_t delta = 0;
+  std::uint64_t key_bytes = 0;
+  std::uint64_t value_bytes = 0;
+  if (!get_varint(in, end, &delta) || !get_varint(in, end, &key_bytes) || !get_varint(in, end, &value_bytes)) {
+    return false;
+  }
+  const auto left = static_cast<std::uint64_t>(end - *in);
+  if (key_bytes > left || value_bytes > left - key_bytes) return false;
+  *record = {unzigzag(delta), {*in, key_bytes}, {*in + key_bytes, value_bytes}};
+  *in += key_bytes + value_bytes;
+  return true;
+}
+
+// Calls fn(const RecordView&) for each record of a batch that check_batch() accepted (with kParse).
 template <typename Fn>
 void for_each_record(std::span<const std::byte> batch, const BatchHeader& header, Fn&& fn) {
   const std::byte* in = batch.data() + kBatchHeaderBytes;
   const std::byte* end = batch.data() + header.batch_bytes;
-  for (std::uint32_t i = 0; i < header.record_count; ++i) {
-    std::uint64_t delta = 0;
-    std::uint64_t key_bytes = 0;
-    std::uint64_t value_bytes = 0;
-    get_varint(&in, end, &delta);
-    get_varint(&in, end, &key_bytes);
-    get_varint(&in, end, &value_bytes);
-    const RecordView record{header.base_offset + i, header.base_timestamp_us + unzigzag(delta),
-                            {in, key_bytes}, {in + key_bytes, value_bytes}};
-    in += key_bytes + value_bytes;
-    fn(record);
+  RecordFields fields{};
+  for (std::uint32_t i = 0; i < header.record_count && decode_record(&in, end, &fields); ++i) {
+    fn(RecordView{header.base_offset + i, header.base_timestamp_us + fields.timestamp_delta_us, fields.key,
+                  fields.value});
   }
 }
 

@@ -278,16 +278,12 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
     if (batch_end > state.next_offset) {
       const std::byte* in = bytes.data() + format::kBatchHeaderBytes;
       const std::byte* end = bytes.data() + header.batch_bytes;
+      format::RecordFields record{};
       for (std::uint64_t offset = header.base_offset; offset < batch_end; ++offset) {
-        std::uint64_t delta = 0, key_bytes = 0, value_bytes = 0;
-        if (!format::get_varint(&in, end, &delta) || !format::get_varint(&in, end, &key_bytes) ||
-            !format::get_varint(&in, end, &value_bytes) || key_bytes > static_cast<std::uint64_t>(end - in) ||
-            value_bytes > static_cast<std::uint64_t>(end - in) - key_bytes) [[unlikely]] {
+        if (!format::decode_record(&in, end, &record)) [[unlikely]] {
           return corruption(detail::where(state) + ": record at offset " + std::to_string(offset) + " overruns its batch");
         }
-        const Event event{offset, header.base_timestamp_us + format::unzigzag(delta), {in, key_bytes},
-                          {in + key_bytes, value_bytes}};
-        in += key_bytes + value_bytes;
+        const Event event{offset, header.base_timestamp_us + record.timestamp_delta_us, record.key, record.value};
         if (offset < state.next_offset) continue;
         if (delivered == max || offset >= limit) break;
         fn(event);

@@ -267,6 +267,24 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
 
 namespace {
 
+// One producer appends options.events events (key = offset) to `topic`, then the log is closed.
+Status fill_and_close(const LogOptions& log_options, const std::string& topic_name, const WorkloadOptions& options) {
+  auto opened = Log::open(log_options);
+  if (!opened) return opened.status();
+  auto topic = opened.value()->topic(topic_name);
+  if (!topic) return topic.status();
+  auto producer = opened.value()->producer();
+  std::vector<std::byte> key(options.key_bytes);
+  std::vector<std::byte> value(options.value_bytes, std::byte{'f'});
+  for (std::uint64_t i = 0; i < options.events; ++i) {
+    fill_key(key, i);
+    auto ticket = producer->append(*topic, key, value);
+    if (!ticket) return ticket.status();
+  }
+  STRATA_RETURN_IF_ERROR(producer->wait_all());
+  return opened.value()->close();
+}
+
 // Reads every event from offset 0; checks that each key is its offset. Returns the events read.
 Result<std::uint64_t> replay_once(const std::string& dir) {
   auto reader = Reader::open(dir, "replay");
@@ -294,24 +312,9 @@ Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned reade
   ingest.producers = 1;  // offsets then equal the keys, which the readers check
   ingest.durability = Durability::kNone;
   ingest.progress = false;
-  {
-    LogOptions log_options_small_segments = log_options(ingest);
-    log_options_small_segments.segment_bytes = 64u << 20;  // so that nearly everything is sealed
-    auto opened = Log::open(log_options_small_segments);
-    if (!opened) return opened.status();
-    auto topic = opened.value()->topic("replay");
-    if (!topic) return topic.status();
-    auto producer = opened.value()->producer();
-    std::vector<std::byte> key(options.key_bytes);
-    std::vector<std::byte> value(options.value_bytes, std::byte{'r'});
-    for (std::uint64_t i = 0; i < options.events; ++i) {
-      fill_key(key, i);
-      auto ticket = producer->append(*topic, key, value);
-      if (!ticket) return ticket.status();
-    }
-    STRATA_RETURN_IF_ERROR(producer->wait_all());
-    STRATA_RETURN_IF_ERROR(opened.value()->close());
-  }
+  LogOptions small_segments = log_options(ingest);
+  small_segments.segment_bytes = 64u << 20;  // so that nearly everything is sealed
+  STRATA_RETURN_IF_ERROR(fill_and_close(small_segments, "replay", options));
   auto warm = replay_once(options.directory);  // into the page cache
   if (!warm) return warm.status();
   if (*warm != options.events) {
@@ -342,22 +345,7 @@ Result<WorkloadResult> run_recovery(const WorkloadOptions& options) {
   LogOptions log = log_options(options);
   log.durability = Durability::kNone;
   log.segment_bytes = 2ull << 30;
-  {
-    auto opened = Log::open(log);
-    if (!opened) return opened.status();
-    auto topic = opened.value()->topic("recovery");
-    if (!topic) return topic.status();
-    auto producer = opened.value()->producer();
-    std::vector<std::byte> key(options.key_bytes);
-    std::vector<std::byte> value(options.value_bytes, std::byte{'c'});
-    for (std::uint64_t i = 0; i < options.events; ++i) {
-      fill_key(key, i);
-      auto ticket = producer->append(*topic, key, value);
-      if (!ticket) return ticket.status();
-    }
-    STRATA_RETURN_IF_ERROR(producer->wait_all());
-    STRATA_RETURN_IF_ERROR(opened.value()->close());
-  }
+  STRATA_RETURN_IF_ERROR(fill_and_close(log, "recovery", options));
   // Drop the segment from the page cache where we may (root), so the scan reads the disk like after a crash.
   if (FILE* drop = std::fopen("/proc/sys/vm/drop_caches", "w")) {
     std::fputs("1", drop);
