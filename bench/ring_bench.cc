@@ -5,19 +5,19 @@
 // moodycamel.
 // Each queue holds about kQueueBytes of payload so no peer gets more buffering than the rings.
 #include <benchmark/benchmark.h>
+#include <concurrentqueue.h>
 #include <immintrin.h>
-#include <pthread.h>
-#include <sched.h>
 #include <mimalloc-new-delete.h>
+#include <pthread.h>
+#include <readerwriterqueue.h>
+#include <sched.h>
 
 #include <array>
-#include <cstdio>
-#include <map>
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
-#include <concurrentqueue.h>
+#include <cstdio>
 #include <cstring>
-#include <readerwriterqueue.h>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -89,7 +89,8 @@ struct StrataQueue {
   };
   Producer producer() { return Producer{*this}; }
   std::size_t drain(std::uint64_t& sum) {
-    return ring.consume(kBatchMax, [&](std::span<const std::byte> bytes) { sum += first_word(bytes.data(), N); });
+    return ring.consume(kBatchMax,
+                        [&](std::span<const std::byte> bytes) { sum += first_word(bytes.data(), N); });
   }
 };
 
@@ -195,8 +196,8 @@ template <std::size_t N>
 void register_payload() {
   const std::string suffix = "/" + std::to_string(N);
   auto add = [&](const std::string& impl, std::uint64_t producers, auto fn) {
-    benchmark::RegisterBenchmark(("ring/" + impl + "/" + std::to_string(producers) + "p1c" + suffix).c_str(), fn,
-                                 producers)
+    benchmark::RegisterBenchmark(("ring/" + impl + "/" + std::to_string(producers) + "p1c" + suffix).c_str(),
+                                 fn, producers)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   };
@@ -204,7 +205,8 @@ void register_payload() {
   add("boost_spsc", 1, run_pipeline<BoostSpsc<N>, N>);
   add("rwqueue", 1, run_pipeline<RwQueue<N>, N>);
   std::vector<std::uint64_t> producer_counts = {1, 2, 4};
-  if (std::thread::hardware_concurrency() > 8) producer_counts.push_back(8);  // scaling runs on bigger machines
+  if (std::thread::hardware_concurrency() > 8)
+    producer_counts.push_back(8);  // scaling runs on bigger machines
   for (const std::uint64_t producers : producer_counts) {
     add("strata_mpsc", producers, run_pipeline<StrataQueue<strata::ring::MpscRing, N>, N>);
     add("moodycamel", producers, run_pipeline<Moodycamel<N>, N>);

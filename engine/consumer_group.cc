@@ -21,7 +21,8 @@ static_assert(sizeof(GroupCheckpoint) == 24);
 constexpr char kGroupMagic[8] = {'S', 'T', 'R', 'A', 'T', 'G', 'R', 'P'};
 
 std::uint64_t checksum_of(const GroupCheckpoint& checkpoint) {
-  return format::checksum({reinterpret_cast<const std::byte*>(&checkpoint), offsetof(GroupCheckpoint, checksum)});
+  return format::checksum(
+      {reinterpret_cast<const std::byte*>(&checkpoint), offsetof(GroupCheckpoint, checksum)});
 }
 
 Status validate(std::string_view topic, std::string_view group) {
@@ -48,7 +49,8 @@ Status commit_group_offset(const std::string& dir, std::string_view topic, std::
   checkpoint.checksum = checksum_of(checkpoint);
   auto file = io::File::open(temporary, io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
-  STRATA_RETURN_IF_ERROR(file->write_at({reinterpret_cast<const std::byte*>(&checkpoint), sizeof checkpoint}, 0));
+  STRATA_RETURN_IF_ERROR(
+      file->write_at({reinterpret_cast<const std::byte*>(&checkpoint), sizeof checkpoint}, 0));
   STRATA_RETURN_IF_ERROR(file->sync_data());
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     return io_error("rename " + temporary + ": " + std::strerror(errno));
@@ -56,13 +58,15 @@ Status commit_group_offset(const std::string& dir, std::string_view topic, std::
   return io::sync_directory(groups_dir);  // the rename itself must survive a crash
 }
 
-Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic, std::string_view group) {
+Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic,
+                                        std::string_view group) {
   STRATA_RETURN_IF_ERROR(validate(topic, group));
   const std::string path = dir + "/" + std::string(topic) + "/groups/" + std::string(group);
   auto file = io::File::open(path, io::OpenMode::kReadOnly);
   if (!file) {
     if (file.status().code() == StatusCode::kNotFound) {
-      return Status(StatusCode::kNotFound, "group " + std::string(group) + " has no checkpoint for topic " + std::string(topic));
+      return Status(StatusCode::kNotFound,
+                    "group " + std::string(group) + " has no checkpoint for topic " + std::string(topic));
     }
     return file.status();
   }

@@ -34,7 +34,8 @@ class Fifo {
     ++head_;
   }
   void push(const T& item) {
-    if (size() == items_.size()) [[unlikely]] grow();
+    if (size() == items_.size()) [[unlikely]]
+      grow();
     items_[tail_++ & (items_.size() - 1)] = item;
   }
 

@@ -8,7 +8,9 @@
 
 namespace strata::format {
 
-std::uint64_t checksum(std::span<const std::byte> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+std::uint64_t checksum(std::span<const std::byte> bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
 
 std::size_t put_varint(std::byte* out, std::uint64_t value) {
   std::size_t n = 0;
@@ -50,12 +52,13 @@ std::size_t put_record(std::byte* out, std::int64_t timestamp_delta_us, std::spa
   return n + value.size();
 }
 
-std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind, std::uint32_t record_count,
-                              std::uint64_t base_offset, std::int64_t base_timestamp_us) {
+std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind,
+                              std::uint32_t record_count, std::uint64_t base_offset,
+                              std::int64_t base_timestamp_us) {
   STRATA_ASSERT(batch_bytes >= kBatchHeaderBytes && batch_bytes <= kBatchBytesMax, "batch of %zu bytes",
                 batch_bytes);
-  const BatchHeader header{0, static_cast<std::uint32_t>(batch_bytes), kind, 0, record_count, 0, base_offset,
-                           base_timestamp_us};
+  const BatchHeader header{
+      0, static_cast<std::uint32_t>(batch_bytes), kind, 0, record_count, 0, base_offset, base_timestamp_us};
   std::memcpy(batch, &header, sizeof header);
   const std::size_t padded = padded_batch_bytes(batch_bytes);
   std::memset(batch + batch_bytes, 0, padded - batch_bytes);
@@ -71,7 +74,8 @@ void encode_segment_header(std::byte* out, std::uint64_t base_offset, std::int64
   header.header_bytes = kSegmentHeaderBytes;
   header.base_offset = base_offset;
   header.created_time_us = created_time_us;
-  header.checksum = checksum({reinterpret_cast<const std::byte*>(&header), offsetof(SegmentHeader, checksum)});
+  header.checksum =
+      checksum({reinterpret_cast<const std::byte*>(&header), offsetof(SegmentHeader, checksum)});
   std::memset(out, 0, kSegmentHeaderBytes);
   std::memcpy(out, &header, sizeof header);
 }
@@ -134,7 +138,8 @@ BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_
     *reason = "batch size " + std::to_string(header.batch_bytes) + " out of range";
     return BatchCheck::kInvalid;
   }
-  const std::uint64_t sum = checksum({bytes.data() + sizeof(std::uint64_t), header.batch_bytes - sizeof(std::uint64_t)});
+  const std::uint64_t sum =
+      checksum({bytes.data() + sizeof(std::uint64_t), header.batch_bytes - sizeof(std::uint64_t)});
   if (sum != header.checksum) {
     *reason = "checksum mismatch";
     return BatchCheck::kInvalid;

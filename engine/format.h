@@ -62,14 +62,14 @@ enum class BatchKind : std::uint16_t {
 };
 
 struct BatchHeader {
-  std::uint64_t checksum;            // xxh3-64 of bytes [8, batch_bytes) of the batch
-  std::uint32_t batch_bytes;         // header + records, before the pad to 8; 0 marks the end of data
+  std::uint64_t checksum;     // xxh3-64 of bytes [8, batch_bytes) of the batch
+  std::uint32_t batch_bytes;  // header + records, before the pad to 8; 0 marks the end of data
   BatchKind kind;
-  std::uint16_t flags;               // zero
+  std::uint16_t flags;  // zero
   std::uint32_t record_count;
-  std::uint32_t reserved;            // zero
-  std::uint64_t base_offset;         // offset of the first record (seal: the segment's next offset)
-  std::int64_t base_timestamp_us;    // timestamp of the first record
+  std::uint32_t reserved;          // zero
+  std::uint64_t base_offset;       // offset of the first record (seal: the segment's next offset)
+  std::int64_t base_timestamp_us;  // timestamp of the first record
 };
 static_assert(sizeof(BatchHeader) == 40);
 static_assert(offsetof(BatchHeader, batch_bytes) == 8);
@@ -98,10 +98,10 @@ struct IndexHeader {
   std::uint32_t version;
   std::uint32_t entry_count;
   std::uint64_t base_offset;
-  std::uint64_t next_offset;        // one past the last event of the segment
-  std::uint64_t data_end;           // file position just past the seal batch
+  std::uint64_t next_offset;  // one past the last event of the segment
+  std::uint64_t data_end;     // file position just past the seal batch
   std::int64_t max_timestamp_us;
-  std::uint64_t checksum;           // xxh3-64 of the header before it and all entries
+  std::uint64_t checksum;  // xxh3-64 of the header before it and all entries
 };
 static_assert(sizeof(IndexHeader) == 56);
 
@@ -112,7 +112,8 @@ struct IndexEntry {
 };
 static_assert(sizeof(IndexEntry) == 16);
 
-// ---- encoding and decoding ---------------------------------------------------------------------------------
+// ---- encoding and decoding
+// ---------------------------------------------------------------------------------
 
 std::uint64_t checksum(std::span<const std::byte> bytes);
 
@@ -137,8 +138,9 @@ std::size_t put_record(std::byte* out, std::int64_t timestamp_delta_us, std::spa
 
 // Finishes a batch whose records already sit after its header at `batch`: fills the header, zeroes the pad,
 // and computes the checksum. Returns the padded size.
-std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind, std::uint32_t record_count,
-                              std::uint64_t base_offset, std::int64_t base_timestamp_us);
+std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind,
+                              std::uint32_t record_count, std::uint64_t base_offset,
+                              std::int64_t base_timestamp_us);
 
 void encode_segment_header(std::byte* out, std::uint64_t base_offset, std::int64_t created_time_us);
 // Checks magic, version and checksum; on success stores the base offset.
@@ -182,7 +184,8 @@ inline bool decode_record(const std::byte** in, const std::byte* end, RecordFiel
   std::uint64_t delta = 0;
   std::uint64_t key_bytes = 0;
   std::uint64_t value_bytes = 0;
-  if (!get_varint(in, end, &delta) || !get_varint(in, end, &key_bytes) || !get_varint(in, end, &value_bytes)) {
+  if (!get_varint(in, end, &delta) || !get_varint(in, end, &key_bytes) ||
+      !get_varint(in, end, &value_bytes)) {
     return false;
   }
   const auto left = static_cast<std::uint64_t>(end - *in);

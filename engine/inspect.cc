@@ -53,7 +53,8 @@ Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const
     for (const SegmentInfo& segment : description.segments) description.data_bytes += segment.data_end;
     topics.push_back(std::move(description));
   }
-  if (!topic.empty() && topics.empty()) return Status(StatusCode::kNotFound, "no topic " + topic + " in " + dir);
+  if (!topic.empty() && topics.empty())
+    return Status(StatusCode::kNotFound, "no topic " + topic + " in " + dir);
   return topics;
 }
 

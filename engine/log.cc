@@ -1,4 +1,6 @@
 // The public API: Log forwards to LogCore; Producer's append and wait are the producer-side hot paths.
+#include "strata/log.h"
+
 #include <cstring>
 #include <thread>
 
@@ -7,7 +9,6 @@
 #include "engine/reader_state.h"
 #include "engine/segment_files.h"
 #include "ring/backpressure.h"
-#include "strata/log.h"
 
 namespace strata {
 
@@ -17,7 +18,8 @@ using detail::RingRecordHeader;
 namespace {
 
 std::int64_t wall_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -27,8 +29,8 @@ std::uint64_t free_mark(std::uint64_t sequence, std::uint64_t slots) {
   return sequence >= slots ? sequence - slots + 1 : 0;
 }
 
-void write_record(std::span<std::byte> out, TopicId topic, std::uint64_t sequence, std::span<const std::byte> key,
-                  std::span<const std::byte> value) {
+void write_record(std::span<std::byte> out, TopicId topic, std::uint64_t sequence,
+                  std::span<const std::byte> key, std::span<const std::byte> value) {
   const RingRecordHeader header{topic, static_cast<std::uint32_t>(key.size()), sequence, wall_clock_us()};
   std::memcpy(out.data(), &header, sizeof header);
   if (!key.empty()) std::memcpy(out.data() + sizeof header, key.data(), key.size());
@@ -61,12 +63,14 @@ Producer::~Producer() {
   if (state_ && state_->spsc != nullptr) state_->closed.store(true, std::memory_order_release);
 }
 
-AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
-                                  Ticket* ticket) {
+AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
+                                  std::span<const std::byte> value, Ticket* ticket) {
   ProducerState& state = *state_;
   detail::LogCore& core = *state.core;
-  if (!core.accepting()) [[unlikely]] return AppendStatus::kClosed;
-  if (topic >= core.topic_count()) [[unlikely]] return AppendStatus::kBadTopic;
+  if (!core.accepting()) [[unlikely]]
+    return AppendStatus::kClosed;
+  if (topic >= core.topic_count()) [[unlikely]]
+    return AppendStatus::kBadTopic;
   if (key.size() > format::kKeyBytesMax || value.size() > format::kValueBytesMax) [[unlikely]] {
     return AppendStatus::kTooLarge;
   }
@@ -99,8 +103,8 @@ AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
   return AppendStatus::kOk;
 }
 
-Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
-                                std::chrono::nanoseconds timeout) {
+Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key,
+                                std::span<const std::byte> value, std::chrono::nanoseconds timeout) {
   Ticket ticket;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::chrono::microseconds sleep{1};
@@ -109,10 +113,10 @@ Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key, s
       case AppendStatus::kOk:
         return ticket;
       case AppendStatus::kTooLarge:
-        return invalid_argument("event too large: key " + std::to_string(key.size()) + " bytes, value " +
-                                std::to_string(value.size()) + " bytes (limits: key " +
-                                std::to_string(format::kKeyBytesMax) + ", value " +
-                                std::to_string(format::kValueBytesMax) + ", and the producer ring's record limit)");
+        return invalid_argument(
+            "event too large: key " + std::to_string(key.size()) + " bytes, value " +
+            std::to_string(value.size()) + " bytes (limits: key " + std::to_string(format::kKeyBytesMax) +
+            ", value " + std::to_string(format::kValueBytesMax) + ", and the producer ring's record limit)");
       case AppendStatus::kBadTopic:
         return invalid_argument("topic id " + std::to_string(topic) + " is not a topic of this log");
       case AppendStatus::kClosed: {
@@ -164,7 +168,8 @@ Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseco
     if (done != detail::kSlotBusy && done < mark) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        return Status(StatusCode::kTimedOut, "no acknowledgement for ticket " + std::to_string(ticket.sequence));
+        return Status(StatusCode::kTimedOut,
+                      "no acknowledgement for ticket " + std::to_string(ticket.sequence));
       }
       if (attempt >= 16) {
         state.ack_signal.wait_for(
@@ -200,7 +205,9 @@ Log::Log(std::unique_ptr<detail::LogCore> core) : core_(std::move(core)) {
   shared_producer_.reset(new Producer(core_->new_producer(/*shared=*/true)));
 }
 
-Log::~Log() { (void)close(); }
+Log::~Log() {
+  (void)close();
+}
 
 Result<std::unique_ptr<Log>> Log::open(LogOptions options) {
   auto core = detail::LogCore::open(std::move(options));
@@ -208,13 +215,17 @@ Result<std::unique_ptr<Log>> Log::open(LogOptions options) {
   return std::unique_ptr<Log>(new Log(std::move(core.value())));
 }
 
-Result<TopicId> Log::topic(std::string_view name) { return core_->topic(name); }
+Result<TopicId> Log::topic(std::string_view name) {
+  return core_->topic(name);
+}
 
 std::unique_ptr<Producer> Log::producer() {
   return std::unique_ptr<Producer>(new Producer(core_->new_producer(/*shared=*/false)));
 }
 
-Producer& Log::shared_producer() { return *shared_producer_; }
+Producer& Log::shared_producer() {
+  return *shared_producer_;
+}
 
 Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, bool read_uncommitted) {
   auto id = core_->topic(topic);
@@ -232,9 +243,17 @@ Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, bool read_un
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
 }
 
-Status Log::flush() { return core_->flush(); }
-Status Log::close() { return core_->close(); }
-LogStats Log::stats() const { return core_->stats(); }
-const LogOptions& Log::options() const { return core_->options(); }
+Status Log::flush() {
+  return core_->flush();
+}
+Status Log::close() {
+  return core_->close();
+}
+LogStats Log::stats() const {
+  return core_->stats();
+}
+const LogOptions& Log::options() const {
+  return core_->options();
+}
 
 }  // namespace strata

@@ -25,7 +25,8 @@ Status validate_options(const LogOptions& options) {
   if (options.segment_bytes < (1u << 20)) return invalid_argument("segment_bytes must be at least 1 MiB");
   if (!ring::RingBuffer::is_valid_capacity(options.producer_ring_bytes) ||
       !ring::RingBuffer::is_valid_capacity(options.shared_ring_bytes)) {
-    return invalid_argument("producer_ring_bytes and shared_ring_bytes must be powers of two of at least 256");
+    return invalid_argument(
+        "producer_ring_bytes and shared_ring_bytes must be powers of two of at least 256");
   }
   if (options.staging_bytes < (1u << 20) || options.staging_bytes % 4096 != 0) {
     return invalid_argument("staging_bytes must be a multiple of 4096 and at least 1 MiB");
@@ -78,7 +79,8 @@ Status LogCore::open_directory() {
     ::close(lock_fd_);
     lock_fd_ = -1;
     if (error_number == EWOULDBLOCK) {
-      return {StatusCode::kBusy, "another process has the log in " + dir + " open (" + lock_path + " is locked)"};
+      return {StatusCode::kBusy,
+              "another process has the log in " + dir + " open (" + lock_path + " is locked)"};
     }
     return io::status_from_errno(error_number, "flock " + lock_path);
   }
@@ -89,9 +91,10 @@ Status LogCore::open_directory() {
     ::close(probe);
   } else if (errno == EINVAL) {
     if (!options_.allow_buffered_io) {
-      return {StatusCode::kUnsupported, "the filesystem of " + dir +
-                                            " refuses O_DIRECT; open with allow_buffered_io (--buffered-io) to "
-                                            "write through the page cache instead"};
+      return {StatusCode::kUnsupported,
+              "the filesystem of " + dir +
+                  " refuses O_DIRECT; open with allow_buffered_io (--buffered-io) to "
+                  "write through the page cache instead"};
     }
     direct_io_ = false;
   } else {
@@ -102,9 +105,14 @@ Status LogCore::open_directory() {
 }
 
 TopicConfig LogCore::topic_config() const {
-  return {options_.durability,       options_.segment_bytes,       options_.staging_bytes,
-          options_.write_bytes_max,  std::min<std::size_t>(options_.write_bytes_max, 1u << 20),
-          options_.batch_sync_bytes, options_.batch_sync_interval, direct_io_,
+  return {options_.durability,
+          options_.segment_bytes,
+          options_.staging_bytes,
+          options_.write_bytes_max,
+          std::min<std::size_t>(options_.write_bytes_max, 1u << 20),
+          options_.batch_sync_bytes,
+          options_.batch_sync_interval,
+          direct_io_,
           RetentionPolicy{options_.retention_bytes, options_.retention_age}};
 }
 
@@ -156,8 +164,8 @@ Result<TopicId> LogCore::topic(std::string_view name) {
 
 std::shared_ptr<ProducerState> LogCore::new_producer(bool shared) {
   if (shared) return shared_state_;
-  auto state = std::make_shared<ProducerState>(this, options_.producer_ring_bytes, options_.appends_in_flight_max,
-                                               nullptr);
+  auto state = std::make_shared<ProducerState>(this, options_.producer_ring_bytes,
+                                               options_.appends_in_flight_max, nullptr);
   std::lock_guard lock(producers_mutex_);
   producers_.push_back(state);
   producers_version_.fetch_add(1, std::memory_order_release);

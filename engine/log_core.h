@@ -35,7 +35,9 @@ class LogCore {
   const LogOptions& options() const { return options_; }
 
   // ---- for producers (any thread) ----
-  bool accepting() const { return !closing_.load(std::memory_order_acquire) && !failed_.load(std::memory_order_acquire); }
+  bool accepting() const {
+    return !closing_.load(std::memory_order_acquire) && !failed_.load(std::memory_order_acquire);
+  }
   TopicId topic_count() const { return topic_count_.load(std::memory_order_acquire); }
   void wake_writer() { writer_signal_.notify(); }
   Status failure() const;

@@ -19,8 +19,8 @@ class LogCore;
 struct RingRecordHeader {
   std::uint32_t topic;
   std::uint32_t key_bytes;
-  std::uint64_t sequence;      // the producer's append number, for its acknowledgement slot
-  std::int64_t timestamp_us;   // wall clock at append
+  std::uint64_t sequence;     // the producer's append number, for its acknowledgement slot
+  std::int64_t timestamp_us;  // wall clock at append
 };
 static_assert(sizeof(RingRecordHeader) == 24);
 
@@ -60,7 +60,7 @@ struct ProducerState {
   ring::ConsumerSignal ack_signal;   // the writer notifies after acknowledging
   std::atomic<bool> closed{false};   // the Producer handle is gone; the writer drops the state once drained
 
-  std::uint64_t acknowledged = 0;    // writer thread only: appends acknowledged or failed
+  std::uint64_t acknowledged = 0;  // writer thread only: appends acknowledged or failed
 
   AckSlot& slot(std::uint64_t sequence) const { return slots[sequence & slot_mask]; }
 
@@ -70,7 +70,9 @@ struct ProducerState {
     ++acknowledged;
   }
   // Writer thread only: appends made but not yet acknowledged (or failed).
-  std::uint64_t unacknowledged() const { return next_sequence.load(std::memory_order_acquire) - acknowledged; }
+  std::uint64_t unacknowledged() const {
+    return next_sequence.load(std::memory_order_acquire) - acknowledged;
+  }
 };
 
 }  // namespace strata::detail

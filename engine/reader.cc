@@ -1,5 +1,7 @@
 // Reader: locating segments, mapping sealed ones (shared per process), pread of the active one, checking
 // every batch before handing out its events.
+#include "strata/reader.h"
+
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -13,7 +15,6 @@
 #include "engine/recovery.h"
 #include "engine/segment_files.h"
 #include "strata/log.h"
-#include "strata/reader.h"
 
 namespace strata::detail {
 
@@ -74,7 +75,8 @@ Status deleted_error(const ReaderState& state, std::uint64_t offset) {
   auto bases = list_segment_bases(state.topic_dir);
   const std::string earliest = bases && !bases->empty() ? std::to_string(bases->front()) : "none";
   return Status(StatusCode::kNotFound, "offset " + std::to_string(offset) +
-                                           " was deleted by retention; the earliest offset kept is " + earliest);
+                                           " was deleted by retention; the earliest offset kept is " +
+                                           earliest);
 }
 
 Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t target_offset);
@@ -132,7 +134,9 @@ Status locate(ReaderState& state, std::uint64_t offset) {
 // The bytes of the segment from state.position on, at least one whole batch when there is one. `fresh`
 // forces a new read of the active segment (what was read before may predate a write).
 std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Status* error) {
-  if (state.segment_sealed) return state.mapping->bytes().subspan(std::min<std::size_t>(state.position, state.mapping->bytes().size()));
+  if (state.segment_sealed)
+    return state.mapping->bytes().subspan(
+        std::min<std::size_t>(state.position, state.mapping->bytes().size()));
   const auto buffered = [&](std::size_t need) {
     return !fresh && state.position >= state.buffer_position &&
            state.position + need <= state.buffer_position + state.buffer_bytes;
@@ -151,11 +155,13 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
   if (!buffered(format::kBatchHeaderBytes) && !fill(kReadChunkBytes)) return {};
   fresh = false;
   const std::size_t offset_in_buffer = state.position - state.buffer_position;
-  std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer, state.buffer_bytes - offset_in_buffer);
+  std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer,
+                                   state.buffer_bytes - offset_in_buffer);
   if (bytes.size() >= format::kBatchHeaderBytes) {
     std::uint32_t batch_bytes = 0;
     std::memcpy(&batch_bytes, bytes.data() + offsetof(format::BatchHeader, batch_bytes), sizeof batch_bytes);
-    const std::size_t need = format::padded_batch_bytes(std::min<std::size_t>(batch_bytes, format::kBatchBytesMax));
+    const std::size_t need =
+        format::padded_batch_bytes(std::min<std::size_t>(batch_bytes, format::kBatchBytesMax));
     if (need > bytes.size()) {
       if (!fill(std::max(need, kReadChunkBytes))) return {};
       bytes = std::span<const std::byte>(state.buffer.data(), state.buffer_bytes);
@@ -187,12 +193,15 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string
   auto state = detail::make_reader_state(dir + "/" + std::string(topic));
   auto bases = detail::list_segment_bases(state->topic_dir);
   if (!bases) return bases.status();
-  if (bases->empty()) return Status(StatusCode::kNotFound, "topic " + std::string(topic) + " has no segments in " + dir);
+  if (bases->empty())
+    return Status(StatusCode::kNotFound, "topic " + std::string(topic) + " has no segments in " + dir);
   state->next_offset = bases->front();
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
 }
 
-std::uint64_t Reader::position() const { return state_->next_offset; }
+std::uint64_t Reader::position() const {
+  return state_->next_offset;
+}
 
 Status Reader::seek(std::uint64_t offset) {
   ReaderState& state = *state_;
@@ -211,14 +220,17 @@ std::uint64_t Reader::end_offset() const {
   auto bases = detail::list_segment_bases(state_->topic_dir);
   if (!bases || bases->empty()) return 0;
   std::vector<format::IndexEntry> unused;
-  if (auto sealed = detail::read_index(detail::index_path(state_->topic_dir, bases->back()), bases->back(), &unused)) {
+  if (auto sealed =
+          detail::read_index(detail::index_path(state_->topic_dir, bases->back()), bases->back(), &unused)) {
     return sealed->next_offset;
   }
   auto scan = detail::scan_segment(detail::segment_path(state_->topic_dir, bases->back()), UINT64_MAX);
   return scan ? scan->next_offset : bases->back();
 }
 
-Status Reader::seek_to_end() { return seek(end_offset()); }
+Status Reader::seek_to_end() {
+  return seek(end_offset());
+}
 
 Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
   ReaderState& state = *state_;
@@ -241,7 +253,8 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
       // what we look for.
       std::uint64_t base_offset = 0;
       if (bytes.size() >= format::kBatchHeaderBytes) {
-        std::memcpy(&base_offset, bytes.data() + offsetof(format::BatchHeader, base_offset), sizeof base_offset);
+        std::memcpy(&base_offset, bytes.data() + offsetof(format::BatchHeader, base_offset),
+                    sizeof base_offset);
       }
       check = format::check_batch(bytes, base_offset, &info, &reason, format::RecordCheck::kCallerParses);
     }
@@ -255,7 +268,8 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
         return corruption(detail::where(state) + ": " + reason);
       }
       if (check == format::BatchCheck::kEndOfData && (state.segment_sealed || expected_here)) {
-        return corruption(detail::where(state) + ": data ends before offset " + std::to_string(state.next_offset));
+        return corruption(detail::where(state) + ": data ends before offset " +
+                          std::to_string(state.next_offset));
       }
       break;  // detached, active segment: nothing more written yet
     }
@@ -267,12 +281,14 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
         STRATA_RETURN_IF_ERROR(detail::open_segment(state, header.base_offset, state.next_offset));
         continue;
       }
-      return corruption(detail::where(state) + ": segment sealed at offset " + std::to_string(header.base_offset) +
-                        " before offset " + std::to_string(state.next_offset));
+      return corruption(detail::where(state) + ": segment sealed at offset " +
+                        std::to_string(header.base_offset) + " before offset " +
+                        std::to_string(state.next_offset));
     }
     if (header.base_offset > state.next_offset) {
-      return corruption(detail::where(state) + ": batch starts at offset " + std::to_string(header.base_offset) +
-                        ", expected at most " + std::to_string(state.next_offset));
+      return corruption(detail::where(state) + ": batch starts at offset " +
+                        std::to_string(header.base_offset) + ", expected at most " +
+                        std::to_string(state.next_offset));
     }
     const std::uint64_t batch_end = header.base_offset + header.record_count;
     if (batch_end > state.next_offset) {
@@ -281,9 +297,11 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
       format::RecordFields record{};
       for (std::uint64_t offset = header.base_offset; offset < batch_end; ++offset) {
         if (!format::decode_record(&in, end, &record)) [[unlikely]] {
-          return corruption(detail::where(state) + ": record at offset " + std::to_string(offset) + " overruns its batch");
+          return corruption(detail::where(state) + ": record at offset " + std::to_string(offset) +
+                            " overruns its batch");
         }
-        const Event event{offset, header.base_timestamp_us + record.timestamp_delta_us, record.key, record.value};
+        const Event event{offset, header.base_timestamp_us + record.timestamp_delta_us, record.key,
+                          record.value};
         if (offset < state.next_offset) continue;
         if (delivered == max || offset >= limit) break;
         fn(event);
@@ -303,7 +321,8 @@ bool Reader::wait(std::chrono::nanoseconds timeout) {
     while (state.visible_limit() <= state.next_offset) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;
-      state.visible_signal->wait_for([&] { return state.visible_limit() <= state.next_offset; }, deadline - now);
+      state.visible_signal->wait_for([&] { return state.visible_limit() <= state.next_offset; },
+                                     deadline - now);
     }
     return true;
   }

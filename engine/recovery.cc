@@ -42,7 +42,8 @@ Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_int
   ScanResult result;
   result.file_bytes = *size;
   if (result.file_bytes < format::kSegmentHeaderBytes) {
-    return corruption(path + ": " + std::to_string(result.file_bytes) + " bytes, shorter than a segment header");
+    return corruption(path + ": " + std::to_string(result.file_bytes) +
+                      " bytes, shorter than a segment header");
   }
   void* data = ::mmap(nullptr, result.file_bytes, PROT_READ, MAP_PRIVATE, file->fd(), 0);
   if (data == MAP_FAILED) return io_error("mmap " + path + " for recovery: " + std::strerror(errno));
@@ -73,8 +74,8 @@ Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_int
       break;
     }
     if (first || position - last_indexed >= index_interval_bytes) {
-      result.index.push_back({static_cast<std::uint32_t>(expected - base_offset), static_cast<std::uint32_t>(position),
-                              info.header.base_timestamp_us});
+      result.index.push_back({static_cast<std::uint32_t>(expected - base_offset),
+                              static_cast<std::uint32_t>(position), info.header.base_timestamp_us});
       last_indexed = position;
       first = false;
     }
@@ -103,7 +104,8 @@ Result<SegmentInfo> read_index(const std::string& path, std::uint64_t base_offse
   got = file->read_at({reinterpret_cast<std::byte*>(read_entries.data()), entry_bytes}, sizeof header);
   if (!got) return got.status();
   if (*got != entry_bytes) return corruption(path + ": index truncated");
-  std::uint64_t sum = format::checksum({reinterpret_cast<const std::byte*>(&header), offsetof(format::IndexHeader, checksum)});
+  std::uint64_t sum = format::checksum(
+      {reinterpret_cast<const std::byte*>(&header), offsetof(format::IndexHeader, checksum)});
   sum ^= format::checksum({reinterpret_cast<const std::byte*>(read_entries.data()), entry_bytes});
   if (sum != header.checksum) return corruption(path + ": index checksum mismatch");
   if (entries != nullptr) *entries = std::move(read_entries);
@@ -121,7 +123,8 @@ Status write_index(const std::string& dir, const SegmentInfo& segment, std::int6
   header.data_end = segment.data_end;
   header.max_timestamp_us = max_timestamp_us;
   const std::size_t entry_bytes = entries.size() * sizeof(format::IndexEntry);
-  header.checksum = format::checksum({reinterpret_cast<const std::byte*>(&header), offsetof(format::IndexHeader, checksum)}) ^
+  header.checksum = format::checksum({reinterpret_cast<const std::byte*>(&header),
+                                      offsetof(format::IndexHeader, checksum)}) ^
                     format::checksum({reinterpret_cast<const std::byte*>(entries.data()), entry_bytes});
 
   const std::string final_path = dir + "/" + format::index_file_name(segment.base_offset);
@@ -130,7 +133,8 @@ Status write_index(const std::string& dir, const SegmentInfo& segment, std::int6
   if (!file) return file.status();
   STRATA_RETURN_IF_ERROR(file->truncate(0));
   STRATA_RETURN_IF_ERROR(file->write_at({reinterpret_cast<const std::byte*>(&header), sizeof header}, 0));
-  STRATA_RETURN_IF_ERROR(file->write_at({reinterpret_cast<const std::byte*>(entries.data()), entry_bytes}, sizeof header));
+  STRATA_RETURN_IF_ERROR(
+      file->write_at({reinterpret_cast<const std::byte*>(entries.data()), entry_bytes}, sizeof header));
   STRATA_RETURN_IF_ERROR(file->sync_all());
   if (::rename(temporary_path.c_str(), final_path.c_str()) != 0) {
     return io_error("rename " + temporary_path + ": " + std::strerror(errno));
@@ -157,7 +161,8 @@ Result<RecoveredTopic> recover_topic(const std::string& dir) {
     if (!scan) return scan.status();
     SegmentInfo info{bases[i], scan->next_offset, scan->valid_end, scan->sealed, INT64_MAX};
     if (!recovered.segments.empty() && recovered.segments.back().next_offset != bases[i]) {
-      return corruption(segment_path + ": starts at offset " + std::to_string(bases[i]) + " but the segment before it ends at " +
+      return corruption(segment_path + ": starts at offset " + std::to_string(bases[i]) +
+                        " but the segment before it ends at " +
                         std::to_string(recovered.segments.back().next_offset));
     }
     if (!last && !scan->sealed) {
@@ -178,8 +183,8 @@ Result<RecoveredTopic> recover_topic(const std::string& dir) {
       }
       recovered.active_index = scan->index;
       if (!scan->problem.empty()) {
-        recovered.report += "dropped a torn tail of " + segment_path + " (" + scan->problem + "), kept offsets below " +
-                            std::to_string(scan->next_offset) + "; ";
+        recovered.report += "dropped a torn tail of " + segment_path + " (" + scan->problem +
+                            "), kept offsets below " + std::to_string(scan->next_offset) + "; ";
       }
     }
     recovered.segments.push_back(info);

@@ -22,10 +22,10 @@ struct SegmentInfo {
 
 struct ScanResult {
   std::uint64_t next_offset = 0;
-  std::uint64_t valid_end = 0;        // file position after the last valid batch
+  std::uint64_t valid_end = 0;  // file position after the last valid batch
   std::uint64_t file_bytes = 0;
-  bool sealed = false;                // a seal batch ends the data
-  std::string problem;                // why the scan stopped early, with the position; empty at end of data
+  bool sealed = false;  // a seal batch ends the data
+  std::string problem;  // why the scan stopped early, with the position; empty at end of data
   std::vector<format::IndexEntry> index;
 };
 
@@ -35,9 +35,9 @@ struct ScanResult {
 Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_interval_bytes);
 
 struct RecoveredTopic {
-  std::vector<SegmentInfo> segments;  // in offset order; the last one is active unless sealed
+  std::vector<SegmentInfo> segments;             // in offset order; the last one is active unless sealed
   std::vector<format::IndexEntry> active_index;  // sparse index of the active segment, from the scan
-  std::string report;                 // what recovery did, for stats and logs; empty when nothing happened
+  std::string report;  // what recovery did, for stats and logs; empty when nothing happened
 };
 
 // Recovers the topic directory `dir` (which exists). Zeroes a torn tail, rebuilds a missing index of a

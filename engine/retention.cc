@@ -36,11 +36,12 @@ Result<std::uint64_t> apply_retention(const std::string& topic_dir, const Retent
   std::uint64_t deleted = 0;
   for (const Sealed& segment : sealed) {
     const bool too_big = policy.retention_bytes != 0 && total_bytes > policy.retention_bytes;
-    const bool too_old = policy.retention_age.count() != 0 &&
-                         segment.max_timestamp_us < now_us - policy.retention_age.count();
+    const bool too_old =
+        policy.retention_age.count() != 0 && segment.max_timestamp_us < now_us - policy.retention_age.count();
     if (!too_big && !too_old) break;  // oldest first: once one stays, the newer ones stay too
     // The segment first: a leftover index without its segment is ignored by recovery and readers.
-    for (const std::string& path : {segment_path(topic_dir, segment.base), index_path(topic_dir, segment.base)}) {
+    for (const std::string& path :
+         {segment_path(topic_dir, segment.base), index_path(topic_dir, segment.base)}) {
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
         return io_error("deleting " + path + " for retention: " + std::strerror(errno));
       }

@@ -4,18 +4,30 @@ namespace strata {
 
 std::string_view status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kAlreadyExists: return "already exists";
-    case StatusCode::kBusy: return "busy";
-    case StatusCode::kCorruption: return "corruption";
-    case StatusCode::kIoError: return "I/O error";
-    case StatusCode::kNoSpace: return "no space left";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kClosed: return "closed";
-    case StatusCode::kTimedOut: return "timed out";
-    case StatusCode::kFull: return "full";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kNotFound:
+      return "not found";
+    case StatusCode::kAlreadyExists:
+      return "already exists";
+    case StatusCode::kBusy:
+      return "busy";
+    case StatusCode::kCorruption:
+      return "corruption";
+    case StatusCode::kIoError:
+      return "I/O error";
+    case StatusCode::kNoSpace:
+      return "no space left";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kClosed:
+      return "closed";
+    case StatusCode::kTimedOut:
+      return "timed out";
+    case StatusCode::kFull:
+      return "full";
   }
   return "unknown";
 }

@@ -13,7 +13,8 @@ namespace strata::detail {
 namespace {
 
 std::int64_t wall_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -24,7 +25,8 @@ TopicWriter::TopicWriter(TopicId id, std::string name, std::string dir, const To
     : id_(id), name_(std::move(name)), dir_(std::move(dir)), config_(config), staging_(std::move(staging)) {}
 
 Result<std::unique_ptr<TopicWriter>> TopicWriter::open(TopicId id, std::string name, std::string dir,
-                                                       const TopicConfig& config, const RecoveredTopic& recovered) {
+                                                       const TopicConfig& config,
+                                                       const RecoveredTopic& recovered) {
   auto staging = io::MirroredBuffer::create(config.staging_bytes);
   if (!staging) return staging.status();
   std::unique_ptr<TopicWriter> topic(
@@ -43,8 +45,8 @@ Result<std::unique_ptr<TopicWriter>> TopicWriter::open(TopicId id, std::string n
 
 Status TopicWriter::open_segment(std::uint64_t base_offset) {
   const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
-  auto file = io::File::open(path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect
-                                                     : io::OpenMode::kReadWriteCreate);
+  auto file = io::File::open(
+      path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
   STRATA_RETURN_IF_ERROR(file->preallocate(config_.segment_bytes));
   // The header goes through staging, which is aligned for direct IO; nothing else is staged yet.
@@ -70,8 +72,8 @@ Status TopicWriter::open_segment(std::uint64_t base_offset) {
 
 Status TopicWriter::resume_segment(const SegmentInfo& active) {
   const std::string path = dir_ + "/" + format::segment_file_name(active.base_offset);
-  auto file = io::File::open(path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect
-                                                     : io::OpenMode::kReadWriteCreate);
+  auto file = io::File::open(
+      path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
   segment_base_ = active.base_offset;
   next_offset_ = active.next_offset;
@@ -92,7 +94,8 @@ Status TopicWriter::resume_segment(const SegmentInfo& active) {
 }
 
 bool TopicWriter::has_room(std::size_t record_bytes_max) const {
-  const std::uint64_t needed_end = open_end() + format::kBatchHeaderBytes + record_bytes_max + format::kBatchAlignment;
+  const std::uint64_t needed_end =
+      open_end() + format::kBatchHeaderBytes + record_bytes_max + format::kBatchAlignment;
   return needed_end - round_down(written_) <= staging_.size();
 }
 
@@ -120,8 +123,8 @@ void TopicWriter::append(const RingRecordHeader& header, std::span<const std::by
       last_indexed_position_ = batch_start_;
     }
   }
-  batch_end_ += format::put_record(staging_.at(batch_end_), header.timestamp_us - batch_base_timestamp_us_, key,
-                                   value);
+  batch_end_ +=
+      format::put_record(staging_.at(batch_end_), header.timestamp_us - batch_base_timestamp_us_, key, value);
   ++batch_records_;
   max_timestamp_us_ = std::max(max_timestamp_us_, header.timestamp_us);
   pending_acks_.push({producer, header.sequence, next_offset_});
@@ -131,9 +134,9 @@ void TopicWriter::append(const RingRecordHeader& header, std::span<const std::by
 
 void TopicWriter::close_batch() {
   if (!batch_open_) return;
-  const std::size_t padded =
-      format::seal_batch_header(staging_.at(batch_start_), batch_end_ - batch_start_, format::BatchKind::kRecords,
-                                batch_records_, batch_base_offset_, batch_base_timestamp_us_);
+  const std::size_t padded = format::seal_batch_header(staging_.at(batch_start_), batch_end_ - batch_start_,
+                                                       format::BatchKind::kRecords, batch_records_,
+                                                       batch_base_offset_, batch_base_timestamp_us_);
   fill_ = batch_start_ + padded;
   pending_batches_.push({fill_, next_offset_, batch_acks_});
   batch_open_ = false;
@@ -141,7 +144,8 @@ void TopicWriter::close_batch() {
 }
 
 void TopicWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
-  STRATA_ASSERT(!batch_open_, "schedule_writes() with an open batch at %llu", static_cast<unsigned long long>(batch_start_));
+  STRATA_ASSERT(!batch_open_, "schedule_writes() with an open batch at %llu",
+                static_cast<unsigned long long>(batch_start_));
   while (writes_in_flight_ < kWritesInFlightMax && submitted_ < fill_) {
     const std::uint64_t begin = round_down(submitted_);
     // The block holding submitted_ was written padded; rewriting it must wait for that write to land.
@@ -188,7 +192,8 @@ void TopicWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::t
       due = true;  // greedy group commit: the next sync starts as soon as the last one finished
       break;
     case Durability::kBatch:
-      due = due || written_ - synced_ >= config_.batch_sync_bytes || now - last_sync_ >= config_.batch_sync_interval;
+      due = due || written_ - synced_ >= config_.batch_sync_bytes ||
+            now - last_sync_ >= config_.batch_sync_interval;
       break;
     case Durability::kNone:
       break;
@@ -223,17 +228,19 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
       write.done = true;
       write.data_end = write.begin;
       advance_written();
-      return io_error("write of " + path + " at position " + std::to_string(write.begin) + " made no progress after " +
-                      std::to_string(kWriteRetriesMax) + " retries");
+      return io_error("write of " + path + " at position " + std::to_string(write.begin) +
+                      " made no progress after " + std::to_string(kWriteRetriesMax) + " retries");
     }
     if (result > 0) write.begin += round_down(static_cast<std::uint64_t>(result));
-    counters_.disk_bytes.fetch_add(result > 0 ? static_cast<std::uint64_t>(result) : 0, std::memory_order_relaxed);
+    counters_.disk_bytes.fetch_add(result > 0 ? static_cast<std::uint64_t>(result) : 0,
+                                   std::memory_order_relaxed);
     submit_write(queue, slot);
     return Status::ok();
   }
   if (result < 0) {
     // The log fails; retire the write without counting it as written, so nothing waits on it forever.
-    Status error = io::status_from_errno(-result, "write " + path + " at position " + std::to_string(write.begin));
+    Status error =
+        io::status_from_errno(-result, "write " + path + " at position " + std::to_string(write.begin));
     write.done = true;
     write.data_end = write.begin;
     if (write.end != write.begin) tail_write_in_flight_ = false;
@@ -296,15 +303,17 @@ void TopicWriter::fail_pending(std::vector<ProducerState*>* touched) {
 
 void TopicWriter::begin_seal() {
   close_batch();
-  const std::size_t padded = format::seal_batch_header(staging_.at(fill_), format::kBatchHeaderBytes,
-                                                       format::BatchKind::kSeal, 0, next_offset_, wall_clock_us());
+  const std::size_t padded =
+      format::seal_batch_header(staging_.at(fill_), format::kBatchHeaderBytes, format::BatchKind::kSeal, 0,
+                                next_offset_, wall_clock_us());
   fill_ += padded;
 }
 
 Status TopicWriter::finish_seal() {
   STRATA_ASSERT(synced_ == fill_ && !io_in_flight() && pending_acks_.empty(),
                 "finish_seal() with synced %llu of %llu, io in flight %d",
-                static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_), io_in_flight());
+                static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_),
+                io_in_flight());
   const SegmentInfo sealed{segment_base_, next_offset_, fill_, true, max_timestamp_us_};
   STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, max_timestamp_us_, index_));
   // Sealed segments are immutable: readers may map them.

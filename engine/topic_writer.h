@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "engine/fifo.h"
-#include "ring/consumer_signal.h"
 #include "engine/format.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
@@ -29,6 +28,7 @@
 #include "io/file.h"
 #include "io/io_queue.h"
 #include "io/mirrored_buffer.h"
+#include "ring/consumer_signal.h"
 #include "strata/log.h"
 
 namespace strata::detail {
@@ -47,9 +47,9 @@ struct TopicConfig {
 
 struct TopicCounters {
   std::atomic<std::uint64_t> next_offset{0};
-  std::atomic<std::uint64_t> durable_offset{0};   // offsets below are acknowledged
-  std::atomic<std::uint64_t> written_offset{0};   // offsets below are written (maybe not synced)
-  ring::ConsumerSignal visible_signal;            // notified when durable_offset or written_offset moves
+  std::atomic<std::uint64_t> durable_offset{0};  // offsets below are acknowledged
+  std::atomic<std::uint64_t> written_offset{0};  // offsets below are written (maybe not synced)
+  ring::ConsumerSignal visible_signal;           // notified when durable_offset or written_offset moves
   std::atomic<std::uint64_t> segments{0};
   std::atomic<std::uint64_t> disk_bytes{0};
   std::atomic<std::uint64_t> writes{0};
@@ -59,7 +59,9 @@ struct TopicCounters {
 // What user_data of an io_uring operation encodes.
 struct IoTag {
   static constexpr std::uint64_t kSyncSlot = 0xffff;
-  static std::uint64_t encode(TopicId topic, std::uint64_t slot) { return (std::uint64_t{topic} << 16) | slot; }
+  static std::uint64_t encode(TopicId topic, std::uint64_t slot) {
+    return (std::uint64_t{topic} << 16) | slot;
+  }
   static TopicId topic(std::uint64_t user_data) { return static_cast<TopicId>(user_data >> 16); }
   static std::uint64_t slot(std::uint64_t user_data) { return user_data & 0xffff; }
 };
@@ -68,7 +70,8 @@ class TopicWriter {
  public:
   // Opens the topic's active segment (creating the first one, or the one after a sealed last segment).
   static Result<std::unique_ptr<TopicWriter>> open(TopicId id, std::string name, std::string dir,
-                                                   const TopicConfig& config, const RecoveredTopic& recovered);
+                                                   const TopicConfig& config,
+                                                   const RecoveredTopic& recovered);
 
   const std::string& name() const { return name_; }
   TopicCounters& counters() { return counters_; }
@@ -79,8 +82,8 @@ class TopicWriter {
   // True when the record would not fit in the active segment: seal and roll first.
   bool needs_roll(std::size_t record_bytes_max) const;
   // Frames one record into the open batch (opening one if needed). REQUIRES: has_room(), !needs_roll().
-  void append(const RingRecordHeader& header, std::span<const std::byte> key, std::span<const std::byte> value,
-              ProducerState* producer);
+  void append(const RingRecordHeader& header, std::span<const std::byte> key,
+              std::span<const std::byte> value, ProducerState* producer);
   // Closes the open batch, if any: header and checksum written, ready to be written out.
   void close_batch();
 
@@ -123,14 +126,15 @@ class TopicWriter {
     std::uint64_t offset;
   };
   struct PendingBatch {
-    std::uint64_t end;        // file position after the batch
+    std::uint64_t end;  // file position after the batch
     std::uint64_t next_offset;
-    std::size_t acks;         // appends of this batch in pending_acks_
+    std::size_t acks;  // appends of this batch in pending_acks_
   };
   static constexpr std::size_t kWritesInFlightMax = 8;
   static constexpr std::uint32_t kWriteRetriesMax = 16;
 
-  TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config, io::MirroredBuffer staging);
+  TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
+              io::MirroredBuffer staging);
   Status open_segment(std::uint64_t base_offset);
   Status resume_segment(const SegmentInfo& active);
   void submit_write(io::IoQueue& queue, std::size_t slot);

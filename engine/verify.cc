@@ -20,8 +20,9 @@ Result<VerifyReport> verify_log(const std::string& dir, const std::string& topic
       const std::string path = segment_path(topic_dir, segment.base_offset);
       ++report.segments;
       if (segment.base_offset != expected_base) {
-        report.problems.push_back({path, 0, "starts at offset " + std::to_string(segment.base_offset) +
-                                                ", but the segment before ends at " + std::to_string(expected_base)});
+        report.problems.push_back({path, 0,
+                                   "starts at offset " + std::to_string(segment.base_offset) +
+                                       ", but the segment before ends at " + std::to_string(expected_base)});
       }
       // A full scan, whatever the index says: every batch's checksum and framing.
       auto scan = scan_segment(path, UINT64_MAX);
@@ -33,16 +34,19 @@ Result<VerifyReport> verify_log(const std::string& dir, const std::string& topic
       report.bytes += scan->valid_end;
       if (!scan->problem.empty()) {
         const std::size_t at = scan->problem.find(" at position ");
-        const std::uint64_t position = at == std::string::npos ? 0 : std::stoull(scan->problem.substr(at + 13));
+        const std::uint64_t position =
+            at == std::string::npos ? 0 : std::stoull(scan->problem.substr(at + 13));
         const std::size_t colon = scan->problem.find(": ", at == std::string::npos ? 0 : at);
         std::string reason = colon == std::string::npos ? scan->problem : scan->problem.substr(colon + 2);
         if (last && !segment.sealed) reason += " (torn tail of the active segment: opening the log drops it)";
         report.problems.push_back({path, position, reason});
       } else if (segment.sealed && !scan->sealed) {
-        report.problems.push_back({path, scan->valid_end, "its index says sealed, but the data has no seal batch"});
+        report.problems.push_back(
+            {path, scan->valid_end, "its index says sealed, but the data has no seal batch"});
       } else if (segment.sealed && scan->next_offset != segment.next_offset) {
-        report.problems.push_back({path, scan->valid_end, "data ends at offset " + std::to_string(scan->next_offset) +
-                                                              ", its index says " + std::to_string(segment.next_offset)});
+        report.problems.push_back({path, scan->valid_end,
+                                   "data ends at offset " + std::to_string(scan->next_offset) +
+                                       ", its index says " + std::to_string(segment.next_offset)});
       } else if (!last && !scan->sealed) {
         report.problems.push_back({path, scan->valid_end, "not sealed, but followed by another segment"});
       }

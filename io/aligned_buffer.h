@@ -21,7 +21,7 @@ class AlignedBuffer {
   explicit AlignedBuffer(std::size_t bytes) : bytes_(bytes) {
     STRATA_ASSERT(bytes % kDirectIoAlignment == 0, "buffer of %zu bytes is not a multiple of %zu", bytes,
                   kDirectIoAlignment);
-    data_ = static_cast<std::byte*>(::operator new(bytes, std::align_val_t{kDirectIoAlignment}));
+    data_ = static_cast<std::byte*>(::operator new (bytes, std::align_val_t{kDirectIoAlignment}));
     std::memset(data_, 0, bytes);
   }
   ~AlignedBuffer() { reset(); }
@@ -42,7 +42,7 @@ class AlignedBuffer {
 
  private:
   void reset() {
-    if (data_ != nullptr) ::operator delete(data_, std::align_val_t{kDirectIoAlignment});
+    if (data_ != nullptr) ::operator delete (data_, std::align_val_t{kDirectIoAlignment});
     data_ = nullptr;
     bytes_ = 0;
   }

@@ -56,7 +56,8 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
       completion.result = -plan_.write_error;
     } else if (plan_.eagain_every != 0 && writes_ % plan_.eagain_every == 0) {
       completion.result = -EAGAIN;
-    } else if (plan_.short_write_every != 0 && writes_ % plan_.short_write_every == 0 && completion.result >= 8192) {
+    } else if (plan_.short_write_every != 0 && writes_ % plan_.short_write_every == 0 &&
+               completion.result >= 8192) {
       completion.result = (completion.result / 2) & ~4095;
     }
   }

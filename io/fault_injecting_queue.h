@@ -24,10 +24,12 @@ struct FaultPlan {
 
 class FaultInjectingQueue final : public IoQueue {
  public:
-  FaultInjectingQueue(std::unique_ptr<IoQueue> inner, FaultPlan plan) : inner_(std::move(inner)), plan_(plan) {}
+  FaultInjectingQueue(std::unique_ptr<IoQueue> inner, FaultPlan plan)
+      : inner_(std::move(inner)), plan_(plan) {}
 
   std::string_view description() const override { return inner_->description(); }
-  bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset, std::uint64_t user_data) override;
+  bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                  std::uint64_t user_data) override;
   bool prep_sync(int fd, std::uint64_t user_data) override;
   Status submit() override { return inner_->submit(); }
   Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override;

@@ -12,7 +12,9 @@
 
 namespace strata::io {
 
-File::~File() { close(); }
+File::~File() {
+  close();
+}
 
 File::File(File&& other) noexcept : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
 
@@ -119,7 +121,8 @@ Result<std::size_t> File::read_at(std::span<std::byte> out, std::uint64_t offset
 Status File::write_at(std::span<const std::byte> bytes, std::uint64_t offset) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    const ssize_t n =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return status_from_errno(errno, "pwrite " + path_ + " at " + std::to_string(offset + done));

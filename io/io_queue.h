@@ -44,9 +44,9 @@ class IoQueue {
 };
 
 enum class IoBackend : std::uint8_t {
-  kAuto,     // io_uring when the kernel allows it, otherwise pwrite
-  kUring,    // io_uring or fail
-  kPwrite,   // always pwrite
+  kAuto,    // io_uring when the kernel allows it, otherwise pwrite
+  kUring,   // io_uring or fail
+  kPwrite,  // always pwrite
 };
 
 // Creates the queue for the calling thread (which must be the one that submits). `entries` bounds the

@@ -24,8 +24,8 @@ MirroredBuffer& MirroredBuffer::operator=(MirroredBuffer&& other) noexcept {
 
 Result<MirroredBuffer> MirroredBuffer::create(std::size_t bytes) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  STRATA_ASSERT(bytes > 0 && bytes % page == 0, "mirrored buffer of %zu bytes is not a multiple of the %zu-byte page",
-                bytes, page);
+  STRATA_ASSERT(bytes > 0 && bytes % page == 0,
+                "mirrored buffer of %zu bytes is not a multiple of the %zu-byte page", bytes, page);
   const int fd = ::memfd_create("strata-staging", MFD_CLOEXEC);
   if (fd < 0) return status_from_errno(errno, "memfd_create for the staging buffer");
   if (::ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
@@ -42,7 +42,8 @@ Result<MirroredBuffer> MirroredBuffer::create(std::size_t bytes) {
   }
   auto* first = static_cast<std::byte*>(base);
   const bool mapped =
-      ::mmap(first, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) != MAP_FAILED &&
+      ::mmap(first, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) !=
+          MAP_FAILED &&
       ::mmap(first + bytes, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED;
   const int error_number = errno;
   ::close(fd);  // the mappings keep the memory alive

@@ -148,7 +148,8 @@ int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
     const char* name;
   };
   const Attempt attempts[] = {
-      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "io_uring (single issuer, deferred task run)"},
+      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+       "io_uring (single issuer, deferred task run)"},
       {IORING_SETUP_COOP_TASKRUN, "io_uring (cooperative task run)"},
       {0, "io_uring"},
   };

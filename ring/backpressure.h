@@ -18,13 +18,14 @@ enum class Backpressure : std::uint8_t {
   kBlock,  // retry with growing sleeps (up to 1 ms) until the deadline
 };
 
-// Claims `payload_bytes` from `ring` under `policy`. Returns kOk, kTooLarge (at once: waiting cannot help), or
-// kFull when the deadline passed.
+// Claims `payload_bytes` from `ring` under `policy`. Returns kOk, kTooLarge (at once: waiting cannot help),
+// or kFull when the deadline passed.
 template <typename Ring>
 ClaimStatus claim_with_backpressure(Ring& ring, std::size_t payload_bytes, Claim* claim, Backpressure policy,
                                     std::chrono::nanoseconds timeout) {
   ClaimStatus status = ring.try_claim(payload_bytes, claim);
-  if (status != ClaimStatus::kFull || policy == Backpressure::kFail) [[likely]] return status;
+  if (status != ClaimStatus::kFull || policy == Backpressure::kFail) [[likely]]
+    return status;
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::chrono::microseconds sleep{1};

@@ -7,10 +7,10 @@
 //   producer: after commit(), notify()     one exchange when nobody sleeps
 //
 // The handshake is Dekker's, built on read-modify-writes of one word instead of fences (ThreadSanitizer does
-// not model fences): the consumer announces with an exchange, then re-checks the ring; the producer publishes,
-// then clears the announcement with an exchange. The exchanges are totally ordered. If the producer's comes
-// first, the consumer's acquire exchange synchronizes with it and the re-check sees the record; if the
-// consumer's comes first, the producer reads 1 and wakes it.
+// not model fences): the consumer announces with an exchange, then re-checks the ring; the producer
+// publishes, then clears the announcement with an exchange. The exchanges are totally ordered. If the
+// producer's comes first, the consumer's acquire exchange synchronizes with it and the re-check sees the
+// record; if the consumer's comes first, the producer reads 1 and wakes it.
 #pragma once
 
 #include <linux/futex.h>
@@ -45,7 +45,8 @@ class ConsumerSignal {
   void notify() {
     // Acq_rel: release orders our publish before the exchange; only the producer that clears the
     // announcement makes the system call.
-    if (sleeping_.exchange(0, std::memory_order_acq_rel) != 0) [[unlikely]] notify_slow();
+    if (sleeping_.exchange(0, std::memory_order_acq_rel) != 0) [[unlikely]]
+      notify_slow();
   }
 
   // Any thread: wake the consumer unconditionally (shutdown, for example).
@@ -54,16 +55,16 @@ class ConsumerSignal {
  private:
   [[gnu::cold]] void notify_slow() {
     epoch_.fetch_add(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr,
-            0);
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+            nullptr, 0);
   }
 
   void futex_wait(std::uint32_t epoch, std::chrono::nanoseconds timeout) {
     const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     timespec relative{static_cast<time_t>(seconds.count()), static_cast<long>((timeout - seconds).count())};
     // Returns at once (EAGAIN) if a producer bumped the epoch since we read it: no lost wake-up.
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, epoch, &relative, nullptr,
-            0);
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, epoch, &relative,
+            nullptr, 0);
   }
 
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t), "futex word is a plain uint32");

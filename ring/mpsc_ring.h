@@ -1,13 +1,15 @@
 // MpscRing: a lock-free byte ring for many producer threads and one consumer thread, after Aeron's
 // ManyToOneRingBuffer.
 //
-//   producer (any thread): try_claim(n, &claim) -> write into claim.payload -> commit(claim) (or abort(claim))
-//   consumer (one thread): consume(max, fn)      -> fn(span) per committed record, then one release
+//   producer (any thread): try_claim(n, &claim) -> write into claim.payload -> commit(claim) (or
+//   abort(claim)) consumer (one thread): consume(max, fn)      -> fn(span) per committed record, then one
+//   release
 //
 // Claims advance a shared tail; each record is published on its own by a release store of its header's
 // frame_bytes. A slot whose frame_bytes reads 0 is claimed but not yet committed (in flight), or not claimed
 // at all: the consumer stops there and never reads half-written bytes. For that to hold on the next lap the
-// consumer zeroes every byte it releases, a whole cache line at a time. An aborted claim is committed as padding and skipped.
+// consumer zeroes every byte it releases, a whole cache line at a time. An aborted claim is committed as
+// padding and skipped.
 //
 // Claims check the space, then compare-exchange the tail forward, so try_claim never waits. A fetch-add
 // variant was measured against it (README, design notes): no faster on 2 cores, and a producer that raced
@@ -15,9 +17,9 @@
 // published without its caller knowing, which lost consumer wake-ups. It was removed.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <algorithm>
 #include <cstring>
 #include <span>
 
@@ -35,7 +37,8 @@ class MpscRing {
 
   // Any thread. Each thread may hold several open claims; each must be committed or aborted.
   ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) {
-    if (payload_bytes > max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
+    if (payload_bytes > max_payload_bytes()) [[unlikely]]
+      return ClaimStatus::kTooLarge;
     const std::size_t slot = slot_bytes(payload_bytes);
     std::uint64_t position;
     if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
@@ -72,16 +75,17 @@ class MpscRing {
       const std::int32_t frame_bytes =
           std::atomic_ref<std::int32_t>(header->frame_bytes).load(std::memory_order_acquire);
       if (frame_bytes == 0) break;  // in flight, or nothing more
-      STRATA_ASSERT(frame_bytes >= static_cast<std::int32_t>(kRecordHeaderBytes) &&
-                        static_cast<std::size_t>(frame_bytes) <= buffer_.capacity() - buffer_.offset(position),
-                    "bad frame_bytes %d at position %llu (read from %llu, head %llu, type %u)", frame_bytes,
-                    static_cast<unsigned long long>(position),
-                    static_cast<unsigned long long>(consumer_.read_position),
-                    static_cast<unsigned long long>(consumer_.head.load(std::memory_order_relaxed)),
-                    static_cast<unsigned>(header->type));
+      STRATA_ASSERT(
+          frame_bytes >= static_cast<std::int32_t>(kRecordHeaderBytes) &&
+              static_cast<std::size_t>(frame_bytes) <= buffer_.capacity() - buffer_.offset(position),
+          "bad frame_bytes %d at position %llu (read from %llu, head %llu, type %u)", frame_bytes,
+          static_cast<unsigned long long>(position), static_cast<unsigned long long>(consumer_.read_position),
+          static_cast<unsigned long long>(consumer_.head.load(std::memory_order_relaxed)),
+          static_cast<unsigned>(header->type));
       if (header->type == RecordType::kData) {
-        if (!deliver(fn, std::span<const std::byte>(buffer_.at(position) + kRecordHeaderBytes,
-                                                    static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes))) {
+        if (!deliver(
+                fn, std::span<const std::byte>(buffer_.at(position) + kRecordHeaderBytes,
+                                               static_cast<std::size_t>(frame_bytes) - kRecordHeaderBytes))) {
           break;
         }
         ++records;
@@ -153,8 +157,9 @@ class MpscRing {
     if (end <= start) return;
     const std::size_t start_offset = buffer_.offset(start);
     const std::size_t bytes = static_cast<std::size_t>(end - start);
-    STRATA_ASSERT(bytes <= buffer_.capacity(), "releasing %zu bytes from head %llu to %llu, capacity %zu", bytes,
-                  static_cast<unsigned long long>(start), static_cast<unsigned long long>(end), buffer_.capacity());
+    STRATA_ASSERT(bytes <= buffer_.capacity(), "releasing %zu bytes from head %llu to %llu, capacity %zu",
+                  bytes, static_cast<unsigned long long>(start), static_cast<unsigned long long>(end),
+                  buffer_.capacity());
     const std::size_t first = std::min(bytes, buffer_.capacity() - start_offset);
     std::memset(buffer_.at(start), 0, first);
     if (first < bytes) std::memset(buffer_.at(0), 0, bytes - first);

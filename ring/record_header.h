@@ -31,17 +31,21 @@ struct RecordHeader {
 static_assert(sizeof(RecordHeader) == kRecordHeaderBytes);
 static_assert(alignof(RecordHeader) <= kRecordAlignment);
 
-constexpr std::size_t align_up(std::size_t n, std::size_t alignment) { return (n + alignment - 1) & ~(alignment - 1); }
+constexpr std::size_t align_up(std::size_t n, std::size_t alignment) {
+  return (n + alignment - 1) & ~(alignment - 1);
+}
 
 // Bytes a record with `payload_bytes` occupies in the ring, header and alignment pad included.
 constexpr std::size_t slot_bytes(std::size_t payload_bytes) {
   return align_up(kRecordHeaderBytes + payload_bytes, kRecordAlignment);
 }
 
-constexpr bool is_power_of_two(std::size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+constexpr bool is_power_of_two(std::size_t n) {
+  return n != 0 && (n & (n - 1)) == 0;
+}
 
-// The answer of a non-blocking claim. kFull is normal backpressure; kTooLarge is a caller asking for more than
-// the ring can ever hold (see max_payload_bytes()), which no amount of waiting fixes.
+// The answer of a non-blocking claim. kFull is normal backpressure; kTooLarge is a caller asking for more
+// than the ring can ever hold (see max_payload_bytes()), which no amount of waiting fixes.
 enum class ClaimStatus : std::uint8_t { kOk, kFull, kTooLarge };
 
 // An open claim: the producer writes its record into `payload`, then commits or aborts it. Both rings use it.

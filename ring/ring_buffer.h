@@ -16,20 +16,23 @@ class RingBuffer {
   explicit RingBuffer(std::size_t capacity_bytes) : capacity_(capacity_bytes), mask_(capacity_bytes - 1) {
     STRATA_ASSERT(is_valid_capacity(capacity_bytes), "ring capacity %zu is not a power of two >= 256",
                   capacity_bytes);
-    data_ = static_cast<std::byte*>(::operator new(capacity_, std::align_val_t{kCacheLineBytes}));
+    data_ = static_cast<std::byte*>(::operator new (capacity_, std::align_val_t{kCacheLineBytes}));
     std::memset(data_, 0, capacity_);
   }
-  ~RingBuffer() { ::operator delete(data_, std::align_val_t{kCacheLineBytes}); }
+  ~RingBuffer() { ::operator delete (data_, std::align_val_t{kCacheLineBytes}); }
   RingBuffer(const RingBuffer&) = delete;
   RingBuffer& operator=(const RingBuffer&) = delete;
 
-  static constexpr bool is_valid_capacity(std::size_t bytes) { return is_power_of_two(bytes) && bytes >= 256; }
+  static constexpr bool is_valid_capacity(std::size_t bytes) {
+    return is_power_of_two(bytes) && bytes >= 256;
+  }
 
   std::size_t capacity() const { return capacity_; }
   std::size_t offset(std::uint64_t position) const { return static_cast<std::size_t>(position & mask_); }
   std::byte* at(std::uint64_t position) const { return data_ + offset(position); }
   RecordHeader* header_at(std::uint64_t position) const {
-    return reinterpret_cast<RecordHeader*>(at(position));  // NOLINT: records are 8-byte aligned by construction
+    return reinterpret_cast<RecordHeader*>(
+        at(position));  // NOLINT: records are 8-byte aligned by construction
   }
 
   // Largest payload one record may carry: a slot of at most half the ring (less the most the consumer's

@@ -4,12 +4,13 @@
 //   producer: try_claim(n, &claim) -> write n bytes into claim.payload -> commit(claim) (or abort(claim))
 //   consumer: consume(max, fn)      -> fn(span) for each committed record, then one release of them all
 //
-// Positions are byte counts since creation (uint64, never wrap in practice); the buffer offset is position mod
-// capacity. A record never straddles the end of the buffer: a padding record fills the rest and the record
-// starts at offset 0. Each side keeps a cached copy of the other side's index so that the shared cache line is
-// only touched when the cached view says "full" or "empty".
+// Positions are byte counts since creation (uint64, never wrap in practice); the buffer offset is position
+// mod capacity. A record never straddles the end of the buffer: a padding record fills the rest and the
+// record starts at offset 0. Each side keeps a cached copy of the other side's index so that the shared cache
+// line is only touched when the cached view says "full" or "empty".
 //
-// Threads: try_claim/commit/abort from the one producer thread only; consume from the one consumer thread only.
+// Threads: try_claim/commit/abort from the one producer thread only; consume from the one consumer thread
+// only.
 #pragma once
 
 #include <atomic>
@@ -30,7 +31,8 @@ class SpscRing {
 
   // Producer thread only. At most one claim may be open at a time: commit or abort it before the next.
   ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) {
-    if (payload_bytes > buffer_.max_payload_bytes()) [[unlikely]] return ClaimStatus::kTooLarge;
+    if (payload_bytes > buffer_.max_payload_bytes()) [[unlikely]]
+      return ClaimStatus::kTooLarge;
     const std::size_t slot = slot_bytes(payload_bytes);
     std::uint64_t tail = producer_.tail.load(std::memory_order_relaxed);  // only this thread writes it
     const std::size_t to_end = buffer_.capacity() - buffer_.offset(tail);
@@ -74,9 +76,9 @@ class SpscRing {
     while (head != consumer_.tail_cached && records < records_max) {
       const RecordHeader header = *buffer_.header_at(head);
       if (header.type == RecordType::kData) {
-        if (!deliver(fn, std::span<const std::byte>(buffer_.at(head) + kRecordHeaderBytes,
-                                                    static_cast<std::size_t>(header.frame_bytes) -
-                                                        kRecordHeaderBytes))) {
+        if (!deliver(fn, std::span<const std::byte>(
+                             buffer_.at(head) + kRecordHeaderBytes,
+                             static_cast<std::size_t>(header.frame_bytes) - kRecordHeaderBytes))) {
           break;
         }
         ++records;

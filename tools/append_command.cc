@@ -24,8 +24,9 @@ struct AppendArgs {
 int print_acknowledged(Producer& producer, std::deque<Ticket>& tickets, bool block) {
   while (!tickets.empty() && (block || producer.is_acknowledged(tickets.front()))) {
     auto offset = producer.wait(tickets.front());
-    if (!offset) return fail("event " + std::to_string(tickets.front().sequence + 1) + " was not acknowledged: " +
-                             offset.status().to_string());
+    if (!offset)
+      return fail("event " + std::to_string(tickets.front().sequence + 1) +
+                  " was not acknowledged: " + offset.status().to_string());
     std::printf("%llu\n", static_cast<unsigned long long>(*offset));
     tickets.pop_front();
   }
@@ -86,7 +87,8 @@ void add_append_command(CLI::App& app) {
       ->check(CLI::IsMember({"none", "batch", "sync"}))
       ->capture_default_str();
   command->add_option("--key-sep", args->key_separator, "The part of a line before this character is the key")
-      ->check([](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
+      ->check(
+          [](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
   command->add_flag("--acks", args->acks, "Print each event's offset once it is acknowledged, in order");
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");

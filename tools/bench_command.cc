@@ -45,27 +45,30 @@ std::string json_string(const std::string& value) {
 }
 
 void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
-  std::string line = "{\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
-                     ",\"producers\":" + std::to_string(r.producers) + ",\"readers\":" + std::to_string(r.readers) +
-                     ",\"value_bytes\":" + std::to_string(r.value_bytes) + ",\"key_bytes\":" +
-                     std::to_string(r.key_bytes) + ",\"durability\":" + json_string(bench::durability_name(r.durability)) +
-                     ",\"seconds\":" + json_number(r.seconds) + ",\"events_per_s\":" + json_number(r.events_per_s()) +
-                     ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
-                     ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
-                     ",\"io_backend\":" + json_string(r.io_backend);
+  std::string line =
+      "{\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
+      ",\"producers\":" + std::to_string(r.producers) + ",\"readers\":" + std::to_string(r.readers) +
+      ",\"value_bytes\":" + std::to_string(r.value_bytes) + ",\"key_bytes\":" + std::to_string(r.key_bytes) +
+      ",\"durability\":" + json_string(bench::durability_name(r.durability)) +
+      ",\"seconds\":" + json_number(r.seconds) + ",\"events_per_s\":" + json_number(r.events_per_s()) +
+      ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
+      ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
+      ",\"io_backend\":" + json_string(r.io_backend);
   if (r.ack_latency) {
-    line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) + ",\"p99\":" +
-            json_number(r.ack_latency->p99_us) + ",\"p999\":" + json_number(r.ack_latency->p999_us) +
+    line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) +
+            ",\"p99\":" + json_number(r.ack_latency->p99_us) +
+            ",\"p999\":" + json_number(r.ack_latency->p999_us) +
             ",\"max\":" + json_number(r.ack_latency->max_us) + "}";
   }
   if (r.tail_latency) {
-    line += ",\"tail_latency_us\":{\"p50\":" + json_number(r.tail_latency->p50_us) + ",\"p99\":" +
-            json_number(r.tail_latency->p99_us) + "}";
+    line += ",\"tail_latency_us\":{\"p50\":" + json_number(r.tail_latency->p50_us) +
+            ",\"p99\":" + json_number(r.tail_latency->p99_us) + "}";
   }
   if (limit) {
     const double disk_mb_s = r.seconds > 0 ? static_cast<double>(r.disk_bytes) / r.seconds / 1e6 : 0;
-    line += ",\"disk_limit_mb_s\":" + json_number(limit->sequential_mb_s) + ",\"fdatasync_p50_us\":" +
-            json_number(limit->fdatasync_p50_us) + ",\"fdatasync_p99_us\":" + json_number(limit->fdatasync_p99_us) +
+    line += ",\"disk_limit_mb_s\":" + json_number(limit->sequential_mb_s) +
+            ",\"fdatasync_p50_us\":" + json_number(limit->fdatasync_p50_us) +
+            ",\"fdatasync_p99_us\":" + json_number(limit->fdatasync_p99_us) +
             ",\"disk_ratio\":" + json_number(disk_mb_s / limit->sequential_mb_s);
   }
   std::printf("%s}\n", line.c_str());
@@ -74,39 +77,44 @@ void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskL
 void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
   const double disk_mb_s = r.seconds > 0 ? static_cast<double>(r.disk_bytes) / r.seconds / 1e6 : 0;
   if (r.workload == "recovery") {
-    std::printf("recovery opening a log whose active segment holds %llu events (%.1f MB): %.3f s, %.0f MB/s scanned\n",
-                static_cast<unsigned long long>(r.events), static_cast<double>(r.disk_bytes) / 1e6, r.seconds,
-                static_cast<double>(r.disk_bytes) / r.seconds / 1e6);
+    std::printf(
+        "recovery opening a log whose active segment holds %llu events (%.1f MB): %.3f s, %.0f MB/s "
+        "scanned\n",
+        static_cast<unsigned long long>(r.events), static_cast<double>(r.disk_bytes) / 1e6, r.seconds,
+        static_cast<double>(r.disk_bytes) / r.seconds / 1e6);
     return;
   }
   if (r.readers > 0) {
-    std::printf("%-8s %llu events read by %u reader(s) from sealed segments in the page cache, checksums checked\n",
-                r.workload.c_str(), static_cast<unsigned long long>(r.events), r.readers);
+    std::printf(
+        "%-8s %llu events read by %u reader(s) from sealed segments in the page cache, checksums checked\n",
+        r.workload.c_str(), static_cast<unsigned long long>(r.events), r.readers);
   } else {
-    std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s\n", r.workload.c_str(),
-                static_cast<unsigned long long>(r.events), r.producers, r.value_bytes, r.key_bytes,
-                bench::durability_name(r.durability));
+    std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s\n",
+                r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.value_bytes,
+                r.key_bytes, bench::durability_name(r.durability));
   }
   std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values   %.1f MB to disk (%.0f MB/s",
-              r.seconds, r.events_per_s() / 1e6, r.mb_per_s(), static_cast<double>(r.disk_bytes) / 1e6, disk_mb_s);
+              r.seconds, r.events_per_s() / 1e6, r.mb_per_s(), static_cast<double>(r.disk_bytes) / 1e6,
+              disk_mb_s);
   if (limit) std::printf(", %.0f%% of the disk limit", 100 * disk_mb_s / limit->sequential_mb_s);
   std::printf(")\n");
   if (r.ack_latency) {
-    std::printf("         ack latency: p50 %.0f us   p99 %.0f us   p99.9 %.0f us   max %.0f us", r.ack_latency->p50_us,
-                r.ack_latency->p99_us, r.ack_latency->p999_us, r.ack_latency->max_us);
+    std::printf("         ack latency: p50 %.0f us   p99 %.0f us   p99.9 %.0f us   max %.0f us",
+                r.ack_latency->p50_us, r.ack_latency->p99_us, r.ack_latency->p999_us, r.ack_latency->max_us);
     if (limit) std::printf("   (p99 = %.2fx fdatasync p99)", r.ack_latency->p99_us / limit->fdatasync_p99_us);
     std::printf("\n");
   }
   if (r.tail_latency) {
-    std::printf("         tail latency (acknowledgement to a waiting reader's callback): p50 %.0f us   p99 %.0f us\n",
-                r.tail_latency->p50_us, r.tail_latency->p99_us);
+    std::printf(
+        "         tail latency (acknowledgement to a waiting reader's callback): p50 %.0f us   p99 %.0f us\n",
+        r.tail_latency->p50_us, r.tail_latency->p99_us);
   }
   if (r.readers > 0) {
     std::printf("         %u readers, %.2f M events/s each\n", r.readers, r.events_per_s() / 1e6 / r.readers);
     return;
   }
-  std::printf("         %llu fdatasyncs   peak RSS %.0f MB   writer: %s\n", static_cast<unsigned long long>(r.syncs),
-              r.peak_rss_mb, r.io_backend.c_str());
+  std::printf("         %llu fdatasyncs   peak RSS %.0f MB   writer: %s\n",
+              static_cast<unsigned long long>(r.syncs), r.peak_rss_mb, r.io_backend.c_str());
 }
 
 int run_bench(const BenchArgs& args) {
@@ -115,7 +123,8 @@ int run_bench(const BenchArgs& args) {
   if (temporary) {
     std::string pattern = std::string(std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/var/tmp") +
                           "/strata-bench.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) return fail("cannot create a temporary directory in " + pattern);
+    if (::mkdtemp(pattern.data()) == nullptr)
+      return fail("cannot create a temporary directory in " + pattern);
     dir = pattern;
   }
   struct Cleanup {
@@ -128,13 +137,17 @@ int run_bench(const BenchArgs& args) {
 
   std::optional<bench::DiskLimit> limit;
   if (args.disk_limit) {
-    if (!args.json) std::fprintf(stderr, "measuring the disk limit of %s (%.0f s)...\n", dir.c_str(), args.disk_limit_seconds);
+    if (!args.json)
+      std::fprintf(stderr, "measuring the disk limit of %s (%.0f s)...\n", dir.c_str(),
+                   args.disk_limit_seconds);
     auto measured = bench::measure_disk_limit(dir, args.disk_limit_seconds);
     if (!measured) return fail("disk limit: " + measured.status().to_string());
     limit = *measured;
     if (!args.json) {
-      std::printf("disk     sequential O_DIRECT 1 MiB writes at QD16: %.0f MB/s   4 KiB write+fdatasync: p50 %.0f us, p99 %.0f us\n",
-                  limit->sequential_mb_s, limit->fdatasync_p50_us, limit->fdatasync_p99_us);
+      std::printf(
+          "disk     sequential O_DIRECT 1 MiB writes at QD16: %.0f MB/s   4 KiB write+fdatasync: p50 %.0f "
+          "us, p99 %.0f us\n",
+          limit->sequential_mb_s, limit->fdatasync_p50_us, limit->fdatasync_p99_us);
     }
   }
 
@@ -189,25 +202,35 @@ int run_bench(const BenchArgs& args) {
 void add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
-  command->add_option("workload", args->workload,
-                      "ingest | durable | replay | fanout | recovery | all (all: the first four)")
+  command
+      ->add_option("workload", args->workload,
+                   "ingest | durable | replay | fanout | recovery | all (all: the first four)")
       ->required()
       ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "all"}));
-  command->add_option("--dir", args->dir, "Directory to run in (default: a temporary directory, removed after)");
-  command->add_option("--events", args->events,
-                      "Events to append (default: ingest, replay, fanout 10000000; durable 100000)")
+  command->add_option("--dir", args->dir,
+                      "Directory to run in (default: a temporary directory, removed after)");
+  command
+      ->add_option("--events", args->events,
+                   "Events to append (default: ingest, replay, fanout 10000000; durable 100000)")
       ->check(CLI::PositiveNumber);
   command->add_option("--producers", args->producers, "Producer threads (default: ingest 2, durable 16)")
       ->check(CLI::Range(1u, 1024u));
-  command->add_option("--size", args->size, "Value bytes per event")->check(CLI::Range(0, 1 << 20))->capture_default_str();
-  command->add_option("--readers", args->readers, "Reader threads for fanout")->check(CLI::Range(1u, 256u))->capture_default_str();
+  command->add_option("--size", args->size, "Value bytes per event")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  command->add_option("--readers", args->readers, "Reader threads for fanout")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
   command->add_option("--durability", args->durability, "Durability of the ingest workload")
       ->check(CLI::IsMember({"none", "batch", "sync"}))
       ->capture_default_str();
-  command->add_flag("--disk-limit", args->disk_limit,
-                    "First measure the disk's sequential O_DIRECT bandwidth and fdatasync latency, and report "
-                    "the workloads against them");
-  command->add_option("--disk-limit-seconds", args->disk_limit_seconds, "How long the bandwidth measurement runs")
+  command->add_flag(
+      "--disk-limit", args->disk_limit,
+      "First measure the disk's sequential O_DIRECT bandwidth and fdatasync latency, and report "
+      "the workloads against them");
+  command
+      ->add_option("--disk-limit-seconds", args->disk_limit_seconds,
+                   "How long the bandwidth measurement runs")
       ->capture_default_str();
   command->add_flag("--json", args->json, "One JSON object per workload on stdout");
   command->add_flag("--buffered-io", args->buffered_io,

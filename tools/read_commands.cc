@@ -35,8 +35,8 @@ void print_event(const Event& event, bool json) {
     }
     std::fputc('"', stdout);
   };
-  std::printf("{\"offset\":%llu,\"timestamp_us\":%lld,\"key\":", static_cast<unsigned long long>(event.offset),
-              static_cast<long long>(event.timestamp_us));
+  std::printf("{\"offset\":%llu,\"timestamp_us\":%lld,\"key\":",
+              static_cast<unsigned long long>(event.offset), static_cast<long long>(event.timestamp_us));
   print_string(event.key);
   std::fputs(",\"value\":", stdout);
   print_string(event.value);
@@ -59,7 +59,8 @@ int run_cat(const CatArgs& args) {
   const bool json = args.format == "json";
   std::uint64_t left = args.count.value_or(UINT64_MAX);
   while (left > 0) {
-    auto polled = reader.value()->poll(std::min<std::uint64_t>(left, 4096), [&](const Event& e) { print_event(e, json); });
+    auto polled = reader.value()->poll(std::min<std::uint64_t>(left, 4096),
+                                       [&](const Event& e) { print_event(e, json); });
     if (!polled) return fail(polled.status().to_string());
     if (*polled == 0) break;
     left -= *polled;
@@ -101,7 +102,8 @@ int run_tail(const TailArgs& args) {
     if (*polled > 0) {
       std::fflush(stdout);
       if (!args.group.empty()) {
-        if (Status commit = commit_group_offset(args.dir, args.topic, args.group, reader.position()); !commit.is_ok()) {
+        if (Status commit = commit_group_offset(args.dir, args.topic, args.group, reader.position());
+            !commit.is_ok()) {
           return fail(commit.to_string());
         }
       }
@@ -120,17 +122,20 @@ int run_verify(const VerifyArgs& args) {
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   std::uint64_t done = 0;
   auto report = detail::verify_log(args.dir, args.topic, [&](const std::string& path) {
-    if (terminal) std::fprintf(stderr, "\rverified %llu segments (%s)\033[K", static_cast<unsigned long long>(++done), path.c_str());
+    if (terminal)
+      std::fprintf(stderr, "\rverified %llu segments (%s)\033[K", static_cast<unsigned long long>(++done),
+                   path.c_str());
   });
   if (terminal && done > 0) std::fputs("\r\033[K", stderr);
   if (!report) return fail(report.status().to_string());
   for (const auto& problem : report->problems) {
-    std::printf("%s: position %llu: %s\n", problem.file.c_str(), static_cast<unsigned long long>(problem.position),
-                problem.reason.c_str());
+    std::printf("%s: position %llu: %s\n", problem.file.c_str(),
+                static_cast<unsigned long long>(problem.position), problem.reason.c_str());
   }
   std::fprintf(stderr, "%llu segments, %llu events, %.1f MB checked: %zu problems\n",
-               static_cast<unsigned long long>(report->segments), static_cast<unsigned long long>(report->events),
-               static_cast<double>(report->bytes) / 1e6, report->problems.size());
+               static_cast<unsigned long long>(report->segments),
+               static_cast<unsigned long long>(report->events), static_cast<double>(report->bytes) / 1e6,
+               report->problems.size());
   return report->problems.empty() ? 0 : 1;
 }
 
@@ -138,10 +143,13 @@ int run_verify(const VerifyArgs& args) {
 
 void add_read_commands(CLI::App& app) {
   auto cat = std::make_shared<CatArgs>();
-  CLI::App* cat_command = app.add_subcommand("cat", "Print a topic's events (the values, one per line, or JSON)");
+  CLI::App* cat_command =
+      app.add_subcommand("cat", "Print a topic's events (the values, one per line, or JSON)");
   cat_command->add_option("--dir", cat->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   cat_command->add_option("--topic", cat->topic, "Topic name")->required();
-  cat_command->add_option("--from", cat->from, "First offset")->each([cat](const std::string&) { cat->from_given = true; });
+  cat_command->add_option("--from", cat->from, "First offset")->each([cat](const std::string&) {
+    cat->from_given = true;
+  });
   cat_command->add_option("--count", cat->count, "At most this many events");
   cat_command->add_option("--format", cat->format, "lines (the values) or json")
       ->check(CLI::IsMember({"lines", "json"}))
@@ -149,15 +157,18 @@ void add_read_commands(CLI::App& app) {
   cat_command->callback([cat] { exit_code = run_cat(*cat); });
 
   auto tail = std::make_shared<TailArgs>();
-  CLI::App* tail_command = app.add_subcommand("tail", "Print a topic's events and follow new ones until interrupted");
+  CLI::App* tail_command =
+      app.add_subcommand("tail", "Print a topic's events and follow new ones until interrupted");
   tail_command->add_option("--dir", tail->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   tail_command->add_option("--topic", tail->topic, "Topic name")->required();
-  auto* from = tail_command->add_option("--from", tail->from, "First offset")->each([tail](const std::string&) {
-    tail->from_given = true;
-  });
+  auto* from =
+      tail_command->add_option("--from", tail->from, "First offset")->each([tail](const std::string&) {
+        tail->from_given = true;
+      });
   tail_command->add_flag("--from-end", tail->from_end, "Start after the last event")->excludes(from);
-  tail_command->add_option("--group", tail->group,
-                           "Consumer group: start at its checkpoint and commit the position as events are printed");
+  tail_command->add_option(
+      "--group", tail->group,
+      "Consumer group: start at its checkpoint and commit the position as events are printed");
   tail_command->add_option("--format", tail->format, "lines (the values) or json")
       ->check(CLI::IsMember({"lines", "json"}))
       ->capture_default_str();
@@ -166,7 +177,9 @@ void add_read_commands(CLI::App& app) {
   auto verify = std::make_shared<VerifyArgs>();
   CLI::App* verify_command =
       app.add_subcommand("verify", "Check every record of every segment; exit 0 when all check out");
-  verify_command->add_option("--dir", verify->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
+  verify_command->add_option("--dir", verify->dir, "Log directory")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   verify_command->add_option("--topic", verify->topic, "Only this topic");
   verify_command->callback([verify] { exit_code = run_verify(*verify); });
 }

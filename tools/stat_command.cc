@@ -22,13 +22,15 @@ int run_stat(const StatArgs& args) {
     std::printf("{\"dir\":\"%s\",\"topics\":[", args.dir.c_str());
     for (std::size_t t = 0; t < topics->size(); ++t) {
       const auto& topic = (*topics)[t];
-      std::printf("%s{\"name\":\"%s\",\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,\"segments\":[",
-                  t == 0 ? "" : ",", topic.name.c_str(), static_cast<unsigned long long>(topic.first_offset),
-                  static_cast<unsigned long long>(topic.next_offset), static_cast<unsigned long long>(topic.data_bytes));
+      std::printf(
+          "%s{\"name\":\"%s\",\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,\"segments\":[",
+          t == 0 ? "" : ",", topic.name.c_str(), static_cast<unsigned long long>(topic.first_offset),
+          static_cast<unsigned long long>(topic.next_offset),
+          static_cast<unsigned long long>(topic.data_bytes));
       for (std::size_t s = 0; s < topic.segments.size(); ++s) {
         const auto& segment = topic.segments[s];
-        std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}", s == 0 ? "" : ",",
-                    static_cast<unsigned long long>(segment.base_offset),
+        std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}",
+                    s == 0 ? "" : ",", static_cast<unsigned long long>(segment.base_offset),
                     static_cast<unsigned long long>(segment.next_offset),
                     static_cast<unsigned long long>(segment.data_end), segment.sealed ? "true" : "false");
       }
@@ -38,15 +40,17 @@ int run_stat(const StatArgs& args) {
     return 0;
   }
   for (const auto& topic : *topics) {
-    std::printf("topic %s: offsets %llu..%llu (%llu events), %zu segments, %.1f MB of data\n", topic.name.c_str(),
-                static_cast<unsigned long long>(topic.first_offset), static_cast<unsigned long long>(topic.next_offset),
-                static_cast<unsigned long long>(topic.next_offset - topic.first_offset), topic.segments.size(),
-                static_cast<double>(topic.data_bytes) / 1e6);
+    std::printf("topic %s: offsets %llu..%llu (%llu events), %zu segments, %.1f MB of data\n",
+                topic.name.c_str(), static_cast<unsigned long long>(topic.first_offset),
+                static_cast<unsigned long long>(topic.next_offset),
+                static_cast<unsigned long long>(topic.next_offset - topic.first_offset),
+                topic.segments.size(), static_cast<double>(topic.data_bytes) / 1e6);
     for (const auto& segment : topic.segments) {
-      std::printf("  %020llu.seg  offsets %llu..%llu  %.1f MB  %s\n", static_cast<unsigned long long>(segment.base_offset),
+      std::printf("  %020llu.seg  offsets %llu..%llu  %.1f MB  %s\n",
                   static_cast<unsigned long long>(segment.base_offset),
-                  static_cast<unsigned long long>(segment.next_offset), static_cast<double>(segment.data_end) / 1e6,
-                  segment.sealed ? "sealed" : "active");
+                  static_cast<unsigned long long>(segment.base_offset),
+                  static_cast<unsigned long long>(segment.next_offset),
+                  static_cast<double>(segment.data_end) / 1e6, segment.sealed ? "sealed" : "active");
     }
   }
   return 0;

@@ -30,7 +30,8 @@ Result<double> sequential_mb_s(io::File& file, double seconds) {
   std::uint64_t bytes_done = 0;
   std::vector<io::Completion> completions(kQueueDepth);
   auto submit_one = [&](unsigned slot) {
-    (void)(*queue)->prep_write(file.fd(), {buffer.data() + slot * kWriteBytes, kWriteBytes}, next_position, slot);
+    (void)(*queue)->prep_write(file.fd(), {buffer.data() + slot * kWriteBytes, kWriteBytes}, next_position,
+                               slot);
     next_position = (next_position + kWriteBytes) % kFileBytes;
   };
   for (unsigned slot = 0; slot < kQueueDepth; ++slot) submit_one(slot);

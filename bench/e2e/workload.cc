@@ -1,10 +1,5 @@
 #include "bench/e2e/workload.h"
 
-#include <filesystem>
-
-#include "engine/recovery.h"
-#include "strata/reader.h"
-
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -12,8 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
+
+#include "engine/recovery.h"
+#include "strata/reader.h"
 
 namespace strata::bench {
 
@@ -36,7 +35,8 @@ class Progress {
  private:
   void loop() {
     while (!stop_.load()) {
-      for (int i = 0; i < 10 && !stop_.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (int i = 0; i < 10 && !stop_.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
       if (stop_.load()) break;
       std::fprintf(stderr, "\r%s: %llu of %llu events", workload_.c_str(),
                    static_cast<unsigned long long>(done_.load()), static_cast<unsigned long long>(total_));
@@ -105,7 +105,8 @@ Result<LatencySummary> measure_tail_latency(Log& log, TopicId topic, std::uint64
       (void)reader.poll(4096, [&](const Event& event) {
         const std::int64_t acked = acked_at_ns[event.offset - first].load(std::memory_order_acquire);
         // The reader may get an event before its producer's wait() returned: that counts as zero.
-        latencies_us.push_back(acked == 0 ? 0.0 : std::max(0.0, static_cast<double>(now_ns() - acked) / 1000.0));
+        latencies_us.push_back(acked == 0 ? 0.0
+                                          : std::max(0.0, static_cast<double>(now_ns() - acked) / 1000.0));
       });
     }
   });
@@ -124,7 +125,8 @@ Result<LatencySummary> measure_tail_latency(Log& log, TopicId topic, std::uint64
       error = offset.status();
       break;
     }
-    if (*offset >= first && *offset < first + events) acked_at_ns[*offset - first].store(now_ns(), std::memory_order_release);
+    if (*offset >= first && *offset < first + events)
+      acked_at_ns[*offset - first].store(now_ns(), std::memory_order_release);
   }
   if (!error.is_ok()) stop.store(true);
   tailer.join();
@@ -136,9 +138,12 @@ Result<LatencySummary> measure_tail_latency(Log& log, TopicId topic, std::uint64
 
 const char* durability_name(Durability durability) {
   switch (durability) {
-    case Durability::kNone: return "none";
-    case Durability::kBatch: return "batch";
-    case Durability::kSync: return "sync";
+    case Durability::kNone:
+      return "none";
+    case Durability::kBatch:
+      return "batch";
+    case Durability::kSync:
+      return "sync";
   }
   return "?";
 }
@@ -154,7 +159,8 @@ LatencySummary summarize(std::vector<double>& latencies_us) {
   if (latencies_us.empty()) return summary;
   std::sort(latencies_us.begin(), latencies_us.end());
   auto at = [&](double q) {
-    return latencies_us[std::min(latencies_us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latencies_us.size())))];
+    return latencies_us[std::min(latencies_us.size() - 1,
+                                 static_cast<std::size_t>(q * static_cast<double>(latencies_us.size())))];
   };
   summary.p50_us = at(0.50);
   summary.p99_us = at(0.99);
@@ -190,7 +196,8 @@ Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
         fill_key(key, i);
         auto ticket = producer->append(*topic, key, value);
         if (!ticket) status = ticket.status();
-        if ((i & 4095) == 0) appended.fetch_add(std::min<std::uint64_t>(4096, end - i), std::memory_order_relaxed);
+        if ((i & 4095) == 0)
+          appended.fetch_add(std::min<std::uint64_t>(4096, end - i), std::memory_order_relaxed);
       }
       if (status.is_ok()) status = producer->wait_all();
       if (!status.is_ok() && !failed.exchange(true)) {
@@ -268,7 +275,8 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
 namespace {
 
 // One producer appends options.events events (key = offset) to `topic`, then the log is closed.
-Status fill_and_close(const LogOptions& log_options, const std::string& topic_name, const WorkloadOptions& options) {
+Status fill_and_close(const LogOptions& log_options, const std::string& topic_name,
+                      const WorkloadOptions& options) {
   auto opened = Log::open(log_options);
   if (!opened) return opened.status();
   auto topic = opened.value()->topic(topic_name);
@@ -318,7 +326,8 @@ Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned reade
   auto warm = replay_once(options.directory);  // into the page cache
   if (!warm) return warm.status();
   if (*warm != options.events) {
-    return corruption("replay read " + std::to_string(*warm) + " events of " + std::to_string(options.events));
+    return corruption("replay read " + std::to_string(*warm) + " events of " +
+                      std::to_string(options.events));
   }
 
   WorkloadResult result = base_result(readers == 1 ? "replay" : "fanout", options, 0);
@@ -358,8 +367,9 @@ Result<WorkloadResult> run_recovery(const WorkloadOptions& options) {
   if (!reopened) return reopened.status();
   const LogStats stats = reopened.value()->stats();
   if (stats.topics.empty() || stats.topics[0].next_offset != options.events) {
-    return corruption("recovery found " + std::to_string(stats.topics.empty() ? 0 : stats.topics[0].next_offset) +
-                      " events of " + std::to_string(options.events));
+    return corruption("recovery found " +
+                      std::to_string(stats.topics.empty() ? 0 : stats.topics[0].next_offset) + " events of " +
+                      std::to_string(options.events));
   }
   result.disk_bytes = 0;
   for (const auto& entry : std::filesystem::directory_iterator(options.directory + "/recovery")) {

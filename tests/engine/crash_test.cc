@@ -36,7 +36,8 @@ struct AckRecord {
 static_assert(sizeof(AckRecord) == 24);  // well under PIPE_BUF: each write is atomic
 
 std::string value_for(std::uint32_t round, std::uint32_t producer, std::uint64_t sequence) {
-  std::string value = "r" + std::to_string(round) + "p" + std::to_string(producer) + "s" + std::to_string(sequence);
+  std::string value =
+      "r" + std::to_string(round) + "p" + std::to_string(producer) + "s" + std::to_string(sequence);
   value.append((sequence * 37 + producer) % 700, static_cast<char>('a' + sequence % 26));
   return value;
 }
@@ -87,7 +88,8 @@ TEST(Crash, AcknowledgedEventsSurviveSigkill) {
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited on its own with " << WEXITSTATUS(status) << " in round " << round;
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited on its own with " << WEXITSTATUS(status) << " in round "
+                                     << round;
     AckRecord record;
     std::size_t round_acks = 0;
     while (::read(fds[0], &record, sizeof record) == sizeof record) {
@@ -108,12 +110,14 @@ TEST(Crash, AcknowledgedEventsSurviveSigkill) {
     for (std::size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].offset, i) << "offsets not dense";
     for (const auto& [offset, value] : acknowledged) {
       ASSERT_LT(offset, events.size()) << "acknowledged offset " << offset << " lost in round " << round;
-      ASSERT_EQ(events[offset].value, value) << "acknowledged offset " << offset << " changed in round " << round;
+      ASSERT_EQ(events[offset].value, value)
+          << "acknowledged offset " << offset << " changed in round " << round;
     }
     // Unacknowledged events that survived were acknowledged by nobody: forget them, next round appends after.
     RecordProperty("round_" + std::to_string(round) + "_acks", static_cast<int>(round_acks));
   }
-  EXPECT_GT(acknowledged.size(), static_cast<std::size_t>(rounds)) << "the child hardly ever got an acknowledgement";
+  EXPECT_GT(acknowledged.size(), static_cast<std::size_t>(rounds))
+      << "the child hardly ever got an acknowledgement";
 }
 
 }  // namespace

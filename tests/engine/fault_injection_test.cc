@@ -29,7 +29,8 @@ class FaultInjection : public ::testing::Test {
     auto producer = log.producer();
     std::vector<std::string> acknowledged;
     for (int i = 0; i < events_max; ++i) {
-      const std::string value = "event " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 300), '.');
+      const std::string value =
+          "event " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 300), '.');
       auto ticket = producer->append(topic, "", value);
       if (!ticket) {
         *error = ticket.status();
@@ -46,7 +47,8 @@ class FaultInjection : public ::testing::Test {
     return acknowledged;
   }
 
-  static void expect_prefix_on_disk(const std::string& topic_dir, const std::vector<std::string>& acknowledged) {
+  static void expect_prefix_on_disk(const std::string& topic_dir,
+                                    const std::vector<std::string>& acknowledged) {
     const auto events = read_all(topic_dir);
     ASSERT_GE(events.size(), acknowledged.size());
     for (std::size_t i = 0; i < acknowledged.size(); ++i) {

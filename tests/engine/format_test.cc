@@ -14,11 +14,13 @@ std::span<const std::byte> bytes_of(const std::string& text) {
 }
 
 // Builds a batch of the given records in `out`; returns its padded size.
-std::size_t build(std::vector<std::byte>& out, std::uint64_t base_offset, const std::vector<std::string>& values) {
+std::size_t build(std::vector<std::byte>& out, std::uint64_t base_offset,
+                  const std::vector<std::string>& values) {
   out.assign(kBatchHeaderBytes + values.size() * 64 + 4096, std::byte{0});
   std::size_t end = kBatchHeaderBytes;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    end += put_record(out.data() + end, static_cast<std::int64_t>(i) - 1, bytes_of("key"), bytes_of(values[i]));
+    end +=
+        put_record(out.data() + end, static_cast<std::int64_t>(i) - 1, bytes_of("key"), bytes_of(values[i]));
   }
   return seal_batch_header(out.data(), end, BatchKind::kRecords, static_cast<std::uint32_t>(values.size()),
                            base_offset, 1000);
@@ -55,14 +57,16 @@ TEST(Format, BatchRoundTripsWithOffsetsAndTimestamps) {
   EXPECT_EQ(records[0].offset, 42u);
   EXPECT_EQ(records[0].timestamp_us, 999);  // negative deltas survive (zigzag)
   EXPECT_EQ(records[2].offset, 44u);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(records[2].value.data()), records[2].value.size()), values[2]);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(records[2].value.data()), records[2].value.size()),
+            values[2]);
 }
 
 TEST(Format, OverheadPerEventAt100ByteValuesIsAtMost16Bytes) {
   std::vector<std::string> values(1000, std::string(100, 'v'));
   std::vector<std::byte> batch(kBatchHeaderBytes + 1000 * 200);
   std::size_t end = kBatchHeaderBytes;
-  for (const auto& value : values) end += put_record(batch.data() + end, 5, bytes_of("12345678"), bytes_of(value));
+  for (const auto& value : values)
+    end += put_record(batch.data() + end, 5, bytes_of("12345678"), bytes_of(value));
   const std::size_t padded = seal_batch_header(batch.data(), end, BatchKind::kRecords, 1000, 0, 0);
   const double overhead = static_cast<double>(padded) / 1000.0 - 108.0;
   EXPECT_LE(overhead, 16.0);

@@ -128,8 +128,8 @@ TEST(Log, ManyThreadsSharedAndOwnProducers) {
 TEST(Log, TopicNamesAreValidated) {
   TestDir dir;
   auto log = Log::open(small_options(dir.path())).value();
-  const std::vector<std::string> bad_names = {"", ".", "..", "a/b", "../x", std::string(129, 'a'), "sp ace",
-                                              std::string("nul\0x", 5)};
+  const std::vector<std::string> bad_names = {
+      "", ".", "..", "a/b", "../x", std::string(129, 'a'), "sp ace", std::string("nul\0x", 5)};
   for (const std::string& bad : bad_names) {
     auto topic = log->topic(bad);
     EXPECT_FALSE(topic) << bad;
@@ -167,7 +167,8 @@ TEST(Log, TooLargeEventIsAnErrorNotAHang) {
   auto log = Log::open(small_options(dir.path())).value();
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
-  auto ticket = producer->append(topic, "", std::string(100u << 10, 'x'));  // larger than the 64 KiB ring allows
+  auto ticket =
+      producer->append(topic, "", std::string(100u << 10, 'x'));  // larger than the 64 KiB ring allows
   ASSERT_FALSE(ticket);
   EXPECT_EQ(ticket.status().code(), StatusCode::kInvalidArgument);
   Ticket unused;

@@ -44,10 +44,12 @@ inline std::vector<Event> read_all(const std::string& topic_dir, std::string* pr
         if (check == format::BatchCheck::kInvalid && problem != nullptr) *problem = reason;
         break;
       }
-      format::for_each_record(std::span(bytes).subspan(position), info.header, [&](const format::RecordView& r) {
-        events.push_back({r.offset, std::string(reinterpret_cast<const char*>(r.key.data()), r.key.size()),
-                          std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size())});
-      });
+      format::for_each_record(
+          std::span(bytes).subspan(position), info.header, [&](const format::RecordView& r) {
+            events.push_back({r.offset,
+                              std::string(reinterpret_cast<const char*>(r.key.data()), r.key.size()),
+                              std::string(reinterpret_cast<const char*>(r.value.data()), r.value.size())});
+          });
       expected += info.header.record_count;
       position += info.padded_bytes;
       if (info.header.kind == format::BatchKind::kSeal) break;

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <random>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "engine/format.h"
@@ -22,7 +22,9 @@ namespace {
 using testing::small_options;
 using testing::TestDir;
 
-std::string text(std::span<const std::byte> bytes) { return {reinterpret_cast<const char*>(bytes.data()), bytes.size()}; }
+std::string text(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
 
 std::vector<std::string> append_random(Log& log, const std::string& topic, int count, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
@@ -199,7 +201,8 @@ TEST(Reader, ManyReadersAgainstALiveWriter) {
       while (next < kEvents) {
         reader->wait(std::chrono::seconds(10));
         auto polled = reader->poll(512, [&](const Event& e) {
-          if (text(e.value) != std::to_string(next) || e.offset != static_cast<std::uint64_t>(next)) ++failures;
+          if (text(e.value) != std::to_string(next) || e.offset != static_cast<std::uint64_t>(next))
+            ++failures;
           ++next;
         });
         if (!polled) {

@@ -1,5 +1,7 @@
 // Torn tails: damage the end of the active segment the ways a crash can, then open: recovery keeps exactly
 // the batches that end before the damage, zeroes the rest, and appending continues at the next offset.
+#include "engine/recovery.h"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +9,6 @@
 #include <random>
 
 #include "engine/format.h"
-#include "engine/recovery.h"
 #include "strata/log.h"
 #include "tests/engine/read_all.h"
 #include "tests/engine/small_options.h"
@@ -52,7 +53,8 @@ std::vector<std::pair<std::uint64_t, std::size_t>> batch_ends(const std::string&
   while (position < scan->valid_end) {
     format::BatchInfo info{};
     std::string reason;
-    EXPECT_EQ(format::check_batch(std::span(bytes).subspan(position), offset, &info, &reason), format::BatchCheck::kValid);
+    EXPECT_EQ(format::check_batch(std::span(bytes).subspan(position), offset, &info, &reason),
+              format::BatchCheck::kValid);
     position += info.padded_bytes;
     offset += info.header.record_count;
     ends.emplace_back(position, offset);
@@ -68,7 +70,8 @@ void damage(const std::string& path, std::uint64_t position, Damage how, std::mt
   } else {
     std::vector<unsigned char> bytes(1 + rng() % 3000);
     for (auto& b : bytes) b = how == Damage::kZeros ? 0 : static_cast<unsigned char>(rng());
-    ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(position)), static_cast<ssize_t>(bytes.size()));
+    ASSERT_EQ(::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(position)),
+              static_cast<ssize_t>(bytes.size()));
   }
   ::close(fd);
 }
@@ -81,7 +84,8 @@ void check_torn_tail(Damage how, std::uint64_t seed) {
   const auto ends = batch_ends(segment);
   ASSERT_FALSE(ends.empty());
   const std::uint64_t data_end = ends.back().first;
-  const std::uint64_t position = format::kSegmentHeaderBytes + rng() % (data_end - format::kSegmentHeaderBytes);
+  const std::uint64_t position =
+      format::kSegmentHeaderBytes + rng() % (data_end - format::kSegmentHeaderBytes);
   damage(segment, position, how, rng);
 
   // Expected survivors: every batch that ends at or before the damage (zeros over zeros change nothing, and

@@ -41,7 +41,8 @@ inline void walk_segment_data(const std::uint8_t* input, std::size_t size, bool 
     std::uint64_t records = 0;
     format::for_each_record(bytes.subspan(position), info.header, [&](const format::RecordView& record) {
       const auto* begin = bytes.data() + position;
-      STRATA_ASSERT(record.key.data() >= begin && record.value.data() + record.value.size() <= begin + info.header.batch_bytes,
+      STRATA_ASSERT(record.key.data() >= begin &&
+                        record.value.data() + record.value.size() <= begin + info.header.batch_bytes,
                     "record outside its batch at position %zu", position);
       ++records;
     });

@@ -1,11 +1,11 @@
 // A bounded run of the fuzz body in every build: valid batches mutated by bit flips, overwrites, truncations
 // and splices, plus pure noise.
+#include "tests/fuzz/segment_fuzz.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
-
-#include "tests/fuzz/segment_fuzz.h"
 
 namespace strata::fuzz {
 namespace {

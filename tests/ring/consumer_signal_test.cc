@@ -40,7 +40,8 @@ TEST(ConsumerSignal, NotifyWakesASleepingConsumer) {
   const auto start = std::chrono::steady_clock::now();
   consumer.join();
   EXPECT_TRUE(woke);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s) << "lost wake-up: the consumer slept to its timeout";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 30s)
+      << "lost wake-up: the consumer slept to its timeout";
 }
 
 }  // namespace

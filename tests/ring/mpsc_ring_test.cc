@@ -10,7 +10,6 @@ namespace {
 using testing::drain;
 using testing::push;
 
-
 TEST(MpscRing, EmptyRingConsumesNothing) {
   MpscRing ring(1024);
   EXPECT_TRUE(ring.empty());
@@ -113,9 +112,10 @@ TEST(MpscRing, FullLapBehindALaggingHeadDoesNotReplayConsumedRecords) {
   MpscRing ring(256);
   ASSERT_EQ(push(ring, std::string(24, 'a')), ClaimStatus::kOk);
   ASSERT_EQ(drain(ring), std::vector<std::string>{std::string(24, 'a')});
-  // The consumed slot shares a cache line with unread space, so it is not zeroed or handed back yet; producers
-  // fill up to exactly one lap past the published head, which ends where that stale record begins.
-  for (int i = 0; i < 7; ++i) ASSERT_EQ(push(ring, std::string(24, static_cast<char>('b' + i))), ClaimStatus::kOk);
+  // The consumed slot shares a cache line with unread space, so it is not zeroed or handed back yet;
+  // producers fill up to exactly one lap past the published head, which ends where that stale record begins.
+  for (int i = 0; i < 7; ++i)
+    ASSERT_EQ(push(ring, std::string(24, static_cast<char>('b' + i))), ClaimStatus::kOk);
   EXPECT_EQ(push(ring, ""), ClaimStatus::kFull);
   EXPECT_EQ(drain(ring).size(), 7u);
   EXPECT_TRUE(drain(ring).empty());

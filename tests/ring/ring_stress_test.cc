@@ -38,7 +38,9 @@ struct SplitMix {
 constexpr std::size_t kIdBytes = sizeof(std::uint32_t) + sizeof(std::uint64_t);
 constexpr std::size_t kSizeMax = 600;
 
-std::size_t next_size(SplitMix& rng) { return kIdBytes + rng.next() % (kSizeMax - kIdBytes); }
+std::size_t next_size(SplitMix& rng) {
+  return kIdBytes + rng.next() % (kSizeMax - kIdBytes);
+}
 std::byte pattern(std::uint32_t producer, std::uint64_t seq, std::size_t i) {
   return static_cast<std::byte>(seq * 31 + i * 7 + producer);
 }
@@ -60,21 +62,23 @@ class Checker {
   void check(std::span<const std::byte> payload) {
     ++received_;
     if (!error_.empty()) return;
-    if (payload.size() < kIdBytes) return fail("record shorter than its id: " + std::to_string(payload.size()));
+    if (payload.size() < kIdBytes)
+      return fail("record shorter than its id: " + std::to_string(payload.size()));
     std::uint32_t producer;
     std::uint64_t seq;
     std::memcpy(&producer, payload.data(), sizeof producer);
     std::memcpy(&seq, payload.data() + sizeof producer, sizeof seq);
     if (producer >= next_seq_.size()) return fail("unknown producer " + std::to_string(producer));
     if (seq != next_seq_[producer]) {
-      return fail("producer " + std::to_string(producer) + ": expected seq " + std::to_string(next_seq_[producer]) +
-                  ", got " + std::to_string(seq));
+      return fail("producer " + std::to_string(producer) + ": expected seq " +
+                  std::to_string(next_seq_[producer]) + ", got " + std::to_string(seq));
     }
     ++next_seq_[producer];
     const std::size_t size = next_size(rngs_[producer]);
     if (payload.size() != size) return fail("seq " + std::to_string(seq) + ": wrong size");
     for (std::size_t i = kIdBytes; i < size; ++i) {
-      if (payload[i] != pattern(producer, seq, i)) return fail("seq " + std::to_string(seq) + ": corrupt byte");
+      if (payload[i] != pattern(producer, seq, i))
+        return fail("seq " + std::to_string(seq) + ": corrupt byte");
     }
   }
 
@@ -95,7 +99,8 @@ void produce(Ring& ring, ConsumerSignal& signal, std::uint32_t producer, std::ui
   SplitMix rng{producer};
   for (std::uint64_t seq = 0; seq < count; ++seq) {
     Claim claim;
-    const ClaimStatus status = claim_with_backpressure(ring, next_size(rng), &claim, Backpressure::kYield, 60s);
+    const ClaimStatus status =
+        claim_with_backpressure(ring, next_size(rng), &claim, Backpressure::kYield, 60s);
     STRATA_ASSERT(status == ClaimStatus::kOk, "producer %u stuck at seq %llu", producer,
                   static_cast<unsigned long long>(seq));
     fill(claim.payload, producer, seq);
@@ -128,13 +133,18 @@ void run_stress(std::uint32_t producers) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(checker.error(), "");
   EXPECT_EQ(checker.received(), expected);
-  for (std::uint32_t p = 0; p < producers; ++p) EXPECT_EQ(checker.next_seq()[p], per_producer) << "producer " << p;
+  for (std::uint32_t p = 0; p < producers; ++p)
+    EXPECT_EQ(checker.next_seq()[p], per_producer) << "producer " << p;
   EXPECT_TRUE(ring.empty());
   EXPECT_EQ(slept_to_timeout, 0u);
 }
 
-TEST(RingStress, Spsc1Producer) { run_stress<SpscRing>(1); }
-TEST(RingStress, Mpsc4Producers) { run_stress<MpscRing>(4); }
+TEST(RingStress, Spsc1Producer) {
+  run_stress<SpscRing>(1);
+}
+TEST(RingStress, Mpsc4Producers) {
+  run_stress<MpscRing>(4);
+}
 
 }  // namespace
 }  // namespace strata::ring

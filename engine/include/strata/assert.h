@@ -30,8 +30,8 @@ template <typename... Args>
 
 }  // namespace strata::detail
 
-#define STRATA_ASSERT(condition, ...)                                                        \
-  do {                                                                                       \
-    if (!(condition)) [[unlikely]]                                                           \
+#define STRATA_ASSERT(condition, ...)                                                             \
+  do {                                                                                            \
+    if (!(condition)) [[unlikely]]                                                                \
       ::strata::detail::assert_failed(#condition, __FILE__, __LINE__ __VA_OPT__(, ) __VA_ARGS__); \
   } while (0)

@@ -37,16 +37,16 @@ enum class IoMode : std::uint8_t {
 struct LogOptions {
   std::string directory;  // created if missing
   Durability durability = Durability::kSync;
-  std::uint64_t batch_sync_bytes = 4u << 20;                      // kBatch only
-  std::chrono::microseconds batch_sync_interval{10'000};           // kBatch only
-  std::uint64_t segment_bytes = 1ull << 30;                        // roll size; at least 1 MiB
-  std::uint64_t retention_bytes = 0;             // per topic; oldest sealed segments go first; 0: keep all
-  std::chrono::microseconds retention_age{0};    // delete sealed segments whose newest event is older; 0: never
-  std::size_t producer_ring_bytes = 1u << 20;                      // per producer(); a power of two
-  std::size_t shared_ring_bytes = 4u << 20;                        // shared_producer(); a power of two
-  std::size_t staging_bytes = 16u << 20;                           // per topic, a multiple of 4096
-  std::size_t write_bytes_max = 2u << 20;                          // largest single write
-  std::size_t appends_in_flight_max = 1u << 16;                    // per producer; a power of two
+  std::uint64_t batch_sync_bytes = 4u << 20;              // kBatch only
+  std::chrono::microseconds batch_sync_interval{10'000};  // kBatch only
+  std::uint64_t segment_bytes = 1ull << 30;               // roll size; at least 1 MiB
+  std::uint64_t retention_bytes = 0;           // per topic; oldest sealed segments go first; 0: keep all
+  std::chrono::microseconds retention_age{0};  // delete sealed segments whose newest event is older; 0: never
+  std::size_t producer_ring_bytes = 1u << 20;  // per producer(); a power of two
+  std::size_t shared_ring_bytes = 4u << 20;    // shared_producer(); a power of two
+  std::size_t staging_bytes = 16u << 20;       // per topic, a multiple of 4096
+  std::size_t write_bytes_max = 2u << 20;      // largest single write
+  std::size_t appends_in_flight_max = 1u << 16;  // per producer; a power of two
   IoMode io_mode = IoMode::kAuto;
   bool allow_buffered_io = false;  // if the filesystem refuses O_DIRECT, write through the page cache
   bool writer_spin = false;        // writer polls instead of sleeping (for a dedicated core)
@@ -90,7 +90,8 @@ class Producer {
 
   // The offset of the ticket's event once acknowledged, or the error that prevented it. A ticket can be
   // waited for until appends_in_flight_max later appends of this producer; after that it answers kNotFound.
-  Result<std::uint64_t> wait(const Ticket& ticket, std::chrono::nanoseconds timeout = std::chrono::seconds(60));
+  Result<std::uint64_t> wait(const Ticket& ticket,
+                             std::chrono::nanoseconds timeout = std::chrono::seconds(60));
   // Non-blocking form of wait(): false while not yet acknowledged.
   bool is_acknowledged(const Ticket& ticket) const;
   // Waits until every append made so far is acknowledged (the batch form); the first error if any failed.
@@ -107,16 +108,16 @@ struct TopicStats {
   std::uint64_t next_offset = 0;     // offsets [0, next_offset) were assigned
   std::uint64_t durable_offset = 0;  // offsets below it are acknowledged
   std::uint64_t segments = 0;
-  std::uint64_t disk_bytes = 0;      // bytes the writer has written to segment files (including rewrites)
+  std::uint64_t disk_bytes = 0;  // bytes the writer has written to segment files (including rewrites)
 };
 
 struct LogStats {
-  std::string io_backend;        // which writer runs: "io_uring (...)" or "pwrite (...)"
-  bool direct_io = true;         // false when allow_buffered_io was needed
+  std::string io_backend;  // which writer runs: "io_uring (...)" or "pwrite (...)"
+  bool direct_io = true;   // false when allow_buffered_io was needed
   std::uint64_t disk_bytes_written = 0;
   std::uint64_t writes = 0;
   std::uint64_t syncs = 0;
-  std::string recovery_report;   // what opening the log found and dropped
+  std::string recovery_report;  // what opening the log found and dropped
   std::vector<TopicStats> topics;
 };
 

@@ -4,7 +4,8 @@
 // valid only during the callback.
 //
 // What a reader sees:
-//   - opened from a Log (Log::reader): acknowledged (durable) events only, or with read_uncommitted also those
+//   - opened from a Log (Log::reader): acknowledged (durable) events only, or with read_uncommitted also
+//   those
 //     written but not yet synced; never a record recovery could later remove;
 //   - opened on a directory (Reader::open): every valid record on disk, for tools that run beside a writer in
 //     another process (`strata cat`, `strata tail`).
@@ -77,6 +78,7 @@ class Reader {
 Status commit_group_offset(const std::string& dir, std::string_view topic, std::string_view group,
                            std::uint64_t offset);
 // kNotFound when the group never committed.
-Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic, std::string_view group);
+Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic,
+                                        std::string_view group);
 
 }  // namespace strata

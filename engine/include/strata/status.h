@@ -20,14 +20,14 @@ enum class StatusCode : std::uint8_t {
   kInvalidArgument,  // a caller's or a user's input is malformed
   kNotFound,
   kAlreadyExists,
-  kBusy,             // a resource (the log's lock file) is held by someone else
-  kCorruption,       // bytes read from disk failed a check
-  kIoError,          // EIO and other device errors
-  kNoSpace,          // ENOSPC / EDQUOT
-  kUnsupported,      // the kernel or filesystem lacks something we require (io_uring, O_DIRECT)
-  kClosed,           // the log or producer has been closed
+  kBusy,         // a resource (the log's lock file) is held by someone else
+  kCorruption,   // bytes read from disk failed a check
+  kIoError,      // EIO and other device errors
+  kNoSpace,      // ENOSPC / EDQUOT
+  kUnsupported,  // the kernel or filesystem lacks something we require (io_uring, O_DIRECT)
+  kClosed,       // the log or producer has been closed
   kTimedOut,
-  kFull,             // a bounded queue is full (normal backpressure, not a failure of the log)
+  kFull,  // a bounded queue is full (normal backpressure, not a failure of the log)
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -55,9 +55,15 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string message) { return {StatusCode::kInvalidArgument, std::move(message)}; }
-inline Status corruption(std::string message) { return {StatusCode::kCorruption, std::move(message)}; }
-inline Status io_error(std::string message) { return {StatusCode::kIoError, std::move(message)}; }
+inline Status invalid_argument(std::string message) {
+  return {StatusCode::kInvalidArgument, std::move(message)};
+}
+inline Status corruption(std::string message) {
+  return {StatusCode::kCorruption, std::move(message)};
+}
+inline Status io_error(std::string message) {
+  return {StatusCode::kIoError, std::move(message)};
+}
 
 // Result<T> holds a T or a non-OK Status.
 template <typename T>
@@ -98,9 +104,9 @@ class [[nodiscard]] Result {
 }  // namespace strata
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define STRATA_RETURN_IF_ERROR(expr)                    \
-  do {                                                  \
-    ::strata::Status strata_status_ = (expr);           \
-    if (!strata_status_.is_ok()) [[unlikely]]           \
-      return strata_status_;                            \
+#define STRATA_RETURN_IF_ERROR(expr)          \
+  do {                                        \
+    ::strata::Status strata_status_ = (expr); \
+    if (!strata_status_.is_ok()) [[unlikely]] \
+      return strata_status_;                  \
   } while (0)
