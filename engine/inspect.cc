@@ -7,6 +7,7 @@
 
 #include "engine/segment_files.h"
 #include "strata/log.h"
+#include "strata/reader.h"
 
 namespace strata::detail {
 
@@ -24,6 +25,19 @@ Result<std::vector<std::string>> list_directories(const std::string& dir) {
   return names;
 }
 
+std::vector<std::string> list_group_names(const std::string& groups_dir) {
+  std::vector<std::string> names;
+  DIR* listing = ::opendir(groups_dir.c_str());
+  if (listing == nullptr) return names;  // no group ever committed
+  while (const dirent* entry = ::readdir(listing)) {
+    if (entry->d_type == DT_REG && validate_topic_name(entry->d_name).is_ok())
+      names.emplace_back(entry->d_name);
+  }
+  ::closedir(listing);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 }  // namespace
 
 Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const std::string& topic) {
@@ -35,7 +49,12 @@ Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const
     const std::string topic_dir = dir + "/" + name;
     auto bases = list_segment_bases(topic_dir);
     if (!bases) return bases.status();
-    TopicDescription description{name, 0, 0, 0, {}};
+    TopicDescription description{name, {}, 0, 0, 0, {}};
+    auto groups = list_group_names(topic_dir + "/groups");
+    for (const std::string& group : groups) {
+      auto committed = read_group_offset(dir, name, group);
+      if (committed) description.groups.push_back({group, *committed});
+    }
     for (const std::uint64_t base : *bases) {
       auto indexed = read_index(index_path(topic_dir, base), base, nullptr);
       if (indexed) {

@@ -9,8 +9,14 @@
 
 namespace strata::detail {
 
+struct GroupDescription {
+  std::string name;
+  std::uint64_t committed_offset = 0;  // the next offset the group will process
+};
+
 struct TopicDescription {
   std::string name;
+  std::vector<GroupDescription> groups;  // consumer groups with a checkpoint; lag = next_offset - committed
   std::uint64_t first_offset = 0;
   std::uint64_t next_offset = 0;
   std::uint64_t data_bytes = 0;

@@ -50,7 +50,8 @@ Result<VerifyReport> verify_log(const std::string& dir, const std::string& topic
       } else if (!last && !scan->sealed) {
         report.problems.push_back({path, scan->valid_end, "not sealed, but followed by another segment"});
       }
-      expected_base = scan->next_offset;
+      // After a damaged batch the index still knows where the segment ends; trust it for the next one.
+      expected_base = segment.sealed ? segment.next_offset : scan->next_offset;
       if (progress) progress(path);
     }
   }

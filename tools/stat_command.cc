@@ -1,5 +1,5 @@
-// strata stat --dir D [--topic T] [--json]: topics, segments, offsets and sizes, read without taking the
-// log's lock (a live writer may be ahead of what this shows).
+// strata stat --dir D [--topic T] [--json]: topics, segments, offsets, sizes, consumer groups and their lag,
+// read without taking the log's lock (a live writer may be ahead of what this shows).
 #include <cstdio>
 
 #include "engine/inspect.h"
@@ -14,6 +14,10 @@ struct StatArgs {
   std::string topic;
   bool json = false;
 };
+
+std::uint64_t lag(const detail::TopicDescription& topic, const detail::GroupDescription& group) {
+  return topic.next_offset > group.committed_offset ? topic.next_offset - group.committed_offset : 0;
+}
 
 int run_stat(const StatArgs& args) {
   auto topics = detail::describe_log(args.dir, args.topic);
@@ -34,6 +38,13 @@ int run_stat(const StatArgs& args) {
                     static_cast<unsigned long long>(segment.next_offset),
                     static_cast<unsigned long long>(segment.data_end), segment.sealed ? "true" : "false");
       }
+      std::printf("],\"groups\":[");
+      for (std::size_t g = 0; g < topic.groups.size(); ++g) {
+        const auto& group = topic.groups[g];
+        std::printf("%s{\"name\":\"%s\",\"committed_offset\":%llu,\"lag\":%llu}", g == 0 ? "" : ",",
+                    group.name.c_str(), static_cast<unsigned long long>(group.committed_offset),
+                    static_cast<unsigned long long>(lag(topic, group)));
+      }
       std::printf("]}");
     }
     std::printf("]}\n");
@@ -51,6 +62,11 @@ int run_stat(const StatArgs& args) {
                   static_cast<unsigned long long>(segment.base_offset),
                   static_cast<unsigned long long>(segment.next_offset),
                   static_cast<double>(segment.data_end) / 1e6, segment.sealed ? "sealed" : "active");
+    }
+    for (const auto& group : topic.groups) {
+      std::printf("  group %s: at offset %llu, lag %llu events\n", group.name.c_str(),
+                  static_cast<unsigned long long>(group.committed_offset),
+                  static_cast<unsigned long long>(lag(topic, group)));
     }
   }
   return 0;
