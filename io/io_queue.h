@@ -49,6 +49,10 @@ enum class IoBackend : std::uint8_t {
   kPwrite,  // always pwrite
 };
 
+// Makes every io_uring setup from now on fail with `error_number` (0: stop), as a kernel with io_uring
+// disabled (EPERM from the sysctl, ENOSYS under seccomp) would. For tests.
+void force_uring_setup_failure_for_testing(int error_number);
+
 // Creates the queue for the calling thread (which must be the one that submits). `entries` bounds the
 // operations in flight.
 Result<std::unique_ptr<IoQueue>> make_io_queue(IoBackend backend, unsigned entries);

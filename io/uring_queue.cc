@@ -2,6 +2,7 @@
 #include <liburing.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -141,8 +142,11 @@ class SyncQueue final : public IoQueue {
   std::deque<Completion> done_;
 };
 
+std::atomic<int> forced_setup_errno{0};
+
 // Tries the best io_uring setup first and falls back flag by flag; returns -errno of the last failure.
 int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
+  if (const int forced = forced_setup_errno.load(); forced != 0) return -forced;
   struct Attempt {
     unsigned flags;
     const char* name;
@@ -168,6 +172,10 @@ int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
 }  // namespace
 
 std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue);  // fault_injecting_queue.cc
+
+void force_uring_setup_failure_for_testing(int error_number) {
+  forced_setup_errno.store(error_number);
+}
 
 Result<std::unique_ptr<IoQueue>> make_io_queue(IoBackend backend, unsigned entries) {
   if (backend == IoBackend::kPwrite) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <thread>
 
+#include "io/io_queue.h"
 #include "tests/engine/read_all.h"
 #include "tests/engine/small_options.h"
 #include "tests/engine/test_dir.h"
@@ -160,6 +161,30 @@ TEST(Log, PwriteFallbackWorksAndSaysSo) {
   auto producer = log->producer();
   auto ticket = producer->append(topic, "k", "v").value();
   EXPECT_EQ(producer->wait(ticket).value(), 0u);
+}
+
+TEST(Log, WithoutIoUringTheLogFallsBackToPwriteAndSaysSo) {
+  io::force_uring_setup_failure_for_testing(EPERM);  // as with kernel.io_uring_disabled = 2
+  TestDir dir;
+  {
+    auto log = Log::open(small_options(dir.path()));
+    ASSERT_TRUE(log) << log.status().to_string();
+    const std::string backend = log.value()->stats().io_backend;
+    EXPECT_NE(backend.find("pwrite (io_uring unavailable"), std::string::npos) << backend;
+    const TopicId topic = log.value()->topic("t").value();
+    auto producer = log.value()->producer();
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(producer->append(topic, "k", "v").is_ok());
+    EXPECT_TRUE(producer->wait_all().is_ok());
+  }
+  EXPECT_EQ(read_all(dir.sub("t")).size(), 100u);
+  LogOptions required = small_options(dir.path());
+  required.io_mode = IoMode::kRequireUring;
+  auto refused = Log::open(required);
+  io::force_uring_setup_failure_for_testing(0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("io_uring is unavailable"), std::string::npos)
+      << refused.status().to_string();
 }
 
 TEST(Log, TooLargeEventIsAnErrorNotAHang) {
