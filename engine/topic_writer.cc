@@ -177,10 +177,14 @@ void TopicWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
                 static_cast<unsigned long long>(write.end));
   const std::span<const std::byte> bytes{staging_.at(write.begin), write.end - write.begin};
   const std::uint64_t tag = IoTag::encode(id_, slot);
-  if (!queue.prep_write(file_.fd(), bytes, write.begin, tag)) {
+  auto prep = [&] {
+    return staging_registered_ ? queue.prep_write_fixed(file_.fd(), bytes, write.begin, tag, id_)
+                               : queue.prep_write(file_.fd(), bytes, write.begin, tag);
+  };
+  if (!prep()) {
     // The submission queue is full: hand it to the kernel and take a fresh entry.
     (void)queue.submit();
-    STRATA_ASSERT(queue.prep_write(file_.fd(), bytes, write.begin, tag), "no submission entry after submit");
+    STRATA_ASSERT(prep(), "no submission entry after submit");
   }
 }
 

@@ -54,6 +54,7 @@ struct TopicCounters {
   std::atomic<std::uint64_t> disk_bytes{0};
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> syncs{0};
+  std::atomic<bool> staging_registered{false};  // staging is an io_uring fixed buffer
 };
 
 // What user_data of an io_uring operation encodes.
@@ -88,6 +89,11 @@ class TopicWriter {
   void close_batch();
 
   // ---- I/O ----
+  // Registers the staging buffer with the queue (fixed buffer `id`) when the queue can. Writer thread.
+  void register_staging(io::IoQueue& queue) {
+    staging_registered_ = queue.register_buffer(id_, staging_.mapped());
+    counters_.staging_registered.store(staging_registered_, std::memory_order_relaxed);
+  }
   // Submits writes for framed data. `urgent`: also write a partial tail block now.
   void schedule_writes(io::IoQueue& queue, bool urgent);
   // Submits an fdatasync when the durability calls for one (or `force`), and none is in flight.
@@ -148,6 +154,7 @@ class TopicWriter {
   const std::string dir_;
   const TopicConfig config_;
   io::MirroredBuffer staging_;
+  bool staging_registered_ = false;
   std::uint64_t block_bytes_ = io_block_bytes();
   static std::uint64_t io_block_bytes() { return 4096; }
 

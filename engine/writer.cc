@@ -33,7 +33,9 @@ void Writer::run(std::promise<Status>* started) {
   const bool spin = core_.options().writer_spin;
   while (true) {
     core_.producers_changed(&producers_version_, &producers_);
-    topic_count_ = core_.topic_count();
+    for (const TopicId count = core_.topic_count(); topic_count_ < count; ++topic_count_) {
+      core_.topic_writer(topic_count_).register_staging(*queue_);  // a topic this writer has not seen yet
+    }
     const std::uint64_t flush_epoch = core_.flush_requested();
     const bool closing = core_.closing();
 

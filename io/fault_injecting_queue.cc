@@ -33,6 +33,13 @@ bool FaultInjectingQueue::prep_write(int fd, std::span<const std::byte> bytes, s
   return true;
 }
 
+bool FaultInjectingQueue::prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                                           std::uint64_t user_data, unsigned index) {
+  if (!inner_->prep_write_fixed(fd, bytes, offset, user_data, index)) return false;
+  is_sync_[user_data] = false;
+  return true;
+}
+
 bool FaultInjectingQueue::prep_sync(int fd, std::uint64_t user_data) {
   if (!inner_->prep_sync(fd, user_data)) return false;
   is_sync_[user_data] = true;

@@ -31,6 +31,11 @@ class FaultInjectingQueue final : public IoQueue {
   bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                   std::uint64_t user_data) override;
   bool prep_sync(int fd, std::uint64_t user_data) override;
+  bool register_buffer(unsigned index, std::span<std::byte> bytes) override {
+    return inner_->register_buffer(index, bytes);
+  }
+  bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                        std::uint64_t user_data, unsigned index) override;
   Status submit() override { return inner_->submit(); }
   Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override;
   std::size_t in_flight() const override { return inner_->in_flight(); }

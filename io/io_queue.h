@@ -33,6 +33,12 @@ class IoQueue {
   // REQUIRES for direct-IO files: bytes.data(), bytes.size() and offset aligned.
   virtual bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                           std::uint64_t user_data) = 0;
+  // Registers `bytes` as fixed buffer `index`, so writes from it skip pinning its pages on every I/O. False
+  // when this queue cannot (SyncQueue, or the kernel refused); plain prep_write() still works then.
+  virtual bool register_buffer(unsigned index, std::span<std::byte> bytes) = 0;
+  // prep_write() from inside the buffer registered as `index`.
+  virtual bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                                std::uint64_t user_data, unsigned index) = 0;
   // Queues an fdatasync of fd; it covers every write that completed before it was submitted.
   virtual bool prep_sync(int fd, std::uint64_t user_data) = 0;
   // Hands the queued operations to the kernel.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <utility>
 
 #include "strata/status.h"
@@ -23,6 +24,8 @@ class MirroredBuffer {
   static Result<MirroredBuffer> create(std::size_t bytes);
 
   std::size_t size() const { return bytes_; }
+  // Both mappings: what a registered (fixed) IO buffer must cover, since a range may run into the second.
+  std::span<std::byte> mapped() const { return {data_, 2 * bytes_}; }
   // The address of `position` (any uint64); valid for size() bytes from there.
   std::byte* at(std::uint64_t position) const { return data_ + (position % bytes_); }
 

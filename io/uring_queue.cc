@@ -1,5 +1,6 @@
 // UringQueue and SyncQueue, and the choice between them.
 #include <liburing.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,7 +18,10 @@ namespace {
 
 class UringQueue final : public IoQueue {
  public:
-  UringQueue(io_uring ring, std::string description) : ring_(ring), description_(std::move(description)) {}
+  UringQueue(io_uring ring, std::string description) : ring_(ring), description_(std::move(description)) {
+    // A sparse table that buffers are added to as topics appear; without it writes are simply not fixed.
+    fixed_buffers_ = io_uring_register_buffers_sparse(&ring_, kFixedBuffersMax) == 0;
+  }
   ~UringQueue() override { io_uring_queue_exit(&ring_); }
 
   std::string_view description() const override { return description_; }
@@ -27,6 +31,23 @@ class UringQueue final : public IoQueue {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     if (sqe == nullptr) return false;
     io_uring_prep_write(sqe, fd, bytes.data(), static_cast<unsigned>(bytes.size()), offset);
+    io_uring_sqe_set_data64(sqe, user_data);
+    ++in_flight_;
+    return true;
+  }
+
+  bool register_buffer(unsigned index, std::span<std::byte> bytes) override {
+    if (!fixed_buffers_ || index >= kFixedBuffersMax) return false;
+    iovec vector{bytes.data(), bytes.size()};
+    return io_uring_register_buffers_update_tag(&ring_, index, &vector, nullptr, 1) == 1;
+  }
+
+  bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                        std::uint64_t user_data, unsigned index) override {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) return false;
+    io_uring_prep_write_fixed(sqe, fd, bytes.data(), static_cast<unsigned>(bytes.size()), offset,
+                              static_cast<int>(index));
     io_uring_sqe_set_data64(sqe, user_data);
     ++in_flight_;
     return true;
@@ -81,9 +102,11 @@ class UringQueue final : public IoQueue {
   std::size_t in_flight() const override { return in_flight_; }
 
  private:
+  static constexpr unsigned kFixedBuffersMax = 4096;  // one per topic
   io_uring ring_;
   std::string description_;
   std::size_t in_flight_ = 0;
+  bool fixed_buffers_ = false;
 };
 
 // Executes each operation at submit time with pwrite/fdatasync; completions are queued for reap().
@@ -101,6 +124,11 @@ class SyncQueue final : public IoQueue {
   bool prep_sync(int fd, std::uint64_t user_data) override {
     pending_.push_back({fd, {}, 0, user_data, true});
     return true;
+  }
+  bool register_buffer(unsigned /*index*/, std::span<std::byte> /*bytes*/) override { return false; }
+  bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
+                        std::uint64_t user_data, unsigned /*index*/) override {
+    return prep_write(fd, bytes, offset, user_data);
   }
 
   Status submit() override {

@@ -108,7 +108,8 @@ struct TopicStats {
   std::uint64_t next_offset = 0;     // offsets [0, next_offset) were assigned
   std::uint64_t durable_offset = 0;  // offsets below it are acknowledged
   std::uint64_t segments = 0;
-  std::uint64_t disk_bytes = 0;  // bytes the writer has written to segment files (including rewrites)
+  std::uint64_t disk_bytes = 0;     // bytes the writer has written to segment files (including rewrites)
+  bool registered_staging = false;  // its staging buffer is an io_uring fixed buffer
 };
 
 struct LogStats {
