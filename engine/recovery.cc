@@ -1,32 +1,15 @@
 #include "engine/recovery.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "engine/segment_files.h"
 #include "io/file.h"
+#include "io/read_only_mapping.h"
 
 namespace strata::detail {
 
 namespace {
-
-// A read-only mapping of a whole file, for scanning before any writer runs (so invariant 5 holds).
-class ScanMapping {
- public:
-  ScanMapping(const std::byte* data, std::size_t bytes) : data_(data), bytes_(bytes) {}
-  ~ScanMapping() {
-    if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), bytes_);
-  }
-  ScanMapping(const ScanMapping&) = delete;
-  ScanMapping& operator=(const ScanMapping&) = delete;
-  std::span<const std::byte> bytes() const { return {data_, bytes_}; }
-
- private:
-  const std::byte* data_;
-  std::size_t bytes_;
-};
 
 std::string position_text(const std::string& path, std::uint64_t position) {
   return path + " at position " + std::to_string(position);
@@ -45,11 +28,10 @@ Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_int
     return corruption(path + ": " + std::to_string(result.file_bytes) +
                       " bytes, shorter than a segment header");
   }
-  void* data = ::mmap(nullptr, result.file_bytes, PROT_READ, MAP_PRIVATE, file->fd(), 0);
-  if (data == MAP_FAILED) return io_error("mmap " + path + " for recovery: " + std::strerror(errno));
-  ::madvise(data, result.file_bytes, MADV_SEQUENTIAL);
-  const ScanMapping mapping(static_cast<const std::byte*>(data), result.file_bytes);
-  const std::span<const std::byte> bytes = mapping.bytes();
+  // Mapping is safe here: scans run before any writer starts, or on files no writer touches (invariant 5).
+  auto mapping = io::ReadOnlyMapping::map(*file, result.file_bytes, /*populate=*/false);
+  if (!mapping) return mapping.status();
+  const std::span<const std::byte> bytes = mapping->bytes();
 
   std::uint64_t base_offset = 0;
   if (Status status = format::decode_segment_header(bytes, &base_offset); !status.is_ok()) {
