@@ -93,11 +93,14 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
                 r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.value_bytes,
                 r.key_bytes, bench::durability_name(r.durability));
   }
-  std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values   %.1f MB to disk (%.0f MB/s",
-              r.seconds, r.events_per_s() / 1e6, r.mb_per_s(), static_cast<double>(r.disk_bytes) / 1e6,
-              disk_mb_s);
-  if (limit) std::printf(", %.0f%% of the disk limit", 100 * disk_mb_s / limit->sequential_mb_s);
-  std::printf(")\n");
+  std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values", r.seconds,
+              r.events_per_s() / 1e6, r.mb_per_s());
+  if (r.readers == 0) {  // readers write nothing
+    std::printf("   %.1f MB to disk (%.0f MB/s", static_cast<double>(r.disk_bytes) / 1e6, disk_mb_s);
+    if (limit) std::printf(", %.0f%% of the disk limit", 100 * disk_mb_s / limit->sequential_mb_s);
+    std::printf(")");
+  }
+  std::printf("\n");
   if (r.ack_latency) {
     std::printf("         ack latency: p50 %.0f us   p99 %.0f us   p99.9 %.0f us   max %.0f us",
                 r.ack_latency->p50_us, r.ack_latency->p99_us, r.ack_latency->p999_us, r.ack_latency->max_us);
@@ -110,7 +113,9 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
         r.tail_latency->p50_us, r.tail_latency->p99_us);
   }
   if (r.readers > 0) {
-    std::printf("         %u readers, %.2f M events/s each\n", r.readers, r.events_per_s() / 1e6 / r.readers);
+    if (r.readers > 1) {
+      std::printf("         %.2f M events/s per reader\n", r.events_per_s() / 1e6 / r.readers);
+    }
     return;
   }
   std::printf("         %llu fdatasyncs   peak RSS %.0f MB   writer: %s\n",
