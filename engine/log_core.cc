@@ -219,8 +219,7 @@ void LogCore::flush_done(std::uint64_t epoch) {
 Status LogCore::flush() {
   std::unique_lock lock(state_mutex_);
   if (closed_ || closing_.load()) return {StatusCode::kClosed, "flush() on a closed log"};
-  static std::atomic<std::uint64_t> epochs{0};
-  const std::uint64_t epoch = epochs.fetch_add(1) + 1;
+  const std::uint64_t epoch = ++flush_epochs_;  // under state_mutex_
   flush_requested_.store(epoch, std::memory_order_release);
   writer_signal_.notify_always();
   flush_cv_.wait(lock, [&] { return flush_completed_ >= epoch || failed_.load(); });

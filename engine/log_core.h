@@ -89,6 +89,7 @@ class LogCore {
   std::atomic<bool> failed_{false};
   std::atomic<bool> closing_{false};
   std::atomic<std::uint64_t> flush_requested_{0};
+  std::uint64_t flush_epochs_ = 0;  // flush() calls so far
   std::uint64_t flush_completed_ = 0;
   bool closed_ = false;
 

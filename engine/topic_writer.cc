@@ -75,6 +75,8 @@ Status TopicWriter::resume_segment(const SegmentInfo& active) {
   auto file = io::File::open(
       path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
+  // Again, in case recovery found the file cut short: writes should never extend it.
+  STRATA_RETURN_IF_ERROR(file->preallocate(config_.segment_bytes));
   segment_base_ = active.base_offset;
   next_offset_ = active.next_offset;
   fill_ = submitted_ = written_ = synced_ = sync_target_ = active.data_end;

@@ -17,13 +17,12 @@ StatusCode code_for(int error_number) {
       return StatusCode::kNotFound;
     case EEXIST:
       return StatusCode::kAlreadyExists;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return StatusCode::kInvalidArgument;
     case EWOULDBLOCK:
     case EBUSY:
       return StatusCode::kBusy;
+    case EACCES:  // permissions and read-only filesystems: the caller pointed us at the wrong place
+    case EPERM:
+    case EROFS:
     case EINVAL:
     case ENAMETOOLONG:
     case ENOTDIR:
