@@ -29,14 +29,6 @@ std::uint64_t free_mark(std::uint64_t sequence, std::uint64_t slots) {
   return sequence >= slots ? sequence - slots + 1 : 0;
 }
 
-void write_record(std::span<std::byte> out, TopicId topic, std::uint64_t sequence,
-                  std::span<const std::byte> key, std::span<const std::byte> value) {
-  const RingRecordHeader header{topic, static_cast<std::uint32_t>(key.size()), sequence, wall_clock_us()};
-  std::memcpy(out.data(), &header, sizeof header);
-  if (!key.empty()) std::memcpy(out.data() + sizeof header, key.data(), key.size());
-  if (!value.empty()) std::memcpy(out.data() + sizeof header + key.size(), value.data(), value.size());
-}
-
 // Takes the next sequence number if its acknowledgement slot is free. Returns false when the in-flight window
 // is full.
 bool take_sequence(ProducerState& state, std::uint64_t* sequence) {
@@ -63,43 +55,81 @@ Producer::~Producer() {
   if (state_ && state_->spsc != nullptr) state_->closed.store(true, std::memory_order_release);
 }
 
-AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
-                                  std::span<const std::byte> value, Ticket* ticket) {
+AppendStatus Producer::try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes,
+                                 AppendClaim* claim) {
   ProducerState& state = *state_;
   detail::LogCore& core = *state.core;
   if (!core.accepting()) [[unlikely]]
     return AppendStatus::kClosed;
   if (topic >= core.topic_count()) [[unlikely]]
     return AppendStatus::kBadTopic;
-  if (key.size() > format::kKeyBytesMax || value.size() > format::kValueBytesMax) [[unlikely]] {
+  if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax) [[unlikely]] {
     return AppendStatus::kTooLarge;
   }
-  const std::size_t bytes = sizeof(RingRecordHeader) + key.size() + value.size();
-  ring::Claim claim;
-  const ring::ClaimStatus claimed =
-      state.spsc != nullptr ? state.spsc->try_claim(bytes, &claim) : state.mpsc->try_claim(bytes, &claim);
+  const std::size_t bytes = sizeof(RingRecordHeader) + key_bytes + value_bytes;
+  ring::Claim ring_claim;
+  const ring::ClaimStatus claimed = state.spsc != nullptr ? state.spsc->try_claim(bytes, &ring_claim)
+                                                          : state.mpsc->try_claim(bytes, &ring_claim);
   if (claimed != ring::ClaimStatus::kOk) [[unlikely]] {
     return claimed == ring::ClaimStatus::kFull ? AppendStatus::kFull : AppendStatus::kTooLarge;
   }
   std::uint64_t sequence = 0;
   if (!take_sequence(state, &sequence)) [[unlikely]] {
     if (state.spsc != nullptr) {
-      state.spsc->abort(claim);
+      state.spsc->abort(ring_claim);
     } else {
-      state.mpsc->abort(claim);
+      state.mpsc->abort(ring_claim);
     }
     return AppendStatus::kFull;
   }
-  write_record(claim.payload, topic, sequence, key, value);
+  const RingRecordHeader header{topic, static_cast<std::uint32_t>(key_bytes), sequence, wall_clock_us()};
+  std::memcpy(ring_claim.payload.data(), &header, sizeof header);
+  claim->key = ring_claim.payload.subspan(sizeof header, key_bytes);
+  claim->value = ring_claim.payload.subspan(sizeof header + key_bytes, value_bytes);
+  claim->ring_header_ = ring_claim.header;
+  claim->ring_record_ = ring_claim.payload;
+  claim->ring_end_ = ring_claim.end_position;
+  claim->sequence_ = sequence;
+  return AppendStatus::kOk;
+}
+
+Ticket Producer::commit(const AppendClaim& claim) {
+  ProducerState& state = *state_;
+  const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
+                               claim.ring_end_};
   if (state.spsc != nullptr) {
-    state.spsc->commit(claim);
+    state.spsc->commit(ring_claim);
     // Release: the writer's unacknowledged() count never sees a sequence whose record is not in the ring.
-    state.next_sequence.store(sequence + 1, std::memory_order_release);
+    state.next_sequence.store(claim.sequence_ + 1, std::memory_order_release);
   } else {
-    state.mpsc->commit(claim);
+    state.mpsc->commit(ring_claim);
   }
-  core.wake_writer();
-  ticket->sequence = sequence;
+  state.core->wake_writer();
+  return Ticket{claim.sequence_};
+}
+
+void Producer::abort(const AppendClaim& claim) {
+  ProducerState& state = *state_;
+  const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
+                               claim.ring_end_};
+  if (state.spsc != nullptr) {
+    state.spsc->abort(ring_claim);  // its sequence was never published: the next claim takes it again
+  } else {
+    state.mpsc->abort(ring_claim);  // becomes padding
+    // The shared sequence is taken for good: settle its slot so the in-flight window does not stall on it.
+    detail::publish_ack(state.slot(claim.sequence_), claim.sequence_, detail::kFailedOffset);
+  }
+}
+
+AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
+                                  std::span<const std::byte> value, Ticket* ticket) {
+  AppendClaim claim;
+  const AppendStatus status = try_claim(topic, key.size(), value.size(), &claim);
+  if (status != AppendStatus::kOk) [[unlikely]]
+    return status;
+  if (!key.empty()) std::memcpy(claim.key.data(), key.data(), key.size());
+  if (!value.empty()) std::memcpy(claim.value.data(), value.data(), value.size());
+  *ticket = commit(claim);
   return AppendStatus::kOk;
 }
 

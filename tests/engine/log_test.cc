@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -190,6 +191,32 @@ TEST(Log, WithoutIoUringTheLogFallsBackToPwriteAndSaysSo) {
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("io_uring is unavailable"), std::string::npos)
       << refused.status().to_string();
+}
+
+TEST(Log, ZeroCopyClaimWritesInPlaceAndAbortLeavesNoTrace) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->topic("t").value();
+  auto own = log->producer();
+  Producer& shared = log->shared_producer();
+  for (Producer* producer : {own.get(), &shared}) {
+    for (int i = 0; i < 2000; ++i) {  // more than appends_in_flight_max: aborted sequences must not stall it
+      AppendClaim claim;
+      ASSERT_EQ(producer->try_claim(topic, 1, 5, &claim), AppendStatus::kOk);
+      std::memcpy(claim.key.data(), "k", 1);
+      std::memcpy(claim.value.data(), i % 2 ? "odd.." : "even.", 5);
+      if (i % 2 == 0) {
+        producer->abort(claim);
+      } else {
+        const Ticket ticket = producer->commit(claim);
+        ASSERT_TRUE(producer->wait(ticket).is_ok());
+      }
+    }
+  }
+  ASSERT_TRUE(log->close().is_ok());
+  const auto events = read_all(dir.sub("t"));
+  ASSERT_EQ(events.size(), 2000u);
+  for (const auto& event : events) EXPECT_EQ(event.value, "odd..");
 }
 
 TEST(Log, TooLargeEventIsAnErrorNotAHang) {

@@ -72,6 +72,20 @@ struct ProducerState;
 class LogCore;
 }  // namespace detail
 
+// An append being written in place (the zero-copy form): write the key and the value into these spans,
+// then Producer::commit() or Producer::abort() it. The spans point into the producer's ring.
+struct AppendClaim {
+  std::span<std::byte> key;
+  std::span<std::byte> value;
+
+ private:
+  friend class Producer;
+  void* ring_header_ = nullptr;
+  std::span<std::byte> ring_record_;
+  std::uint64_t ring_end_ = 0;
+  std::uint64_t sequence_ = 0;
+};
+
 // A producer appends events. producer() gives one that a single thread owns (an SPSC ring, the fastest);
 // shared_producer() gives one that any number of threads may use at once (an MPSC ring).
 class Producer {
@@ -87,6 +101,13 @@ class Producer {
   Result<Ticket> append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
                         std::chrono::nanoseconds timeout = std::chrono::seconds(30));
   Result<Ticket> append(TopicId topic, std::string_view key, std::string_view value);
+
+  // The zero-copy form, non-blocking: reserves room for the event in the producer's ring. On kOk, fill
+  // claim->key and claim->value, then commit (which gives the ticket) or abort. A producer() holds at most
+  // one open claim at a time; the shared producer allows one per thread.
+  AppendStatus try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes, AppendClaim* claim);
+  Ticket commit(const AppendClaim& claim);
+  void abort(const AppendClaim& claim);
 
   // The offset of the ticket's event once acknowledged, or the error that prevented it. A ticket can be
   // waited for until appends_in_flight_max later appends of this producer; after that it answers kNotFound.
