@@ -148,7 +148,6 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
     return true;
   };
   if (!buffered(format::kBatchHeaderBytes) && !fill(kReadChunkBytes)) return {};
-  fresh = false;
   const std::size_t offset_in_buffer = state.position - state.buffer_position;
   std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer,
                                    state.buffer_bytes - offset_in_buffer);

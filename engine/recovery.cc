@@ -47,6 +47,8 @@ Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_int
     const format::BatchCheck check = format::check_batch(bytes.subspan(position), expected, &info, &reason);
     if (check == format::BatchCheck::kEndOfData) break;
     if (check == format::BatchCheck::kInvalid) {
+      result.problem_position = position;
+      result.problem_reason = reason;
       result.problem = position_text(path, position) + ": " + reason;
       break;
     }

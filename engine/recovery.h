@@ -25,7 +25,9 @@ struct ScanResult {
   std::uint64_t valid_end = 0;  // file position after the last valid batch
   std::uint64_t file_bytes = 0;
   bool sealed = false;  // a seal batch ends the data
-  std::string problem;  // why the scan stopped early, with the position; empty at end of data
+  std::string problem;  // why the scan stopped early, with file and position; empty at end of data
+  std::uint64_t problem_position = 0;  // where the invalid batch starts, when `problem` is set
+  std::string problem_reason;          // what is wrong with it, when `problem` is set
   std::vector<format::IndexEntry> index;
 };
 

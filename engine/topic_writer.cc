@@ -43,12 +43,28 @@ Result<std::unique_ptr<TopicWriter>> TopicWriter::open(TopicId id, std::string n
   return topic;
 }
 
-Status TopicWriter::open_segment(std::uint64_t base_offset) {
-  const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
+Result<io::File> TopicWriter::open_segment_file(const std::string& path) const {
   auto file = io::File::open(
       path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
+  if (config_.direct_io) {
+    auto alignment = file->direct_io_alignment();
+    if (!alignment) return alignment.status();
+    if (*alignment > block_bytes_) {
+      return Status(StatusCode::kUnsupported, path + " needs direct IO aligned to " +
+                                                  std::to_string(*alignment) + " bytes; strata writes " +
+                                                  std::to_string(block_bytes_) + "-byte blocks");
+    }
+  }
+  // Reserved up front (again on resume, in case recovery found the file cut short): writes never extend it.
   STRATA_RETURN_IF_ERROR(file->preallocate(config_.segment_bytes));
+  return file;
+}
+
+Status TopicWriter::open_segment(std::uint64_t base_offset) {
+  const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
+  auto file = open_segment_file(path);
+  if (!file) return file.status();
   // The header goes through staging, which is aligned for direct IO; nothing else is staged yet.
   format::encode_segment_header(staging_.at(0), base_offset, wall_clock_us());
   if (::pwrite(file->fd(), staging_.at(0), format::kSegmentHeaderBytes, 0) !=
@@ -71,12 +87,8 @@ Status TopicWriter::open_segment(std::uint64_t base_offset) {
 }
 
 Status TopicWriter::resume_segment(const SegmentInfo& active) {
-  const std::string path = dir_ + "/" + format::segment_file_name(active.base_offset);
-  auto file = io::File::open(
-      path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
+  auto file = open_segment_file(dir_ + "/" + format::segment_file_name(active.base_offset));
   if (!file) return file.status();
-  // Again, in case recovery found the file cut short: writes should never extend it.
-  STRATA_RETURN_IF_ERROR(file->preallocate(config_.segment_bytes));
   segment_base_ = active.base_offset;
   next_offset_ = active.next_offset;
   fill_ = submitted_ = written_ = synced_ = sync_target_ = active.data_end;

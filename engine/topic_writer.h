@@ -25,6 +25,7 @@
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
 #include "engine/retention.h"
+#include "io/aligned_buffer.h"
 #include "io/file.h"
 #include "io/io_queue.h"
 #include "io/mirrored_buffer.h"
@@ -141,6 +142,8 @@ class TopicWriter {
 
   TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
               io::MirroredBuffer staging);
+  // Opens (creating) and preallocates a segment file; fails if its direct-IO alignment exceeds block_bytes_.
+  Result<io::File> open_segment_file(const std::string& path) const;
   Status open_segment(std::uint64_t base_offset);
   Status resume_segment(const SegmentInfo& active);
   void submit_write(io::IoQueue& queue, std::size_t slot);
@@ -155,8 +158,8 @@ class TopicWriter {
   const TopicConfig config_;
   io::MirroredBuffer staging_;
   bool staging_registered_ = false;
-  std::uint64_t block_bytes_ = io_block_bytes();
-  static std::uint64_t io_block_bytes() { return 4096; }
+  // Writes are whole blocks of this size; open() checks the file asks for no coarser alignment.
+  static constexpr std::uint64_t block_bytes_ = io::kDirectIoAlignment;
 
   io::File file_;
   std::uint64_t segment_base_ = 0;

@@ -33,13 +33,9 @@ Result<VerifyReport> verify_log(const std::string& dir, const std::string& topic
       report.events += scan->next_offset - segment.base_offset;
       report.bytes += scan->valid_end;
       if (!scan->problem.empty()) {
-        const std::size_t at = scan->problem.find(" at position ");
-        const std::uint64_t position =
-            at == std::string::npos ? 0 : std::stoull(scan->problem.substr(at + 13));
-        const std::size_t colon = scan->problem.find(": ", at == std::string::npos ? 0 : at);
-        std::string reason = colon == std::string::npos ? scan->problem : scan->problem.substr(colon + 2);
+        std::string reason = scan->problem_reason;
         if (last && !segment.sealed) reason += " (torn tail of the active segment: opening the log drops it)";
-        report.problems.push_back({path, position, reason});
+        report.problems.push_back({path, scan->problem_position, reason});
       } else if (segment.sealed && !scan->sealed) {
         report.problems.push_back(
             {path, scan->valid_end, "its index says sealed, but the data has no seal batch"});

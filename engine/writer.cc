@@ -87,7 +87,7 @@ Writer::DrainResult Writer::drain_rings() {
 }
 
 template <typename Ring>
-bool Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result) {
+void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result) {
   bool refused = false;
   const std::size_t records = ring.consume(kRecordsPerRingPerPass, [&](std::span<const std::byte> record) {
     if (!frame(producer, record)) {
@@ -98,7 +98,6 @@ bool Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
   });
   result->records += records;
   if (refused || records == kRecordsPerRingPerPass) result->drained_all = false;
-  return !refused;
 }
 
 // Frames one ring record into its topic. False when the topic's staging is full (the record stays in the

@@ -30,7 +30,7 @@ class Writer {
   };
   DrainResult drain_rings();
   template <typename Ring>
-  bool drain_ring(Ring& ring, ProducerState& producer, DrainResult* result);
+  void drain_ring(Ring& ring, ProducerState& producer, DrainResult* result);
   bool frame(ProducerState& producer, std::span<const std::byte> record);
   void schedule_io(bool urgent, bool force_sync);
   std::size_t reap(std::chrono::microseconds timeout);

@@ -60,6 +60,11 @@ LogOptions log_options(const WorkloadOptions& options) {
   return log;
 }
 
+// The events [begin, end) that producer p of options.producers appends.
+std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p) {
+  return {options.events * p / options.producers, options.events * (p + 1) / options.producers};
+}
+
 void fill_key(std::vector<std::byte>& key, std::uint64_t index) {
   std::memcpy(key.data(), &index, std::min(key.size(), sizeof index));
 }
@@ -189,8 +194,7 @@ Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
       auto producer = log.producer();
       std::vector<std::byte> key(options.key_bytes);
       std::vector<std::byte> value(options.value_bytes, std::byte{'v'});
-      const std::uint64_t begin = options.events * p / options.producers;
-      const std::uint64_t end = options.events * (p + 1) / options.producers;
+      const auto [begin, end] = producer_slice(options, p);
       Status status;
       for (std::uint64_t i = begin; i < end && status.is_ok(); ++i) {
         fill_key(key, i);
@@ -236,8 +240,7 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
       auto producer = log.producer();
       std::vector<std::byte> key(options.key_bytes);
       std::vector<std::byte> value(options.value_bytes, std::byte{'d'});
-      const std::uint64_t begin = options.events * p / options.producers;
-      const std::uint64_t end = options.events * (p + 1) / options.producers;
+      const auto [begin, end] = producer_slice(options, p);
       latencies[p].reserve(end - begin);
       for (std::uint64_t i = begin; i < end; ++i) {
         fill_key(key, i);
