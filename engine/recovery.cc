@@ -67,7 +67,9 @@ Result<ScanResult> scan_segment(const std::string& path, std::uint64_t index_int
     position += info.padded_bytes;
   }
   result.next_offset = expected;
-  result.valid_end = position;
+  // A file cut inside the zero padding after its last batch still holds that batch whole; the next batch
+  // belongs at the aligned position, where every later scan will look for it.
+  result.valid_end = format::padded_batch_bytes(position);
   return result;
 }
 

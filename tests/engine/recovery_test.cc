@@ -41,7 +41,7 @@ std::vector<std::string> fill(const std::string& dir, int count, std::mt19937_64
   return values;
 }
 
-// File positions where each batch ends, with the number of events before that end.
+// File positions where each batch's bytes end (before its padding), with the number of events up to it.
 std::vector<std::pair<std::uint64_t, std::size_t>> batch_ends(const std::string& path) {
   auto scan = detail::scan_segment(path, 1);
   std::vector<std::pair<std::uint64_t, std::size_t>> ends;
@@ -55,9 +55,9 @@ std::vector<std::pair<std::uint64_t, std::size_t>> batch_ends(const std::string&
     std::string reason;
     EXPECT_EQ(format::check_batch(std::span(bytes).subspan(position), offset, &info, &reason),
               format::BatchCheck::kValid);
-    position += info.padded_bytes;
     offset += info.header.record_count;
-    ends.emplace_back(position, offset);
+    ends.emplace_back(position + info.header.batch_bytes, offset);
+    position += info.padded_bytes;
   }
   return ends;
 }
@@ -76,16 +76,29 @@ void damage(const std::string& path, std::uint64_t position, Damage how, std::mt
   ::close(fd);
 }
 
-void check_torn_tail(Damage how, std::uint64_t seed) {
+enum class Where { kRandom, kInsidePadding };
+
+// Where to damage: anywhere in the data, or right after a batch's bytes, inside its padding to 8.
+std::uint64_t damage_position(const std::vector<std::pair<std::uint64_t, std::size_t>>& ends, Where where,
+                              std::mt19937_64& rng) {
+  if (where == Where::kInsidePadding) {
+    for (const auto& [end, events] : ends) {
+      if (end % format::kBatchAlignment != 0) return end;
+    }
+    ADD_FAILURE() << "no batch with padding";
+  }
+  const std::uint64_t data_end = format::padded_batch_bytes(ends.back().first);
+  return format::kSegmentHeaderBytes + rng() % (data_end - format::kSegmentHeaderBytes);
+}
+
+void check_torn_tail(Damage how, std::uint64_t seed, Where where = Where::kRandom) {
   std::mt19937_64 rng(seed);
   TestDir dir;
   const auto values = fill(dir.path(), 300, rng);
   const std::string segment = dir.sub("t") + "/" + format::segment_file_name(0);
   const auto ends = batch_ends(segment);
   ASSERT_FALSE(ends.empty());
-  const std::uint64_t data_end = ends.back().first;
-  const std::uint64_t position =
-      format::kSegmentHeaderBytes + rng() % (data_end - format::kSegmentHeaderBytes);
+  const std::uint64_t position = damage_position(ends, where, rng);
   damage(segment, position, how, rng);
 
   // Expected survivors: every batch that ends at or before the damage (zeros over zeros change nothing, and
@@ -119,6 +132,14 @@ void check_torn_tail(Damage how, std::uint64_t seed) {
 
 TEST(Recovery, TruncatedTailKeepsTheValidPrefix) {
   for (std::uint64_t seed = 1; seed <= 8; ++seed) check_torn_tail(Damage::kTruncate, seed);
+}
+
+// Regression: a file cut inside a batch's padding kept the batch but resumed appending at the unaligned
+// cut, where no later scan looked, so the next acknowledged event vanished on reopen.
+TEST(Recovery, TailCutInsidePaddingKeepsTheBatchAndLaterAppends) {
+  for (std::uint64_t seed = 31; seed <= 34; ++seed) {
+    check_torn_tail(Damage::kTruncate, seed, Where::kInsidePadding);
+  }
 }
 
 TEST(Recovery, GarbageTailKeepsTheValidPrefix) {
