@@ -76,7 +76,7 @@ Status TopicWriter::open_segment(std::uint64_t base_offset) {
   file_ = std::move(file.value());
   segment_base_ = base_offset;
   next_offset_ = base_offset;
-  fill_ = submitted_ = written_ = synced_ = sync_target_ = format::kSegmentHeaderBytes;
+  fill_ = submitted_ = written_ = synced_ = sync_requested_ = format::kSegmentHeaderBytes;
   last_indexed_position_ = 0;
   index_.clear();
   counters_.segments.fetch_add(1, std::memory_order_relaxed);
@@ -91,7 +91,7 @@ Status TopicWriter::resume_segment(const SegmentInfo& active) {
   if (!file) return file.status();
   segment_base_ = active.base_offset;
   next_offset_ = active.next_offset;
-  fill_ = submitted_ = written_ = synced_ = sync_target_ = active.data_end;
+  fill_ = submitted_ = written_ = synced_ = sync_requested_ = active.data_end;
   // The next write rewrites the partial last block from its start, so staging must hold its bytes.
   const std::uint64_t block = round_down(active.data_end);
   if (block != active.data_end) {
@@ -181,6 +181,13 @@ void TopicWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     ++writes_in_flight_;
     submitted_ = write.data_end;
     submit_write(queue, slot);
+    // With `sync` durability a write that is the only one in flight takes its fdatasync along, linked: the
+    // kernel starts the sync when the write lands, instead of this thread a wake-up later. (With other
+    // writes in flight it could land first, and the sync would not cover them.)
+    if (config_.durability == Durability::kSync && writes_in_flight_ == 1 &&
+        syncs_in_flight_ < kSyncsInFlightMax) {
+      (void)queue_sync(queue, write.data_end, /*linked=*/true);
+    }
   }
 }
 
@@ -203,11 +210,18 @@ void TopicWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
 }
 
 void TopicWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
-  if (sync_in_flight_ || written_ <= synced_) return;
+  // Only data written since the last sync was submitted needs another.
+  if (written_ <= sync_requested_) return;
   bool due = force;
+  std::size_t in_flight_max = 1;
   switch (config_.durability) {
     case Durability::kSync:
-      due = true;  // greedy group commit: the next sync starts as soon as the last one finished
+      // Greedy group commit, overlapped: a sync starts as soon as anything was written since the last one
+      // started, without waiting for it to finish. Waiting (one sync at a time) left data whose write
+      // completed just after a sync started to wait for that sync and the next: ack p99 2.1-3.2x the
+      // device's write+fdatasync p99. Concurrent fdatasyncs share the device's cache flushes.
+      due = true;
+      in_flight_max = kSyncsInFlightMax;
       break;
     case Durability::kBatch:
       due = due || written_ - synced_ >= config_.batch_sync_bytes ||
@@ -216,28 +230,57 @@ void TopicWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::t
     case Durability::kNone:
       break;
   }
-  if (!due) return;
-  const std::uint64_t tag = IoTag::encode(id_, IoTag::kSyncSlot);
-  if (!queue.prep_sync(file_.fd(), tag)) {
+  if (!due || syncs_in_flight_ >= in_flight_max) return;
+  if (!queue_sync(queue, written_, /*linked=*/false)) {
     (void)queue.submit();
-    STRATA_ASSERT(queue.prep_sync(file_.fd(), tag), "no submission entry after submit");
+    STRATA_ASSERT(queue_sync(queue, written_, false), "no submission entry after submit");
   }
-  sync_in_flight_ = true;
-  sync_target_ = written_;  // an fdatasync covers the writes that completed before it was submitted
   last_sync_ = now;
 }
 
-Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result) {
-  const std::string path = dir_ + "/" + format::segment_file_name(segment_base_);
-  if (slot == IoTag::kSyncSlot) {
-    sync_in_flight_ = false;
-    // A failed fdatasync is final: the kernel may have dropped the dirty pages, so a retry that succeeds
-    // proves nothing about the data we wrote. The log fails.
-    if (result < 0) return io::status_from_errno(-result, "fdatasync " + path);
-    synced_ = sync_target_;
-    counters_.syncs.fetch_add(1, std::memory_order_relaxed);
+bool TopicWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked) {
+  std::size_t slot = 0;
+  while (sync_slot_busy_[slot]) ++slot;
+  const std::uint64_t tag = IoTag::encode(id_, IoTag::kSyncSlotBase + slot);
+  if (!(linked ? queue.prep_sync_after_previous(file_.fd(), tag) : queue.prep_sync(file_.fd(), tag))) {
+    return false;
+  }
+  sync_slot_busy_[slot] = true;
+  sync_linked_[slot] = linked;
+  sync_targets_[slot] = target;
+  sync_requested_ = std::max(sync_requested_, target);
+  ++syncs_in_flight_;
+  return true;
+}
+
+Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t result) {
+  STRATA_ASSERT(sync_slot < kSyncsInFlightMax && sync_slot_busy_[sync_slot], "completion of idle sync slot %zu",
+                sync_slot);
+  sync_slot_busy_[sync_slot] = false;
+  --syncs_in_flight_;
+  const std::uint64_t target = sync_targets_[sync_slot];
+  if (result == -ECANCELED && sync_linked_[sync_slot]) {
+    // Never ran: its write failed or was short (and is being resubmitted). A later sync covers the data.
+    sync_requested_ = synced_;
     return Status::ok();
   }
+  // A failed fdatasync is final: the kernel may have dropped the dirty pages, so a retry that succeeds
+  // proves nothing about the data we wrote. The log fails.
+  if (result < 0) {
+    return io::status_from_errno(-result, "fdatasync " + dir_ + "/" + format::segment_file_name(segment_base_));
+  }
+  // Overlapping syncs may complete out of order; each covers its target, and no more than is written (a
+  // linked sync's write may have reported a short write that is still being completed).
+  const std::uint64_t covered = std::min(target, written_);
+  synced_ = std::max(synced_, covered);
+  if (covered < target) sync_requested_ = synced_;
+  counters_.syncs.fetch_add(1, std::memory_order_relaxed);
+  return Status::ok();
+}
+
+Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result) {
+  if (IoTag::is_sync(slot)) return on_sync_completion(slot - IoTag::kSyncSlotBase, result);
+  const std::string path = dir_ + "/" + format::segment_file_name(segment_base_);
   Write& write = writes_[slot];
   const std::uint64_t length = write.end - write.begin;
   if (result == -EAGAIN || result == -EINTR || (result >= 0 && static_cast<std::uint64_t>(result) < length)) {

@@ -60,7 +60,8 @@ struct TopicCounters {
 
 // What user_data of an io_uring operation encodes.
 struct IoTag {
-  static constexpr std::uint64_t kSyncSlot = 0xffff;
+  static constexpr std::uint64_t kSyncSlotBase = 0xfff0;  // slots at or above are syncs
+  static bool is_sync(std::uint64_t slot) { return slot >= kSyncSlotBase; }
   static std::uint64_t encode(TopicId topic, std::uint64_t slot) {
     return (std::uint64_t{topic} << 16) | slot;
   }
@@ -109,7 +110,7 @@ class TopicWriter {
 
   bool has_unwritten() const { return batch_open_ || submitted_ < fill_; }
   bool has_unsynced() const { return synced_ < fill_ || batch_open_; }
-  bool io_in_flight() const { return writes_in_flight_ > 0 || sync_in_flight_; }
+  bool io_in_flight() const { return writes_in_flight_ > 0 || syncs_in_flight_ > 0; }
   bool has_pending_acks() const { return !pending_acks_.empty(); }
 
   // ---- rolling ----
@@ -147,6 +148,9 @@ class TopicWriter {
   Status open_segment(std::uint64_t base_offset);
   Status resume_segment(const SegmentInfo& active);
   void submit_write(io::IoQueue& queue, std::size_t slot);
+  // Queues a sync of the data up to `target` in a free slot: plain, or linked to the operation just queued.
+  bool queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked);
+  Status on_sync_completion(std::size_t sync_slot, std::int32_t result);
   std::uint64_t open_end() const { return batch_open_ ? batch_end_ : fill_; }
   std::uint64_t round_down(std::uint64_t position) const { return position & ~(block_bytes_ - 1); }
   std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
@@ -178,8 +182,14 @@ class TopicWriter {
   std::uint64_t submitted_ = 0;  // data covered by submitted writes
   std::uint64_t written_ = 0;    // data covered by completed writes, in order
   std::uint64_t synced_ = 0;     // data covered by a completed fdatasync
-  std::uint64_t sync_target_ = 0;
-  bool sync_in_flight_ = false;
+  // Syncs in flight, by slot, each with the data it covers (what was written when it was submitted). With
+  // `sync` durability up to kSyncsInFlightMax overlap (see schedule_sync); otherwise one at a time.
+  static constexpr std::size_t kSyncsInFlightMax = 4;
+  std::uint64_t sync_targets_[kSyncsInFlightMax] = {};
+  bool sync_slot_busy_[kSyncsInFlightMax] = {};
+  bool sync_linked_[kSyncsInFlightMax] = {};  // linked to a write: runs only if that write completed in full
+  std::size_t syncs_in_flight_ = 0;
+  std::uint64_t sync_requested_ = 0;  // the largest target submitted
   std::chrono::steady_clock::time_point last_sync_{};
 
   Write writes_[kWritesInFlightMax];

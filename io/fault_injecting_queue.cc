@@ -46,6 +46,12 @@ bool FaultInjectingQueue::prep_sync(int fd, std::uint64_t user_data) {
   return true;
 }
 
+bool FaultInjectingQueue::prep_sync_after_previous(int fd, std::uint64_t user_data) {
+  if (!inner_->prep_sync_after_previous(fd, user_data)) return false;
+  is_sync_[user_data] = true;
+  return true;
+}
+
 Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::chrono::microseconds timeout) {
   auto reaped = inner_->reap(out, timeout);
   if (!reaped) return reaped;

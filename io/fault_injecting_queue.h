@@ -31,6 +31,7 @@ class FaultInjectingQueue final : public IoQueue {
   bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                   std::uint64_t user_data) override;
   bool prep_sync(int fd, std::uint64_t user_data) override;
+  bool prep_sync_after_previous(int fd, std::uint64_t user_data) override;
   bool register_buffer(unsigned index, std::span<std::byte> bytes) override {
     return inner_->register_buffer(index, bytes);
   }

@@ -41,6 +41,10 @@ class IoQueue {
                                 std::uint64_t user_data, unsigned index) = 0;
   // Queues an fdatasync of fd; it covers every write that completed before it was submitted.
   virtual bool prep_sync(int fd, std::uint64_t user_data) = 0;
+  // Queues an fdatasync that starts when the operation queued just before it completes in full, so it also
+  // covers that one; if that operation fails or writes short, the sync does not run and completes with
+  // -ECANCELED. False when nothing is queued to follow (submit() was called since) or the queue is full.
+  virtual bool prep_sync_after_previous(int fd, std::uint64_t user_data) = 0;
   // Hands the queued operations to the kernel.
   virtual Status submit() = 0;
   // Collects up to out.size() completions, waiting up to `timeout` for the first (zero: do not wait).

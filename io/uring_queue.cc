@@ -32,7 +32,7 @@ class UringQueue final : public IoQueue {
     if (sqe == nullptr) return false;
     io_uring_prep_write(sqe, fd, bytes.data(), static_cast<unsigned>(bytes.size()), offset);
     io_uring_sqe_set_data64(sqe, user_data);
-    ++in_flight_;
+    queued(sqe);
     return true;
   }
 
@@ -49,7 +49,7 @@ class UringQueue final : public IoQueue {
     io_uring_prep_write_fixed(sqe, fd, bytes.data(), static_cast<unsigned>(bytes.size()), offset,
                               static_cast<int>(index));
     io_uring_sqe_set_data64(sqe, user_data);
-    ++in_flight_;
+    queued(sqe);
     return true;
   }
 
@@ -58,11 +58,21 @@ class UringQueue final : public IoQueue {
     if (sqe == nullptr) return false;
     io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
     io_uring_sqe_set_data64(sqe, user_data);
-    ++in_flight_;
+    queued(sqe);
+    return true;
+  }
+
+  bool prep_sync_after_previous(int fd, std::uint64_t user_data) override {
+    io_uring_sqe* previous = last_queued_;
+    if (previous == nullptr) return false;
+    if (!prep_sync(fd, user_data)) return false;
+    // A link runs the next entry only after this one succeeded; a short write counts as a failure.
+    previous->flags |= IOSQE_IO_LINK;
     return true;
   }
 
   Status submit() override {
+    last_queued_ = nullptr;  // entries handed to the kernel can no longer be linked to
     // Bounded: each pass either submits something or fails.
     for (int attempt = 0; io_uring_sq_ready(&ring_) > 0; ++attempt) {
       const int result = io_uring_submit(&ring_);
@@ -102,8 +112,14 @@ class UringQueue final : public IoQueue {
   std::size_t in_flight() const override { return in_flight_; }
 
  private:
+  void queued(io_uring_sqe* sqe) {
+    last_queued_ = sqe;
+    ++in_flight_;
+  }
+
   static constexpr unsigned kFixedBuffersMax = 4096;  // one per topic
   io_uring ring_;
+  io_uring_sqe* last_queued_ = nullptr;  // the entry prep_sync_after_previous() links to, until submit()
   std::string description_;
   std::size_t in_flight_ = 0;
   bool fixed_buffers_ = false;
@@ -118,11 +134,16 @@ class SyncQueue final : public IoQueue {
 
   bool prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                   std::uint64_t user_data) override {
-    pending_.push_back({fd, bytes, offset, user_data, false});
+    pending_.push_back({fd, bytes, offset, user_data, false, false});
     return true;
   }
   bool prep_sync(int fd, std::uint64_t user_data) override {
-    pending_.push_back({fd, {}, 0, user_data, true});
+    pending_.push_back({fd, {}, 0, user_data, true, false});
+    return true;
+  }
+  bool prep_sync_after_previous(int fd, std::uint64_t user_data) override {
+    if (pending_.empty()) return false;
+    pending_.push_back({fd, {}, 0, user_data, true, true});
     return true;
   }
   bool register_buffer(unsigned /*index*/, std::span<std::byte> /*bytes*/) override { return false; }
@@ -132,14 +153,18 @@ class SyncQueue final : public IoQueue {
   }
 
   Status submit() override {
+    bool previous_complete = true;
     for (const Operation& op : pending_) {
       int result = 0;
-      if (op.sync) {
+      if (op.after_previous && !previous_complete) {
+        result = -ECANCELED;
+      } else if (op.sync) {
         result = ::fdatasync(op.fd) == 0 ? 0 : -errno;
       } else {
         const ssize_t n = ::pwrite(op.fd, op.bytes.data(), op.bytes.size(), static_cast<off_t>(op.offset));
         result = n >= 0 ? static_cast<std::int32_t>(n) : -errno;
       }
+      previous_complete = result >= 0 && (op.sync || static_cast<std::size_t>(result) == op.bytes.size());
       done_.push_back({op.user_data, result});
     }
     pending_.clear();
@@ -164,6 +189,7 @@ class SyncQueue final : public IoQueue {
     std::uint64_t offset;
     std::uint64_t user_data;
     bool sync;
+    bool after_previous;  // runs only if the operation before it completed in full
   };
   std::string description_;
   std::deque<Operation> pending_;
