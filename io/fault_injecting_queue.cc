@@ -29,26 +29,35 @@ std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue) {
 bool FaultInjectingQueue::prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                                      std::uint64_t user_data) {
   if (!inner_->prep_write(fd, bytes, offset, user_data)) return false;
-  is_sync_[user_data] = false;
+  queued_write(user_data);
   return true;
 }
 
 bool FaultInjectingQueue::prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                                            std::uint64_t user_data, unsigned index) {
   if (!inner_->prep_write_fixed(fd, bytes, offset, user_data, index)) return false;
-  is_sync_[user_data] = false;
+  queued_write(user_data);
   return true;
+}
+
+void FaultInjectingQueue::queued_write(std::uint64_t user_data) {
+  is_sync_[user_data] = false;
+  last_write_ = user_data;
 }
 
 bool FaultInjectingQueue::prep_sync(int fd, std::uint64_t user_data) {
   if (!inner_->prep_sync(fd, user_data)) return false;
   is_sync_[user_data] = true;
+  last_write_.reset();
   return true;
 }
 
 bool FaultInjectingQueue::prep_sync_after_previous(int fd, std::uint64_t user_data) {
+  const std::optional<std::uint64_t> write = last_write_;
   if (!inner_->prep_sync_after_previous(fd, user_data)) return false;
   is_sync_[user_data] = true;
+  last_write_.reset();
+  if (write) linked_write_[user_data] = *write;
   return true;
 }
 
@@ -59,11 +68,20 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
     Completion& completion = out[i];
     const bool sync = is_sync_[completion.user_data];
     is_sync_.erase(completion.user_data);
-    if (completion.result < 0) continue;  // a real error stays as it is
     if (sync) {
-      if (++syncs_ == plan_.fail_sync_at) completion.result = -EIO;
+      // The linked write was reaped before its sync: the kernel runs the sync only after the write.
+      const auto linked = linked_write_.find(completion.user_data);
+      const bool cancelled = linked != linked_write_.end() && reported_incomplete_.erase(linked->second) > 0;
+      if (linked != linked_write_.end()) linked_write_.erase(linked);
+      if (completion.result < 0) continue;  // a real error stays as it is
+      if (cancelled) {
+        completion.result = -ECANCELED;
+      } else if (++syncs_ == plan_.fail_sync_at) {
+        completion.result = -EIO;
+      }
       continue;
     }
+    if (completion.result < 0) continue;
     ++writes_;
     if (writes_ == plan_.fail_write_at) {
       completion.result = -plan_.write_error;
@@ -72,7 +90,11 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
     } else if (plan_.short_write_every != 0 && writes_ % plan_.short_write_every == 0 &&
                completion.result >= 8192) {
       completion.result = (completion.result / 2) & ~4095;
+    } else {
+      reported_incomplete_.erase(completion.user_data);
+      continue;
     }
+    reported_incomplete_.insert(completion.user_data);
   }
   return reaped;
 }

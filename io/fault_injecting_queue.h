@@ -1,14 +1,17 @@
 // FaultInjectingQueue: wraps a real IoQueue and changes what its completions say, to prove the writer's error
 // paths: short writes, -EAGAIN, and errors (EIO, ENOSPC) on writes or syncs. The real operation still runs;
 // only its reported result changes (a reported short write really wrote everything, which is harmless: the
-// writer rewrites the rest).
+// writer rewrites the rest). A sync linked to a write reported failed or short reports -ECANCELED, as the
+// kernel's would.
 //
 // Tests install it for every queue the process creates with set_io_queue_wrapper_for_testing().
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "io/io_queue.h"
 
@@ -37,14 +40,22 @@ class FaultInjectingQueue final : public IoQueue {
   }
   bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                         std::uint64_t user_data, unsigned index) override;
-  Status submit() override { return inner_->submit(); }
+  Status submit() override {
+    last_write_.reset();
+    return inner_->submit();
+  }
   Result<std::size_t> reap(std::span<Completion> out, std::chrono::microseconds timeout) override;
   std::size_t in_flight() const override { return inner_->in_flight(); }
 
  private:
   std::unique_ptr<IoQueue> inner_;
   FaultPlan plan_;
+  void queued_write(std::uint64_t user_data);
+
   std::unordered_map<std::uint64_t, bool> is_sync_;  // by user_data, for operations in flight
+  std::optional<std::uint64_t> last_write_;         // the write a sync queued now would follow
+  std::unordered_map<std::uint64_t, std::uint64_t> linked_write_;  // linked sync -> its write
+  std::unordered_set<std::uint64_t> reported_incomplete_;          // writes reported failed or short
   unsigned writes_ = 0;
   unsigned syncs_ = 0;
 };

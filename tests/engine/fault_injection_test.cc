@@ -75,6 +75,27 @@ TEST_F(FaultInjection, ShortWritesAndEagainAreResubmitted) {
   EXPECT_EQ(read_all(dir.sub("t")).size(), values.size());
 }
 
+// With `sync` durability a lone write carries a linked fdatasync; when the write reports short or -EAGAIN
+// the sync is cancelled, and the rest of the write and a later sync must still cover every event.
+TEST_F(FaultInjection, ShortWritesUnderSyncDurabilityCancelTheirLinkedSyncs) {
+  inject({.short_write_every = 2, .eagain_every = 5});
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  std::vector<std::string> values;
+  for (int i = 0; i < 300; ++i) {
+    values.push_back(std::to_string(i) + std::string(static_cast<std::size_t>(8000 + i * 7 % 9000), 's'));
+    auto offset = producer->wait(producer->append(topic, "", values.back()).value());
+    ASSERT_TRUE(offset) << offset.status().to_string();
+    ASSERT_EQ(*offset, static_cast<std::uint64_t>(i));
+  }
+  const LogStats stats = log->stats();
+  ASSERT_TRUE(log->close().is_ok());
+  expect_prefix_on_disk(dir.sub("t"), values);
+  EXPECT_GT(stats.syncs, 0u);
+}
+
 TEST_F(FaultInjection, WriteErrorFailsTheLogAndKeepsAcknowledgedData) {
   inject({.fail_write_at = 40, .write_error = EIO});
   TestDir dir;
