@@ -43,6 +43,7 @@ class MpscRing {
     std::uint64_t position;
     if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
     RecordHeader* header = buffer_.header_at(position);
+    prefetch_for_write(buffer_.at(position + kPrefetchSlotsAhead * slot));
     header->type = RecordType::kData;
     *claim = {{buffer_.at(position) + kRecordHeaderBytes, payload_bytes}, header, position + slot};
     return ClaimStatus::kOk;
@@ -105,6 +106,21 @@ class MpscRing {
   }
 
  private:
+  // Each claim's locked compare-exchange waits until the stores before it (the previous record) reach the
+  // cache, and those lines were last written by the consumer (it zeroes what it releases): one cross-core
+  // transfer per record, stalled on. Asking for the line a few records ahead in exclusive state hides that
+  // (ring_bench, 2 cores: 1p1c/64 10 -> 26-34 M/s, 2p1c/8 30 -> 40-46 M/s; 2, 3, 6 and 8 records ahead and
+  // fixed distances of 64-1024 bytes were measured too and were slower). A hint: it changes no data, and the
+  // address is always inside the buffer.
+  static constexpr std::size_t kPrefetchSlotsAhead = 4;
+  static void prefetch_for_write(const std::byte* address) {
+#if defined(__x86_64__)
+    asm volatile("prefetchw %0" : : "m"(*reinterpret_cast<const char*>(address)));
+#else
+    __builtin_prefetch(address, 1);
+#endif
+  }
+
   static void publish(RecordHeader* header, std::int32_t frame_bytes) {
     std::atomic_ref<std::int32_t>(header->frame_bytes).store(frame_bytes, std::memory_order_release);
   }
