@@ -84,12 +84,9 @@ Status LogCore::open_directory() {
     }
     return io::status_from_errno(error_number, "flock " + lock_path);
   }
-  // Does this filesystem take O_DIRECT? (tmpfs and some overlay setups do not.)
-  const std::string probe_path = dir + "/.direct-io-probe";
-  const int probe = ::open(probe_path.c_str(), O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
-  if (probe >= 0) {
-    ::close(probe);
-  } else if (errno == EINVAL) {
+  auto direct = io::supports_direct_io(dir);
+  if (!direct) return direct.status();
+  if (!*direct) {
     if (!options_.allow_buffered_io) {
       return {StatusCode::kUnsupported,
               "the filesystem of " + dir +
@@ -97,10 +94,7 @@ Status LogCore::open_directory() {
                   "write through the page cache instead"};
     }
     direct_io_ = false;
-  } else {
-    return io::status_from_errno(errno, "open " + probe_path);
   }
-  ::unlink(probe_path.c_str());
   return Status::ok();
 }
 
@@ -247,6 +241,7 @@ LogStats LogCore::stats() const {
   {
     std::lock_guard lock(state_mutex_);
     stats.io_backend = io_description_;
+    if (!direct_io_) stats.io_backend += ", page-cache writes (the filesystem refused O_DIRECT)";
   }
   stats.direct_io = direct_io_;
   stats.recovery_report = recovery_report_;

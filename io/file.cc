@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <utility>
 
@@ -140,6 +141,25 @@ Status sync_directory(const std::string& path) {
   ::close(fd);
   if (result != 0) return status_from_errno(error_number, "fsync directory " + path);
   return Status::ok();
+}
+
+namespace {
+std::atomic<bool> direct_io_refused_for_testing{false};
+}  // namespace
+
+void force_direct_io_refusal_for_testing(bool refuse) { direct_io_refused_for_testing.store(refuse); }
+
+Result<bool> supports_direct_io(const std::string& dir) {
+  if (direct_io_refused_for_testing.load()) return false;
+  const std::string probe_path = dir + "/.direct-io-probe";
+  const int probe = ::open(probe_path.c_str(), O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0644);
+  if (probe < 0) {
+    if (errno == EINVAL) return false;
+    return status_from_errno(errno, "open " + probe_path);
+  }
+  ::close(probe);
+  ::unlink(probe_path.c_str());
+  return true;
 }
 
 Status create_directory(const std::string& path) {

@@ -61,5 +61,11 @@ class File {
 Status sync_directory(const std::string& path);
 // Creates the directory if missing (one level).
 Status create_directory(const std::string& path);
+// Whether files in directory `dir` can be opened with O_DIRECT (tmpfs on older kernels and some overlay
+// setups refuse it with EINVAL). Probes with a scratch file, removed again.
+Result<bool> supports_direct_io(const std::string& dir);
+// Makes supports_direct_io() answer false from now on, as such a filesystem would (false: ask the
+// filesystem again). For tests: no filesystem on this project's machines refuses O_DIRECT.
+void force_direct_io_refusal_for_testing(bool refuse);
 
 }  // namespace strata::io

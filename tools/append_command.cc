@@ -1,4 +1,5 @@
 // strata append --dir D --topic T [--durability none|batch|sync] [--key-sep CHAR] [--acks]
+//               [--segment-bytes N] [--retention-bytes N] [--retention-age SECONDS] [--buffered-io]
 // One event per stdin line. With --acks, prints each event's offset on its own line, in order, once it is
 // acknowledged under the chosen durability.
 #include <cstdio>
@@ -19,6 +20,9 @@ struct AppendArgs {
   std::string key_separator;
   bool acks = false;
   bool buffered_io = false;
+  std::uint64_t segment_bytes = LogOptions{}.segment_bytes;
+  std::uint64_t retention_bytes = 0;
+  std::uint64_t retention_age_s = 0;
 };
 
 int print_acknowledged(Producer& producer, std::deque<Ticket>& tickets, bool block) {
@@ -38,6 +42,9 @@ int run_append(const AppendArgs& args) {
   options.directory = args.dir;
   options.durability = durability_names().at(args.durability);
   options.allow_buffered_io = args.buffered_io;
+  options.segment_bytes = args.segment_bytes;
+  options.retention_bytes = args.retention_bytes;
+  options.retention_age = std::chrono::seconds(args.retention_age_s);
   auto log = Log::open(options);
   if (!log) return fail(log.status().to_string());
   auto topic = log.value()->topic(args.topic);
@@ -90,6 +97,15 @@ void add_append_command(CLI::App& app) {
       ->check(
           [](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
   command->add_flag("--acks", args->acks, "Print each event's offset once it is acknowledged, in order");
+  command->add_option("--segment-bytes", args->segment_bytes, "Roll segments at this size (at least 1MiB; units such as 64MiB work)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  command
+      ->add_option("--retention-bytes", args->retention_bytes,
+                   "Keep at most this much of the topic: oldest sealed segments are deleted (0: keep all)")
+      ->transform(CLI::AsSizeValue(false));
+  command->add_option("--retention-age", args->retention_age_s,
+                      "Delete sealed segments whose newest event is older than this many seconds (0: never)");
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");
   command->callback([args] { exit_code = run_append(*args); });

@@ -9,6 +9,7 @@
 #include "bench/e2e/disk_limit.h"
 #include "bench/e2e/workload.h"
 #include "tools/commands.h"
+#include "tools/json.h"
 
 namespace strata::tools {
 
@@ -27,22 +28,6 @@ struct BenchArgs {
   bool json = false;
   bool buffered_io = false;
 };
-
-std::string json_number(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
-std::string json_string(const std::string& value) {
-  std::string out = "\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out + "\"";
-}
 
 void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
   std::string line =

@@ -7,6 +7,7 @@
 #include "engine/verify.h"
 #include "strata/reader.h"
 #include "tools/commands.h"
+#include "tools/json.h"
 
 namespace strata::tools {
 
@@ -20,26 +21,11 @@ void print_event(const Event& event, bool json) {
     std::fputc('\n', stdout);
     return;
   }
-  auto print_string = [](std::span<const std::byte> bytes) {
-    std::fputc('"', stdout);
-    for (const std::byte b : bytes) {
-      const auto c = static_cast<unsigned char>(b);
-      if (c == '"' || c == '\\') {
-        std::fputc('\\', stdout);
-        std::fputc(c, stdout);
-      } else if (c < 0x20 || c >= 0x7f) {
-        std::printf("\\u%04x", c);
-      } else {
-        std::fputc(c, stdout);
-      }
-    }
-    std::fputc('"', stdout);
-  };
   std::printf("{\"offset\":%llu,\"timestamp_us\":%lld,\"key\":",
               static_cast<unsigned long long>(event.offset), static_cast<long long>(event.timestamp_us));
-  print_string(event.key);
+  std::fputs(json_string(event.key).c_str(), stdout);
   std::fputs(",\"value\":", stdout);
-  print_string(event.value);
+  std::fputs(json_string(event.value).c_str(), stdout);
   std::fputs("}\n", stdout);
 }
 

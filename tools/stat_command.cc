@@ -4,6 +4,7 @@
 
 #include "engine/inspect.h"
 #include "tools/commands.h"
+#include "tools/json.h"
 
 namespace strata::tools {
 
@@ -23,7 +24,7 @@ int run_stat(const StatArgs& args) {
   auto topics = detail::describe_log(args.dir, args.topic);
   if (!topics) return fail(topics.status().to_string());
   if (args.json) {
-    std::printf("{\"dir\":\"%s\",\"topics\":[", args.dir.c_str());
+    std::printf("{\"dir\":%s,\"topics\":[", json_string(args.dir).c_str());
     for (std::size_t t = 0; t < topics->size(); ++t) {
       const auto& topic = (*topics)[t];
       std::printf(

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <thread>
 
+#include "io/file.h"
 #include "io/io_queue.h"
 #include "tests/engine/read_all.h"
 #include "tests/engine/small_options.h"
@@ -191,6 +194,49 @@ TEST(Log, WithoutIoUringTheLogFallsBackToPwriteAndSaysSo) {
   EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
   EXPECT_NE(refused.status().message().find("io_uring is unavailable"), std::string::npos)
       << refused.status().to_string();
+}
+
+// A filesystem that refuses O_DIRECT (simulated: none here does) stops open with a message naming the way
+// out; with allow_buffered_io the log writes through the page cache, says so, and keeps every event across
+// segment rolls, a reopen and recovery.
+TEST(Log, WithoutDirectIoOpenFailsClearlyUnlessBufferedWritesAreAllowed) {
+  struct Refusal {
+    Refusal() { io::force_direct_io_refusal_for_testing(true); }
+    ~Refusal() { io::force_direct_io_refusal_for_testing(false); }
+  } refusal;
+  TestDir dir;
+  auto refused = Log::open(small_options(dir.path()));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(refused.status().message().find("refuses O_DIRECT"), std::string::npos)
+      << refused.status().to_string();
+  EXPECT_NE(refused.status().message().find("allow_buffered_io"), std::string::npos)
+      << refused.status().to_string();
+
+  LogOptions options = small_options(dir.path(), Durability::kSync);
+  options.allow_buffered_io = true;
+  std::vector<std::string> values;
+  for (int round = 0; round < 2; ++round) {
+    auto log = Log::open(options);
+    ASSERT_TRUE(log) << log.status().to_string();
+    const LogStats stats = log.value()->stats();
+    EXPECT_FALSE(stats.direct_io);
+    EXPECT_NE(stats.io_backend.find("page-cache writes"), std::string::npos) << stats.io_backend;
+    const TopicId topic = log.value()->topic("t").value();
+    auto producer = log.value()->producer();
+    for (int i = 0; i < 4000; ++i) {
+      values.push_back(std::to_string(round) + "/" + std::to_string(i) + std::string(i % 400, 'b'));
+      ASSERT_TRUE(producer->append(topic, "k", values.back()).is_ok());
+    }
+    ASSERT_TRUE(producer->wait_all().is_ok());
+    ASSERT_TRUE(log.value()->close().is_ok());
+  }
+  const auto events = read_all(dir.sub("t"));
+  ASSERT_EQ(events.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) ASSERT_EQ(events[i].value, values[i]) << "offset " << i;
+  EXPECT_GT(std::count_if(std::filesystem::directory_iterator(dir.sub("t")), {},
+                          [](const auto& entry) { return entry.path().extension() == ".seg"; }),
+            1);  // rolled at least once
 }
 
 TEST(Log, ZeroCopyClaimWritesInPlaceAndAbortLeavesNoTrace) {

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The command-line contract (DESIGN.md), checked against the built `strata`: one case per ctest test.
+#   usage: cli_test.sh PATH_TO_STRATA CASE
+set -uo pipefail
+strata=$1
+case_name=$2
+work=$(mktemp -d "${STRATA_TEST_DIR:-/var/tmp}/strata-cli.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+dir=$work/log
+
+die() {
+  echo "FAILED ($case_name): $*" >&2
+  exit 1
+}
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() { [[ "$2" == "$3" ]] || die "$1: got [$2], expected [$3]"; }
+expect_contains() { [[ "$2" == *"$3"* ]] || die "$1: [$2] does not contain [$3]"; }
+
+case "$case_name" in
+  help)
+    out=$("$strata" --help) || die "--help exited non-zero"
+    for sub in append cat tail stat verify bench; do expect_contains "--help" "$out" "$sub"; done
+    for sub in append cat tail stat verify bench; do
+      "$strata" "$sub" --help > /dev/null || die "$sub --help exited non-zero"
+    done
+    ;;
+  bad_usage)
+    # Errors go to stderr with a non-zero exit and nothing on stdout.
+    out=$("$strata" append --dir "$dir" --topic t --no-such-flag 2> "$work/err" < /dev/null) && die "bad flag accepted"
+    expect_eq "stdout on error" "$out" ""
+    [[ -s "$work/err" ]] || die "no message on stderr for a bad flag"
+    out=$(echo x | "$strata" append --dir "$dir" --topic ../escape 2> "$work/err") && die "bad topic name accepted"
+    expect_contains "bad topic message" "$(cat "$work/err")" "topic"
+    [[ ! -e "$work/escape" ]] || die "a bad topic name created a path outside the log"
+    "$strata" cat --dir "$work/missing" --topic t > /dev/null 2>&1 && die "cat of a missing directory succeeded"
+    mkdir -p "$dir"
+    "$strata" cat --dir "$dir" --topic nothing > /dev/null 2> "$work/err" && die "cat of a missing topic succeeded"
+    [[ -s "$work/err" ]] || die "no message for a missing topic"
+    ;;
+  append_acks)
+    out=$(printf 'a\nb\nc\n' | "$strata" append --dir "$dir" --topic t --acks) || die "append failed"
+    expect_eq "acks" "$out" $'0\n1\n2'
+    out=$(printf 'd\ne\n' | "$strata" append --dir "$dir" --topic t --acks --durability none) || die "append failed"
+    expect_eq "acks continue after reopen" "$out" $'3\n4'
+    ;;
+  cat)
+    printf 'k1=one\nk2=two\nthree\n' | "$strata" append --dir "$dir" --topic t --key-sep = || die "append failed"
+    expect_eq "cat lines" "$("$strata" cat --dir "$dir" --topic t)" $'one\ntwo\nthree'
+    expect_eq "cat --from --count" "$("$strata" cat --dir "$dir" --topic t --from 1 --count 1)" "two"
+    json=$("$strata" cat --dir "$dir" --topic t --format json --count 1)
+    expect_contains "cat json" "$json" '"offset":0,'
+    expect_contains "cat json" "$json" '"key":"k1","value":"one"}'
+    ;;
+  stat_json)
+    printf 'x\ny\n' | "$strata" append --dir "$dir" --topic t || die "append failed"
+    json=$("$strata" stat --dir "$dir" --json) || die "stat failed"
+    expect_contains "stat json" "$json" '"name":"t","first_offset":0,"next_offset":2'
+    expect_contains "stat text" "$("$strata" stat --dir "$dir")" "topic t: offsets 0..2 (2 events)"
+    ;;
+  verify)
+    seq 1 300000 | "$strata" append --dir "$dir" --topic t --durability none --segment-bytes 1MiB || die "append failed"
+    "$strata" verify --dir "$dir" 2> "$work/err" || die "verify of a clean log failed: $(cat "$work/err")"
+    sealed=$dir/t/00000000000000000000.seg
+    [[ -f "$sealed" ]] || die "no sealed segment"
+    chmod u+w "$sealed"
+    printf '\xff' | dd of="$sealed" bs=1 seek=10000 conv=notrunc status=none
+    out=$("$strata" verify --dir "$dir" 2> /dev/null) && die "verify missed a flipped byte"
+    expect_contains "verify report" "$out" "00000000000000000000.seg: position"
+    ;;
+  retention)
+    seq 1 700000 | "$strata" append --dir "$dir" --topic t --durability none --segment-bytes 1MiB \
+      --retention-bytes 3MiB || die "append failed"
+    first=$("$strata" cat --dir "$dir" --topic t --count 1)
+    [[ "$first" -gt 1 ]] || die "retention kept the first event ($first)"
+    "$strata" cat --dir "$dir" --topic t --from 0 --count 1 > /dev/null 2> "$work/err" && die "deleted offset readable"
+    expect_contains "deleted offset message" "$(cat "$work/err")" "earliest offset kept"
+    ;;
+  tail_group)
+    printf '1\n2\n' | "$strata" append --dir "$dir" --topic t || die "append failed"
+    "$strata" tail --dir "$dir" --topic t --group g > "$work/out" &
+    tail_pid=$!
+    printf '3\n' | "$strata" append --dir "$dir" --topic t || die "append while tailing failed"
+    for _ in $(seq 1 100); do [[ $(wc -l < "$work/out") -ge 3 ]] && break; sleep 0.05; done
+    kill -INT $tail_pid
+    wait $tail_pid || die "tail exited non-zero after SIGINT"
+    expect_eq "tail output" "$(cat "$work/out")" $'1\n2\n3'
+    expect_contains "group lag" "$("$strata" stat --dir "$dir")" "group g: at offset 3, lag 0 events"
+    # A second tail in the same group resumes after what the first processed.
+    printf '4\n' | "$strata" append --dir "$dir" --topic t || die "append failed"
+    timeout 2 "$strata" tail --dir "$dir" --topic t --group g > "$work/out2"
+    expect_eq "resumed tail" "$(cat "$work/out2")" "4"
+    ;;
+  bench_json)
+    out=$("$strata" bench ingest --dir "$work" --events 20000 --json 2> /dev/null) || die "bench failed"
+    for key in workload events producers readers value_bytes durability seconds events_per_s mb_per_s disk_bytes; do
+      expect_contains "bench json" "$out" "\"$key\":"
+    done
+    ;;
+  *)
+    die "unknown case"
+    ;;
+esac
