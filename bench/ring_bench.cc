@@ -1,7 +1,8 @@
 // ring_bench: records per second through strata's byte rings and three peers, with the same payload sizes,
 // the same producer and consumer loops and the same backoff when full or empty.
 //
-// Names: ring/<impl>/<producers>p1c/<payload bytes>. Impls: strata_spsc, strata_mpsc, boost_spsc, rwqueue,
+// Names: ring/<impl>/<producers>p1c/<payload bytes>. Impls: strata_spsc, strata_mpsc (the shared producer's
+// striped ring), strata_mpsc_lane (one lane of it), boost_spsc, rwqueue,
 // moodycamel.
 // Each queue holds about kQueueBytes of payload so no peer gets more buffering than the rings.
 #include <benchmark/benchmark.h>
@@ -25,6 +26,7 @@
 
 #include "ring/mpsc_ring.h"
 #include "ring/spsc_ring.h"
+#include "ring/striped_mpsc_ring.h"
 
 namespace {
 
@@ -76,9 +78,19 @@ std::uint64_t first_word(const std::byte* bytes, std::size_t size) {
 
 // ---- adapters: try_push(const Item&) per producer, drain(sum) -> items consumed -------------------------
 
+// The same total buffering for every impl: a striped ring splits kQueueBytes across its lanes.
+template <typename Ring>
+Ring make_ring() {
+  if constexpr (std::is_same_v<Ring, strata::ring::StripedMpscRing>) {
+    return Ring(kQueueBytes / strata::ring::StripedMpscRing::default_lanes());
+  } else {
+    return Ring(kQueueBytes);
+  }
+}
+
 template <typename Ring, std::size_t N>
 struct StrataQueue {
-  Ring ring{kQueueBytes};
+  Ring ring = make_ring<Ring>();
   struct Producer {
     StrataQueue& q;
     bool try_push(const Item<N>& item) {
@@ -210,7 +222,10 @@ void register_payload() {
   if (std::thread::hardware_concurrency() > 8)
     producer_counts.push_back(8);  // scaling runs on bigger machines
   for (const std::uint64_t producers : producer_counts) {
-    add("strata_mpsc", producers, run_pipeline<StrataQueue<strata::ring::MpscRing, N>, N>);
+    // strata_mpsc is the ring the log's shared producer uses (lanes of MPSC rings); strata_mpsc_lane is one
+    // lane alone, every producer claiming on one shared tail.
+    add("strata_mpsc", producers, run_pipeline<StrataQueue<strata::ring::StripedMpscRing, N>, N>);
+    add("strata_mpsc_lane", producers, run_pipeline<StrataQueue<strata::ring::MpscRing, N>, N>);
     add("moodycamel", producers, run_pipeline<Moodycamel<N>, N>);
   }
 }

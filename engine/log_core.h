@@ -15,7 +15,7 @@
 #include "engine/producer_state.h"
 #include "engine/topic_writer.h"
 #include "ring/consumer_signal.h"
-#include "ring/mpsc_ring.h"
+#include "ring/striped_mpsc_ring.h"
 #include "strata/log.h"
 
 namespace strata::detail {
@@ -44,7 +44,7 @@ class LogCore {
 
   // ---- for the writer thread ----
   TopicWriter& topic_writer(TopicId id) { return *topics_[id]; }
-  ring::MpscRing& shared_ring() { return shared_ring_; }
+  ring::StripedMpscRing& shared_ring() { return shared_ring_; }
   ProducerState& shared_state() { return *shared_state_; }
   ring::ConsumerSignal& writer_signal() { return writer_signal_; }
   // Snapshot of the per-thread producers if it changed since `*version`.
@@ -78,7 +78,7 @@ class LogCore {
   std::vector<std::shared_ptr<ProducerState>> producers_;
   std::atomic<std::uint64_t> producers_version_{0};
 
-  ring::MpscRing shared_ring_;
+  ring::StripedMpscRing shared_ring_;
   std::shared_ptr<ProducerState> shared_state_;
   ring::ConsumerSignal writer_signal_;
 

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "ring/consumer_signal.h"
-#include "ring/mpsc_ring.h"
+#include "ring/striped_mpsc_ring.h"
 #include "ring/spsc_ring.h"
 #include "strata/log.h"
 
@@ -43,7 +43,7 @@ inline void publish_ack(AckSlot& slot, std::uint64_t sequence, std::uint64_t off
 }
 
 struct ProducerState {
-  ProducerState(LogCore* owner, std::size_t ring_bytes, std::size_t slot_count, ring::MpscRing* shared)
+  ProducerState(LogCore* owner, std::size_t ring_bytes, std::size_t slot_count, ring::StripedMpscRing* shared)
       : core(owner),
         spsc(shared == nullptr ? std::make_unique<ring::SpscRing>(ring_bytes) : nullptr),
         mpsc(shared),
@@ -52,7 +52,7 @@ struct ProducerState {
 
   LogCore* const core;
   const std::unique_ptr<ring::SpscRing> spsc;  // set for producer()
-  ring::MpscRing* const mpsc;                  // set for shared_producer()
+  ring::StripedMpscRing* const mpsc;                  // set for shared_producer()
   const std::uint64_t slot_mask;
   const std::unique_ptr<AckSlot[]> slots;
   std::atomic<std::uint64_t> next_sequence{0};

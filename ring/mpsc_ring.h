@@ -50,12 +50,15 @@ class MpscRing {
   }
 
   // Publishes one claim. Release: its payload is visible before the consumer sees frame_bytes != 0.
-  void commit(const Claim& claim) {
+  void commit(const Claim& claim) { commit_claim(claim); }
+  // Turns a claim into padding, which the consumer skips.
+  void abort(const Claim& claim) { abort_claim(claim); }
+
+  // The same, without the ring: a claim carries its header (StripedMpscRing does not track lanes).
+  static void commit_claim(const Claim& claim) {
     publish(claim.header, static_cast<std::int32_t>(kRecordHeaderBytes + claim.payload.size()));
   }
-
-  // Turns a claim into padding, which the consumer skips.
-  void abort(const Claim& claim) {
+  static void abort_claim(const Claim& claim) {
     claim.header->type = RecordType::kPadding;
     publish(claim.header, static_cast<std::int32_t>(kRecordHeaderBytes + claim.payload.size()));
   }

@@ -1,8 +1,11 @@
-// Owns the aligned, zero-filled memory that a ring's records live in. Allocated once, at construction.
+// Owns the aligned, zero-filled memory that a ring's records live in. Allocated once, at construction, as an
+// anonymous mapping: the kernel hands out zeroed pages as they are first touched, so a ring (or a lane of
+// the shared producer's ring) that is never used costs address space, not memory.
 #pragma once
 
+#include <sys/mman.h>
+
 #include <cstddef>
-#include <cstring>
 #include <new>
 
 #include "ring/record_header.h"
@@ -16,10 +19,11 @@ class RingBuffer {
   explicit RingBuffer(std::size_t capacity_bytes) : capacity_(capacity_bytes), mask_(capacity_bytes - 1) {
     STRATA_ASSERT(is_valid_capacity(capacity_bytes), "ring capacity %zu is not a power of two >= 256",
                   capacity_bytes);
-    data_ = static_cast<std::byte*>(::operator new (capacity_, std::align_val_t{kCacheLineBytes}));
-    std::memset(data_, 0, capacity_);
+    void* memory = ::mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    data_ = static_cast<std::byte*>(memory);
   }
-  ~RingBuffer() { ::operator delete (data_, std::align_val_t{kCacheLineBytes}); }
+  ~RingBuffer() { ::munmap(data_, capacity_); }
   RingBuffer(const RingBuffer&) = delete;
   RingBuffer& operator=(const RingBuffer&) = delete;
 

@@ -13,6 +13,7 @@
 #include "ring/consumer_signal.h"
 #include "ring/mpsc_ring.h"
 #include "ring/spsc_ring.h"
+#include "ring/striped_mpsc_ring.h"
 
 namespace strata::ring {
 namespace {
@@ -111,10 +112,10 @@ void produce(Ring& ring, ConsumerSignal& signal, std::uint32_t producer, std::ui
   }
 }
 
-template <typename Ring>
-void run_stress(std::uint32_t producers) {
+template <typename Ring, typename... RingArgs>
+void run_stress(std::uint32_t producers, RingArgs... ring_args) {
   const std::uint64_t per_producer = records_total() / producers;
-  Ring ring(64 * 1024);
+  Ring ring(64 * 1024, ring_args...);
   ConsumerSignal signal;
   Checker checker(producers);
   std::vector<std::thread> threads;
@@ -144,6 +145,10 @@ TEST(RingStress, Spsc1Producer) {
 }
 TEST(RingStress, Mpsc4Producers) {
   run_stress<MpscRing>(4);
+}
+// Five producers over two lanes: lanes are shared, and each producer's records must stay in order.
+TEST(RingStress, StripedMpsc5ProducersOn2Lanes) {
+  run_stress<StripedMpscRing>(5, std::size_t{2});
 }
 
 }  // namespace
