@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <boost/lockfree/spsc_queue.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>

@@ -7,8 +7,8 @@
 #include <memory>
 
 #include "ring/consumer_signal.h"
-#include "ring/striped_mpsc_ring.h"
 #include "ring/spsc_ring.h"
+#include "ring/striped_mpsc_ring.h"
 #include "strata/log.h"
 
 namespace strata::detail {
@@ -52,7 +52,7 @@ struct ProducerState {
 
   LogCore* const core;
   const std::unique_ptr<ring::SpscRing> spsc;  // set for producer()
-  ring::StripedMpscRing* const mpsc;                  // set for shared_producer()
+  ring::StripedMpscRing* const mpsc;           // set for shared_producer()
   const std::uint64_t slot_mask;
   const std::unique_ptr<AckSlot[]> slots;
   std::atomic<std::uint64_t> next_sequence{0};

@@ -254,8 +254,8 @@ bool TopicWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool link
 }
 
 Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t result) {
-  STRATA_ASSERT(sync_slot < kSyncsInFlightMax && sync_slot_busy_[sync_slot], "completion of idle sync slot %zu",
-                sync_slot);
+  STRATA_ASSERT(sync_slot < kSyncsInFlightMax && sync_slot_busy_[sync_slot],
+                "completion of idle sync slot %zu", sync_slot);
   sync_slot_busy_[sync_slot] = false;
   --syncs_in_flight_;
   const std::uint64_t target = sync_targets_[sync_slot];
@@ -267,7 +267,8 @@ Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t resul
   // A failed fdatasync is final: the kernel may have dropped the dirty pages, so a retry that succeeds
   // proves nothing about the data we wrote. The log fails.
   if (result < 0) {
-    return io::status_from_errno(-result, "fdatasync " + dir_ + "/" + format::segment_file_name(segment_base_));
+    return io::status_from_errno(-result,
+                                 "fdatasync " + dir_ + "/" + format::segment_file_name(segment_base_));
   }
   // Overlapping syncs may complete out of order; each covers its target, and no more than is written (a
   // linked sync's write may have reported a short write that is still being completed).

@@ -52,8 +52,8 @@ class FaultInjectingQueue final : public IoQueue {
   FaultPlan plan_;
   void queued_write(std::uint64_t user_data);
 
-  std::unordered_map<std::uint64_t, bool> is_sync_;  // by user_data, for operations in flight
-  std::optional<std::uint64_t> last_write_;         // the write a sync queued now would follow
+  std::unordered_map<std::uint64_t, bool> is_sync_;                // by user_data, for operations in flight
+  std::optional<std::uint64_t> last_write_;                        // the write a sync queued now would follow
   std::unordered_map<std::uint64_t, std::uint64_t> linked_write_;  // linked sync -> its write
   std::unordered_set<std::uint64_t> reported_incomplete_;          // writes reported failed or short
   unsigned writes_ = 0;

@@ -147,7 +147,9 @@ namespace {
 std::atomic<bool> direct_io_refused_for_testing{false};
 }  // namespace
 
-void force_direct_io_refusal_for_testing(bool refuse) { direct_io_refused_for_testing.store(refuse); }
+void force_direct_io_refusal_for_testing(bool refuse) {
+  direct_io_refused_for_testing.store(refuse);
+}
 
 Result<bool> supports_direct_io(const std::string& dir) {
   if (direct_io_refused_for_testing.load()) return false;

@@ -39,7 +39,8 @@ class StripedMpscRing {
   }
 
   // `lane_bytes` is each lane's capacity (a power of two of at least 256); `lanes` a power of two.
-  explicit StripedMpscRing(std::size_t lane_bytes, std::size_t lanes = default_lanes()) : lane_mask_(lanes - 1) {
+  explicit StripedMpscRing(std::size_t lane_bytes, std::size_t lanes = default_lanes())
+      : lane_mask_(lanes - 1) {
     STRATA_ASSERT(lanes >= 1 && std::has_single_bit(lanes), "lane count %zu is not a power of two", lanes);
     lanes_.reserve(lanes);
     for (std::size_t i = 0; i < lanes; ++i) lanes_.push_back(std::make_unique<MpscRing>(lane_bytes));

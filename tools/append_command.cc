@@ -97,7 +97,9 @@ void add_append_command(CLI::App& app) {
       ->check(
           [](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
   command->add_flag("--acks", args->acks, "Print each event's offset once it is acknowledged, in order");
-  command->add_option("--segment-bytes", args->segment_bytes, "Roll segments at this size (at least 1MiB; units such as 64MiB work)")
+  command
+      ->add_option("--segment-bytes", args->segment_bytes,
+                   "Roll segments at this size (at least 1MiB; units such as 64MiB work)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   command
