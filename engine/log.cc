@@ -17,12 +17,6 @@ using detail::RingRecordHeader;
 
 namespace {
 
-std::int64_t wall_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // The value `done` holds while the slot's previous occupant (sequence - slots) is settled, i.e. the slot is
 // free for `sequence`.
 std::uint64_t free_mark(std::uint64_t sequence, std::uint64_t slots) {
@@ -82,7 +76,7 @@ AppendStatus Producer::try_claim(TopicId topic, std::size_t key_bytes, std::size
     }
     return AppendStatus::kFull;
   }
-  const RingRecordHeader header{topic, static_cast<std::uint32_t>(key_bytes), sequence, wall_clock_us()};
+  const RingRecordHeader header{topic, static_cast<std::uint32_t>(key_bytes), sequence};
   std::memcpy(ring_claim.payload.data(), &header, sizeof header);
   claim->key = ring_claim.payload.subspan(sizeof header, key_bytes);
   claim->value = ring_claim.payload.subspan(sizeof header + key_bytes, value_bytes);

@@ -16,13 +16,13 @@ namespace strata::detail {
 class LogCore;
 
 // How an append travels through a ring: this header, then the key, then the value.
+// No timestamp: the writer stamps events when it frames them (see Writer::drain_rings).
 struct RingRecordHeader {
   std::uint32_t topic;
   std::uint32_t key_bytes;
-  std::uint64_t sequence;     // the producer's append number, for its acknowledgement slot
-  std::int64_t timestamp_us;  // wall clock at append
+  std::uint64_t sequence;  // the producer's append number, for its acknowledgement slot
 };
-static_assert(sizeof(RingRecordHeader) == 24);
+static_assert(sizeof(RingRecordHeader) == 16);
 
 // One per append in flight, reused every appends_in_flight_max appends. A small seqlock: the writer stores
 // done = kSlotBusy, then offset (release), then done = sequence + 1 (release). A reader that loaded

@@ -6,19 +6,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/wall_clock.h"
 #include "io/errno_status.h"
 
 namespace strata::detail {
 
-namespace {
-
-std::int64_t wall_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 TopicWriter::TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
                          io::MirroredBuffer staging)
@@ -119,8 +111,9 @@ bool TopicWriter::needs_roll(std::size_t record_bytes_max) const {
          config_.segment_bytes;
 }
 
-void TopicWriter::append(const RingRecordHeader& header, std::span<const std::byte> key,
-                         std::span<const std::byte> value, ProducerState* producer) {
+void TopicWriter::append(const RingRecordHeader& header, std::int64_t timestamp_us,
+                         std::span<const std::byte> key, std::span<const std::byte> value,
+                         ProducerState* producer) {
   const std::size_t record_max = format::record_bytes_max(key.size(), value.size());
   if (batch_open_ && batch_end_ - batch_start_ + record_max > config_.batch_bytes_max) close_batch();
   if (!batch_open_) {
@@ -128,19 +121,19 @@ void TopicWriter::append(const RingRecordHeader& header, std::span<const std::by
     batch_start_ = fill_;
     batch_end_ = fill_ + format::kBatchHeaderBytes;
     batch_base_offset_ = next_offset_;
-    batch_base_timestamp_us_ = header.timestamp_us;
+    batch_base_timestamp_us_ = timestamp_us;
     batch_records_ = 0;
     batch_acks_ = 0;
     if (index_.empty() || batch_start_ - last_indexed_position_ >= kIndexIntervalBytes) {
       index_.push_back({static_cast<std::uint32_t>(next_offset_ - segment_base_),
-                        static_cast<std::uint32_t>(batch_start_), header.timestamp_us});
+                        static_cast<std::uint32_t>(batch_start_), timestamp_us});
       last_indexed_position_ = batch_start_;
     }
   }
   batch_end_ +=
-      format::put_record(staging_.at(batch_end_), header.timestamp_us - batch_base_timestamp_us_, key, value);
+      format::put_record(staging_.at(batch_end_), timestamp_us - batch_base_timestamp_us_, key, value);
   ++batch_records_;
-  max_timestamp_us_ = std::max(max_timestamp_us_, header.timestamp_us);
+  max_timestamp_us_ = std::max(max_timestamp_us_, timestamp_us);
   pending_acks_.push({producer, header.sequence, next_offset_});
   ++batch_acks_;
   ++next_offset_;

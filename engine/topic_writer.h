@@ -84,8 +84,9 @@ class TopicWriter {
   bool has_room(std::size_t record_bytes_max) const;
   // True when the record would not fit in the active segment: seal and roll first.
   bool needs_roll(std::size_t record_bytes_max) const;
-  // Frames one record into the open batch (opening one if needed). REQUIRES: has_room(), !needs_roll().
-  void append(const RingRecordHeader& header, std::span<const std::byte> key,
+  // Frames one record, stamped `timestamp_us`, into the open batch (opening one if needed).
+  // REQUIRES: has_room(), !needs_roll().
+  void append(const RingRecordHeader& header, std::int64_t timestamp_us, std::span<const std::byte> key,
               std::span<const std::byte> value, ProducerState* producer);
   // Closes the open batch, if any: header and checksum written, ready to be written out.
   void close_batch();

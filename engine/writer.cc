@@ -2,7 +2,10 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstring>
+
+#include "engine/wall_clock.h"
 
 namespace strata::detail {
 
@@ -81,6 +84,10 @@ bool Writer::rings_empty() {
 
 Writer::DrainResult Writer::drain_rings() {
   DrainResult result;
+  // Events are stamped here, once per pass, not by producers: a clock read per append cost producers about
+  // a third of their throughput (ingest 5.4-7.0 -> 7.9-11.2 M events/s without it). Never backwards within
+  // a run, so a topic's timestamps follow its offsets and seek_time finds what it should.
+  append_time_us_ = std::max(append_time_us_, wall_clock_us());
   for (const auto& producer : producers_) drain_ring(*producer->spsc, *producer, &result);
   drain_ring(core_.shared_ring(), core_.shared_state(), &result);
   for (TopicId id = 0; id < topic_count_; ++id) core_.topic_writer(id).close_batch();
@@ -121,7 +128,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
     if (core_.failed()) return frame(producer, record);
   }
   if (!topic.has_room(bytes_max)) return false;
-  topic.append(header, key, value, &producer);
+  topic.append(header, append_time_us_, key, value, &producer);
   return true;
 }
 

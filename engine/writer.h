@@ -45,6 +45,7 @@ class Writer {
   std::vector<std::shared_ptr<ProducerState>> producers_;
   std::uint64_t producers_version_ = ~0ull;
   std::vector<ProducerState*> touched_;
+  std::int64_t append_time_us_ = 0;  // the timestamp of events framed in this drain pass
   std::vector<io::Completion> completions_ = std::vector<io::Completion>(256);
   TopicId topic_count_ = 0;
 };
