@@ -11,7 +11,6 @@
 
 namespace strata::detail {
 
-
 TopicWriter::TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
                          io::MirroredBuffer staging)
     : id_(id), name_(std::move(name)), dir_(std::move(dir)), config_(config), staging_(std::move(staging)) {}

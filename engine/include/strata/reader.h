@@ -29,8 +29,8 @@ namespace strata {
 
 struct Event {
   std::uint64_t offset;
-  std::int64_t timestamp_us;  // when the log's writer took the event in (µs since the epoch); never
-                              // decreases along a topic's offsets while one process writes it
+  std::int64_t timestamp_us;         // when the log's writer took the event in (µs since the epoch); never
+                                     // decreases along a topic's offsets while one process writes it
   std::span<const std::byte> key;    // valid during the callback only
   std::span<const std::byte> value;  // valid during the callback only
 };
