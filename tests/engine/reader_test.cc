@@ -74,6 +74,35 @@ TEST(Reader, ReplayReturnsExactlyWhatWasAppendedAcrossSealedAndActiveSegments) {
   EXPECT_EQ(seen_detached, values);
 }
 
+// The active segment is read in chunks that start small and grow: batches larger than a chunk, a reader that
+// tails small batches, and one that replays the whole active segment must all see every byte.
+TEST(Reader, ActiveSegmentReadsCoverBatchesOfAnySize) {
+  TestDir dir;
+  LogOptions options = small_options(dir.path(), Durability::kSync);
+  options.segment_bytes = 64u << 20;  // everything stays in the active segment
+  options.producer_ring_bytes = 4u << 20;
+  options.staging_bytes = 4u << 20;
+  auto log = Log::open(options).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  auto tailing = log->reader("t").value();
+  std::vector<std::string> values;
+  std::vector<std::string> tailed;
+  for (int i = 0; i < 60; ++i) {
+    // Small, then over a chunk (16 KiB), then near the largest batch (1 MiB), then small again.
+    const std::size_t size = i < 20 ? 10 + i : i < 40 ? 20000 + 1000 * i : i < 45 ? 900'000 : 50;
+    values.push_back(std::to_string(i) + std::string(size, static_cast<char>('a' + i % 26)));
+    ASSERT_TRUE(producer->wait(producer->append(topic, "", values.back()).value()).is_ok());
+    poll_all(*tailing, &tailed);
+  }
+  EXPECT_EQ(tailed, values);
+  EXPECT_EQ(log->stats().topics[0].segments, 1u);
+  auto replaying = log->reader("t").value();
+  std::vector<std::string> replayed;
+  poll_all(*replaying, &replayed);
+  EXPECT_EQ(replayed, values);
+}
+
 TEST(Reader, SeekByOffsetAtSegmentBoundariesBeforeAndAfter) {
   TestDir dir;
   auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
