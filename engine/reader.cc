@@ -4,7 +4,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -32,12 +31,7 @@ class SegmentMapping {
 
 namespace {
 
-// Reads of the active segment: from 16 KiB, doubling up to 1 MiB while a reader reads on through data, back
-// to 16 KiB once it has caught up with the writer. Past the data the file is preallocated: a read there
-// costs the kernel zeroed page-cache pages, and a 1 MiB read on every wake-up of a tailing reader made up
-// most of its ~100 us tail latency.
-constexpr std::size_t kReadChunkMinBytes = 16u << 10;
-constexpr std::size_t kReadChunkMaxBytes = 1u << 20;
+constexpr std::size_t kReadChunkBytes = 1u << 20;
 
 // One mapping per sealed segment file in the process, shared by all readers while any holds it.
 class MappingCache {
@@ -114,6 +108,7 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
     if (!file) return file.status();
     state.file = std::move(file.value());
     state.segment_sealed = false;
+    if (state.buffer.empty()) state.buffer.resize(kReadChunkBytes);
   }
   state.have_segment = true;
   return Status::ok();
@@ -142,9 +137,8 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
            state.position + need <= state.buffer_position + state.buffer_bytes;
   };
   auto fill = [&](std::size_t need) {
-    const std::size_t want = std::max(need, state.read_chunk_bytes);
-    if (state.buffer.size() < want) state.buffer.resize(want);
-    auto read = state.file.read_at({state.buffer.data(), want}, state.position);
+    if (state.buffer.size() < need) state.buffer.resize(need);
+    auto read = state.file.read_at(state.buffer, state.position);
     if (!read) {
       *error = read.status();
       return false;
@@ -153,12 +147,7 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
     state.buffer_bytes = *read;
     return true;
   };
-  if (!buffered(format::kBatchHeaderBytes)) {
-    // `fresh`: the last read found no new batch here, so this reader is at the writer's heels.
-    state.read_chunk_bytes =
-        fresh ? kReadChunkMinBytes : std::min(2 * state.read_chunk_bytes, kReadChunkMaxBytes);
-    if (!fill(state.read_chunk_bytes)) return {};
-  }
+  if (!buffered(format::kBatchHeaderBytes) && !fill(kReadChunkBytes)) return {};
   const std::size_t offset_in_buffer = state.position - state.buffer_position;
   std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer,
                                    state.buffer_bytes - offset_in_buffer);
@@ -168,7 +157,7 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
     const std::size_t need =
         format::padded_batch_bytes(std::min<std::size_t>(batch_bytes, format::kBatchBytesMax));
     if (need > bytes.size()) {
-      if (!fill(need)) return {};
+      if (!fill(std::max(need, kReadChunkBytes))) return {};
       bytes = std::span<const std::byte>(state.buffer.data(), state.buffer_bytes);
     }
   }

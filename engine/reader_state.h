@@ -33,7 +33,6 @@ struct ReaderState {
   std::vector<std::byte> buffer;                  // pread buffer: file bytes from buffer_position
   std::uint64_t buffer_position = 0;
   std::size_t buffer_bytes = 0;
-  std::size_t read_chunk_bytes = 16u << 10;       // the next pread's size (see bytes_at_position)
   std::uint64_t position = 0;                     // file position of the batch holding next_offset
   std::uint64_t validated_position = UINT64_MAX;  // the batch at this position passed its checks
 };
