@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include "engine/recovery.h"
@@ -67,6 +66,27 @@ std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& op
 
 void fill_key(std::vector<std::byte>& key, std::uint64_t index) {
   std::memcpy(key.data(), &index, std::min(key.size(), sizeof index));
+}
+
+// Runs options.producers threads, each with its own producer, key and value buffers (the value filled with
+// `fill`) and its slice of the events; body(p, producer, key, value, begin, end) appends them. Returns the
+// first error any thread reported, after all joined.
+template <typename Body>
+Status run_producers(Log& log, const WorkloadOptions& options, std::byte fill, Body body) {
+  std::vector<Status> errors(options.producers);
+  std::vector<std::thread> threads;
+  for (unsigned p = 0; p < options.producers; ++p) {
+    threads.emplace_back([&, p] {
+      auto producer = log.producer();
+      std::vector<std::byte> key(options.key_bytes);
+      std::vector<std::byte> value(options.value_bytes, fill);
+      const auto [begin, end] = producer_slice(options, p);
+      errors[p] = body(p, *producer, key, value, begin, end);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const Status& error : errors) STRATA_RETURN_IF_ERROR(error);
+  return Status::ok();
 }
 
 WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers) {
@@ -183,35 +203,21 @@ Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
   WorkloadResult result = base_result("ingest", options, options.producers);
 
   std::atomic<std::uint64_t> appended{0};
-  std::atomic<bool> failed{false};
-  Status first_error;
-  std::mutex error_mutex;
   const Progress progress(options.progress, "ingest", options.events, appended);
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (unsigned p = 0; p < options.producers; ++p) {
-    threads.emplace_back([&, p] {
-      auto producer = log.producer();
-      std::vector<std::byte> key(options.key_bytes);
-      std::vector<std::byte> value(options.value_bytes, std::byte{'v'});
-      const auto [begin, end] = producer_slice(options, p);
-      Status status;
-      for (std::uint64_t i = begin; i < end && status.is_ok(); ++i) {
-        fill_key(key, i);
-        auto ticket = producer->append(*topic, key, value);
-        if (!ticket) status = ticket.status();
-        if ((i & 4095) == 0)
-          appended.fetch_add(std::min<std::uint64_t>(4096, end - i), std::memory_order_relaxed);
-      }
-      if (status.is_ok()) status = producer->wait_all();
-      if (!status.is_ok() && !failed.exchange(true)) {
-        std::lock_guard lock(error_mutex);
-        first_error = status;
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  if (failed.load()) return first_error;
+  STRATA_RETURN_IF_ERROR(run_producers(
+      log, options, std::byte{'v'},
+      [&](unsigned, Producer& producer, std::vector<std::byte>& key, const std::vector<std::byte>& value,
+          std::uint64_t begin, std::uint64_t end) {
+        for (std::uint64_t i = begin; i < end; ++i) {
+          fill_key(key, i);
+          auto ticket = producer.append(*topic, key, value);
+          if (!ticket) return ticket.status();
+          if ((i & 4095) == 0)
+            appended.fetch_add(std::min<std::uint64_t>(4096, end - i), std::memory_order_relaxed);
+        }
+        return producer.wait_all();
+      }));
   STRATA_RETURN_IF_ERROR(log.flush());  // the final fdatasync
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   finish(&result, log);
@@ -231,38 +237,26 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
 
   std::atomic<std::uint64_t> acknowledged{0};
   std::vector<std::vector<double>> latencies(options.producers);
-  std::vector<Status> errors(options.producers);
   const Progress progress(options.progress, "durable", options.events, acknowledged);
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (unsigned p = 0; p < options.producers; ++p) {
-    threads.emplace_back([&, p] {
-      auto producer = log.producer();
-      std::vector<std::byte> key(options.key_bytes);
-      std::vector<std::byte> value(options.value_bytes, std::byte{'d'});
-      const auto [begin, end] = producer_slice(options, p);
-      latencies[p].reserve(end - begin);
-      for (std::uint64_t i = begin; i < end; ++i) {
-        fill_key(key, i);
-        const auto sent = Clock::now();
-        auto ticket = producer->append(*topic, key, value);
-        if (!ticket) {
-          errors[p] = ticket.status();
-          return;
+  STRATA_RETURN_IF_ERROR(run_producers(
+      log, options, std::byte{'d'},
+      [&](unsigned p, Producer& producer, std::vector<std::byte>& key, const std::vector<std::byte>& value,
+          std::uint64_t begin, std::uint64_t end) {
+        latencies[p].reserve(end - begin);
+        for (std::uint64_t i = begin; i < end; ++i) {
+          fill_key(key, i);
+          const auto sent = Clock::now();
+          auto ticket = producer.append(*topic, key, value);
+          if (!ticket) return ticket.status();
+          auto offset = producer.wait(*ticket);
+          if (!offset) return offset.status();
+          latencies[p].push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
+          acknowledged.fetch_add(1, std::memory_order_relaxed);
         }
-        auto offset = producer->wait(*ticket);
-        if (!offset) {
-          errors[p] = offset.status();
-          return;
-        }
-        latencies[p].push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent).count());
-        acknowledged.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+        return Status::ok();
+      }));
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  for (const Status& error : errors) STRATA_RETURN_IF_ERROR(error);
   // A separate, short phase, so the reader thread does not compete with the 16 producers measured above.
   auto tail = measure_tail_latency(log, *topic, std::min<std::uint64_t>(options.events, 2000), options);
   if (!tail) return tail.status();
