@@ -259,8 +259,7 @@ Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t resul
   // A failed fdatasync is final: the kernel may have dropped the dirty pages, so a retry that succeeds
   // proves nothing about the data we wrote. The log fails.
   if (result < 0) {
-    return io::status_from_errno(-result,
-                                 "fdatasync " + dir_ + "/" + format::segment_file_name(segment_base_));
+    return io::status_from_errno(-result, "fdatasync " + file_.path());
   }
   // Overlapping syncs may complete out of order; each covers its target, and no more than is written (a
   // linked sync's write may have reported a short write that is still being completed).
@@ -273,7 +272,6 @@ Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t resul
 
 Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result) {
   if (IoTag::is_sync(slot)) return on_sync_completion(slot - IoTag::kSyncSlotBase, result);
-  const std::string path = dir_ + "/" + format::segment_file_name(segment_base_);
   Write& write = writes_[slot];
   const std::uint64_t length = write.end - write.begin;
   if (result == -EAGAIN || result == -EINTR || (result >= 0 && static_cast<std::uint64_t>(result) < length)) {
@@ -282,7 +280,7 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
       write.done = true;
       write.data_end = write.begin;
       advance_written();
-      return io_error("write of " + path + " at position " + std::to_string(write.begin) +
+      return io_error("write of " + file_.path() + " at position " + std::to_string(write.begin) +
                       " made no progress after " + std::to_string(kWriteRetriesMax) + " retries");
     }
     if (result > 0) write.begin += round_down(static_cast<std::uint64_t>(result));
@@ -293,8 +291,8 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
   }
   if (result < 0) {
     // The log fails; retire the write without counting it as written, so nothing waits on it forever.
-    Status error =
-        io::status_from_errno(-result, "write " + path + " at position " + std::to_string(write.begin));
+    Status error = io::status_from_errno(
+        -result, "write " + file_.path() + " at position " + std::to_string(write.begin));
     write.done = true;
     write.data_end = write.begin;
     if (write.end != write.begin) tail_write_in_flight_ = false;
