@@ -28,6 +28,12 @@ std::string_view status_code_name(StatusCode code) {
       return "timed out";
     case StatusCode::kFull:
       return "full";
+    case StatusCode::kTooLarge:
+      return "too large";
+    case StatusCode::kOutOfOrderSequence:
+      return "out of order sequence";
+    case StatusCode::kProducerFenced:
+      return "producer fenced";
   }
   return "unknown";
 }

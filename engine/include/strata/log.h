@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/compression.h"
 #include "strata/reader.h"
 #include "strata/status.h"
 
@@ -54,16 +55,42 @@ struct LogOptions {
 
 using TopicId = std::uint32_t;
 
+// Appends without a partition go to the partition of their key (Kafka's default partitioner: murmur2 as the
+// Java client computes it), or round-robin when the key is empty.
+inline constexpr std::uint32_t kAnyPartition = UINT32_MAX;
+inline constexpr std::uint32_t kPartitionsMax = 4096;  // per topic
+
+struct TopicOptions {
+  // 0: the topic's existing count, or 1 for a new topic. Otherwise the count a new topic gets; opening an
+  // existing topic with another count is kInvalidArgument (the count is fixed at creation, as in Kafka).
+  std::uint32_t partitions = 0;
+  // For the batches the engine frames itself (a new topic only; stored in its metadata). Batches appended
+  // with append_batch() keep the compression their client chose.
+  Compression compression = Compression::kNone;
+};
+
+// A topic's durable metadata (strata's own file beside the partition directories).
+struct TopicInfo {
+  std::string name;
+  std::uint32_t partitions = 1;
+  Compression compression = Compression::kNone;
+  std::int64_t created_time_us = 0;
+  // 32 hex digits, random at creation: a directory recreated under the same name gets another one, so a
+  // consumer holding positions of the old one (a projection's checkpoint) can tell the histories apart.
+  std::string log_id;
+};
+
 // Identifies one append of one producer. Cheap to copy.
 struct Ticket {
-  std::uint64_t sequence = 0;  // the producer's count of appends before this one
+  std::uint64_t sequence = 0;   // the producer's count of appends before this one
+  std::uint32_t partition = 0;  // the partition the event went to
 };
 
 enum class AppendStatus : std::uint8_t {
   kOk,
   kFull,      // the ring or the in-flight window is full: retry later (try_append only)
-  kTooLarge,  // key or value exceeds the limits, or the record does not fit the ring
-  kBadTopic,  // not a TopicId of this log
+  kTooLarge,  // key, value or headers exceed the limits, or the record does not fit the ring
+  kBadTopic,  // not a TopicId of this log, or not a partition of the topic
   kClosed,    // the log is closed or failed; wait() on an earlier ticket says why
 };
 
@@ -84,35 +111,71 @@ struct AppendClaim {
   std::span<std::byte> ring_record_;
   std::uint64_t ring_end_ = 0;
   std::uint64_t sequence_ = 0;
+  std::uint32_t partition_ = 0;
+};
+
+// What an idempotent producer is: a producer id handed out by Log::allocate_producer_id() and its epoch.
+struct ProducerIdentity {
+  std::int64_t producer_id = -1;
+  std::int16_t epoch = -1;
 };
 
 // A producer appends events. producer() gives one that a single thread owns (an SPSC ring, the fastest);
 // shared_producer() gives one that any number of threads may use at once (an MPSC ring).
+//
+// Lifetime: a Producer must be destroyed before its Log. One used after its Log is gone answers kClosed for
+// appends and waits (it holds the log's shared state, never a dangling pointer).
 class Producer {
  public:
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Non-blocking. On kOk, *ticket identifies the append.
-  AppendStatus try_append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
+  // Non-blocking. On kOk, *ticket identifies the append (and names its partition). `partition` may be
+  // kAnyPartition. `headers` are stored as the record's Kafka headers.
+  AppendStatus try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                          std::span<const std::byte> value, std::span<const EventHeader> headers,
                           Ticket* ticket);
+  AppendStatus try_append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
+                          Ticket* ticket) {
+    return try_append(topic, kAnyPartition, key, value, {}, ticket);
+  }
   // Blocks while the ring or the in-flight window is full (up to `timeout`).
-  Result<Ticket> append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
+  Result<Ticket> append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                        std::span<const std::byte> value, std::span<const EventHeader> headers = {},
                         std::chrono::nanoseconds timeout = std::chrono::seconds(30));
+  Result<Ticket> append(TopicId topic, std::span<const std::byte> key, std::span<const std::byte> value,
+                        std::chrono::nanoseconds timeout = std::chrono::seconds(30)) {
+    return append(topic, kAnyPartition, key, value, {}, timeout);
+  }
   Result<Ticket> append(TopicId topic, std::string_view key, std::string_view value);
 
-  // The zero-copy form, non-blocking: reserves room for the event in the producer's ring. On kOk, fill
-  // claim->key and claim->value, then commit (which gives the ticket) or abort. A producer() holds at most
-  // one open claim at a time; the shared producer allows one per thread.
-  AppendStatus try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes, AppendClaim* claim);
+  // The zero-copy form, non-blocking: reserves room for the event in the producer's ring (the headers are
+  // copied in now). On kOk, fill claim->key and claim->value, then commit (which gives the ticket) or abort.
+  // A producer() holds at most one open claim at a time; the shared producer allows one per thread. With
+  // kAnyPartition and a key, the partition is chosen at commit (from the key's bytes as written).
+  AppendStatus try_claim(TopicId topic, std::uint32_t partition, std::size_t key_bytes,
+                         std::size_t value_bytes, std::span<const EventHeader> headers, AppendClaim* claim);
+  AppendStatus try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes, AppendClaim* claim) {
+    return try_claim(topic, kAnyPartition, key_bytes, value_bytes, {}, claim);
+  }
   Ticket commit(const AppendClaim& claim);
   void abort(const AppendClaim& claim);
 
+  // Appends a whole Kafka RecordBatch (magic 2) as a client sent it, to one partition: checked (size, magic,
+  // CRC-32C, record count against lastOffsetDelta, no control batch, no transactional batch), then stored as
+  // it came with its baseOffset rewritten. kInvalidArgument / kCorruption / kTooLarge come back at once.
+  // A batch with a producer id follows Kafka's idempotence rules per (partition, producer id): an exact
+  // retry of one of the last 5 batches is not stored again and its wait() gives the original base offset; a
+  // gap in the sequence is kOutOfOrderSequence and an older epoch kProducerFenced (from wait()).
+  // wait() gives the batch's base offset once acknowledged under the log's durability.
+  Result<Ticket> append_batch(TopicId topic, std::uint32_t partition, std::span<const std::byte> batch,
+                              std::chrono::nanoseconds timeout = std::chrono::seconds(30));
+
   // The offset of the ticket's event once acknowledged, or the error that prevented it. A ticket can be
   // waited for until appends_in_flight_max later appends of this producer; after that it answers kNotFound.
-  Result<std::uint64_t> wait(const Ticket& ticket,
-                             std::chrono::nanoseconds timeout = std::chrono::seconds(60));
+  [[nodiscard]] Result<std::uint64_t> wait(const Ticket& ticket,
+                                           std::chrono::nanoseconds timeout = std::chrono::seconds(60));
   // Non-blocking form of wait(): false while not yet acknowledged.
   bool is_acknowledged(const Ticket& ticket) const;
   // Waits until every append made so far is acknowledged (the batch form); the first error if any failed.
@@ -124,8 +187,16 @@ class Producer {
   std::shared_ptr<detail::ProducerState> state_;
 };
 
-struct TopicStats {
+// Where a partition's offsets stand.
+struct PartitionOffsets {
+  std::uint64_t log_start = 0;  // the earliest offset kept (retention deletes below it)
+  std::uint64_t durable = 0;    // offsets below are acknowledged (Kafka's high watermark)
+  std::uint64_t written = 0;    // offsets below are written, maybe not yet synced
+};
+
+struct TopicStats {  // one per partition
   std::string name;
+  std::uint32_t partition = 0;
   std::uint64_t next_offset = 0;     // offsets [0, next_offset) were assigned
   std::uint64_t durable_offset = 0;  // offsets below it are acknowledged
   std::uint64_t segments = 0;
@@ -152,17 +223,26 @@ class Log {
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
 
-  // The topic's id, creating it on first use. Names: letters, digits, '.', '_', '-'; at most 128 bytes;
-  // not "." or "..".
-  Result<TopicId> topic(std::string_view name);
+  // The topic's id, creating it on first use (with `options`). Names: letters, digits, '.', '_', '-'; at
+  // most 128 bytes; not "." or "..".
+  Result<TopicId> topic(std::string_view name, const TopicOptions& options = {});
+  // The topic's metadata. REQUIRES: `topic` came from topic().
+  TopicInfo topic_info(TopicId topic) const;
+  // Every topic of the log, by name.
+  std::vector<TopicInfo> topics() const;
+  Result<PartitionOffsets> offsets(TopicId topic, std::uint32_t partition) const;
+
+  // A new idempotent-producer identity (epoch 0). Ids are handed out durably: never twice, across restarts.
+  Result<ProducerIdentity> allocate_producer_id();
 
   std::unique_ptr<Producer> producer();
   Producer& shared_producer();
 
-  // A reader of `topic` (created if missing) that sees acknowledged events only, or with read_uncommitted
-  // also those written but not yet synced. It waits for new events without polling the disk.
+  // A reader of one partition of `topic` (created if missing) that sees acknowledged events only, or with
+  // ReadLevel::kWritten also those written but not yet synced. It waits for new events without polling.
   // REQUIRES: the reader is destroyed before the Log.
-  Result<std::unique_ptr<Reader>> reader(std::string_view topic, bool read_uncommitted = false);
+  Result<std::unique_ptr<Reader>> reader(std::string_view topic, std::uint32_t partition = 0,
+                                         ReadLevel level = ReadLevel::kDurable);
 
   // Makes every event appended before the call durable (written and synced), whatever the durability.
   Status flush();

@@ -27,15 +27,43 @@
 
 namespace strata {
 
+// A Kafka record header. Views, valid during the callback only (or, appending, during the call).
+struct EventHeader {
+  std::string_view key;
+  std::span<const std::byte> value;
+};
+
 struct Event {
   std::uint64_t offset;
-  std::int64_t timestamp_us;         // when the log's writer took the event in (µs since the epoch); never
-                                     // decreases along a topic's offsets while one process writes it
-  std::span<const std::byte> key;    // valid during the callback only
-  std::span<const std::byte> value;  // valid during the callback only
+  // Kafka timestamps are milliseconds; this is that times 1000. For the engine's own batches it is when
+  // the log's writer took the event in (Kafka's LogAppendTime), which never decreases along a partition's
+  // offsets while one process writes it; a client's batch keeps its CreateTime.
+  std::int64_t timestamp_us;
+  std::span<const std::byte> key;        // valid during the callback only; empty for a null key
+  std::span<const std::byte> value;      // valid during the callback only
+  std::span<const EventHeader> headers;  // valid during the callback only
+  std::uint32_t partition = 0;
 };
 
 using EventCallback = std::function<void(const Event&)>;
+
+// One stored Kafka RecordBatch, as a Kafka Fetch sends it: the bytes exactly as on disk (baseOffset
+// already the assigned one). Valid during the callback only, unless `keep_alive` is held: it keeps `bytes`
+// (and, for sealed segments, `file_fd`) valid for as long as it is held.
+struct BatchView {
+  std::uint64_t base_offset = 0;
+  std::uint64_t next_offset = 0;  // one past its last offset
+  std::span<const std::byte> bytes;
+  int file_fd = -1;  // a sealed segment's file holding `bytes` at file_position (for sendfile); else -1
+  std::uint64_t file_position = 0;
+  std::shared_ptr<const void> keep_alive;
+};
+
+// Which events a reader of a live Log sees.
+enum class ReadLevel : std::uint8_t {
+  kDurable,  // acknowledged under the log's durability (the default; Kafka's high watermark)
+  kWritten,  // also written but not yet synced (never one recovery could remove after a process crash)
+};
 
 namespace detail {
 struct ReaderState;
@@ -43,8 +71,9 @@ struct ReaderState;
 
 class Reader {
  public:
-  // A reader of `topic` in the log directory `dir`, positioned at the first event kept.
-  static Result<std::unique_ptr<Reader>> open(const std::string& dir, std::string_view topic);
+  // A reader of one partition of `topic` in the log directory `dir`, positioned at the first event kept.
+  static Result<std::unique_ptr<Reader>> open(const std::string& dir, std::string_view topic,
+                                              std::uint32_t partition = 0);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
@@ -61,25 +90,23 @@ class Reader {
   std::uint64_t position() const;
   // The offset after the last visible event.
   std::uint64_t end_offset() const;
+  // The earliest offset kept (retention deletes whole segments below it).
+  std::uint64_t start_offset() const;
 
   // Calls fn for up to `max` visible events from position(), in offset order; returns how many.
   Result<std::size_t> poll(std::size_t max, const EventCallback& fn);
+  // Calls fn for whole stored batches from the one holding position(), in offset order, while their bytes
+  // add up to at most `bytes_max` (the first batch is always given, however large, as Kafka's Fetch does)
+  // and fn returns true; only batches wholly visible are given. Advances position() past each batch given.
+  // Returns how many. Each batch's CRC is checked first.
+  Result<std::size_t> poll_batches(std::size_t bytes_max, const std::function<bool(const BatchView&)>& fn);
   // Waits until an event at position() is visible, or `timeout` passes. True when one is.
-  bool wait(std::chrono::nanoseconds timeout);
+  [[nodiscard]] bool wait(std::chrono::nanoseconds timeout);
 
  private:
   friend class Log;
   explicit Reader(std::unique_ptr<detail::ReaderState> state);
   std::unique_ptr<detail::ReaderState> state_;
 };
-
-// Consumer groups: a named, durable checkpoint per topic, so that a projection resumes where it stopped.
-// Stored in <dir>/<topic>/groups/<group> (written to a temporary file, synced, renamed, directory synced).
-// Group names follow the topic-name rules.
-Status commit_group_offset(const std::string& dir, std::string_view topic, std::string_view group,
-                           std::uint64_t offset);
-// kNotFound when the group never committed.
-Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic,
-                                        std::string_view group);
 
 }  // namespace strata

@@ -28,6 +28,9 @@ enum class StatusCode : std::uint8_t {
   kClosed,       // the log or producer has been closed
   kTimedOut,
   kFull,  // a bounded queue is full (normal backpressure, not a failure of the log)
+  kTooLarge,            // an event or batch exceeds a size limit
+  kOutOfOrderSequence,  // an idempotent producer's batch does not follow its previous one (Kafka error 45)
+  kProducerFenced,      // an idempotent producer's epoch is older than one already seen (Kafka error 47)
 };
 
 std::string_view status_code_name(StatusCode code);
