@@ -1,83 +1,104 @@
-// Consumer-group checkpoints: <dir>/<topic>/groups/<group>, holding GroupCheckpoint.
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+// Consumer-group checkpoints (strata/consumer_group.h): one file per (group, topic, partition), whose
+// codec is in engine/format.h.
+#include "strata/consumer_group.h"
+
+#include <algorithm>
 
 #include "engine/format.h"
 #include "io/file.h"
 #include "strata/log.h"
-#include "strata/reader.h"
 
 namespace strata {
 
 namespace {
 
-struct GroupCheckpoint {
-  char magic[8];           // "STRATGRP"
-  std::uint64_t offset;    // the next offset to process (everything below was processed)
-  std::uint64_t checksum;  // xxh3-64 of the 16 bytes before it
-};
-static_assert(sizeof(GroupCheckpoint) == 24);
-constexpr char kGroupMagic[8] = {'S', 'T', 'R', 'A', 'T', 'G', 'R', 'P'};
-
-std::uint64_t checksum_of(const GroupCheckpoint& checkpoint) {
-  return format::checksum(
-      {reinterpret_cast<const std::byte*>(&checkpoint), offsetof(GroupCheckpoint, checksum)});
-}
-
-Status validate(std::string_view topic, std::string_view group) {
+Status validate(std::string_view group, std::string_view topic) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(topic));
   Status status = validate_topic_name(group);
   if (!status.is_ok()) return invalid_argument("group name: " + status.message());
   return Status::ok();
 }
 
-}  // namespace
-
-Status commit_group_offset(const std::string& dir, std::string_view topic, std::string_view group,
-                           std::uint64_t offset) {
-  STRATA_RETURN_IF_ERROR(validate(topic, group));
-  const std::string topic_dir = dir + "/" + std::string(topic);
-  const std::string groups_dir = topic_dir + "/groups";
-  STRATA_RETURN_IF_ERROR(io::create_directory(topic_dir));
-  STRATA_RETURN_IF_ERROR(io::create_directory(groups_dir));
-  const std::string path = groups_dir + "/" + std::string(group);
-  const std::string temporary = path + ".tmp";
-  GroupCheckpoint checkpoint{};
-  std::memcpy(checkpoint.magic, kGroupMagic, sizeof checkpoint.magic);
-  checkpoint.offset = offset;
-  checkpoint.checksum = checksum_of(checkpoint);
-  auto file = io::File::open(temporary, io::OpenMode::kReadWriteCreate);
-  if (!file) return file.status();
-  STRATA_RETURN_IF_ERROR(
-      file->write_at({reinterpret_cast<const std::byte*>(&checkpoint), sizeof checkpoint}, 0));
-  STRATA_RETURN_IF_ERROR(file->sync_data());
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    return io_error("rename " + temporary + ": " + std::strerror(errno));
-  }
-  return io::sync_directory(groups_dir);  // the rename itself must survive a crash
+std::string groups_dir(const std::string& dir) {
+  return dir + "/" + std::string(format::kGroupsDirectory);
 }
 
-Result<std::uint64_t> read_group_offset(const std::string& dir, std::string_view topic,
-                                        std::string_view group) {
-  STRATA_RETURN_IF_ERROR(validate(topic, group));
-  const std::string path = dir + "/" + std::string(topic) + "/groups/" + std::string(group);
-  auto file = io::File::open(path, io::OpenMode::kReadOnly);
-  if (!file) {
-    if (file.status().code() == StatusCode::kNotFound) {
-      return Status(StatusCode::kNotFound,
-                    "group " + std::string(group) + " has no checkpoint for topic " + std::string(topic));
+std::string group_dir(const std::string& dir, std::string_view group) {
+  return groups_dir(dir) + "/" + std::string(group);
+}
+
+std::string checkpoint_name(std::string_view topic, std::uint32_t partition) {
+  return format::partition_directory_name(topic, partition) + std::string(format::kGroupFileSuffix);
+}
+
+}  // namespace
+
+Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
+                           std::uint32_t partition, const GroupOffset& committed) {
+  STRATA_RETURN_IF_ERROR(validate(group, topic));
+  if (committed.metadata.size() > format::kGroupMetadataBytesMax) {
+    return invalid_argument("group offset metadata of " + std::to_string(committed.metadata.size()) +
+                            " bytes; at most " + std::to_string(format::kGroupMetadataBytesMax));
+  }
+  STRATA_RETURN_IF_ERROR(io::create_directory(groups_dir(dir)));
+  STRATA_RETURN_IF_ERROR(io::create_directory(group_dir(dir, group)));
+  return io::replace_file_durably(group_dir(dir, group), checkpoint_name(topic, partition),
+                                  format::encode_group_checkpoint(committed));
+}
+
+Result<GroupOffset> read_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
+                                      std::uint32_t partition) {
+  STRATA_RETURN_IF_ERROR(validate(group, topic));
+  const std::string path = group_dir(dir, group) + "/" + checkpoint_name(topic, partition);
+  auto bytes = io::read_small_file(path, format::kGroupMetadataBytesMax + 64);
+  if (!bytes) {
+    if (bytes.status().code() == StatusCode::kNotFound) {
+      return Status(StatusCode::kNotFound, "group " + std::string(group) + " has no checkpoint for " +
+                                               format::partition_directory_name(topic, partition));
     }
-    return file.status();
+    return bytes.status();
   }
-  GroupCheckpoint checkpoint{};
-  auto read = file->read_at({reinterpret_cast<std::byte*>(&checkpoint), sizeof checkpoint}, 0);
-  if (!read) return read.status();
-  if (*read != sizeof checkpoint || std::memcmp(checkpoint.magic, kGroupMagic, sizeof kGroupMagic) != 0 ||
-      checkpoint.checksum != checksum_of(checkpoint)) {
-    return corruption(path + ": not a valid group checkpoint");
+  return format::decode_group_checkpoint(*bytes, path);
+}
+
+Result<std::vector<std::string>> list_groups(const std::string& dir) {
+  auto names = io::list_directory(groups_dir(dir));
+  if (!names) {
+    if (names.status().code() == StatusCode::kNotFound) return std::vector<std::string>{};
+    return names.status();
   }
-  return checkpoint.offset;
+  std::vector<std::string> groups;
+  for (const std::string& name : *names) {
+    if (validate_topic_name(name).is_ok()) groups.push_back(name);
+  }
+  std::sort(groups.begin(), groups.end());
+  return groups;
+}
+
+Result<std::vector<GroupPartitionOffset>> list_group_offsets(const std::string& dir, std::string_view group) {
+  STRATA_RETURN_IF_ERROR(validate(group, "topic"));
+  auto names = io::list_directory(group_dir(dir, group));
+  if (!names) return names.status();
+  std::vector<GroupPartitionOffset> offsets;
+  for (const std::string& name : *names) {
+    if (!name.ends_with(format::kGroupFileSuffix)) continue;
+    const std::string stem = name.substr(0, name.size() - format::kGroupFileSuffix.size());
+    const std::size_t dash = stem.rfind('-');
+    if (dash == std::string::npos || dash == 0 || dash + 1 == stem.size()) continue;
+    const std::string partition_text = stem.substr(dash + 1);
+    if (partition_text.find_first_not_of("0123456789") != std::string::npos || partition_text.size() > 9) continue;
+    GroupPartitionOffset entry;
+    entry.topic = stem.substr(0, dash);
+    entry.partition = static_cast<std::uint32_t>(std::stoul(partition_text));
+    auto committed = read_group_offset(dir, group, entry.topic, entry.partition);
+    if (!committed) return committed.status();
+    entry.committed = std::move(committed.value());
+    offsets.push_back(std::move(entry));
+  }
+  std::sort(offsets.begin(), offsets.end(), [](const auto& a, const auto& b) {
+    return a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition;
+  });
+  return offsets;
 }
 
 }  // namespace strata

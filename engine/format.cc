@@ -4,7 +4,9 @@
 
 #include <charconv>
 #include <cstdio>
-#include <cstring>
+
+#include "engine/compression.h"
+#include "engine/crc32c.h"
 
 namespace strata::format {
 
@@ -12,7 +14,27 @@ std::uint64_t checksum(std::span<const std::byte> bytes) {
   return XXH3_64bits(bytes.data(), bytes.size());
 }
 
-std::size_t put_varint(std::byte* out, std::uint64_t value) {
+BatchHeader decode_batch_header(std::span<const std::byte> bytes) {
+  STRATA_ASSERT(bytes.size() >= kBatchHeaderBytes, "batch header of %zu bytes", bytes.size());
+  const std::byte* b = bytes.data();
+  BatchHeader header;
+  header.base_offset = load_be<std::uint64_t>(b + kBaseOffsetAt);
+  header.batch_length = load_be<std::uint32_t>(b + kBatchLengthAt);
+  header.crc = load_be<std::uint32_t>(b + kCrcAt);
+  header.attributes = load_be<std::uint16_t>(b + kAttributesAt);
+  header.last_offset_delta = load_be<std::int32_t>(b + kLastOffsetDeltaAt);
+  header.base_timestamp_ms = load_be<std::int64_t>(b + kBaseTimestampAt);
+  header.max_timestamp_ms = load_be<std::int64_t>(b + kMaxTimestampAt);
+  header.producer_id = load_be<std::int64_t>(b + kProducerIdAt);
+  header.producer_epoch = load_be<std::int16_t>(b + kProducerEpochAt);
+  header.base_sequence = load_be<std::int32_t>(b + kBaseSequenceAt);
+  header.records_count = load_be<std::int32_t>(b + kRecordsCountAt);
+  return header;
+}
+
+// ---- varints ----
+
+std::size_t put_uvarint(std::byte* out, std::uint64_t value) {
   std::size_t n = 0;
   while (value >= 0x80) {
     out[n++] = static_cast<std::byte>((value & 0x7f) | 0x80);
@@ -22,7 +44,7 @@ std::size_t put_varint(std::byte* out, std::uint64_t value) {
   return n;
 }
 
-bool get_varint(const std::byte** in, const std::byte* end, std::uint64_t* value) {
+bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value) {
   std::uint64_t result = 0;
   const std::byte* p = *in;
   for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
@@ -30,154 +52,412 @@ bool get_varint(const std::byte** in, const std::byte* end, std::uint64_t* value
     result |= (byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       *in = p;
-      *value = result;
+      *value = unzigzag(result);
       return true;
     }
   }
   return false;
 }
 
-std::size_t record_bytes_max(std::size_t key_bytes, std::size_t value_bytes) {
-  return kRecordOverheadBytesMax + key_bytes + value_bytes;
+// ---- records ----
+
+std::size_t encoded_headers_bytes(std::span<const EventHeader> headers) {
+  std::size_t bytes = varint_bytes(static_cast<std::int64_t>(headers.size()));
+  for (const EventHeader& header : headers) {
+    bytes += varint_bytes(static_cast<std::int64_t>(header.key.size())) + header.key.size();
+    bytes += varint_bytes(static_cast<std::int64_t>(header.value.size())) + header.value.size();
+  }
+  return bytes;
 }
 
-std::size_t put_record(std::byte* out, std::int64_t timestamp_delta_us, std::span<const std::byte> key,
-                       std::span<const std::byte> value) {
-  std::size_t n = put_varint(out, zigzag(timestamp_delta_us));
-  n += put_varint(out + n, key.size());
-  n += put_varint(out + n, value.size());
-  if (!key.empty()) std::memcpy(out + n, key.data(), key.size());
-  n += key.size();
-  if (!value.empty()) std::memcpy(out + n, value.data(), value.size());
-  return n + value.size();
+void encode_headers(std::byte* out, std::span<const EventHeader> headers) {
+  out += put_varint(out, static_cast<std::int64_t>(headers.size()));
+  for (const EventHeader& header : headers) {
+    out += put_varint(out, static_cast<std::int64_t>(header.key.size()));
+    if (!header.key.empty()) std::memcpy(out, header.key.data(), header.key.size());
+    out += header.key.size();
+    out += put_varint(out, static_cast<std::int64_t>(header.value.size()));
+    if (!header.value.empty()) std::memcpy(out, header.value.data(), header.value.size());
+    out += header.value.size();
+  }
 }
 
-std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind,
-                              std::uint32_t record_count, std::uint64_t base_offset,
-                              std::int64_t base_timestamp_us) {
-  STRATA_ASSERT(batch_bytes >= kBatchHeaderBytes && batch_bytes <= kBatchBytesMax, "batch of %zu bytes",
-                batch_bytes);
-  const BatchHeader header{
-      0, static_cast<std::uint32_t>(batch_bytes), kind, 0, record_count, 0, base_offset, base_timestamp_us};
-  std::memcpy(batch, &header, sizeof header);
-  const std::size_t padded = padded_batch_bytes(batch_bytes);
-  std::memset(batch + batch_bytes, 0, padded - batch_bytes);
-  const std::uint64_t sum = checksum({batch + sizeof(std::uint64_t), batch_bytes - sizeof(std::uint64_t)});
-  std::memcpy(batch, &sum, sizeof sum);
-  return padded;
+std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
+                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers) {
+  const auto key_length = key.empty() ? std::int64_t{-1} : static_cast<std::int64_t>(key.size());
+  const std::size_t body = 1 /* attributes */ + 1 /* timestampDelta 0 */ + varint_bytes(offset_delta) +
+                           varint_bytes(key_length) + key.size() +
+                           varint_bytes(static_cast<std::int64_t>(value.size())) + value.size() +
+                           encoded_headers.size();
+  std::byte* p = out + put_varint(out, static_cast<std::int64_t>(body));
+  *p++ = std::byte{0};  // attributes: unused
+  *p++ = std::byte{0};  // timestampDelta: every record of an engine batch has the batch's timestamp
+  p += put_varint(p, offset_delta);
+  p += put_varint(p, key_length);
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  p += put_varint(p, static_cast<std::int64_t>(value.size()));
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  std::memcpy(p, encoded_headers.data(), encoded_headers.size());
+  p += encoded_headers.size();
+  return static_cast<std::size_t>(p - out);
 }
 
-void encode_segment_header(std::byte* out, std::uint64_t base_offset, std::int64_t created_time_us) {
-  SegmentHeader header{};
-  std::memcpy(header.magic, kSegmentMagic, sizeof header.magic);
-  header.version = kFormatVersion;
-  header.header_bytes = kSegmentHeaderBytes;
-  header.base_offset = base_offset;
-  header.created_time_us = created_time_us;
-  header.checksum =
-      checksum({reinterpret_cast<const std::byte*>(&header), offsetof(SegmentHeader, checksum)});
-  std::memset(out, 0, kSegmentHeaderBytes);
-  std::memcpy(out, &header, sizeof header);
+std::size_t finish_batch(std::byte* batch, std::size_t records_bytes, const OwnBatch& fields) {
+  const std::size_t total = kBatchHeaderBytes + records_bytes;
+  STRATA_ASSERT(total <= kBatchBytesMax && fields.records > 0, "batch of %zu bytes, %d records", total,
+                fields.records);
+  const std::int64_t timestamp_ms = fields.timestamp_ms;
+  store_be<std::uint64_t>(batch + kBaseOffsetAt, fields.base_offset);
+  store_be<std::uint32_t>(batch + kBatchLengthAt, static_cast<std::uint32_t>(total - kBatchLengthOverhead));
+  store_be<std::int32_t>(batch + kLeaderEpochAt, 0);
+  batch[kMagicAt] = static_cast<std::byte>(kMagic);
+  store_be<std::uint16_t>(batch + kAttributesAt,
+                          static_cast<std::uint16_t>(static_cast<std::uint16_t>(fields.compression) |
+                                                     kLogAppendTimeFlag));
+  store_be<std::int32_t>(batch + kLastOffsetDeltaAt, fields.records - 1);
+  store_be<std::int64_t>(batch + kBaseTimestampAt, timestamp_ms);
+  store_be<std::int64_t>(batch + kMaxTimestampAt, timestamp_ms);
+  store_be<std::int64_t>(batch + kProducerIdAt, -1);
+  store_be<std::int16_t>(batch + kProducerEpochAt, -1);
+  store_be<std::int32_t>(batch + kBaseSequenceAt, -1);
+  store_be<std::int32_t>(batch + kRecordsCountAt, fields.records);
+  store_be<std::uint32_t>(batch + kCrcAt, crc32c({batch + kAttributesAt, total - kAttributesAt}));
+  return total;
 }
 
-Status decode_segment_header(std::span<const std::byte> bytes, std::uint64_t* base_offset) {
-  if (bytes.size() < sizeof(SegmentHeader)) {
-    return corruption("segment header truncated: " + std::to_string(bytes.size()) + " bytes");
+// ---- checking ----
+
+BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchHeader* header,
+                       std::string* reason) {
+  if (bytes.size() < kBatchLengthOverhead) {
+    if (bytes.empty() || std::all_of(bytes.begin(), bytes.end(), [](std::byte b) { return b == std::byte{0}; })) {
+      return BatchCheck::kEndOfData;
+    }
+    *reason = "batch header truncated";
+    return BatchCheck::kInvalid;
   }
-  SegmentHeader header;
-  std::memcpy(&header, bytes.data(), sizeof header);
-  if (std::memcmp(header.magic, kSegmentMagic, sizeof header.magic) != 0) {
-    return corruption("not a strata segment (bad magic at position 0)");
+  const std::uint32_t length = peek_batch_length(bytes.data());
+  if (length == 0) return BatchCheck::kEndOfData;
+  const std::size_t total = std::size_t{length} + kBatchLengthOverhead;
+  if (total < kBatchHeaderBytes || total > kBatchBytesMax) {
+    *reason = "batch length " + std::to_string(length) + " out of range";
+    return BatchCheck::kInvalid;
   }
-  if (header.version != kFormatVersion) {
-    return corruption("segment format version " + std::to_string(header.version) + ", expected " +
-                      std::to_string(kFormatVersion));
+  if (total > bytes.size()) {
+    *reason = "batch of " + std::to_string(total) + " bytes runs past the data (" + std::to_string(bytes.size()) +
+              " bytes)";
+    return BatchCheck::kInvalid;
   }
-  const std::uint64_t expected =
-      checksum({reinterpret_cast<const std::byte*>(&header), offsetof(SegmentHeader, checksum)});
-  if (header.checksum != expected || header.header_bytes != kSegmentHeaderBytes) {
-    return corruption("segment header checksum mismatch at position 0");
+  *header = decode_batch_header(bytes);
+  if (static_cast<std::int8_t>(bytes[kMagicAt]) != kMagic) {
+    *reason = "magic " + std::to_string(static_cast<int>(bytes[kMagicAt])) + ", expected 2";
+    return BatchCheck::kInvalid;
   }
-  *base_offset = header.base_offset;
+  if (crc32c(bytes.subspan(kAttributesAt, total - kAttributesAt)) != header->crc) {
+    *reason = "CRC-32C mismatch";
+    return BatchCheck::kInvalid;
+  }
+  if (header->last_offset_delta < 0 || header->records_count != header->last_offset_delta + 1) {
+    *reason = "recordsCount " + std::to_string(header->records_count) + " does not match lastOffsetDelta " +
+              std::to_string(header->last_offset_delta);
+    return BatchCheck::kInvalid;
+  }
+  if (expected_offset != kAnyOffset && header->base_offset != expected_offset) {
+    *reason = "batch starts at offset " + std::to_string(header->base_offset) + ", expected " +
+              std::to_string(expected_offset);
+    return BatchCheck::kInvalid;
+  }
+  return BatchCheck::kValid;
+}
+
+Status validate_client_batch(std::span<const std::byte> batch, std::size_t bytes_max, BatchHeader* header) {
+  if (batch.size() < kBatchHeaderBytes) {
+    return invalid_argument("record batch of " + std::to_string(batch.size()) + " bytes, shorter than its header");
+  }
+  if (batch.size() > bytes_max) {
+    return {StatusCode::kTooLarge, "record batch of " + std::to_string(batch.size()) + " bytes exceeds the limit of " +
+                                       std::to_string(bytes_max)};
+  }
+  if (static_cast<std::int8_t>(batch[kMagicAt]) != kMagic) {
+    return invalid_argument("record batch magic " + std::to_string(static_cast<int>(batch[kMagicAt])) +
+                            ": only magic 2 (RecordBatch v2) is accepted");
+  }
+  if (std::size_t{peek_batch_length(batch.data())} + kBatchLengthOverhead != batch.size()) {
+    return invalid_argument("batchLength " + std::to_string(peek_batch_length(batch.data())) + " does not match the " +
+                            std::to_string(batch.size()) + " bytes sent");
+  }
+  std::string reason;
+  if (check_batch(batch, kAnyOffset, header, &reason) != BatchCheck::kValid) {
+    if (reason == "CRC-32C mismatch") return corruption("record batch CRC-32C mismatch");
+    return invalid_argument("record batch: " + reason);
+  }
+  if ((header->attributes & kControlFlag) != 0) return invalid_argument("control batches are not accepted from clients");
+  if ((header->attributes & kTransactionalFlag) != 0) {
+    return invalid_argument("transactional batches are not supported");
+  }
+  if (static_cast<unsigned>(header->compression()) > static_cast<unsigned>(Compression::kZstd)) {
+    return invalid_argument("unknown compression codec " + std::to_string(header->attributes & kCompressionMask));
+  }
+  if (header->producer_id >= 0 && header->base_sequence < 0) {
+    return invalid_argument("idempotent batch (producerId " + std::to_string(header->producer_id) +
+                            ") without a baseSequence");
+  }
   return Status::ok();
 }
 
-namespace {
-
-bool records_parse(std::span<const std::byte> batch, const BatchHeader& header, std::string* reason) {
-  const std::byte* in = batch.data() + kBatchHeaderBytes;
-  const std::byte* end = batch.data() + header.batch_bytes;
-  RecordFields record{};
-  for (std::uint32_t i = 0; i < header.record_count; ++i) {
-    if (!decode_record(&in, end, &record)) {
-      *reason = "record " + std::to_string(i) + " of the batch overruns it";
-      return false;
-    }
-  }
-  if (in != end) {
-    *reason = "batch has " + std::to_string(end - in) + " bytes after its last record";
+bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record) {
+  std::int64_t length = 0;
+  if (!get_varint(in, end, &length) || length < 0 || length > end - *in) return false;
+  const std::byte* p = *in;
+  const std::byte* record_end = p + length;
+  if (p == record_end) return false;
+  ++p;  // attributes
+  std::int64_t timestamp_delta = 0;
+  std::int64_t offset_delta = 0;
+  std::int64_t key_length = 0;
+  std::int64_t value_length = 0;
+  std::int64_t header_count = 0;
+  if (!get_varint(&p, record_end, &timestamp_delta) || !get_varint(&p, record_end, &offset_delta) ||
+      offset_delta < 0 || offset_delta > INT32_MAX || !get_varint(&p, record_end, &key_length) ||
+      key_length < -1 || key_length > record_end - p) {
     return false;
+  }
+  const std::byte* key = p;
+  p += std::max<std::int64_t>(key_length, 0);
+  if (!get_varint(&p, record_end, &value_length) || value_length < -1 || value_length > record_end - p) return false;
+  const std::byte* value = p;
+  p += std::max<std::int64_t>(value_length, 0);
+  const std::byte* headers = p;
+  if (!get_varint(&p, record_end, &header_count) || header_count < 0 || header_count > record_end - p) return false;
+  record->timestamp_delta_ms = timestamp_delta;
+  record->offset_delta = static_cast<std::int32_t>(offset_delta);
+  record->key = {key, static_cast<std::size_t>(std::max<std::int64_t>(key_length, 0))};
+  record->value = {value, static_cast<std::size_t>(std::max<std::int64_t>(value_length, 0))};
+  record->headers = {headers, static_cast<std::size_t>(record_end - headers)};
+  record->header_count = static_cast<std::int32_t>(header_count);
+  // Headers are checked for their bounds now, so a record that decodes is whole.
+  for (std::int64_t i = 0; i < header_count; ++i) {
+    std::int64_t bytes = 0;
+    if (!get_varint(&p, record_end, &bytes) || bytes < 0 || bytes > record_end - p) return false;
+    p += bytes;
+    if (!get_varint(&p, record_end, &bytes) || bytes < -1 || bytes > record_end - p) return false;
+    p += std::max<std::int64_t>(bytes, 0);
+  }
+  if (p != record_end) return false;
+  *in = record_end;
+  return true;
+}
+
+bool decode_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out) {
+  out->clear();
+  const std::byte* p = encoded.data();
+  const std::byte* end = p + encoded.size();
+  std::int64_t stored_count = 0;
+  if (!get_varint(&p, end, &stored_count) || stored_count != count) return false;
+  for (std::int32_t i = 0; i < count; ++i) {
+    std::int64_t key_bytes = 0;
+    std::int64_t value_bytes = 0;
+    if (!get_varint(&p, end, &key_bytes) || key_bytes < 0 || key_bytes > end - p) return false;
+    const std::string_view key(reinterpret_cast<const char*>(p), static_cast<std::size_t>(key_bytes));
+    p += key_bytes;
+    if (!get_varint(&p, end, &value_bytes) || value_bytes < -1 || value_bytes > end - p) return false;
+    const std::size_t value_size = static_cast<std::size_t>(std::max<std::int64_t>(value_bytes, 0));
+    out->push_back({key, {p, value_size}});
+    p += value_size;
   }
   return true;
 }
 
+Result<std::span<const std::byte>> batch_records(std::span<const std::byte> batch, const BatchHeader& header,
+                                                 std::vector<std::byte>* scratch) {
+  const std::span<const std::byte> records = batch.subspan(kBatchHeaderBytes, header.total_bytes() - kBatchHeaderBytes);
+  if (header.compression() == Compression::kNone) return records;
+  Status status = decompress(header.compression(), records, kDecompressedBytesMax, scratch);
+  if (!status.is_ok()) return std::move(status).with_context(std::string(compression_name(header.compression())));
+  return std::span<const std::byte>(*scratch);
+}
+
+// ---- strata's own files ----
+
+namespace {
+
+template <typename T>
+std::span<const std::byte> bytes_of(const T& value) {
+  return {reinterpret_cast<const std::byte*>(&value), sizeof value};
+}
+
+void append_bytes(std::vector<std::byte>* out, std::span<const std::byte> bytes) {
+  out->insert(out->end(), bytes.begin(), bytes.end());
+}
+
 }  // namespace
 
-BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchInfo* info,
-                       std::string* reason, RecordCheck records) {
-  if (bytes.size() < kBatchHeaderBytes) {
-    if (bytes.empty()) return BatchCheck::kEndOfData;
-    *reason = "batch header truncated";
-    return BatchCheck::kInvalid;
-  }
-  BatchHeader header;
-  std::memcpy(&header, bytes.data(), sizeof header);
-  if (header.batch_bytes == 0) return BatchCheck::kEndOfData;
-  if (header.batch_bytes < kBatchHeaderBytes || header.batch_bytes > bytes.size() ||
-      header.batch_bytes > kBatchBytesMax) {
-    *reason = "batch size " + std::to_string(header.batch_bytes) + " out of range";
-    return BatchCheck::kInvalid;
-  }
-  const std::uint64_t sum =
-      checksum({bytes.data() + sizeof(std::uint64_t), header.batch_bytes - sizeof(std::uint64_t)});
-  if (sum != header.checksum) {
-    *reason = "checksum mismatch";
-    return BatchCheck::kInvalid;
-  }
-  if (header.kind != BatchKind::kRecords && header.kind != BatchKind::kSeal) {
-    *reason = "unknown batch kind " + std::to_string(static_cast<unsigned>(header.kind));
-    return BatchCheck::kInvalid;
-  }
-  if (header.base_offset != expected_offset) {
-    *reason = "batch starts at offset " + std::to_string(header.base_offset) + ", expected " +
-              std::to_string(expected_offset);
-    return BatchCheck::kInvalid;
-  }
-  if (header.kind == BatchKind::kSeal && header.record_count != 0) {
-    *reason = "seal batch with records";
-    return BatchCheck::kInvalid;
-  }
-  if (records == RecordCheck::kParse && !records_parse(bytes, header, reason)) return BatchCheck::kInvalid;
-  *info = {header, std::min(padded_batch_bytes(header.batch_bytes), bytes.size())};
-  return BatchCheck::kValid;
+std::vector<std::byte> encode_index(const SegmentSummary& segment, const std::vector<IndexEntry>& entries) {
+  IndexHeader header{};
+  std::memcpy(header.magic, kIndexMagic, sizeof header.magic);
+  header.version = kFormatVersion;
+  header.entry_count = static_cast<std::uint32_t>(entries.size());
+  header.base_offset = segment.base_offset;
+  header.next_offset = segment.next_offset;
+  header.data_end = segment.data_end;
+  header.max_timestamp_us = segment.max_timestamp_us;
+  const std::span<const std::byte> entry_bytes{reinterpret_cast<const std::byte*>(entries.data()),
+                                               entries.size() * sizeof(IndexEntry)};
+  header.checksum = checksum(bytes_of(header).first(offsetof(IndexHeader, checksum))) ^ checksum(entry_bytes);
+  std::vector<std::byte> out;
+  append_bytes(&out, bytes_of(header));
+  append_bytes(&out, entry_bytes);
+  return out;
 }
+
+Result<SegmentSummary> decode_index(std::span<const std::byte> bytes, std::uint64_t base_offset,
+                                    const std::string& path, std::vector<IndexEntry>* entries) {
+  IndexHeader header{};
+  if (bytes.size() < sizeof header) return corruption(path + ": index truncated");
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (std::memcmp(header.magic, kIndexMagic, sizeof header.magic) != 0 || header.version != kFormatVersion ||
+      header.base_offset != base_offset || header.next_offset < base_offset) {
+    return corruption(path + ": not a valid index header");
+  }
+  const std::size_t entry_bytes = std::size_t{header.entry_count} * sizeof(IndexEntry);
+  if (bytes.size() - sizeof header != entry_bytes) return corruption(path + ": index truncated");
+  const auto entry_span = bytes.subspan(sizeof header, entry_bytes);
+  if ((checksum(bytes_of(header).first(offsetof(IndexHeader, checksum))) ^ checksum(entry_span)) != header.checksum) {
+    return corruption(path + ": index checksum mismatch");
+  }
+  if (entries != nullptr) {
+    entries->resize(header.entry_count);
+    std::memcpy(entries->data(), entry_span.data(), entry_bytes);
+  }
+  return SegmentSummary{base_offset, header.next_offset, header.data_end, header.max_timestamp_us};
+}
+
+std::vector<std::byte> encode_topic(const TopicInfo& topic) {
+  TopicRecord record{};
+  std::memcpy(record.magic, kTopicMagic, sizeof record.magic);
+  record.version = kFormatVersion;
+  record.partitions = topic.partitions;
+  record.created_time_us = topic.created_time_us;
+  for (std::size_t i = 0; i < sizeof record.log_id && 2 * i + 1 < topic.log_id.size(); ++i) {
+    std::from_chars(topic.log_id.data() + 2 * i, topic.log_id.data() + 2 * i + 2, record.log_id[i], 16);
+  }
+  record.compression = static_cast<std::uint8_t>(topic.compression);
+  record.checksum = checksum(bytes_of(record).first(offsetof(TopicRecord, checksum)));
+  const auto bytes = bytes_of(record);
+  return {bytes.begin(), bytes.end()};
+}
+
+Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string name, const std::string& path) {
+  TopicRecord record{};
+  if (bytes.size() != sizeof record) return corruption(path + ": topic metadata of " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof record));
+  std::memcpy(&record, bytes.data(), sizeof record);
+  if (std::memcmp(record.magic, kTopicMagic, sizeof record.magic) != 0 || record.version != kFormatVersion ||
+      record.checksum != checksum(bytes_of(record).first(offsetof(TopicRecord, checksum)))) {
+    return corruption(path + ": not valid topic metadata (bad magic, version or checksum)");
+  }
+  if (record.partitions == 0 || record.partitions > kPartitionsMax ||
+      record.compression > static_cast<std::uint8_t>(Compression::kZstd)) {
+    return corruption(path + ": topic metadata out of range");
+  }
+  TopicInfo topic;
+  topic.name = std::move(name);
+  topic.partitions = record.partitions;
+  topic.compression = static_cast<Compression>(record.compression);
+  topic.created_time_us = record.created_time_us;
+  char hex[33];
+  for (std::size_t i = 0; i < sizeof record.log_id; ++i) std::snprintf(hex + 2 * i, 3, "%02x", record.log_id[i]);
+  topic.log_id.assign(hex, 32);
+  return topic;
+}
+
+std::vector<std::byte> encode_group_checkpoint(const GroupOffset& committed) {
+  std::vector<std::byte> out;
+  const std::uint32_t version = kFormatVersion;
+  const auto metadata_bytes = static_cast<std::uint32_t>(committed.metadata.size());
+  append_bytes(&out, std::as_bytes(std::span(kGroupMagic)));
+  append_bytes(&out, bytes_of(version));
+  append_bytes(&out, bytes_of(metadata_bytes));
+  append_bytes(&out, bytes_of(committed.offset));
+  append_bytes(&out, std::as_bytes(std::span(committed.metadata.data(), committed.metadata.size())));
+  const std::uint64_t sum = checksum(out);
+  append_bytes(&out, bytes_of(sum));
+  return out;
+}
+
+Result<GroupOffset> decode_group_checkpoint(std::span<const std::byte> bytes, const std::string& path) {
+  constexpr std::size_t kFixed = 8 + 4 + 4 + 8;
+  std::uint32_t version = 0;
+  std::uint32_t metadata_bytes = 0;
+  GroupOffset committed;
+  if (bytes.size() >= kFixed) {
+    std::memcpy(&version, bytes.data() + 8, 4);
+    std::memcpy(&metadata_bytes, bytes.data() + 12, 4);
+    std::memcpy(&committed.offset, bytes.data() + 16, 8);
+  }
+  std::uint64_t sum = 0;
+  if (bytes.size() < kFixed + 8 || std::memcmp(bytes.data(), kGroupMagic, 8) != 0 || version != kFormatVersion ||
+      metadata_bytes > kGroupMetadataBytesMax || bytes.size() != kFixed + metadata_bytes + 8 ||
+      (std::memcpy(&sum, bytes.data() + kFixed + metadata_bytes, 8), sum != checksum(bytes.first(kFixed + metadata_bytes)))) {
+    return corruption(path + ": not a valid group checkpoint");
+  }
+  committed.metadata.assign(reinterpret_cast<const char*>(bytes.data() + kFixed), metadata_bytes);
+  return committed;
+}
+
+std::vector<std::byte> encode_producer_ids(std::int64_t next_unreserved) {
+  ProducerIdBlock block{};
+  std::memcpy(block.magic, kProducerIdMagic, sizeof block.magic);
+  block.version = kFormatVersion;
+  block.next_unreserved = next_unreserved;
+  block.checksum = checksum(bytes_of(block).first(offsetof(ProducerIdBlock, checksum)));
+  const auto bytes = bytes_of(block);
+  return {bytes.begin(), bytes.end()};
+}
+
+Result<std::int64_t> decode_producer_ids(std::span<const std::byte> bytes, const std::string& path) {
+  ProducerIdBlock block{};
+  if (bytes.size() != sizeof block) return corruption(path + ": not a valid producer-id file (size)");
+  std::memcpy(&block, bytes.data(), sizeof block);
+  if (std::memcmp(block.magic, kProducerIdMagic, sizeof block.magic) != 0 || block.version != kFormatVersion ||
+      block.checksum != checksum(bytes_of(block).first(offsetof(ProducerIdBlock, checksum))) ||
+      block.next_unreserved < 0) {
+    return corruption(path + ": not a valid producer-id file");
+  }
+  return block.next_unreserved;
+}
+
+// ---- names ----
 
 std::string segment_file_name(std::uint64_t base_offset) {
   char name[32];
-  std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(base_offset));
+  std::snprintf(name, sizeof name, "%020llu.log", static_cast<unsigned long long>(base_offset));
   return name;
 }
 
 std::string index_file_name(std::uint64_t base_offset) {
-  char name[32];
-  std::snprintf(name, sizeof name, "%020llu.index", static_cast<unsigned long long>(base_offset));
+  char name[48];
+  std::snprintf(name, sizeof name, "%020llu.strata-index", static_cast<unsigned long long>(base_offset));
   return name;
 }
 
+std::string partition_directory_name(std::string_view topic, std::uint32_t partition) {
+  return std::string(topic) + "-" + std::to_string(partition);
+}
+
+std::string topic_file_name(std::string_view topic) {
+  return std::string(topic) + std::string(kTopicFileSuffix);
+}
+
 bool parse_segment_file_name(std::string_view name, std::uint64_t* base_offset) {
-  if (name.size() != 24 || name.substr(20) != ".seg") return false;
+  if (name.size() != 24 || name.substr(20) != ".log") return false;
   const auto [end, error] = std::from_chars(name.data(), name.data() + 20, *base_offset);
   return error == std::errc() && end == name.data() + 20;
+}
+
+bool is_format1_segment_name(std::string_view name) {
+  return name.size() == 24 && name.substr(20) == ".seg";
 }
 
 }  // namespace strata::format

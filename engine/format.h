@@ -1,123 +1,156 @@
 // strata's on-disk format. Every byte offset, magic number and size lives here; the writer, recovery,
-// readers, `strata verify` and the fuzz target all include this header and nothing else defines layout.
-// All integers are little-endian (x86-64 and arm64 hosts; asserted below).
+// readers, `strata verify`, `strata dump` and the fuzz targets include this header and nothing else
+// defines layout.
 //
-// A topic is a directory of segment files named by their first offset, 20 digits: 00000000000000000000.seg.
+// A log directory holds, for a topic T with N partitions:
+//   T.strata-topic                 topic metadata (TopicRecord), strata's own
+//   T-0/ ... T-<N-1>/              one directory per partition, as Kafka names them, holding
+//     <20-digit base offset>.log   segments: exactly Kafka log segments
+//     <base>.strata-index          strata's own: the sealed segment's sparse index (IndexHeader, entries)
+//   strata-groups/<group>/T-<p>.strata-offset   consumer-group checkpoints (GroupCheckpoint)
+//   strata-producer-ids            the idempotent-producer id allocator (ProducerIdBlock)
+//   LOCK                           held by the process that has the log open
+// Files that are not Kafka's carry "strata" in their names, so no Kafka tool takes them for its own.
 //
-// Segment file:
-//   [SegmentHeader, padded to kSegmentHeaderBytes] [batch] [batch] ... [seal batch, once sealed] [zeros]
-// The file is preallocated (fallocate) to the segment size, so unwritten space reads as zeros; a zero
-// batch_bytes field therefore marks the end of data. Batches are 8-byte aligned and follow each other with
-// no gaps.
+// Segment file (Kafka's): RecordBatch v2 batches back to back from byte 0, no padding between them; after
+// the last batch only zeros (the file is preallocated, so a zero batchLength marks the end of data). A
+// segment is sealed once its .strata-index exists and checks out; only the last segment is ever unsealed.
 //
-// Batch (Kafka v2 in spirit: one header and one checksum for many events):
-//   [BatchHeader 40 bytes] [record] [record] ... [zero pad to 8]
-//   record = zigzag varint timestamp_delta_us, varint key_bytes, varint value_bytes, key bytes, value bytes
-// The checksum is xxh3-64 over every byte of the batch after the checksum field (header rest + records).
-// Record i of a batch has offset base_offset + i and timestamp base_timestamp_us + its delta.
+// RecordBatch v2 (Kafka protocol guide, "Record Batch"), big-endian:
+//   baseOffset i64 | batchLength i32 (bytes after this field) | partitionLeaderEpoch i32 | magic i8 = 2 |
+//   crc u32 (CRC-32C of attributes..end) | attributes i16 | lastOffsetDelta i32 | baseTimestamp i64 |
+//   maxTimestamp i64 | producerId i64 | producerEpoch i16 | baseSequence i32 | recordsCount i32 | records
+// attributes: bits 0-2 compression (none, gzip, snappy, lz4, zstd), bit 3 timestamp type (1:
+// LogAppendTime), bit 4 transactional, bit 5 control. A compressed batch's records are one compressed blob.
+// Record (zig-zag varints): length | attributes i8 | timestampDelta varlong | offsetDelta varint |
+//   keyLength varint (-1: null) | key | valueLength varint (-1: null) | value | headerCount varint |
+//   headers: headerKeyLength varint | headerKey | headerValueLength varint (-1: null) | headerValue
+// Timestamps are milliseconds since the epoch. The engine's own batches: producerId -1, producerEpoch -1,
+// baseSequence -1, LogAppendTime, all records of a batch stamped alike (the writer's drain-pass time).
 //
-// A seal batch (kind kSeal, no records, base_offset = the segment's next offset) ends a sealed segment; a
-// sealed segment also has an index file, <base>.index (IndexHeader, then IndexEntry[entry_count]), written
-// after the seal and synced before the next segment is used. Recovery trusts a sealed segment whose index
-// checks out and scans only the active (last, unsealed) segment.
+// strata's own files are little-endian (x86-64 and arm64 hosts; asserted below) and end in an xxh3-64
+// checksum of everything before it.
 #pragma once
 
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
+#include "engine/crc32c.h"
+#include "strata/compression.h"
+#include "strata/consumer_group.h"
+#include "strata/log.h"
+#include "strata/reader.h"
 #include "strata/status.h"
 
 namespace strata::format {
 
-static_assert(std::endian::native == std::endian::little, "strata's format is little-endian");
+static_assert(std::endian::native == std::endian::little, "strata's own files are little-endian");
 
-// ---- segment header -------------------------------------------------------------------------------------
+// ---- big-endian fields ----------------------------------------------------------------------------------
 
-inline constexpr char kSegmentMagic[8] = {'S', 'T', 'R', 'A', 'T', 'S', 'E', 'G'};
-inline constexpr std::uint32_t kFormatVersion = 1;
-// One direct-IO block, so the first batch starts aligned.
-inline constexpr std::size_t kSegmentHeaderBytes = 4096;
+template <typename T>
+constexpr T byte_swap(T value) {
+  static_assert(std::is_integral_v<T> && (sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8));
+  using U = std::make_unsigned_t<T>;
+  U bits = static_cast<U>(value);
+  if constexpr (sizeof(T) == 2) bits = __builtin_bswap16(bits);
+  if constexpr (sizeof(T) == 4) bits = __builtin_bswap32(bits);
+  if constexpr (sizeof(T) == 8) bits = __builtin_bswap64(bits);
+  return static_cast<T>(bits);
+}
+template <typename T>
+T load_be(const std::byte* in) {
+  T value;
+  std::memcpy(&value, in, sizeof value);
+  return byte_swap(value);
+}
+template <typename T>
+void store_be(std::byte* out, T value) {
+  value = byte_swap(value);
+  std::memcpy(out, &value, sizeof value);
+}
 
-struct SegmentHeader {
-  char magic[8];
-  std::uint32_t version;
-  std::uint32_t header_bytes;    // kSegmentHeaderBytes
-  std::uint64_t base_offset;     // offset of the first event; also the file name
-  std::int64_t created_time_us;  // wall clock at creation
-  std::uint64_t reserved[3];     // zero
-  std::uint64_t checksum;        // xxh3-64 of the 56 bytes before it
-};
-static_assert(sizeof(SegmentHeader) == 64);
-static_assert(offsetof(SegmentHeader, checksum) == 56);
+// ---- RecordBatch v2 header ------------------------------------------------------------------------------
 
-// ---- batches --------------------------------------------------------------------------------------------
+inline constexpr std::size_t kBaseOffsetAt = 0;
+inline constexpr std::size_t kBatchLengthAt = 8;
+inline constexpr std::size_t kLeaderEpochAt = 12;
+inline constexpr std::size_t kMagicAt = 16;
+inline constexpr std::size_t kCrcAt = 17;
+inline constexpr std::size_t kAttributesAt = 21;  // the CRC covers from here to the end
+inline constexpr std::size_t kLastOffsetDeltaAt = 23;
+inline constexpr std::size_t kBaseTimestampAt = 27;
+inline constexpr std::size_t kMaxTimestampAt = 35;
+inline constexpr std::size_t kProducerIdAt = 43;
+inline constexpr std::size_t kProducerEpochAt = 51;
+inline constexpr std::size_t kBaseSequenceAt = 53;
+inline constexpr std::size_t kRecordsCountAt = 57;
+inline constexpr std::size_t kBatchHeaderBytes = 61;
+// batchLength counts what follows it: the whole batch is batchLength + this.
+inline constexpr std::size_t kBatchLengthOverhead = kBatchLengthAt + 4;
+static_assert(kRecordsCountAt + 4 == kBatchHeaderBytes);
 
-enum class BatchKind : std::uint16_t {
-  kRecords = 1,
-  kSeal = 2,
-};
+inline constexpr std::int8_t kMagic = 2;
+inline constexpr std::uint16_t kCompressionMask = 0x07;
+inline constexpr std::uint16_t kLogAppendTimeFlag = 1u << 3;
+inline constexpr std::uint16_t kTransactionalFlag = 1u << 4;
+inline constexpr std::uint16_t kControlFlag = 1u << 5;
 
-struct BatchHeader {
-  std::uint64_t checksum;     // xxh3-64 of bytes [8, batch_bytes) of the batch
-  std::uint32_t batch_bytes;  // header + records, before the pad to 8; 0 marks the end of data
-  BatchKind kind;
-  std::uint16_t flags;  // zero
-  std::uint32_t record_count;
-  std::uint32_t reserved;          // zero
-  std::uint64_t base_offset;       // offset of the first record (seal: the segment's next offset)
-  std::int64_t base_timestamp_us;  // timestamp of the first record
-};
-static_assert(sizeof(BatchHeader) == 40);
-static_assert(offsetof(BatchHeader, batch_bytes) == 8);
-static_assert(offsetof(BatchHeader, base_offset) == 24);
-
-inline constexpr std::size_t kBatchHeaderBytes = sizeof(BatchHeader);
-inline constexpr std::size_t kBatchAlignment = 8;
-inline constexpr std::size_t kVarintBytesMax = 10;
-// The most a record's framing adds to its key and value.
-inline constexpr std::size_t kRecordOverheadBytesMax = 3 * kVarintBytesMax;
-// Limits that keep every size inside a uint32 batch.
+// Limits: a batch (and so every event in one) must fit a signed 32-bit batchLength and the writer's staging.
 inline constexpr std::size_t kBatchBytesMax = 64u << 20;
 inline constexpr std::size_t kKeyBytesMax = 64u << 10;
 inline constexpr std::size_t kValueBytesMax = 16u << 20;
+inline constexpr std::size_t kHeadersBytesMax = 64u << 10;  // a record's encoded headers
+// What a compressed batch may inflate to before a reader refuses it (a decompression bomb is corrupt).
+inline constexpr std::size_t kDecompressedBytesMax = 256u << 20;
+inline constexpr std::size_t kVarintBytesMax = 10;
 
-constexpr std::size_t padded_batch_bytes(std::size_t batch_bytes) {
-  return (batch_bytes + kBatchAlignment - 1) & ~(kBatchAlignment - 1);
+// The decoded fixed part of a batch header.
+struct BatchHeader {
+  std::uint64_t base_offset = 0;
+  std::uint32_t batch_length = 0;  // bytes after the batchLength field
+  std::uint32_t crc = 0;
+  std::uint16_t attributes = 0;
+  std::int32_t last_offset_delta = 0;
+  std::int64_t base_timestamp_ms = 0;
+  std::int64_t max_timestamp_ms = 0;
+  std::int64_t producer_id = -1;
+  std::int16_t producer_epoch = -1;
+  std::int32_t base_sequence = -1;
+  std::int32_t records_count = 0;
+
+  std::size_t total_bytes() const { return std::size_t{batch_length} + kBatchLengthOverhead; }
+  std::uint64_t next_offset() const { return base_offset + static_cast<std::uint64_t>(last_offset_delta) + 1; }
+  Compression compression() const { return static_cast<Compression>(attributes & kCompressionMask); }
+  bool log_append_time() const { return (attributes & kLogAppendTimeFlag) != 0; }
+};
+
+// Decodes the 61-byte header. REQUIRES: bytes.size() >= kBatchHeaderBytes.
+BatchHeader decode_batch_header(std::span<const std::byte> bytes);
+// The batchLength field alone (0 where nothing was ever written). REQUIRES: at least 12 bytes.
+inline std::uint32_t peek_batch_length(const std::byte* batch) {
+  return load_be<std::uint32_t>(batch + kBatchLengthAt);
+}
+// Rewrites baseOffset in place (outside the CRC, as a Kafka broker does).
+inline void set_base_offset(std::byte* batch, std::uint64_t base_offset) {
+  store_be<std::uint64_t>(batch + kBaseOffsetAt, base_offset);
 }
 
-// ---- index file -------------------------------------------------------------------------------------------
+// ---- checksums ------------------------------------------------------------------------------------------
 
-inline constexpr char kIndexMagic[8] = {'S', 'T', 'R', 'A', 'T', 'I', 'D', 'X'};
-
-struct IndexHeader {
-  char magic[8];
-  std::uint32_t version;
-  std::uint32_t entry_count;
-  std::uint64_t base_offset;
-  std::uint64_t next_offset;  // one past the last event of the segment
-  std::uint64_t data_end;     // file position just past the seal batch
-  std::int64_t max_timestamp_us;
-  std::uint64_t checksum;  // xxh3-64 of the header before it and all entries
-};
-static_assert(sizeof(IndexHeader) == 56);
-
-struct IndexEntry {
-  std::uint32_t relative_offset;  // offset - base_offset of the first record of a batch
-  std::uint32_t position;         // file position of that batch
-  std::int64_t timestamp_us;      // the batch's base timestamp
-};
-static_assert(sizeof(IndexEntry) == 16);
-
-// ---- encoding and decoding
-// ---------------------------------------------------------------------------------
-
+// CRC-32C (Castagnoli), as Kafka's batches carry it: engine/crc32c.h (ISA-L).
+// xxh3-64, for strata's own files.
 std::uint64_t checksum(std::span<const std::byte> bytes);
 
-// Signed deltas as unsigned varints: 0, -1, 1, -2, ... become 0, 1, 2, 3, ...
+// ---- varints (Kafka's: zig-zag) -------------------------------------------------------------------------
+
 constexpr std::uint64_t zigzag(std::int64_t value) {
   return (static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63);
 }
@@ -126,90 +159,203 @@ constexpr std::int64_t unzigzag(std::uint64_t value) {
 }
 static_assert(unzigzag(zigzag(-5)) == -5 && zigzag(-1) == 1 && zigzag(1) == 2);
 
-// Writes a varint; returns the bytes written (at most kVarintBytesMax).
-std::size_t put_varint(std::byte* out, std::uint64_t value);
-// Reads a varint from [*in, end); advances *in. False when truncated or longer than 10 bytes.
-bool get_varint(const std::byte** in, const std::byte* end, std::uint64_t* value);
+// Writes an unsigned LEB128 varint; returns the bytes written (at most kVarintBytesMax).
+std::size_t put_uvarint(std::byte* out, std::uint64_t value);
+inline std::size_t put_varint(std::byte* out, std::int64_t value) {
+  return put_uvarint(out, zigzag(value));
+}
+inline std::size_t varint_bytes(std::int64_t value) {
+  std::uint64_t v = zigzag(value);
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+// Reads a zig-zag varint from [*in, end); advances *in. False when truncated or longer than 10 bytes.
+bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value);
 
-std::size_t record_bytes_max(std::size_t key_bytes, std::size_t value_bytes);
-// Appends one record at `out`; returns its size. REQUIRES: room for record_bytes_max().
-std::size_t put_record(std::byte* out, std::int64_t timestamp_delta_us, std::span<const std::byte> key,
-                       std::span<const std::byte> value);
+// ---- records --------------------------------------------------------------------------------------------
 
-// Finishes a batch whose records already sit after its header at `batch`: fills the header, zeroes the pad,
-// and computes the checksum. Returns the padded size.
-std::size_t seal_batch_header(std::byte* batch, std::size_t batch_bytes, BatchKind kind,
-                              std::uint32_t record_count, std::uint64_t base_offset,
-                              std::int64_t base_timestamp_us);
+// Kafka headers encoded as a record carries them (count, then each header); what producers put in the ring.
+std::size_t encoded_headers_bytes(std::span<const EventHeader> headers);
+// REQUIRES: room for encoded_headers_bytes(headers).
+void encode_headers(std::byte* out, std::span<const EventHeader> headers);
+// The encoding of "no headers".
+inline constexpr std::size_t kNoHeadersBytes = 1;
 
-void encode_segment_header(std::byte* out, std::uint64_t base_offset, std::int64_t created_time_us);
-// Checks magic, version and checksum; on success stores the base offset.
-Status decode_segment_header(std::span<const std::byte> bytes, std::uint64_t* base_offset);
+// The most one record adds around its key, value and encoded headers.
+inline constexpr std::size_t kRecordOverheadBytesMax = 5 * kVarintBytesMax + 1;
+inline std::size_t record_bytes_max(std::size_t key_bytes, std::size_t value_bytes, std::size_t headers_bytes) {
+  return kRecordOverheadBytesMax + key_bytes + value_bytes + headers_bytes;
+}
+// Writes one record (timestampDelta 0) at `out`; an empty key is written as null. `encoded_headers` is the
+// output of encode_headers(). Returns its size. REQUIRES: room for record_bytes_max().
+std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
+                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers);
 
-struct RecordView {
-  std::uint64_t offset;
-  std::int64_t timestamp_us;
-  std::span<const std::byte> key;
-  std::span<const std::byte> value;
+// Fills in the header of an engine-framed batch whose `records_bytes` of records follow its 61 header
+// bytes at `batch`, and computes the CRC. Returns the batch's total size.
+struct OwnBatch {
+  std::uint64_t base_offset;
+  std::int32_t records;
+  std::int64_t timestamp_ms;  // LogAppendTime of every record
+  Compression compression;
 };
+std::size_t finish_batch(std::byte* batch, std::size_t records_bytes, const OwnBatch& fields);
 
-// Outcome of looking at the bytes at one position of a segment.
+// ---- checking batches -----------------------------------------------------------------------------------
+
 enum class BatchCheck : std::uint8_t {
   kValid,
-  kEndOfData,  // batch_bytes == 0: nothing was ever written here
+  kEndOfData,  // batchLength == 0: nothing was ever written here
   kInvalid,    // torn, corrupt, or not following its predecessor; `reason` says which
 };
 
-struct BatchInfo {
-  BatchHeader header;
-  std::size_t padded_bytes;  // distance to the next batch
-};
+// Validates the batch at the start of `bytes` (the rest of the segment's data): length, magic, CRC,
+// lastOffsetDelta against recordsCount, and baseOffset == expected_offset (unless kAnyOffset). Records are
+// not parsed here (the CRC covers them; decoding checks every bound).
+inline constexpr std::uint64_t kAnyOffset = UINT64_MAX;
+BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchHeader* header,
+                       std::string* reason);
 
-// Validates the batch at the start of `bytes` (the rest of the segment's data): size, kind, checksum,
-// base offset == expected_offset, and (unless the caller parses them itself, checking every bound as the
-// reader does) that its records parse to exactly record_count.
-enum class RecordCheck : std::uint8_t { kParse, kCallerParses };
-BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchInfo* info,
-                       std::string* reason, RecordCheck records = RecordCheck::kParse);
+// What a client may send: check_batch() plus Kafka's broker-side rules (no control batches, no
+// transactional ones, a producer id with a sequence, a known codec). kCorruption for a bad CRC,
+// kTooLarge, else kInvalidArgument, each saying what.
+Status validate_client_batch(std::span<const std::byte> batch, std::size_t bytes_max, BatchHeader* header);
 
-// One record's fields, decoded in place.
+// One record decoded in place.
 struct RecordFields {
-  std::int64_t timestamp_delta_us;
-  std::span<const std::byte> key;
+  std::int64_t timestamp_delta_ms = 0;
+  std::int32_t offset_delta = 0;
+  std::span<const std::byte> key;  // empty for null
   std::span<const std::byte> value;
+  std::span<const std::byte> headers;  // the encoded headers (count first)
+  std::int32_t header_count = 0;
 };
+// Decodes the record at *in (ending by `end`) and advances *in past it. False when it overruns or lies.
+bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record);
+// Decodes encoded headers (from RecordFields::headers) into `out`. False when malformed.
+bool decode_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out);
 
-// Decodes the record at *in, which must end by `end`, and advances *in past it. False when it overruns.
-inline bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record) {
-  std::uint64_t delta = 0;
-  std::uint64_t key_bytes = 0;
-  std::uint64_t value_bytes = 0;
-  if (!get_varint(in, end, &delta) || !get_varint(in, end, &key_bytes) ||
-      !get_varint(in, end, &value_bytes)) {
-    return false;
-  }
-  const auto left = static_cast<std::uint64_t>(end - *in);
-  if (key_bytes > left || value_bytes > left - key_bytes) return false;
-  *record = {unzigzag(delta), {*in, key_bytes}, {*in + key_bytes, value_bytes}};
-  *in += key_bytes + value_bytes;
-  return true;
-}
+// The records region of a batch, decompressed into `scratch` when the batch is compressed.
+Result<std::span<const std::byte>> batch_records(std::span<const std::byte> batch, const BatchHeader& header,
+                                                 std::vector<std::byte>* scratch);
 
-// Calls fn(const RecordView&) for each record of a batch that check_batch() accepted (with kParse).
+// Calls fn(const RecordFields&, std::uint64_t offset, std::int64_t timestamp_ms) for each record of a
+// checked batch; kCorruption naming the record when one does not decode or the count is off.
 template <typename Fn>
-void for_each_record(std::span<const std::byte> batch, const BatchHeader& header, Fn&& fn) {
-  const std::byte* in = batch.data() + kBatchHeaderBytes;
-  const std::byte* end = batch.data() + header.batch_bytes;
-  RecordFields fields{};
-  for (std::uint32_t i = 0; i < header.record_count && decode_record(&in, end, &fields); ++i) {
-    fn(RecordView{header.base_offset + i, header.base_timestamp_us + fields.timestamp_delta_us, fields.key,
-                  fields.value});
+Status for_each_record(std::span<const std::byte> batch, const BatchHeader& header,
+                       std::vector<std::byte>* scratch, Fn&& fn) {
+  auto records = batch_records(batch, header, scratch);
+  if (!records) return records.status();
+  const std::byte* in = records->data();
+  const std::byte* end = in + records->size();
+  RecordFields fields;
+  for (std::int32_t i = 0; i < header.records_count; ++i) {
+    if (!decode_record(&in, end, &fields)) {
+      return corruption("record " + std::to_string(i) + " of the batch does not decode");
+    }
+    const std::int64_t timestamp_ms =
+        header.log_append_time() ? header.max_timestamp_ms : header.base_timestamp_ms + fields.timestamp_delta_ms;
+    fn(fields, header.base_offset + static_cast<std::uint64_t>(fields.offset_delta), timestamp_ms);
   }
+  if (in != end) return corruption("the batch has " + std::to_string(end - in) + " bytes after its records");
+  return Status::ok();
 }
 
-std::string segment_file_name(std::uint64_t base_offset);  // 00000000000000001234.seg
-std::string index_file_name(std::uint64_t base_offset);    // 00000000000000001234.index
-// Parses "<20 digits>.seg"; false for anything else.
+// ---- the sparse index of a sealed segment (<base>.strata-index) ----------------------------------------
+
+inline constexpr char kIndexMagic[8] = {'S', 'T', 'R', 'A', 'T', 'I', 'D', 'X'};
+inline constexpr std::uint32_t kFormatVersion = 2;  // 1: strata's own batches (before Kafka's format)
+inline constexpr std::uint64_t kIndexIntervalBytes = 4096;
+// Index positions are 32-bit: segments are at most this big.
+inline constexpr std::uint64_t kSegmentBytesMax = 1ull << 32;
+
+struct IndexHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t entry_count;
+  std::uint64_t base_offset;
+  std::uint64_t next_offset;  // one past the last event of the segment
+  std::uint64_t data_end;     // file position just past the last batch
+  std::int64_t max_timestamp_us;
+  std::uint64_t checksum;  // xxh3-64 of the header before it, xor xxh3-64 of the entries
+};
+static_assert(sizeof(IndexHeader) == 56);
+
+struct IndexEntry {
+  std::uint32_t relative_offset;  // base offset of a batch - the segment's base offset
+  std::uint32_t position;         // file position of that batch
+  std::int64_t timestamp_us;      // the batch's max timestamp
+};
+static_assert(sizeof(IndexEntry) == 16);
+
+// What a segment holds, from its index or a scan.
+struct SegmentSummary {
+  std::uint64_t base_offset = 0;
+  std::uint64_t next_offset = 0;
+  std::uint64_t data_end = 0;
+  std::int64_t max_timestamp_us = 0;
+};
+std::vector<std::byte> encode_index(const SegmentSummary& segment, const std::vector<IndexEntry>& entries);
+// kCorruption naming `path` when the bytes are not a valid index of the segment at base_offset.
+Result<SegmentSummary> decode_index(std::span<const std::byte> bytes, std::uint64_t base_offset,
+                                    const std::string& path, std::vector<IndexEntry>* entries);
+
+// ---- topic metadata (<topic>.strata-topic) --------------------------------------------------------------
+
+inline constexpr char kTopicMagic[8] = {'S', 'T', 'R', 'A', 'T', 'T', 'O', 'P'};
+struct TopicRecord {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t partitions;
+  std::int64_t created_time_us;
+  std::uint8_t log_id[16];
+  std::uint8_t compression;
+  std::uint8_t reserved[7];
+  std::uint64_t checksum;  // xxh3-64 of the bytes before it
+};
+static_assert(sizeof(TopicRecord) == 56);
+std::vector<std::byte> encode_topic(const TopicInfo& topic);
+Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string name, const std::string& path);
+
+// ---- consumer-group checkpoints -------------------------------------------------------------------------
+
+inline constexpr char kGroupMagic[8] = {'S', 'T', 'R', 'A', 'T', 'G', 'R', 'P'};
+inline constexpr std::size_t kGroupMetadataBytesMax = 4096;
+// magic[8] | version u32 | metadata_bytes u32 | offset u64 | metadata | checksum u64 (of all before it)
+std::vector<std::byte> encode_group_checkpoint(const GroupOffset& committed);
+Result<GroupOffset> decode_group_checkpoint(std::span<const std::byte> bytes, const std::string& path);
+
+// ---- the producer-id allocator (strata-producer-ids) ----------------------------------------------------
+
+inline constexpr char kProducerIdMagic[8] = {'S', 'T', 'R', 'A', 'T', 'P', 'I', 'D'};
+struct ProducerIdBlock {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t reserved;
+  std::int64_t next_unreserved;  // ids below were (maybe) handed out; never again
+  std::uint64_t checksum;
+};
+static_assert(sizeof(ProducerIdBlock) == 32);
+std::vector<std::byte> encode_producer_ids(std::int64_t next_unreserved);
+Result<std::int64_t> decode_producer_ids(std::span<const std::byte> bytes, const std::string& path);
+
+// ---- names ----------------------------------------------------------------------------------------------
+
+std::string segment_file_name(std::uint64_t base_offset);  // 00000000000000001234.log
+std::string index_file_name(std::uint64_t base_offset);    // 00000000000000001234.strata-index
+std::string partition_directory_name(std::string_view topic, std::uint32_t partition);  // orders-3
+std::string topic_file_name(std::string_view topic);                                     // orders.strata-topic
+inline constexpr std::string_view kTopicFileSuffix = ".strata-topic";
+inline constexpr std::string_view kGroupsDirectory = "strata-groups";
+inline constexpr std::string_view kGroupFileSuffix = ".strata-offset";
+inline constexpr std::string_view kProducerIdsFile = "strata-producer-ids";
+// Parses "<20 digits>.log"; false for anything else.
 bool parse_segment_file_name(std::string_view name, std::uint64_t* base_offset);
+// The segment files of strata's format 1 ("<20 digits>.seg"), to refuse them by name.
+bool is_format1_segment_name(std::string_view name);
 
 }  // namespace strata::format

@@ -1,79 +1,51 @@
 #include "engine/inspect.h"
 
-#include <dirent.h>
-
-#include <algorithm>
-#include <cstring>
-
-#include "engine/segment_files.h"
-#include "strata/log.h"
-#include "strata/reader.h"
+#include "strata/topics.h"
 
 namespace strata::detail {
 
-namespace {
-
-Result<std::vector<std::string>> list_directories(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* listing = ::opendir(dir.c_str());
-  if (listing == nullptr) return io_error("opendir " + dir + ": " + std::strerror(errno));
-  while (const dirent* entry = ::readdir(listing)) {
-    if (entry->d_type == DT_DIR) names.emplace_back(entry->d_name);
-  }
-  ::closedir(listing);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::vector<std::string> list_group_names(const std::string& groups_dir) {
-  std::vector<std::string> names;
-  DIR* listing = ::opendir(groups_dir.c_str());
-  if (listing == nullptr) return names;  // no group ever committed
-  while (const dirent* entry = ::readdir(listing)) {
-    if (entry->d_type == DT_REG && validate_topic_name(entry->d_name).is_ok())
-      names.emplace_back(entry->d_name);
-  }
-  ::closedir(listing);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-}  // namespace
-
 Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const std::string& topic) {
-  auto names = list_directories(dir);
-  if (!names) return names.status();
+  std::vector<TopicInfo> infos;
+  if (topic.empty()) {
+    auto listed = list_topics(dir);
+    if (!listed) return listed.status();
+    infos = std::move(listed.value());
+  } else {
+    auto info = read_topic_info(dir, topic);
+    if (!info) return info.status();
+    infos.push_back(std::move(info.value()));
+  }
+  auto groups = list_groups(dir);
+  if (!groups) return groups.status();
   std::vector<TopicDescription> topics;
-  for (const std::string& name : *names) {
-    if (!validate_topic_name(name).is_ok() || (!topic.empty() && name != topic)) continue;
-    const std::string topic_dir = dir + "/" + name;
-    auto bases = list_segment_bases(topic_dir);
-    if (!bases) return bases.status();
-    TopicDescription description{name, {}, 0, 0, 0, {}};
-    auto groups = list_group_names(topic_dir + "/groups");
-    for (const std::string& group : groups) {
-      auto committed = read_group_offset(dir, name, group);
-      if (committed) description.groups.push_back({group, *committed});
-    }
-    for (const std::uint64_t base : *bases) {
-      auto indexed = read_index(index_path(topic_dir, base), base, nullptr);
-      if (indexed) {
-        description.segments.push_back(*indexed);
-        continue;
+  for (TopicInfo& info : infos) {
+    TopicDescription description;
+    for (std::uint32_t p = 0; p < info.partitions; ++p) {
+      PartitionDescription partition;
+      partition.partition = p;
+      partition.dir = dir + "/" + format::partition_directory_name(info.name, p);
+      auto segments = describe_segments(partition.dir);
+      if (!segments) return segments.status();
+      partition.segments = std::move(segments.value());
+      if (!partition.segments.empty()) {
+        partition.first_offset = partition.segments.front().base_offset;
+        partition.next_offset = partition.segments.back().next_offset;
       }
-      auto scan = scan_segment(segment_path(topic_dir, base), kIndexIntervalBytes);
-      if (!scan) return scan.status();
-      description.segments.push_back({base, scan->next_offset, scan->valid_end, scan->sealed, INT64_MAX});
+      for (const SegmentInfo& segment : partition.segments) partition.data_bytes += segment.data_end;
+      description.partitions.push_back(std::move(partition));
     }
-    if (!description.segments.empty()) {
-      description.first_offset = description.segments.front().base_offset;
-      description.next_offset = description.segments.back().next_offset;
+    for (const std::string& group : *groups) {
+      auto offsets = list_group_offsets(dir, group);
+      if (!offsets) continue;  // a damaged checkpoint shows up in `strata verify`, not here
+      GroupDescription entry{group, {}};
+      for (GroupPartitionOffset& offset : *offsets) {
+        if (offset.topic == info.name) entry.offsets.push_back(std::move(offset));
+      }
+      if (!entry.offsets.empty()) description.groups.push_back(std::move(entry));
     }
-    for (const SegmentInfo& segment : description.segments) description.data_bytes += segment.data_end;
+    description.info = std::move(info);
     topics.push_back(std::move(description));
   }
-  if (!topic.empty() && topics.empty())
-    return Status(StatusCode::kNotFound, "no topic " + topic + " in " + dir);
   return topics;
 }
 

@@ -7,7 +7,8 @@
 #include "engine/format.h"
 #include "engine/log_core.h"
 #include "engine/reader_state.h"
-#include "engine/segment_files.h"
+#include "engine/partitioner.h"
+#include "engine/recovery.h"
 #include "ring/backpressure.h"
 
 namespace strata {
@@ -49,57 +50,112 @@ Producer::~Producer() {
   if (state_ && state_->spsc != nullptr) state_->closed.store(true, std::memory_order_release);
 }
 
-AppendStatus Producer::try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes,
-                                 AppendClaim* claim) {
+namespace {
+
+// Claims ring room for `bytes` of payload after the ring header and takes a sequence for it.
+AppendStatus claim_ring(ProducerState& state, std::size_t bytes, ring::Claim* ring_claim, std::uint64_t* sequence) {
+  const ring::ClaimStatus claimed = state.spsc != nullptr ? state.spsc->try_claim(bytes, ring_claim)
+                                                          : state.mpsc->try_claim(bytes, ring_claim);
+  if (claimed != ring::ClaimStatus::kOk) [[unlikely]] {
+    return claimed == ring::ClaimStatus::kFull ? AppendStatus::kFull : AppendStatus::kTooLarge;
+  }
+  if (!take_sequence(state, sequence)) [[unlikely]] {
+    if (state.spsc != nullptr) {
+      state.spsc->abort(*ring_claim);
+    } else {
+      state.mpsc->abort(*ring_claim);
+    }
+    return AppendStatus::kFull;
+  }
+  return AppendStatus::kOk;
+}
+
+void commit_ring(ProducerState& state, const ring::Claim& ring_claim, std::uint64_t sequence) {
+  if (state.spsc != nullptr) {
+    state.spsc->commit(ring_claim);
+    // Release: the writer's unacknowledged() count never sees a sequence whose record is not in the ring.
+    state.next_sequence.store(sequence + 1, std::memory_order_release);
+  } else {
+    state.mpsc->commit(ring_claim);
+  }
+  state.core->wake_writer();
+}
+
+std::span<const std::byte> as_bytes(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+}  // namespace
+
+AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::size_t key_bytes,
+                                 std::size_t value_bytes, std::span<const EventHeader> headers, AppendClaim* claim) {
   ProducerState& state = *state_;
   detail::LogCore& core = *state.core;
   if (!core.accepting()) [[unlikely]]
     return AppendStatus::kClosed;
   if (topic >= core.topic_count()) [[unlikely]]
     return AppendStatus::kBadTopic;
-  if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax) [[unlikely]] {
+  const detail::TopicEntry& entry = core.topic_entry(topic);
+  if (partition != kAnyPartition && partition >= entry.info.partitions) [[unlikely]]
+    return AppendStatus::kBadTopic;
+  const std::size_t headers_bytes = headers.empty() ? 0 : format::encoded_headers_bytes(headers);
+  if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax ||
+      headers_bytes > format::kHeadersBytesMax ||
+      format::record_bytes_max(key_bytes, value_bytes, headers_bytes) > core.event_bytes_max()) [[unlikely]] {
     return AppendStatus::kTooLarge;
   }
-  const std::size_t bytes = sizeof(RingRecordHeader) + key_bytes + value_bytes;
+  const std::size_t extra = headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes;
   ring::Claim ring_claim;
-  const ring::ClaimStatus claimed = state.spsc != nullptr ? state.spsc->try_claim(bytes, &ring_claim)
-                                                          : state.mpsc->try_claim(bytes, &ring_claim);
-  if (claimed != ring::ClaimStatus::kOk) [[unlikely]] {
-    return claimed == ring::ClaimStatus::kFull ? AppendStatus::kFull : AppendStatus::kTooLarge;
-  }
   std::uint64_t sequence = 0;
-  if (!take_sequence(state, &sequence)) [[unlikely]] {
-    if (state.spsc != nullptr) {
-      state.spsc->abort(ring_claim);
-    } else {
-      state.mpsc->abort(ring_claim);
-    }
-    return AppendStatus::kFull;
+  const AppendStatus claimed =
+      claim_ring(state, sizeof(RingRecordHeader) + key_bytes + value_bytes + extra, &ring_claim, &sequence);
+  if (claimed != AppendStatus::kOk) [[unlikely]]
+    return claimed;
+  std::uint32_t chosen = partition;
+  if (partition == kAnyPartition) {
+    chosen = key_bytes == 0 || entry.info.partitions == 1
+                 ? state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions
+                 : kAnyPartition;  // by the key, at commit
   }
-  const RingRecordHeader header{topic, static_cast<std::uint32_t>(key_bytes), sequence};
+  std::byte* payload = ring_claim.payload.data() + sizeof(RingRecordHeader);
+  std::uint32_t key_field = static_cast<std::uint32_t>(key_bytes);
+  if (!headers.empty()) {
+    key_field |= RingRecordHeader::kHasHeaders;
+    const auto headers_size = static_cast<std::uint32_t>(headers_bytes);
+    std::memcpy(payload, &headers_size, sizeof headers_size);
+    payload += sizeof headers_size;
+    format::encode_headers(payload + key_bytes + value_bytes, headers);
+  }
+  const RingRecordHeader header{entry.first_partition + (chosen == kAnyPartition ? 0 : chosen), key_field, sequence};
   std::memcpy(ring_claim.payload.data(), &header, sizeof header);
-  claim->key = ring_claim.payload.subspan(sizeof header, key_bytes);
-  claim->value = ring_claim.payload.subspan(sizeof header + key_bytes, value_bytes);
+  claim->key = {payload, key_bytes};
+  claim->value = {payload + key_bytes, value_bytes};
   claim->ring_header_ = ring_claim.header;
   claim->ring_record_ = ring_claim.payload;
   claim->ring_end_ = ring_claim.end_position;
   claim->sequence_ = sequence;
+  claim->partition_ = chosen;
+  claim->by_key_ = chosen == kAnyPartition;
+  claim->topic_ = topic;
   return AppendStatus::kOk;
 }
 
 Ticket Producer::commit(const AppendClaim& claim) {
   ProducerState& state = *state_;
+  std::uint32_t partition = claim.partition_;
+  if (claim.by_key_) {
+    // The partition of the key as written, by Kafka's default partitioner.
+    const detail::TopicEntry& entry = state.core->topic_entry(claim.topic_);
+    partition = format::partition_for_key(claim.key, entry.info.partitions);
+    RingRecordHeader header;
+    std::memcpy(&header, claim.ring_record_.data(), sizeof header);
+    header.partition = entry.first_partition + partition;
+    std::memcpy(claim.ring_record_.data(), &header, sizeof header);
+  }
   const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
                                claim.ring_end_};
-  if (state.spsc != nullptr) {
-    state.spsc->commit(ring_claim);
-    // Release: the writer's unacknowledged() count never sees a sequence whose record is not in the ring.
-    state.next_sequence.store(claim.sequence_ + 1, std::memory_order_release);
-  } else {
-    state.mpsc->commit(ring_claim);
-  }
-  state.core->wake_writer();
-  return Ticket{claim.sequence_};
+  commit_ring(state, ring_claim, claim.sequence_);
+  return Ticket{claim.sequence_, partition};
 }
 
 void Producer::abort(const AppendClaim& claim) {
@@ -115,10 +171,11 @@ void Producer::abort(const AppendClaim& claim) {
   }
 }
 
-AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
-                                  std::span<const std::byte> value, Ticket* ticket) {
+AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                                  std::span<const std::byte> value, std::span<const EventHeader> headers,
+                                  Ticket* ticket) {
   AppendClaim claim;
-  const AppendStatus status = try_claim(topic, key.size(), value.size(), &claim);
+  const AppendStatus status = try_claim(topic, partition, key.size(), value.size(), headers, &claim);
   if (status != AppendStatus::kOk) [[unlikely]]
     return status;
   if (!key.empty()) std::memcpy(claim.key.data(), key.data(), key.size());
@@ -127,24 +184,29 @@ AppendStatus Producer::try_append(TopicId topic, std::span<const std::byte> key,
   return AppendStatus::kOk;
 }
 
-Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key,
-                                std::span<const std::byte> value, std::chrono::nanoseconds timeout) {
+namespace {
+
+// Retries `attempt` while it answers kFull, yielding then sleeping, up to `timeout`; turns the other answers
+// into Statuses.
+template <typename Attempt>
+Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds timeout, const std::string& what,
+                               Attempt&& attempt) {
   Ticket ticket;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::chrono::microseconds sleep{1};
-  for (unsigned attempt = 0;; ++attempt) {
-    switch (try_append(topic, key, value, &ticket)) {
+  for (unsigned tries = 0;; ++tries) {
+    switch (attempt(&ticket)) {
       case AppendStatus::kOk:
         return ticket;
       case AppendStatus::kTooLarge:
-        return invalid_argument(
-            "event too large: key " + std::to_string(key.size()) + " bytes, value " +
-            std::to_string(value.size()) + " bytes (limits: key " + std::to_string(format::kKeyBytesMax) +
-            ", value " + std::to_string(format::kValueBytesMax) + ", and the producer ring's record limit)");
+        return Status(StatusCode::kTooLarge, what + " too large (limits: key " + std::to_string(format::kKeyBytesMax) +
+                                                 ", value " + std::to_string(format::kValueBytesMax) + ", headers " +
+                                                 std::to_string(format::kHeadersBytesMax) +
+                                                 ", the segment size and the producer ring's record limit)");
       case AppendStatus::kBadTopic:
-        return invalid_argument("topic id " + std::to_string(topic) + " is not a topic of this log");
+        return invalid_argument(what + ": not a topic and partition of this log");
       case AppendStatus::kClosed: {
-        Status failure = state_->core->failure();
+        Status failure = state.core->failure();
         return failure.is_ok() ? Status(StatusCode::kClosed, "the log is closed") : failure;
       }
       case AppendStatus::kFull:
@@ -153,7 +215,7 @@ Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key,
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status(StatusCode::kTimedOut, "append: the producer's ring or in-flight window stayed full");
     }
-    if (attempt < 64) {
+    if (tries < 64) {
       std::this_thread::yield();
     } else {
       std::this_thread::sleep_for(sleep);
@@ -162,9 +224,46 @@ Result<Ticket> Producer::append(TopicId topic, std::span<const std::byte> key,
   }
 }
 
+}  // namespace
+
+Result<Ticket> Producer::append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                                std::span<const std::byte> value, std::span<const EventHeader> headers,
+                                std::chrono::nanoseconds timeout) {
+  return append_blocking(*state_, timeout,
+                         "event (key " + std::to_string(key.size()) + " bytes, value " +
+                             std::to_string(value.size()) + " bytes)",
+                         [&](Ticket* ticket) { return try_append(topic, partition, key, value, headers, ticket); });
+}
+
+Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, std::span<const std::byte> batch,
+                                      std::chrono::nanoseconds timeout) {
+  ProducerState& state = *state_;
+  detail::LogCore& core = *state.core;
+  format::BatchHeader header;
+  STRATA_RETURN_IF_ERROR(format::validate_client_batch(
+      batch, std::min(detail::kClientBatchBytesMax, core.event_bytes_max()), &header));
+  auto attempt = [&](Ticket* ticket) {
+    if (!core.accepting()) [[unlikely]]
+      return AppendStatus::kClosed;
+    if (topic >= core.topic_count() || partition >= core.topic_entry(topic).info.partitions) [[unlikely]]
+      return AppendStatus::kBadTopic;
+    ring::Claim ring_claim;
+    std::uint64_t sequence = 0;
+    const AppendStatus claimed = claim_ring(state, sizeof(RingRecordHeader) + batch.size(), &ring_claim, &sequence);
+    if (claimed != AppendStatus::kOk) return claimed;
+    const RingRecordHeader ring_header{core.topic_entry(topic).first_partition + partition,
+                                       RingRecordHeader::kClientBatch, sequence};
+    std::memcpy(ring_claim.payload.data(), &ring_header, sizeof ring_header);
+    std::memcpy(ring_claim.payload.data() + sizeof ring_header, batch.data(), batch.size());
+    commit_ring(state, ring_claim, sequence);
+    *ticket = Ticket{sequence, partition};
+    return AppendStatus::kOk;
+  };
+  return append_blocking(state, timeout, "record batch of " + std::to_string(batch.size()) + " bytes", attempt);
+}
+
 Result<Ticket> Producer::append(TopicId topic, std::string_view key, std::string_view value) {
-  return append(topic, std::as_bytes(std::span(key.data(), key.size())),
-                std::as_bytes(std::span(value.data(), value.size())));
+  return append(topic, kAnyPartition, as_bytes(key), as_bytes(value));
 }
 
 bool Producer::is_acknowledged(const Ticket& ticket) const {
@@ -183,6 +282,13 @@ Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseco
       const std::uint64_t offset = slot.offset.load(std::memory_order_acquire);
       if (slot.done.load(std::memory_order_relaxed) == mark) {
         if (offset == detail::kFailedOffset) return state.core->failure();
+        if (offset == detail::kOutOfOrderOffset) {
+          return Status(StatusCode::kOutOfOrderSequence,
+                        "the batch's sequence does not follow its producer's previous batch");
+        }
+        if (offset == detail::kFencedOffset) {
+          return Status(StatusCode::kProducerFenced, "the batch's producer epoch is older than one already seen");
+        }
         return offset;
       }
     } else if (done != detail::kSlotBusy && done > mark) {
@@ -225,7 +331,7 @@ Status Producer::wait_all(std::chrono::nanoseconds timeout) {
 
 // ---- Log --------------------------------------------------------------------------------------------------
 
-Log::Log(std::unique_ptr<detail::LogCore> core) : core_(std::move(core)) {
+Log::Log(std::shared_ptr<detail::LogCore> core) : core_(std::move(core)) {
   shared_producer_.reset(new Producer(core_->new_producer(/*shared=*/true)));
 }
 
@@ -239,8 +345,31 @@ Result<std::unique_ptr<Log>> Log::open(LogOptions options) {
   return std::unique_ptr<Log>(new Log(std::move(core.value())));
 }
 
-Result<TopicId> Log::topic(std::string_view name) {
-  return core_->topic(name);
+Result<TopicId> Log::topic(std::string_view name, const TopicOptions& options) {
+  return core_->topic(name, options);
+}
+
+TopicInfo Log::topic_info(TopicId topic) const {
+  STRATA_ASSERT(topic < core_->topic_count(), "topic id %u of %u", topic, core_->topic_count());
+  return core_->topic_entry(topic).info;
+}
+
+std::vector<TopicInfo> Log::topics() const {
+  return core_->topic_infos();
+}
+
+Result<PartitionOffsets> Log::offsets(TopicId topic, std::uint32_t partition) const {
+  if (topic >= core_->topic_count() || partition >= core_->topic_entry(topic).info.partitions) {
+    return invalid_argument("no partition " + std::to_string(partition) + " of topic id " + std::to_string(topic));
+  }
+  detail::PartitionWriter& writer = core_->partition_writer(core_->topic_entry(topic).first_partition + partition);
+  const detail::PartitionCounters& counters = writer.counters();
+  return PartitionOffsets{writer.log_start_offset(), counters.durable_offset.load(std::memory_order_acquire),
+                          counters.written_offset.load(std::memory_order_acquire)};
+}
+
+Result<ProducerIdentity> Log::allocate_producer_id() {
+  return core_->allocate_producer_id();
 }
 
 std::unique_ptr<Producer> Log::producer() {
@@ -251,19 +380,24 @@ Producer& Log::shared_producer() {
   return *shared_producer_;
 }
 
-Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, bool read_uncommitted) {
-  auto id = core_->topic(topic);
+Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, std::uint32_t partition, ReadLevel level) {
+  auto id = core_->topic(topic, {});
   if (!id) return id.status();
-  detail::TopicCounters& counters = core_->topic_writer(*id).counters();
-  auto state = detail::make_reader_state(core_->options().directory + "/" + std::string(topic));
-  state->visible_limit = [&counters, read_uncommitted] {
-    return read_uncommitted ? counters.written_offset.load(std::memory_order_acquire)
-                            : counters.durable_offset.load(std::memory_order_acquire);
+  const detail::TopicEntry& entry = core_->topic_entry(*id);
+  if (partition >= entry.info.partitions) {
+    return invalid_argument("topic " + entry.info.name + " has no partition " + std::to_string(partition) + " (it has " +
+                            std::to_string(entry.info.partitions) + ")");
+  }
+  detail::PartitionWriter& writer = core_->partition_writer(entry.first_partition + partition);
+  detail::PartitionCounters& counters = writer.counters();
+  auto state = detail::make_reader_state(writer.dir(), partition);
+  // The reader holds the core: its counters stay valid even if the Log is destroyed first.
+  state->visible_limit = [core = core_, &counters, level] {
+    return level == ReadLevel::kWritten ? counters.written_offset.load(std::memory_order_acquire)
+                                        : counters.durable_offset.load(std::memory_order_acquire);
   };
   state->visible_signal = &counters.visible_signal;
-  auto bases = detail::list_segment_bases(state->topic_dir);
-  if (!bases) return bases.status();
-  state->next_offset = bases->empty() ? 0 : bases->front();
+  state->next_offset = writer.log_start_offset();
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
 }
 

@@ -10,8 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
+#include <sys/random.h>
 
 #include "engine/recovery.h"
+#include "engine/wall_clock.h"
 #include "engine/writer.h"
 #include "io/errno_status.h"
 #include "io/file.h"
@@ -23,6 +25,9 @@ namespace {
 Status validate_options(const LogOptions& options) {
   if (options.directory.empty()) return invalid_argument("LogOptions.directory is empty");
   if (options.segment_bytes < (1u << 20)) return invalid_argument("segment_bytes must be at least 1 MiB");
+  if (options.segment_bytes > format::kSegmentBytesMax) {
+    return invalid_argument("segment_bytes must be at most 4 GiB (index positions are 32-bit)");
+  }
   if (!ring::RingBuffer::is_valid_capacity(options.producer_ring_bytes) ||
       !ring::RingBuffer::is_valid_capacity(options.shared_ring_bytes)) {
     return invalid_argument(
@@ -42,27 +47,41 @@ Status validate_options(const LogOptions& options) {
 
 }  // namespace
 
-LogCore::LogCore(LogOptions options)
-    : options_(std::move(options)), shared_ring_(options_.shared_ring_bytes) {
-  shared_state_ = std::make_shared<ProducerState>(this, 0, options_.appends_in_flight_max, &shared_ring_);
-}
+// A topic of many partitions starts each partition's staging at this size (at least), growing it for large
+// events; a topic of one partition starts at staging_bytes.
+constexpr std::size_t kStagingMinBytes = 256u << 10;
+// Staging grows at most to this (a 16 MiB client batch needs room for two).
+constexpr std::size_t kStagingMaxBytes = 64u << 20;
+constexpr std::int64_t kProducerIdBlock = 1000;
+
+LogCore::LogCore(LogOptions options) : options_(std::move(options)), shared_ring_(options_.shared_ring_bytes) {}
 
 LogCore::~LogCore() {
   (void)close();
 }
 
-Result<std::unique_ptr<LogCore>> LogCore::open(LogOptions options) {
+Result<std::shared_ptr<LogCore>> LogCore::open(LogOptions options) {
   STRATA_RETURN_IF_ERROR(validate_options(options));
-  std::unique_ptr<LogCore> core(new LogCore(std::move(options)));
-  STRATA_RETURN_IF_ERROR(core->open_directory());
-  STRATA_RETURN_IF_ERROR(core->recover_topics());
-  std::promise<Status> started;
-  auto started_future = started.get_future();
-  core->writer_thread_ = std::thread([raw = core.get(), &started] { Writer(*raw).run(&started); });
-  Status status = started_future.get();
+  std::shared_ptr<LogCore> core(new LogCore(std::move(options)));
+  core->shared_state_ =
+      std::make_shared<ProducerState>(core, 0, core->options_.appends_in_flight_max, &core->shared_ring_);
+  // The largest record fits a segment and twice in the largest staging (see PartitionWriter::needs_growth).
+  core->event_bytes_max_ =
+      std::min<std::size_t>(core->options_.segment_bytes - format::kBatchHeaderBytes,
+                            kStagingMaxBytes / 2 - format::kBatchHeaderBytes - io::kDirectIoAlignment);
+  Status status = core->open_directory();
+  if (status.is_ok()) status = core->refuse_format1();
+  if (status.is_ok()) status = core->load_producer_ids();
+  if (status.is_ok()) status = core->recover_topics();
+  if (status.is_ok()) {
+    std::promise<Status> started;
+    auto started_future = started.get_future();
+    core->writer_thread_ = std::thread([raw = core.get(), &started] { Writer(*raw).run(&started); });
+    status = started_future.get();
+    if (!status.is_ok()) core->writer_thread_.join();
+  }
   if (!status.is_ok()) {
-    core->writer_thread_.join();
-    core->closed_ = true;
+    (void)core->close();
     return status;
   }
   return core;
@@ -98,67 +117,171 @@ Status LogCore::open_directory() {
   return Status::ok();
 }
 
-TopicConfig LogCore::topic_config() const {
+PartitionConfig LogCore::partition_config(const TopicInfo& topic) const {
+  const std::size_t page = 4096;
+  const std::size_t staging =
+      std::max(kStagingMinBytes, options_.staging_bytes / topic.partitions / page * page);
+  const std::size_t write_bytes_max = std::min(options_.write_bytes_max, staging / 2);
   return {options_.durability,
+          topic.compression,
           options_.segment_bytes,
-          options_.staging_bytes,
-          options_.write_bytes_max,
-          std::min<std::size_t>(options_.write_bytes_max, 1u << 20),
+          std::min(staging, options_.staging_bytes),
+          std::max(kStagingMaxBytes, options_.staging_bytes),
+          write_bytes_max,
+          std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
           options_.batch_sync_bytes,
           options_.batch_sync_interval,
           direct_io_,
           RetentionPolicy{options_.retention_bytes, options_.retention_age}};
 }
 
-Status LogCore::recover_topics() {
-  std::vector<std::string> names;
-  DIR* listing = ::opendir(options_.directory.c_str());
-  if (listing == nullptr) return io::status_from_errno(errno, "opendir " + options_.directory);
-  while (const dirent* entry = ::readdir(listing)) {
-    const std::string name = entry->d_name;
-    if (entry->d_type == DT_DIR && validate_topic_name(name).is_ok()) names.push_back(name);
+Status LogCore::refuse_format1() const {
+  // A directory of strata's format 1 held <topic>/<20 digits>.seg: refuse it by name, never misread it.
+  auto entries = io::list_directory_entries(options_.directory);
+  if (!entries) return entries.status();
+  for (const io::DirectoryEntry& entry : *entries) {
+    if (!entry.is_directory) continue;
+    auto names = io::list_directory(options_.directory + "/" + entry.name);
+    if (!names) continue;
+    for (const std::string& name : *names) {
+      if (format::is_format1_segment_name(name)) {
+        return {StatusCode::kUnsupported, options_.directory + "/" + entry.name + "/" + name +
+                                              " is a segment of strata's format 1 (before Kafka RecordBatch v2); "
+                                              "this version reads only Kafka-format logs: replay it into a new "
+                                              "directory with the previous strata"};
+      }
+    }
   }
-  ::closedir(listing);
-  std::sort(names.begin(), names.end());
+  return Status::ok();
+}
+
+Status LogCore::load_producer_ids() {
+  const std::string path = options_.directory + "/" + std::string(format::kProducerIdsFile);
+  auto bytes = io::read_small_file(path, 4096);
+  if (!bytes) return bytes.status().code() == StatusCode::kNotFound ? Status::ok() : bytes.status();
+  auto reserved = format::decode_producer_ids(*bytes, path);
+  if (!reserved) return reserved.status();
+  next_producer_id_ = producer_ids_reserved_ = *reserved;
+  return Status::ok();
+}
+
+Result<ProducerIdentity> LogCore::allocate_producer_id() {
+  std::lock_guard lock(producer_ids_mutex_);
+  if (next_producer_id_ == producer_ids_reserved_) {
+    // Reserve a block durably before handing out any of it: after a crash the next block starts above.
+    const auto bytes = format::encode_producer_ids(producer_ids_reserved_ + kProducerIdBlock);
+    STRATA_RETURN_IF_ERROR(
+        io::replace_file_durably(options_.directory, std::string(format::kProducerIdsFile), bytes));
+    producer_ids_reserved_ += kProducerIdBlock;
+  }
+  return ProducerIdentity{next_producer_id_++, 0};
+}
+
+Status LogCore::recover_topics() {
+  auto names = io::list_directory(options_.directory);
+  if (!names) return names.status();
+  std::vector<std::string> topics;
+  for (const std::string& name : *names) {
+    if (name.size() > format::kTopicFileSuffix.size() && name.ends_with(format::kTopicFileSuffix)) {
+      topics.push_back(name.substr(0, name.size() - format::kTopicFileSuffix.size()));
+    }
+  }
+  std::sort(topics.begin(), topics.end());
   std::lock_guard lock(topics_mutex_);
-  for (const std::string& name : names) {
-    auto id = add_topic(name);
+  for (const std::string& name : topics) {
+    if (!validate_topic_name(name).is_ok()) continue;
+    const std::string path = options_.directory + "/" + format::topic_file_name(name);
+    auto bytes = io::read_small_file(path, 4096);
+    if (!bytes) return bytes.status();
+    auto info = format::decode_topic(*bytes, name, path);
+    if (!info) return info.status();
+    auto id = add_topic(std::move(info.value()));
     if (!id) return id.status();
   }
   return Status::ok();
 }
 
-Result<TopicId> LogCore::add_topic(const std::string& name) {
+Result<TopicId> LogCore::add_topic(TopicInfo info) {
   const TopicId id = topic_count_.load(std::memory_order_relaxed);
   if (id >= kTopicsMax) {
     return invalid_argument("too many topics: at most " + std::to_string(kTopicsMax) + " per log");
   }
-  const std::string dir = options_.directory + "/" + name;
-  STRATA_RETURN_IF_ERROR(io::create_directory(dir));
-  STRATA_RETURN_IF_ERROR(io::sync_directory(options_.directory));
-  auto recovered = recover_topic(dir);
-  if (!recovered) return recovered.status();
-  if (!recovered->report.empty()) recovery_report_ += "topic " + name + ": " + recovered->report;
-  auto writer = TopicWriter::open(id, name, dir, topic_config(), *recovered);
-  if (!writer) return writer.status();
-  topics_[id] = std::move(writer.value());
-  topic_ids_.emplace(name, id);
-  // Release: the writer thread sees the topic's state complete before it sees the new count.
+  const PartitionId first = partition_count_.load(std::memory_order_relaxed);
+  if (first + info.partitions > kLogPartitionsMax) {
+    return invalid_argument("too many partitions: at most " + std::to_string(kLogPartitionsMax) + " per log");
+  }
+  const PartitionConfig config = partition_config(info);
+  for (std::uint32_t p = 0; p < info.partitions; ++p) {
+    const std::string dir = options_.directory + "/" + format::partition_directory_name(info.name, p);
+    STRATA_RETURN_IF_ERROR(io::create_directory(dir));
+    auto recovered = recover_partition(dir);
+    if (!recovered) return recovered.status();
+    if (!recovered->report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + recovered->report;
+    auto writer = PartitionWriter::open(first + p, info.name, p, dir, config, std::move(recovered.value()));
+    if (!writer) return writer.status();
+    partitions_[first + p] = std::move(writer.value());
+  }
+  topic_ids_.emplace(info.name, id);
+  topics_[id] = {std::move(info), first};
+  // Release: the writer thread and producers see the partitions and topic complete before the new counts.
+  partition_count_.store(first + topics_[id].info.partitions, std::memory_order_release);
   topic_count_.store(id + 1, std::memory_order_release);
   return id;
 }
 
-Result<TopicId> LogCore::topic(std::string_view name) {
+Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions& options) {
+  if (options.partitions > kPartitionsMax) {
+    return invalid_argument("a topic has at most " + std::to_string(kPartitionsMax) + " partitions");
+  }
+  TopicInfo info;
+  info.name = std::string(name);
+  info.partitions = options.partitions == 0 ? 1 : options.partitions;
+  info.compression = options.compression;
+  info.created_time_us = wall_clock_us();
+  std::uint8_t id_bytes[16];
+  if (::getrandom(id_bytes, sizeof id_bytes, 0) != static_cast<ssize_t>(sizeof id_bytes)) {
+    return io::status_from_errno(errno, "getrandom for the log id of topic " + info.name);
+  }
+  char hex[33];
+  for (std::size_t i = 0; i < sizeof id_bytes; ++i) std::snprintf(hex + 2 * i, 3, "%02x", id_bytes[i]);
+  info.log_id.assign(hex, 32);
+  // Partition directories first, then the metadata file: its rename is what creates the topic.
+  for (std::uint32_t p = 0; p < info.partitions; ++p) {
+    STRATA_RETURN_IF_ERROR(
+        io::create_directory(options_.directory + "/" + format::partition_directory_name(info.name, p)));
+  }
+  STRATA_RETURN_IF_ERROR(
+      io::replace_file_durably(options_.directory, format::topic_file_name(info.name), format::encode_topic(info)));
+  return add_topic(std::move(info));
+}
+
+Result<TopicId> LogCore::topic(std::string_view name, const TopicOptions& options) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(name));
   std::lock_guard lock(topics_mutex_);
-  if (const auto it = topic_ids_.find(std::string(name)); it != topic_ids_.end()) return it->second;
+  if (const auto it = topic_ids_.find(std::string(name)); it != topic_ids_.end()) {
+    const TopicInfo& info = topics_[it->second].info;
+    if (options.partitions != 0 && options.partitions != info.partitions) {
+      return invalid_argument("topic " + info.name + " has " + std::to_string(info.partitions) +
+                              " partitions, not " + std::to_string(options.partitions) +
+                              " (the count is fixed when a topic is created)");
+    }
+    return it->second;
+  }
   if (!accepting()) return Status(StatusCode::kClosed, "the log is closed");
-  return add_topic(std::string(name));
+  return create_topic(name, options);
+}
+
+std::vector<TopicInfo> LogCore::topic_infos() const {
+  std::lock_guard lock(topics_mutex_);
+  std::vector<TopicInfo> infos;
+  for (TopicId id = 0; id < topic_count_.load(std::memory_order_relaxed); ++id) infos.push_back(topics_[id].info);
+  std::sort(infos.begin(), infos.end(), [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
+  return infos;
 }
 
 std::shared_ptr<ProducerState> LogCore::new_producer(bool shared) {
   if (shared) return shared_state_;
-  auto state = std::make_shared<ProducerState>(this, options_.producer_ring_bytes,
+  auto state = std::make_shared<ProducerState>(shared_from_this(), options_.producer_ring_bytes,
                                                options_.appends_in_flight_max, nullptr);
   std::lock_guard lock(producers_mutex_);
   producers_.push_back(state);
@@ -232,6 +355,12 @@ Status LogCore::close() {
   if (writer_thread_.joinable()) writer_thread_.join();
   if (lock_fd_ >= 0) ::close(lock_fd_);
   lock_fd_ = -1;
+  // Producers hold this core (to answer kClosed after close); it no longer holds them back.
+  {
+    std::lock_guard producers_lock(producers_mutex_);
+    producers_.clear();
+  }
+  shared_state_.reset();
   std::lock_guard lock(state_mutex_);
   return failed_.load() ? failure_ : Status::ok();
 }
@@ -245,12 +374,13 @@ LogStats LogCore::stats() const {
   }
   stats.direct_io = direct_io_;
   stats.recovery_report = recovery_report_;
-  const TopicId count = topic_count();
-  for (TopicId id = 0; id < count; ++id) {
-    TopicWriter& topic = *topics_[id];
-    TopicCounters& counters = topic.counters();
+  const PartitionId count = partition_count();
+  for (PartitionId id = 0; id < count; ++id) {
+    PartitionWriter& writer = *partitions_[id];
+    PartitionCounters& counters = writer.counters();
     TopicStats topic_stats;
-    topic_stats.name = topic.name();
+    topic_stats.name = writer.topic();
+    topic_stats.partition = writer.partition();
     topic_stats.next_offset = counters.next_offset.load(std::memory_order_relaxed);
     topic_stats.durable_offset = counters.durable_offset.load(std::memory_order_relaxed);
     topic_stats.segments = counters.segments.load(std::memory_order_relaxed);

@@ -1,5 +1,7 @@
-// LogCore: everything a Log owns — the directory lock, topics, producers, the shared ring and the writer
-// thread — and what producers and the writer need from each other. Internal; the public face is strata/log.h.
+// LogCore: everything a Log owns — the directory lock, topics and their partitions, producers, the shared
+// ring, the producer-id allocator and the writer thread — and what producers and the writer need from each
+// other. Internal; the public face is strata/log.h. Held by shared_ptr: producers and readers keep it alive
+// (closed) after the Log is gone, so a late call answers kClosed instead of touching freed memory.
 #pragma once
 
 #include <array>
@@ -13,7 +15,7 @@
 #include <vector>
 
 #include "engine/producer_state.h"
-#include "engine/topic_writer.h"
+#include "engine/partition_writer.h"
 #include "ring/consumer_signal.h"
 #include "ring/striped_mpsc_ring.h"
 #include "strata/log.h"
@@ -21,14 +23,29 @@
 namespace strata::detail {
 
 inline constexpr std::size_t kTopicsMax = 4096;
+inline constexpr std::size_t kLogPartitionsMax = 65536;  // all topics together
+// The largest client batch append_batch() takes (Kafka's default message.max.bytes is 1 MiB).
+inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
 
-class LogCore {
+// What producers need of a topic, published before topic_count() covers it.
+struct TopicEntry {
+  TopicInfo info;
+  PartitionId first_partition = 0;
+};
+
+class LogCore : public std::enable_shared_from_this<LogCore> {
  public:
-  static Result<std::unique_ptr<LogCore>> open(LogOptions options);
+  static Result<std::shared_ptr<LogCore>> open(LogOptions options);
   ~LogCore();
 
-  Result<TopicId> topic(std::string_view name);
+  Result<TopicId> topic(std::string_view name, const TopicOptions& options);
   std::shared_ptr<ProducerState> new_producer(bool shared);
+  Result<ProducerIdentity> allocate_producer_id();
+  // REQUIRES: topic < topic_count().
+  const TopicEntry& topic_entry(TopicId topic) const { return topics_[topic]; }
+  std::vector<TopicInfo> topic_infos() const;
+  // The largest event (record bytes) or client batch an append may carry.
+  std::size_t event_bytes_max() const { return event_bytes_max_; }
   Status flush();
   Status close();
   LogStats stats() const;
@@ -42,8 +59,10 @@ class LogCore {
   void wake_writer() { writer_signal_.notify(); }
   Status failure() const;
 
+  PartitionId partition_count() const { return partition_count_.load(std::memory_order_acquire); }
+
   // ---- for the writer thread ----
-  TopicWriter& topic_writer(TopicId id) { return *topics_[id]; }
+  PartitionWriter& partition_writer(PartitionId id) { return *partitions_[id]; }
   ring::StripedMpscRing& shared_ring() { return shared_ring_; }
   ProducerState& shared_state() { return *shared_state_; }
   ring::ConsumerSignal& writer_signal() { return writer_signal_; }
@@ -60,19 +79,31 @@ class LogCore {
  private:
   explicit LogCore(LogOptions options);
   Status open_directory();
+  Status refuse_format1() const;
   Status recover_topics();
-  Result<TopicId> add_topic(const std::string& name);  // REQUIRES: topics_mutex_ held
-  TopicConfig topic_config() const;
+  Status load_producer_ids();
+  // REQUIRES: topics_mutex_ held.
+  Result<TopicId> add_topic(TopicInfo info);
+  Result<TopicId> create_topic(std::string_view name, const TopicOptions& options);
+  PartitionConfig partition_config(const TopicInfo& topic) const;
 
   const LogOptions options_;
   int lock_fd_ = -1;
   bool direct_io_ = true;
   std::string recovery_report_;
 
+  std::size_t event_bytes_max_ = 0;
+
   mutable std::mutex topics_mutex_;
   std::unordered_map<std::string, TopicId> topic_ids_;
-  std::array<std::unique_ptr<TopicWriter>, kTopicsMax> topics_;
+  std::array<TopicEntry, kTopicsMax> topics_;
   std::atomic<TopicId> topic_count_{0};
+  std::array<std::unique_ptr<PartitionWriter>, kLogPartitionsMax> partitions_;
+  std::atomic<PartitionId> partition_count_{0};
+
+  std::mutex producer_ids_mutex_;
+  std::int64_t next_producer_id_ = 0;
+  std::int64_t producer_ids_reserved_ = 0;  // durable: ids below may have been handed out
 
   std::mutex producers_mutex_;
   std::vector<std::shared_ptr<ProducerState>> producers_;

@@ -15,12 +15,18 @@ namespace strata::detail {
 
 class LogCore;
 
-// How an append travels through a ring: this header, then the key, then the value.
+// How an append travels through a ring: this header, then the key, then the value (an event); or this
+// header, then a u32 of encoded-headers bytes, the key, the value, the encoded headers (an event with
+// headers); or this header, then a client's whole RecordBatch. The common case stays 16 bytes.
 // No timestamp: the writer stamps events when it frames them (see Writer::drain_rings).
 struct RingRecordHeader {
-  std::uint32_t topic;
-  std::uint32_t key_bytes;
-  std::uint64_t sequence;  // the producer's append number, for its acknowledgement slot
+  std::uint32_t partition;  // PartitionId: the partition's index among the log's partitions
+  std::uint32_t key_bytes;  // plus the flags below
+  std::uint64_t sequence;   // the producer's append number, for its acknowledgement slot
+
+  static constexpr std::uint32_t kClientBatch = 1u << 31;
+  static constexpr std::uint32_t kHasHeaders = 1u << 30;
+  static constexpr std::uint32_t kKeyBytesMask = kHasHeaders - 1;
 };
 static_assert(sizeof(RingRecordHeader) == 16);
 
@@ -32,7 +38,7 @@ struct AckSlot {
   std::atomic<std::uint64_t> done{0};
   std::atomic<std::uint64_t> offset{0};  // kFailedOffset when the append failed
 };
-inline constexpr std::uint64_t kFailedOffset = UINT64_MAX;
+inline constexpr std::uint64_t kFailedOffset = UINT64_MAX;  // and the two below it (partition_writer.h)
 inline constexpr std::uint64_t kSlotBusy = UINT64_MAX;
 
 // Writer thread: publishes the outcome of append `sequence`.
@@ -43,14 +49,16 @@ inline void publish_ack(AckSlot& slot, std::uint64_t sequence, std::uint64_t off
 }
 
 struct ProducerState {
-  ProducerState(LogCore* owner, std::size_t ring_bytes, std::size_t slot_count, ring::StripedMpscRing* shared)
-      : core(owner),
+  ProducerState(std::shared_ptr<LogCore> owner, std::size_t ring_bytes, std::size_t slot_count,
+                ring::StripedMpscRing* shared)
+      : core(std::move(owner)),
         spsc(shared == nullptr ? std::make_unique<ring::SpscRing>(ring_bytes) : nullptr),
         mpsc(shared),
         slot_mask(slot_count - 1),
         slots(std::make_unique<AckSlot[]>(slot_count)) {}
 
-  LogCore* const core;
+  // Shared: a Producer used after its Log is gone still finds the (closed) core and answers kClosed.
+  const std::shared_ptr<LogCore> core;
   const std::unique_ptr<ring::SpscRing> spsc;  // set for producer()
   ring::StripedMpscRing* const mpsc;           // set for shared_producer()
   const std::uint64_t slot_mask;
@@ -59,6 +67,7 @@ struct ProducerState {
   std::uint64_t waited_through = 0;  // wait_all(): appends below this were checked (owner thread)
   ring::ConsumerSignal ack_signal;   // the writer notifies after acknowledging
   std::atomic<bool> closed{false};   // the Producer handle is gone; the writer drops the state once drained
+  std::atomic<std::uint32_t> round_robin{0};  // the next partition for events without a key
 
   std::uint64_t acknowledged = 0;  // writer thread only: appends acknowledged or failed
 

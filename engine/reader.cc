@@ -1,10 +1,7 @@
 // Reader: locating segments, mapping sealed ones (shared per process), pread of the active one, checking
-// every batch before handing out its events.
+// every batch's CRC before handing out its events or the batch itself.
 #include "strata/reader.h"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -12,20 +9,22 @@
 
 #include "engine/reader_state.h"
 #include "engine/recovery.h"
-#include "engine/segment_files.h"
 #include "io/read_only_mapping.h"
 #include "strata/log.h"
+#include "strata/topics.h"
 
 namespace strata::detail {
 
-// A sealed segment's data, mapped once per process. Sealed segments are immutable (invariant 5: only they
-// are ever mapped while a writer runs).
+// A sealed segment's data, mapped once per process, and its file (for sendfile). Sealed segments are
+// immutable (invariant 5: only they are ever mapped while a writer runs).
 class SegmentMapping {
  public:
-  explicit SegmentMapping(io::ReadOnlyMapping mapping) : mapping_(std::move(mapping)) {}
+  SegmentMapping(io::File file, io::ReadOnlyMapping mapping) : file_(std::move(file)), mapping_(std::move(mapping)) {}
   std::span<const std::byte> bytes() const { return mapping_.bytes(); }
+  int fd() const { return file_.fd(); }
 
  private:
+  io::File file_;
   io::ReadOnlyMapping mapping_;
 };
 
@@ -47,7 +46,7 @@ class MappingCache {
     // per 4 KiB (measured: replay went from 24 to ~28 M events/s).
     auto mapped = io::ReadOnlyMapping::map(*file, data_end, /*populate=*/true);
     if (!mapped) return mapped.status();
-    auto mapping = std::make_shared<const SegmentMapping>(std::move(mapped.value()));
+    auto mapping = std::make_shared<const SegmentMapping>(std::move(file.value()), std::move(mapped.value()));
     mappings_[path] = mapping;
     return std::shared_ptr<const SegmentMapping>(mapping);
   }
@@ -63,24 +62,14 @@ MappingCache& mapping_cache() {
 }
 
 std::string where(const ReaderState& state) {
-  return segment_path(state.topic_dir, state.segment_base) + " at position " + std::to_string(state.position);
+  return segment_path(state.partition_dir, state.segment_base) + " at position " + std::to_string(state.position);
 }
 
 Status deleted_error(const ReaderState& state, std::uint64_t offset) {
-  auto bases = list_segment_bases(state.topic_dir);
+  auto bases = list_segment_bases(state.partition_dir);
   const std::string earliest = bases && !bases->empty() ? std::to_string(bases->front()) : "none";
   return Status(StatusCode::kNotFound, "offset " + std::to_string(offset) +
-                                           " was deleted by retention; the earliest offset kept is " +
-                                           earliest);
-}
-
-Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t target_offset);
-
-// Opens the segment at `base`; one that retention deleted meanwhile is kNotFound naming the earliest offset.
-Status open_segment(ReaderState& state, std::uint64_t base, std::uint64_t target_offset) {
-  Status status = open_segment_files(state, base, target_offset);
-  if (status.code() == StatusCode::kNotFound) return deleted_error(state, target_offset);
-  return status;
+                                           " was deleted by retention; the earliest offset kept is " + earliest);
 }
 
 Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t target_offset) {
@@ -90,11 +79,11 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
   state.buffer_bytes = 0;
   state.validated_position = UINT64_MAX;
   std::vector<format::IndexEntry> entries;
-  auto sealed = read_index(index_path(state.topic_dir, base), base, &entries);
+  auto sealed = read_index(state.partition_dir, base, &entries);
   state.segment_base = base;
-  state.position = format::kSegmentHeaderBytes;
+  state.position = 0;
   if (sealed) {
-    auto mapping = mapping_cache().get(segment_path(state.topic_dir, base), sealed->data_end);
+    auto mapping = mapping_cache().get(segment_path(state.partition_dir, base), sealed->data_end);
     if (!mapping) return mapping.status();
     state.mapping = std::move(mapping.value());
     state.segment_sealed = true;
@@ -104,7 +93,7 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
       state.position = entry.position;
     }
   } else {
-    auto file = io::File::open(segment_path(state.topic_dir, base), io::OpenMode::kReadOnly);
+    auto file = io::File::open(segment_path(state.partition_dir, base), io::OpenMode::kReadOnly);
     if (!file) return file.status();
     state.file = std::move(file.value());
     state.segment_sealed = false;
@@ -114,10 +103,17 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
   return Status::ok();
 }
 
+// Opens the segment at `base`; one that retention deleted meanwhile is kNotFound naming the earliest offset.
+Status open_segment(ReaderState& state, std::uint64_t base, std::uint64_t target_offset) {
+  Status status = open_segment_files(state, base, target_offset);
+  if (status.code() == StatusCode::kNotFound) return deleted_error(state, target_offset);
+  return status;
+}
+
 Status locate(ReaderState& state, std::uint64_t offset) {
-  auto bases = list_segment_bases(state.topic_dir);
+  auto bases = list_segment_bases(state.partition_dir);
   if (!bases) return bases.status();
-  if (bases->empty()) return Status(StatusCode::kNotFound, "topic " + state.topic_dir + " has no segments");
+  if (bases->empty()) return Status(StatusCode::kNotFound, state.partition_dir + " has no segments");
   if (offset < bases->front()) return deleted_error(state, offset);
   std::uint64_t base = bases->front();
   for (const std::uint64_t candidate : *bases) {
@@ -126,12 +122,26 @@ Status locate(ReaderState& state, std::uint64_t offset) {
   return open_segment(state, base, offset);
 }
 
+// Moves on to the segment that starts at next_offset, if the current one ended and a next one exists.
+Result<bool> advance_segment(ReaderState& state) {
+  auto bases = list_segment_bases(state.partition_dir);
+  if (!bases) return bases.status();
+  for (const std::uint64_t base : *bases) {
+    if (base > state.segment_base && base <= state.next_offset) {
+      STRATA_RETURN_IF_ERROR(open_segment(state, base, state.next_offset));
+      return true;
+    }
+  }
+  return false;
+}
+
 // The bytes of the segment from state.position on, at least one whole batch when there is one. `fresh`
 // forces a new read of the active segment (what was read before may predate a write).
 std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Status* error) {
-  if (state.segment_sealed)
-    return state.mapping->bytes().subspan(
-        std::min<std::size_t>(state.position, state.mapping->bytes().size()));
+  if (state.segment_sealed) {
+    const auto bytes = state.mapping->bytes();
+    return bytes.subspan(std::min<std::size_t>(state.position, bytes.size()));
+  }
   const auto buffered = [&](std::size_t need) {
     return !fresh && state.position >= state.buffer_position &&
            state.position + need <= state.buffer_position + state.buffer_bytes;
@@ -149,13 +159,10 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
   };
   if (!buffered(format::kBatchHeaderBytes) && !fill(kReadChunkBytes)) return {};
   const std::size_t offset_in_buffer = state.position - state.buffer_position;
-  std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer,
-                                   state.buffer_bytes - offset_in_buffer);
-  if (bytes.size() >= format::kBatchHeaderBytes) {
-    std::uint32_t batch_bytes = 0;
-    std::memcpy(&batch_bytes, bytes.data() + offsetof(format::BatchHeader, batch_bytes), sizeof batch_bytes);
-    const std::size_t need =
-        format::padded_batch_bytes(std::min<std::size_t>(batch_bytes, format::kBatchBytesMax));
+  std::span<const std::byte> bytes(state.buffer.data() + offset_in_buffer, state.buffer_bytes - offset_in_buffer);
+  if (bytes.size() >= format::kBatchLengthOverhead) {
+    const std::size_t need = std::min<std::size_t>(format::peek_batch_length(bytes.data()), format::kBatchBytesMax) +
+                             format::kBatchLengthOverhead;
     if (need > bytes.size()) {
       if (!fill(std::max(need, kReadChunkBytes))) return {};
       bytes = std::span<const std::byte>(state.buffer.data(), state.buffer_bytes);
@@ -164,11 +171,62 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
   return bytes;
 }
 
+enum class Step : std::uint8_t { kBatch, kAgain, kStop };
+
+// Finds the valid batch holding state.next_offset: kBatch with *header and *bytes, kAgain when the caller
+// should look again (moved to another segment or re-read), kStop when nothing more is there now.
+Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, format::BatchHeader* header,
+                        std::span<const std::byte>* bytes) {
+  if (!state.have_segment) STRATA_RETURN_IF_ERROR(locate(state, state.next_offset));
+  Status read_error;
+  *bytes = bytes_at_position(state, *fresh, &read_error);
+  STRATA_RETURN_IF_ERROR(read_error);
+  std::string reason;
+  format::BatchCheck check = format::BatchCheck::kValid;
+  if (state.validated_position == state.position) {
+    *header = format::decode_batch_header(*bytes);
+  } else {
+    // After an index jump the expected base offset is not known: take the batch's own, then check it.
+    check = format::check_batch(*bytes, format::kAnyOffset, header, &reason);
+  }
+  const bool expected_here = limit != UINT64_MAX;  // attached: the writer said this offset is there
+  if (check == format::BatchCheck::kEndOfData) {
+    auto advanced = advance_segment(state);
+    if (!advanced) return advanced.status();
+    if (*advanced) return Step::kAgain;
+    if (!state.segment_sealed && !*fresh) {
+      *fresh = true;  // the buffer may predate the write: read the file again once
+      return Step::kAgain;
+    }
+    if (state.segment_sealed || expected_here) {
+      return corruption(where(state) + ": data ends before offset " + std::to_string(state.next_offset));
+    }
+    return Step::kStop;  // detached, active segment: nothing more written yet
+  }
+  if (check == format::BatchCheck::kInvalid) {
+    if (!state.segment_sealed && !*fresh) {
+      *fresh = true;
+      return Step::kAgain;
+    }
+    if (state.segment_sealed || expected_here) return corruption(where(state) + ": " + reason);
+    return Step::kStop;  // detached: a batch still being written
+  }
+  *fresh = false;
+  state.validated_position = state.position;
+  if (header->base_offset > state.next_offset) {
+    return corruption(where(state) + ": batch starts at offset " + std::to_string(header->base_offset) +
+                      ", expected at most " + std::to_string(state.next_offset));
+  }
+  *bytes = bytes->first(header->total_bytes());
+  return Step::kBatch;
+}
+
 }  // namespace
 
-std::unique_ptr<ReaderState> make_reader_state(std::string topic_dir) {
+std::unique_ptr<ReaderState> make_reader_state(std::string partition_dir, std::uint32_t partition) {
   auto state = std::make_unique<ReaderState>();
-  state->topic_dir = std::move(topic_dir);
+  state->partition_dir = std::move(partition_dir);
+  state->partition = partition;
   state->visible_limit = [] { return UINT64_MAX; };
   return state;
 }
@@ -182,14 +240,18 @@ using detail::ReaderState;
 Reader::Reader(std::unique_ptr<ReaderState> state) : state_(std::move(state)) {}
 Reader::~Reader() = default;
 
-Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string_view topic) {
-  STRATA_RETURN_IF_ERROR(validate_topic_name(topic));
-  auto state = detail::make_reader_state(dir + "/" + std::string(topic));
-  auto bases = detail::list_segment_bases(state->topic_dir);
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string_view topic, std::uint32_t partition) {
+  auto info = read_topic_info(dir, topic);
+  if (!info) return info.status();
+  if (partition >= info->partitions) {
+    return invalid_argument("topic " + info->name + " has no partition " + std::to_string(partition) + " (it has " +
+                            std::to_string(info->partitions) + ")");
+  }
+  auto state =
+      detail::make_reader_state(dir + "/" + format::partition_directory_name(topic, partition), partition);
+  auto bases = detail::list_segment_bases(state->partition_dir);
   if (!bases) return bases.status();
-  if (bases->empty())
-    return Status(StatusCode::kNotFound, "topic " + std::string(topic) + " has no segments in " + dir);
-  state->next_offset = bases->front();
+  state->next_offset = bases->empty() ? 0 : bases->front();
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
 }
 
@@ -199,7 +261,7 @@ std::uint64_t Reader::position() const {
 
 Status Reader::seek(std::uint64_t offset) {
   ReaderState& state = *state_;
-  auto bases = detail::list_segment_bases(state.topic_dir);
+  auto bases = detail::list_segment_bases(state.partition_dir);
   if (!bases) return bases.status();
   if (!bases->empty() && offset < bases->front()) return detail::deleted_error(state, offset);
   state.next_offset = offset;
@@ -211,15 +273,14 @@ std::uint64_t Reader::end_offset() const {
   const std::uint64_t limit = state_->visible_limit();
   if (limit != UINT64_MAX) return limit;
   // Detached: what the files hold now.
-  auto bases = detail::list_segment_bases(state_->topic_dir);
-  if (!bases || bases->empty()) return 0;
-  std::vector<format::IndexEntry> unused;
-  if (auto sealed =
-          detail::read_index(detail::index_path(state_->topic_dir, bases->back()), bases->back(), &unused)) {
-    return sealed->next_offset;
-  }
-  auto scan = detail::scan_segment(detail::segment_path(state_->topic_dir, bases->back()), UINT64_MAX);
-  return scan ? scan->next_offset : bases->back();
+  auto segments = detail::describe_segments(state_->partition_dir);
+  if (!segments || segments->empty()) return 0;
+  return segments->back().next_offset;
+}
+
+std::uint64_t Reader::start_offset() const {
+  auto bases = detail::list_segment_bases(state_->partition_dir);
+  return bases && !bases->empty() ? bases->front() : 0;
 }
 
 Status Reader::seek_to_end() {
@@ -232,80 +293,73 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
   std::size_t delivered = 0;
   bool fresh = false;
   while (delivered < max && state.next_offset < limit) {
-    if (!state.have_segment) STRATA_RETURN_IF_ERROR(detail::locate(state, state.next_offset));
-    Status read_error;
-    const std::span<const std::byte> bytes = detail::bytes_at_position(state, fresh, &read_error);
-    STRATA_RETURN_IF_ERROR(read_error);
-    format::BatchInfo info{};
-    std::string reason;
-    format::BatchCheck check = format::BatchCheck::kValid;
-    if (state.validated_position == state.position) {
-      std::memcpy(&info.header, bytes.data(), sizeof info.header);
-      info.padded_bytes = format::padded_batch_bytes(info.header.batch_bytes);
-    } else {
-      // The expected base offset is not known after an index jump; take the batch's own and check it covers
-      // what we look for.
-      std::uint64_t base_offset = 0;
-      if (bytes.size() >= format::kBatchHeaderBytes) {
-        std::memcpy(&base_offset, bytes.data() + offsetof(format::BatchHeader, base_offset),
-                    sizeof base_offset);
-      }
-      check = format::check_batch(bytes, base_offset, &info, &reason, format::RecordCheck::kCallerParses);
-    }
-    if (check != format::BatchCheck::kValid) {
-      if (!state.segment_sealed && !fresh) {
-        fresh = true;  // the buffer may predate the write: read the file again once
-        continue;
-      }
-      const bool expected_here = limit != UINT64_MAX;  // attached: the writer said this offset is there
-      if (check == format::BatchCheck::kInvalid && (state.segment_sealed || expected_here)) {
-        return corruption(detail::where(state) + ": " + reason);
-      }
-      if (check == format::BatchCheck::kEndOfData && (state.segment_sealed || expected_here)) {
-        return corruption(detail::where(state) + ": data ends before offset " +
-                          std::to_string(state.next_offset));
-      }
-      break;  // detached, active segment: nothing more written yet
-    }
-    fresh = false;
-    state.validated_position = state.position;
-    const format::BatchHeader& header = info.header;
-    if (header.kind == format::BatchKind::kSeal) {
-      if (header.base_offset <= state.next_offset) {
-        STRATA_RETURN_IF_ERROR(detail::open_segment(state, header.base_offset, state.next_offset));
-        continue;
-      }
-      return corruption(detail::where(state) + ": segment sealed at offset " +
-                        std::to_string(header.base_offset) + " before offset " +
-                        std::to_string(state.next_offset));
-    }
-    if (header.base_offset > state.next_offset) {
-      return corruption(detail::where(state) + ": batch starts at offset " +
-                        std::to_string(header.base_offset) + ", expected at most " +
-                        std::to_string(state.next_offset));
-    }
-    const std::uint64_t batch_end = header.base_offset + header.record_count;
+    format::BatchHeader header;
+    std::span<const std::byte> bytes;
+    auto step = detail::next_batch(state, limit, &fresh, &header, &bytes);
+    if (!step) return step.status();
+    if (*step == detail::Step::kAgain) continue;
+    if (*step == detail::Step::kStop) break;
+    const std::uint64_t batch_end = header.next_offset();
     if (batch_end > state.next_offset) {
-      const std::byte* in = bytes.data() + format::kBatchHeaderBytes;
-      const std::byte* end = bytes.data() + header.batch_bytes;
-      format::RecordFields record{};
-      for (std::uint64_t offset = header.base_offset; offset < batch_end; ++offset) {
-        if (!format::decode_record(&in, end, &record)) [[unlikely]] {
-          return corruption(detail::where(state) + ": record at offset " + std::to_string(offset) +
-                            " overruns its batch");
-        }
-        const Event event{offset, header.base_timestamp_us + record.timestamp_delta_us, record.key,
-                          record.value};
-        if (offset < state.next_offset) continue;
-        if (delivered == max || offset >= limit) break;
-        fn(event);
-        ++delivered;
-        state.next_offset = offset + 1;
-      }
+      Status decode_error;
+      Status status = format::for_each_record(
+          bytes, header, &state.decompressed,
+          [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t timestamp_ms) {
+            if (offset < state.next_offset || delivered == max || offset >= limit || !decode_error.is_ok()) return;
+            state.headers.clear();
+            if (record.header_count > 0 && !format::decode_headers(record.headers, record.header_count, &state.headers)) {
+              decode_error = corruption("the headers of offset " + std::to_string(offset) + " do not decode");
+              return;
+            }
+            fn(Event{offset, timestamp_ms * 1000, record.key, record.value, state.headers, state.partition});
+            ++delivered;
+            state.next_offset = offset + 1;
+          });
+      if (status.is_ok()) status = decode_error;
+      if (!status.is_ok()) return std::move(status).with_context(detail::where(state));
     }
-    if (state.next_offset >= batch_end) state.position += info.padded_bytes;
+    if (state.next_offset >= batch_end) {
+      state.next_offset = std::max(state.next_offset, batch_end);
+      state.position += header.total_bytes();
+    }
   }
   return delivered;
+}
+
+Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::function<bool(const BatchView&)>& fn) {
+  ReaderState& state = *state_;
+  const std::uint64_t limit = state.visible_limit();
+  std::size_t given = 0;
+  std::size_t bytes_given = 0;
+  bool fresh = false;
+  while (state.next_offset < limit) {
+    format::BatchHeader header;
+    std::span<const std::byte> bytes;
+    auto step = detail::next_batch(state, limit, &fresh, &header, &bytes);
+    if (!step) return step.status();
+    if (*step == detail::Step::kAgain) continue;
+    if (*step == detail::Step::kStop) break;
+    if (header.next_offset() > limit) break;  // not wholly visible yet
+    if (given > 0 && bytes_given + bytes.size() > bytes_max) break;
+    BatchView view{header.base_offset, header.next_offset(), bytes, -1, 0, nullptr};
+    if (state.segment_sealed) {
+      view.file_fd = state.mapping->fd();
+      view.file_position = state.position;
+      view.keep_alive = state.mapping;
+    } else {
+      // The active segment's bytes sit in this reader's buffer: a copy outlives the next read.
+      auto copy = std::make_shared<std::vector<std::byte>>(bytes.begin(), bytes.end());
+      view.bytes = *copy;
+      view.keep_alive = std::move(copy);
+    }
+    const bool more = fn(view);
+    ++given;
+    bytes_given += bytes.size();
+    state.next_offset = header.next_offset();
+    state.position += header.total_bytes();
+    if (!more) break;
+  }
+  return given;
 }
 
 bool Reader::wait(std::chrono::nanoseconds timeout) {
@@ -315,8 +369,7 @@ bool Reader::wait(std::chrono::nanoseconds timeout) {
     while (state.visible_limit() <= state.next_offset) {
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) return false;
-      state.visible_signal->wait_for([&] { return state.visible_limit() <= state.next_offset; },
-                                     deadline - now);
+      state.visible_signal->wait_for([&] { return state.visible_limit() <= state.next_offset; }, deadline - now);
     }
     return true;
   }
@@ -330,21 +383,18 @@ bool Reader::wait(std::chrono::nanoseconds timeout) {
 
 Status Reader::seek_time(std::int64_t timestamp_us) {
   ReaderState& state = *state_;
-  auto bases = detail::list_segment_bases(state.topic_dir);
-  if (!bases) return bases.status();
-  for (const std::uint64_t base : *bases) {
-    std::vector<format::IndexEntry> unused;
-    auto sealed = detail::read_index(detail::index_path(state.topic_dir, base), base, &unused);
-    if (sealed && sealed->max_timestamp_us < timestamp_us) continue;  // nothing new enough in this segment
-    STRATA_RETURN_IF_ERROR(seek(base));
+  auto segments = detail::describe_segments(state.partition_dir);
+  if (!segments) return segments.status();
+  for (const detail::SegmentInfo& segment : *segments) {
+    if (segment.max_timestamp_us < timestamp_us) continue;  // nothing new enough in this segment
+    STRATA_RETURN_IF_ERROR(seek(segment.base_offset));
     std::uint64_t found = UINT64_MAX;
-    while (found == UINT64_MAX) {
+    while (found == UINT64_MAX && state.next_offset < segment.next_offset) {
       auto polled = poll(4096, [&](const Event& event) {
         if (found == UINT64_MAX && event.timestamp_us >= timestamp_us) found = event.offset;
       });
       if (!polled) return polled.status();
       if (*polled == 0) break;
-      if (sealed && state.next_offset >= sealed->next_offset) break;
     }
     if (found != UINT64_MAX) return seek(found);
   }

@@ -16,7 +16,8 @@ namespace strata::detail {
 class SegmentMapping;
 
 struct ReaderState {
-  std::string topic_dir;
+  std::string partition_dir;
+  std::uint32_t partition = 0;
   // The offset below which events are visible. Attached readers read the writer's counters; detached ones
   // see every valid record (UINT64_MAX).
   std::function<std::uint64_t()> visible_limit;
@@ -35,8 +36,11 @@ struct ReaderState {
   std::size_t buffer_bytes = 0;
   std::uint64_t position = 0;                     // file position of the batch holding next_offset
   std::uint64_t validated_position = UINT64_MAX;  // the batch at this position passed its checks
+
+  std::vector<std::byte> decompressed;  // the records of a compressed batch
+  std::vector<EventHeader> headers;     // the current record's headers
 };
 
-std::unique_ptr<ReaderState> make_reader_state(std::string topic_dir);
+std::unique_ptr<ReaderState> make_reader_state(std::string partition_dir, std::uint32_t partition);
 
 }  // namespace strata::detail

@@ -4,6 +4,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <string>
+#include <vector>
 
 #include "strata/status.h"
 

@@ -36,8 +36,8 @@ void Writer::run(std::promise<Status>* started) {
   const bool spin = core_.options().writer_spin;
   while (true) {
     core_.producers_changed(&producers_version_, &producers_);
-    for (const TopicId count = core_.topic_count(); topic_count_ < count; ++topic_count_) {
-      core_.topic_writer(topic_count_).register_staging(*queue_);  // a topic this writer has not seen yet
+    for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
+      core_.partition_writer(partition_count_).register_staging(*queue_);  // one this writer has not seen yet
     }
     const std::uint64_t flush_epoch = core_.flush_requested();
     const bool closing = core_.closing();
@@ -87,10 +87,11 @@ Writer::DrainResult Writer::drain_rings() {
   // Events are stamped here, once per pass, not by producers: a clock read per append cost producers about
   // a third of their throughput (ingest 5.4-7.0 -> 7.9-11.2 M events/s without it). Never backwards within
   // a run, so a topic's timestamps follow its offsets and seek_time finds what it should.
-  append_time_us_ = std::max(append_time_us_, wall_clock_us());
+  // Kafka timestamps are milliseconds.
+  append_time_ms_ = std::max(append_time_ms_, wall_clock_us() / 1000);
   for (const auto& producer : producers_) drain_ring(*producer->spsc, *producer, &result);
   drain_ring(core_.shared_ring(), core_.shared_state(), &result);
-  for (TopicId id = 0; id < topic_count_; ++id) core_.topic_writer(id).close_batch();
+  for (PartitionId id = 0; id < partition_count_; ++id) core_.partition_writer(id).close_batch();
   return result;
 }
 
@@ -108,37 +109,76 @@ void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
   if (refused || records == kRecordsPerRingPerPass) result->drained_all = false;
 }
 
-// Frames one ring record into its topic. False when the topic's staging is full (the record stays in the
-// ring until writes complete and free space).
+// Frames one ring record into its partition. False when the partition's staging is full (the record stays
+// in the ring until writes complete and free space, or staging has grown).
 bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   RingRecordHeader header;
   std::memcpy(&header, record.data(), sizeof header);
-  const auto key = record.subspan(sizeof header, header.key_bytes);
-  const auto value = record.subspan(sizeof header + header.key_bytes);
-  STRATA_ASSERT(header.topic < topic_count_, "record for topic %u of %u", header.topic, topic_count_);
+  STRATA_ASSERT(header.partition < partition_count_, "record for partition %u of %u", header.partition,
+                partition_count_);
   if (core_.failed()) [[unlikely]] {
     producer.acknowledge(header.sequence, kFailedOffset);
     touched_.push_back(&producer);
     return true;
   }
-  TopicWriter& topic = core_.topic_writer(header.topic);
-  const std::size_t bytes_max = format::record_bytes_max(key.size(), value.size());
-  if (topic.needs_roll(bytes_max)) [[unlikely]] {
-    roll(topic);
+  PartitionWriter& partition = core_.partition_writer(header.partition);
+  const auto payload = record.subspan(sizeof header);
+  std::span<const std::byte> key;
+  std::span<const std::byte> value;
+  std::span<const std::byte> headers;
+  std::size_t bytes_max = payload.size();
+  const bool client_batch = (header.key_bytes & RingRecordHeader::kClientBatch) != 0;
+  if (!client_batch) {
+    const std::size_t key_bytes = header.key_bytes & RingRecordHeader::kKeyBytesMask;
+    if ((header.key_bytes & RingRecordHeader::kHasHeaders) != 0) [[unlikely]] {
+      std::uint32_t headers_bytes = 0;
+      std::memcpy(&headers_bytes, payload.data(), sizeof headers_bytes);
+      const auto rest = payload.subspan(sizeof headers_bytes);
+      key = rest.first(key_bytes);
+      value = rest.subspan(key_bytes, rest.size() - key_bytes - headers_bytes);
+      headers = rest.last(headers_bytes);
+    } else {
+      static constexpr std::byte kNoHeaders[format::kNoHeadersBytes] = {};
+      key = payload.first(key_bytes);
+      value = payload.subspan(key_bytes);
+      headers = kNoHeaders;
+    }
+    bytes_max = format::record_bytes_max(key.size(), value.size(), headers.size());
+  }
+  if (partition.needs_roll(bytes_max)) [[unlikely]] {
+    roll(partition);
     if (core_.failed()) return frame(producer, record);
   }
-  if (!topic.has_room(bytes_max)) return false;
-  topic.append(header, append_time_us_, key, value, &producer);
+  if (partition.needs_growth(bytes_max)) [[unlikely]] {
+    if (!partition.quiet_for_growth()) {
+      partition.close_batch();
+      partition.request_growth();
+      return false;  // the loop writes the tail (growth makes it urgent) and reaps; framing resumes after
+    }
+    if (Status status = partition.grow(*queue_, bytes_max); !status.is_ok()) {
+      core_.fail(std::move(status));
+      return frame(producer, record);
+    }
+  }
+  if (!partition.has_room(bytes_max)) return false;
+  if (client_batch) [[unlikely]] {
+    partition.append_client_batch(header.sequence, payload, &producer);
+  } else {
+    partition.append(header.sequence, append_time_ms_, key, value, headers, &producer);
+  }
   return true;
 }
 
 void Writer::schedule_io(bool urgent, bool force_sync) {
   if (core_.failed()) return;  // nothing more is written once the log failed
   const auto now = std::chrono::steady_clock::now();
-  for (TopicId id = 0; id < topic_count_; ++id) {
-    TopicWriter& topic = core_.topic_writer(id);
-    topic.schedule_writes(*queue_, urgent);
-    topic.schedule_sync(*queue_, now, force_sync);
+  for (PartitionId id = 0; id < partition_count_; ++id) {
+    PartitionWriter& partition = core_.partition_writer(id);
+    if (Status status = partition.schedule_writes(*queue_, urgent); !status.is_ok()) {
+      core_.fail(std::move(status));
+      return;
+    }
+    partition.schedule_sync(*queue_, now, force_sync);
   }
   if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
 }
@@ -151,31 +191,34 @@ std::size_t Writer::reap(std::chrono::microseconds timeout) {
   }
   for (std::size_t i = 0; i < *reaped; ++i) {
     const io::Completion& completion = completions_[i];
-    TopicWriter& topic = core_.topic_writer(IoTag::topic(completion.user_data));
-    Status status = topic.on_completion(*queue_, IoTag::slot(completion.user_data), completion.result);
+    PartitionWriter& partition = core_.partition_writer(IoTag::partition(completion.user_data));
+    Status status = partition.on_completion(*queue_, IoTag::slot(completion.user_data), completion.result);
     if (!status.is_ok()) core_.fail(std::move(status));
   }
   return *reaped;
 }
 
 void Writer::acknowledge() {
-  for (TopicId id = 0; id < topic_count_; ++id) {
-    TopicWriter& topic = core_.topic_writer(id);
+  for (PartitionId id = 0; id < partition_count_; ++id) {
+    PartitionWriter& partition = core_.partition_writer(id);
     if (core_.failed()) {
-      topic.fail_pending(&touched_);
+      partition.fail_pending(&touched_);
     } else {
-      topic.acknowledge(&touched_);
+      partition.acknowledge(&touched_);
     }
   }
   for (ProducerState* producer : touched_) producer->ack_signal.notify();
   touched_.clear();
 }
 
-void Writer::roll(TopicWriter& topic) {
+void Writer::roll(PartitionWriter& topic) {
   topic.begin_seal();
   // Bounded by the I/O: each pass either completes something or waits for it.
   while (!core_.failed() && (topic.has_unsynced() || topic.io_in_flight())) {
-    topic.schedule_writes(*queue_, /*urgent=*/true);
+    if (Status status = topic.schedule_writes(*queue_, /*urgent=*/true); !status.is_ok()) {
+      core_.fail(std::move(status));
+      break;
+    }
     topic.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
     if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
     reap(kIoWaitSlice);
@@ -186,8 +229,8 @@ void Writer::roll(TopicWriter& topic) {
 }
 
 bool Writer::all_quiet() {
-  for (TopicId id = 0; id < topic_count_; ++id) {
-    TopicWriter& topic = core_.topic_writer(id);
+  for (PartitionId id = 0; id < partition_count_; ++id) {
+    PartitionWriter& topic = core_.partition_writer(id);
     if (core_.failed()) {
       if (topic.io_in_flight()) return false;
       continue;

@@ -35,7 +35,7 @@ class Writer {
   void schedule_io(bool urgent, bool force_sync);
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();
-  void roll(TopicWriter& topic);
+  void roll(PartitionWriter& topic);
   bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
   void drop_finished_producers();
   bool rings_empty();
@@ -45,9 +45,9 @@ class Writer {
   std::vector<std::shared_ptr<ProducerState>> producers_;
   std::uint64_t producers_version_ = ~0ull;
   std::vector<ProducerState*> touched_;
-  std::int64_t append_time_us_ = 0;  // the timestamp of events framed in this drain pass
+  std::int64_t append_time_ms_ = 0;  // the timestamp of events framed in this drain pass (Kafka: ms)
   std::vector<io::Completion> completions_ = std::vector<io::Completion>(256);
-  TopicId topic_count_ = 0;
+  PartitionId partition_count_ = 0;
 };
 
 }  // namespace strata::detail

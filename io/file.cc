@@ -1,5 +1,7 @@
 #include "io/file.h"
 
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
@@ -72,6 +74,11 @@ Status File::preallocate(std::uint64_t bytes) {
   if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
     return status_from_errno(errno, "fallocate " + path_);
   }
+  return Status::ok();
+}
+
+Status File::make_read_only() {
+  if (::fchmod(fd_, 0444) != 0) return status_from_errno(errno, "making " + path_ + " read-only");
   return Status::ok();
 }
 
@@ -166,6 +173,79 @@ Result<bool> supports_direct_io(const std::string& dir) {
 
 Status create_directory(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return status_from_errno(errno, "mkdir " + path);
+  return Status::ok();
+}
+
+Status replace_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes) {
+  const std::string path = dir + "/" + name;
+  const std::string temporary = path + ".tmp";
+  auto file = File::open(temporary, OpenMode::kReadWriteCreate);
+  if (!file) return file.status();
+  STRATA_RETURN_IF_ERROR(file->truncate(0));
+  STRATA_RETURN_IF_ERROR(file->write_at(bytes, 0));
+  STRATA_RETURN_IF_ERROR(file->sync_all());
+  file->close();
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    return status_from_errno(errno, "rename " + temporary + " to " + path);
+  }
+  return sync_directory(dir);  // the rename itself must survive a crash
+}
+
+Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max) {
+  auto file = File::open(path, OpenMode::kReadOnly);
+  if (!file) return file.status();
+  auto size = file->size();
+  if (!size) return size.status();
+  if (*size > bytes_max) {
+    return corruption(path + ": " + std::to_string(*size) + " bytes, more than the " + std::to_string(bytes_max) +
+                      " such a file can hold");
+  }
+  std::vector<std::byte> bytes(*size);
+  auto read = file->read_at(bytes, 0);
+  if (!read) return read.status();
+  bytes.resize(*read);
+  return bytes;
+}
+
+Result<std::vector<DirectoryEntry>> list_directory_entries(const std::string& path) {
+  DIR* listing = ::opendir(path.c_str());
+  if (listing == nullptr) return status_from_errno(errno, "opendir " + path);
+  std::vector<DirectoryEntry> entries;
+  errno = 0;
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    bool is_directory = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {
+      struct stat info {};
+      is_directory = ::stat((path + "/" + std::string(name)).c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+    }
+    entries.push_back({std::string(name), is_directory});
+  }
+  const int error_number = errno;
+  ::closedir(listing);
+  if (error_number != 0) return status_from_errno(error_number, "readdir " + path);
+  return entries;
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& path) {
+  auto entries = list_directory_entries(path);
+  if (!entries) return entries.status();
+  std::vector<std::string> names;
+  for (auto& entry : *entries) names.push_back(std::move(entry.name));
+  return names;
+}
+
+Status remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return status_from_errno(errno, "remove " + path);
+  return Status::ok();
+}
+
+Status remove_directory_files(const std::string& path) {
+  auto names = list_directory(path);
+  if (!names) return names.status().code() == StatusCode::kNotFound ? Status::ok() : names.status();
+  for (const std::string& name : *names) STRATA_RETURN_IF_ERROR(remove_file(path + "/" + name));
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT) return status_from_errno(errno, "rmdir " + path);
   return Status::ok();
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "strata/status.h"
 
@@ -41,6 +42,7 @@ class File {
   // Makes [offset, offset + bytes) read back as zeros, keeping the space allocated.
   Status zero_range(std::uint64_t offset, std::uint64_t bytes);
   Status truncate(std::uint64_t bytes);
+  Status make_read_only();  // fchmod 0444
   Status sync_data();  // fdatasync
   Status sync_all();   // fsync
 
@@ -61,6 +63,22 @@ class File {
 Status sync_directory(const std::string& path);
 // Creates the directory if missing (one level).
 Status create_directory(const std::string& path);
+// Writes `bytes` to dir/name durably and atomically: a temporary file, fsync, rename over the old one,
+// fsync of the directory. A crash leaves the old file or the new one, never a mix.
+Status replace_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes);
+// The whole content of a small file; kCorruption when it is larger than bytes_max, kNotFound when missing.
+Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max);
+// The names in a directory (not "." and ".."), unsorted; kNotFound when it does not exist.
+Result<std::vector<std::string>> list_directory(const std::string& path);
+struct DirectoryEntry {
+  std::string name;
+  bool is_directory;
+};
+Result<std::vector<DirectoryEntry>> list_directory_entries(const std::string& path);
+// Removes a file; a missing one is fine.
+Status remove_file(const std::string& path);
+// Removes a directory and everything in it (one level of files, as a partition directory holds).
+Status remove_directory_files(const std::string& path);
 // Whether files in directory `dir` can be opened with O_DIRECT (tmpfs on older kernels and some overlay
 // setups refuse it with EINVAL). Probes with a scratch file, removed again.
 Result<bool> supports_direct_io(const std::string& dir);

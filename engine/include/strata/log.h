@@ -112,6 +112,8 @@ struct AppendClaim {
   std::uint64_t ring_end_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint32_t partition_ = 0;
+  TopicId topic_ = 0;
+  bool by_key_ = false;  // the partition is chosen at commit, from the key as written
 };
 
 // What an idempotent producer is: a producer id handed out by Log::allocate_producer_id() and its epoch.
@@ -253,8 +255,8 @@ class Log {
   const LogOptions& options() const;
 
  private:
-  explicit Log(std::unique_ptr<detail::LogCore> core);
-  std::unique_ptr<detail::LogCore> core_;
+  explicit Log(std::shared_ptr<detail::LogCore> core);
+  std::shared_ptr<detail::LogCore> core_;
   std::unique_ptr<Producer> shared_producer_;
 };
 

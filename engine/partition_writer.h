@@ -1,5 +1,6 @@
-// TopicWriter: the writer thread's state for one topic: its active segment file, the staging buffer records
-// are framed into, the writes and the sync in flight, and the appends waiting for acknowledgement.
+// PartitionWriter: the writer thread's state for one partition of a topic: its active segment file, the
+// staging buffer Kafka record batches are framed (or a client's batch copied) into, the writes and syncs in
+// flight, the appends waiting for acknowledgement, and the idempotent producers' sequences.
 //
 // Positions are byte positions in the active segment file. Staging is a circular buffer keyed by position:
 //
@@ -8,7 +9,11 @@
 //
 // A write covers [round_down(submitted_), end). A write that ends in a partial block pads it with zeros; the
 // next write starts at that block again and is not submitted until the padded one completed (two writes of
-// one block in flight could land in either order).
+// one block in flight could land in either order). Batches follow each other with no gap (Kafka's format).
+//
+// Staging starts small for a topic of many partitions (an idle partition costs little) and grows, once
+// quiet, when a record or client batch needs more. The segment file is preallocated in steps ahead of the
+// writes, not whole, so an idle partition reserves little disk.
 //
 // Writer thread only, except the atomics in `stats`.
 #pragma once
@@ -22,6 +27,7 @@
 
 #include "engine/fifo.h"
 #include "engine/format.h"
+#include "engine/idempotence.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
 #include "engine/retention.h"
@@ -34,10 +40,14 @@
 
 namespace strata::detail {
 
-struct TopicConfig {
+using PartitionId = std::uint32_t;  // a partition's index among all partitions of the log
+
+struct PartitionConfig {
   Durability durability;
+  Compression compression;  // of the batches the writer frames
   std::uint64_t segment_bytes;
-  std::size_t staging_bytes;
+  std::size_t staging_bytes;      // to begin with
+  std::size_t staging_bytes_max;  // what growth may reach
   std::size_t write_bytes_max;
   std::size_t batch_bytes_max;
   std::uint64_t batch_sync_bytes;
@@ -46,7 +56,7 @@ struct TopicConfig {
   RetentionPolicy retention;
 };
 
-struct TopicCounters {
+struct PartitionCounters {
   std::atomic<std::uint64_t> next_offset{0};
   std::atomic<std::uint64_t> durable_offset{0};  // offsets below are acknowledged
   std::atomic<std::uint64_t> written_offset{0};  // offsets below are written (maybe not synced)
@@ -62,46 +72,62 @@ struct TopicCounters {
 struct IoTag {
   static constexpr std::uint64_t kSyncSlotBase = 0xfff0;  // slots at or above are syncs
   static bool is_sync(std::uint64_t slot) { return slot >= kSyncSlotBase; }
-  static std::uint64_t encode(TopicId topic, std::uint64_t slot) {
-    return (std::uint64_t{topic} << 16) | slot;
+  static std::uint64_t encode(PartitionId partition, std::uint64_t slot) {
+    return (std::uint64_t{partition} << 16) | slot;
   }
-  static TopicId topic(std::uint64_t user_data) { return static_cast<TopicId>(user_data >> 16); }
+  static PartitionId partition(std::uint64_t user_data) { return static_cast<PartitionId>(user_data >> 16); }
   static std::uint64_t slot(std::uint64_t user_data) { return user_data & 0xffff; }
 };
 
-class TopicWriter {
- public:
-  // Opens the topic's active segment (creating the first one, or the one after a sealed last segment).
-  static Result<std::unique_ptr<TopicWriter>> open(TopicId id, std::string name, std::string dir,
-                                                   const TopicConfig& config,
-                                                   const RecoveredTopic& recovered);
+// Error outcomes an acknowledgement slot can carry instead of an offset (see ProducerState).
+inline constexpr std::uint64_t kFencedOffset = UINT64_MAX - 2;
+inline constexpr std::uint64_t kOutOfOrderOffset = UINT64_MAX - 1;
 
-  const std::string& name() const { return name_; }
-  TopicCounters& counters() { return counters_; }
+class PartitionWriter {
+ public:
+  // Opens the partition's active segment (creating the first one, or the one after a sealed last segment).
+  static Result<std::unique_ptr<PartitionWriter>> open(PartitionId id, std::string topic, std::uint32_t partition,
+                                                       std::string dir, const PartitionConfig& config,
+                                                       RecoveredPartition recovered);
+
+  const std::string& topic() const { return topic_; }
+  std::uint32_t partition() const { return partition_; }
+  const std::string& dir() const { return dir_; }
+  PartitionCounters& counters() { return counters_; }
 
   // ---- framing ----
   // True when a record of this size fits in staging now (false: write and reclaim first).
   bool has_room(std::size_t record_bytes_max) const;
   // True when the record would not fit in the active segment: seal and roll first.
   bool needs_roll(std::size_t record_bytes_max) const;
-  // Frames one record, stamped `timestamp_us`, into the open batch (opening one if needed).
+  // True when staging is too small for a record of this size ever to fit: grow() once quiet.
+  bool needs_growth(std::size_t record_bytes_max) const;
+  // Whether grow() can run now; while false, keep driving I/O (request_growth() makes the partial tail's
+  // write urgent, so that it comes).
+  bool quiet_for_growth() const;
+  void request_growth() { growth_requested_ = true; }
+  // Replaces staging with one big enough for records of this size. REQUIRES: quiet_for_growth().
+  Status grow(io::IoQueue& queue, std::size_t record_bytes_max);
+  // Frames one record, stamped `timestamp_ms`, into the open batch (opening one if needed).
   // REQUIRES: has_room(), !needs_roll().
-  void append(const RingRecordHeader& header, std::int64_t timestamp_us, std::span<const std::byte> key,
-              std::span<const std::byte> value, ProducerState* producer);
-  // Closes the open batch, if any: header and checksum written, ready to be written out.
+  void append(std::uint64_t sequence, std::int64_t timestamp_ms, std::span<const std::byte> key,
+              std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
+              ProducerState* producer);
+  // Stores a client's batch (already validated by the producer) after the idempotence check, or answers
+  // it as a duplicate or a refusal. REQUIRES: has_room(batch.size()), !needs_roll(batch.size()).
+  void append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch, ProducerState* producer);
+  // Closes the open batch, if any: header and CRC written (compressed if configured), ready to be written.
   void close_batch();
 
   // ---- I/O ----
   // Registers the staging buffer with the queue (fixed buffer `id`) when the queue can. Writer thread.
-  void register_staging(io::IoQueue& queue) {
-    staging_registered_ = queue.register_buffer(id_, staging_.mapped());
-    counters_.staging_registered.store(staging_registered_, std::memory_order_relaxed);
-  }
-  // Submits writes for framed data. `urgent`: also write a partial tail block now.
-  void schedule_writes(io::IoQueue& queue, bool urgent);
+  void register_staging(io::IoQueue& queue);
+  // Submits writes for framed data. `urgent`: also write a partial tail block now. Preallocates the
+  // segment file ahead of them.
+  Status schedule_writes(io::IoQueue& queue, bool urgent);
   // Submits an fdatasync when the durability calls for one (or `force`), and none is in flight.
   void schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force);
-  // Handles one completion of this topic. An error is the log's failure (never retried for syncs).
+  // Handles one completion of this partition. An error is the log's failure (never retried for syncs).
   Status on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result);
 
   // Acknowledges every append covered by what is written (kNone) or synced; records each producer touched.
@@ -113,11 +139,12 @@ class TopicWriter {
   bool has_unsynced() const { return synced_ < fill_ || batch_open_; }
   bool io_in_flight() const { return writes_in_flight_ > 0 || syncs_in_flight_ > 0; }
   bool has_pending_acks() const { return !pending_acks_.empty(); }
+  std::uint64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
 
   // ---- rolling ----
-  // Appends the seal batch. Then the caller drives I/O until !has_unsynced() && !io_in_flight().
+  // Closes the open batch. Then the caller drives I/O until !has_unsynced() && !io_in_flight().
   void begin_seal();
-  // Writes the index, makes the segment read-only, applies retention and opens the next one.
+  // Writes the index (which seals the segment), makes it read-only, applies retention and opens the next.
   // REQUIRES: everything synced.
   Status finish_seal();
 
@@ -142,13 +169,16 @@ class TopicWriter {
   static constexpr std::size_t kWritesInFlightMax = 8;
   static constexpr std::uint32_t kWriteRetriesMax = 16;
 
-  TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
-              io::MirroredBuffer staging);
+  PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
+                  const PartitionConfig& config, io::MirroredBuffer staging);
   // Opens (creating) and preallocates a segment file; fails if its direct-IO alignment exceeds block_bytes_.
   Result<io::File> open_segment_file(const std::string& path) const;
   Status open_segment(std::uint64_t base_offset);
   Status resume_segment(const SegmentInfo& active);
   void submit_write(io::IoQueue& queue, std::size_t slot);
+  // Makes the file at least `end` long (allocated), in steps that grow with the segment.
+  Status preallocate_through(std::uint64_t end);
+  void push_ack(ProducerState* producer, std::uint64_t sequence, std::uint64_t offset);
   // Queues a sync of the data up to `target` in a free slot: plain, or linked to the operation just queued.
   bool queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked);
   Status on_sync_completion(std::size_t sync_slot, std::int32_t result);
@@ -157,12 +187,15 @@ class TopicWriter {
   std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
   void advance_written();
 
-  const TopicId id_;
-  const std::string name_;
+  const PartitionId id_;
+  const std::string topic_;
+  const std::uint32_t partition_;
   const std::string dir_;
-  const TopicConfig config_;
+  const PartitionConfig config_;
   io::MirroredBuffer staging_;
   bool staging_registered_ = false;
+  bool growth_requested_ = false;  // a record waits for bigger staging: write the partial tail now
+  std::uint64_t preallocated_ = 0;  // the active segment file is allocated up to here
   // Writes are whole blocks of this size; open() checks the file asks for no coarser alignment.
   static constexpr std::uint64_t block_bytes_ = io::kDirectIoAlignment;
 
@@ -175,8 +208,8 @@ class TopicWriter {
   std::uint64_t batch_start_ = 0;
   std::uint64_t batch_end_ = 0;
   std::uint64_t batch_base_offset_ = 0;
-  std::int64_t batch_base_timestamp_us_ = 0;
-  std::uint32_t batch_records_ = 0;
+  std::int64_t batch_timestamp_ms_ = 0;
+  std::int32_t batch_records_ = 0;
   std::size_t batch_acks_ = 0;
 
   std::uint64_t fill_ = 0;       // end of closed batches
@@ -198,6 +231,9 @@ class TopicWriter {
   std::size_t writes_in_flight_ = 0;
   bool tail_write_in_flight_ = false;
 
+  std::vector<std::byte> compress_scratch_;
+  ProducerSequences sequences_;
+  std::atomic<std::uint64_t> log_start_offset_{0};
   Fifo<PendingAck> pending_acks_;
   Fifo<PendingBatch> pending_batches_;
 
@@ -206,7 +242,7 @@ class TopicWriter {
   std::uint64_t last_indexed_position_ = 0;
   std::int64_t max_timestamp_us_ = 0;
 
-  TopicCounters counters_;
+  PartitionCounters counters_;
 };
 
 }  // namespace strata::detail

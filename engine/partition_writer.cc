@@ -1,4 +1,4 @@
-#include "engine/topic_writer.h"
+#include "engine/partition_writer.h"
 
 #include <sys/stat.h>
 
@@ -6,35 +6,56 @@
 #include <cerrno>
 #include <cstring>
 
+#include "engine/compression.h"
 #include "engine/wall_clock.h"
 #include "io/errno_status.h"
 
 namespace strata::detail {
 
-TopicWriter::TopicWriter(TopicId id, std::string name, std::string dir, const TopicConfig& config,
-                         io::MirroredBuffer staging)
-    : id_(id), name_(std::move(name)), dir_(std::move(dir)), config_(config), staging_(std::move(staging)) {}
+namespace {
 
-Result<std::unique_ptr<TopicWriter>> TopicWriter::open(TopicId id, std::string name, std::string dir,
-                                                       const TopicConfig& config,
-                                                       const RecoveredTopic& recovered) {
+// The first preallocation of a segment, and the largest step: an idle partition reserves 8 MiB of disk,
+// a busy one at most 64 MiB ahead of its data.
+constexpr std::uint64_t kPreallocateFirstBytes = 8u << 20;
+constexpr std::uint64_t kPreallocateStepMaxBytes = 64u << 20;
+
+}  // namespace
+
+PartitionWriter::PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
+                                 const PartitionConfig& config, io::MirroredBuffer staging)
+    : id_(id),
+      topic_(std::move(topic)),
+      partition_(partition),
+      dir_(std::move(dir)),
+      config_(config),
+      staging_(std::move(staging)) {}
+
+Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, std::string topic,
+                                                               std::uint32_t partition, std::string dir,
+                                                               const PartitionConfig& config,
+                                                               RecoveredPartition recovered) {
   auto staging = io::MirroredBuffer::create(config.staging_bytes);
   if (!staging) return staging.status();
-  std::unique_ptr<TopicWriter> topic(
-      new TopicWriter(id, std::move(name), std::move(dir), config, std::move(staging.value())));
-  topic->counters_.segments.store(recovered.segments.size(), std::memory_order_relaxed);
-  if (recovered.segments.empty()) {
-    STRATA_RETURN_IF_ERROR(topic->open_segment(0));
-  } else if (recovered.segments.back().sealed) {
-    STRATA_RETURN_IF_ERROR(topic->open_segment(recovered.segments.back().next_offset));
-  } else {
-    topic->index_ = recovered.active_index;
-    STRATA_RETURN_IF_ERROR(topic->resume_segment(recovered.segments.back()));
+  std::unique_ptr<PartitionWriter> writer(new PartitionWriter(id, std::move(topic), partition, std::move(dir), config,
+                                                              std::move(staging.value())));
+  writer->counters_.segments.store(recovered.segments.size(), std::memory_order_relaxed);
+  writer->sequences_ = std::move(recovered.sequences);
+  if (!recovered.segments.empty()) {
+    writer->log_start_offset_.store(recovered.segments.front().base_offset, std::memory_order_release);
   }
-  return topic;
+  if (recovered.segments.empty()) {
+    STRATA_RETURN_IF_ERROR(writer->open_segment(0));
+  } else if (recovered.segments.back().sealed) {
+    STRATA_RETURN_IF_ERROR(writer->open_segment(recovered.segments.back().next_offset));
+  } else {
+    writer->index_ = recovered.active_index;
+    writer->max_timestamp_us_ = recovered.segments.back().max_timestamp_us;
+    STRATA_RETURN_IF_ERROR(writer->resume_segment(recovered.segments.back()));
+  }
+  return writer;
 }
 
-Result<io::File> TopicWriter::open_segment_file(const std::string& path) const {
+Result<io::File> PartitionWriter::open_segment_file(const std::string& path) const {
   auto file = io::File::open(
       path, config_.direct_io ? io::OpenMode::kReadWriteCreateDirect : io::OpenMode::kReadWriteCreate);
   if (!file) return file.status();
@@ -42,33 +63,39 @@ Result<io::File> TopicWriter::open_segment_file(const std::string& path) const {
     auto alignment = file->direct_io_alignment();
     if (!alignment) return alignment.status();
     if (*alignment > block_bytes_) {
-      return Status(StatusCode::kUnsupported, path + " needs direct IO aligned to " +
-                                                  std::to_string(*alignment) + " bytes; strata writes " +
-                                                  std::to_string(block_bytes_) + "-byte blocks");
+      return Status(StatusCode::kUnsupported, path + " needs direct IO aligned to " + std::to_string(*alignment) +
+                                                  " bytes; strata writes " + std::to_string(block_bytes_) +
+                                                  "-byte blocks");
     }
   }
-  // Reserved up front (again on resume, in case recovery found the file cut short): writes never extend it.
-  STRATA_RETURN_IF_ERROR(file->preallocate(config_.segment_bytes));
   return file;
 }
 
-Status TopicWriter::open_segment(std::uint64_t base_offset) {
+Status PartitionWriter::preallocate_through(std::uint64_t end) {
+  if (end <= preallocated_) return Status::ok();
+  // Steps double with the data written, so a busy segment calls fallocate rarely and an idle one reserves
+  // little; data writes never extend the file (an extending direct write costs a journal commit).
+  const std::uint64_t step = std::clamp<std::uint64_t>(preallocated_, kPreallocateFirstBytes, kPreallocateStepMaxBytes);
+  const std::uint64_t target = std::min<std::uint64_t>(std::max(end, preallocated_ + step), config_.segment_bytes);
+  STRATA_RETURN_IF_ERROR(file_.preallocate(std::max(target, end)));
+  preallocated_ = std::max(target, end);
+  return Status::ok();
+}
+
+Status PartitionWriter::open_segment(std::uint64_t base_offset) {
   const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
   auto file = open_segment_file(path);
   if (!file) return file.status();
-  // The header goes through staging, which is aligned for direct IO; nothing else is staged yet.
-  format::encode_segment_header(staging_.at(0), base_offset, wall_clock_us());
-  if (::pwrite(file->fd(), staging_.at(0), format::kSegmentHeaderBytes, 0) !=
-      static_cast<ssize_t>(format::kSegmentHeaderBytes)) {
-    return io::status_from_errno(errno == 0 ? EIO : errno, "writing the header of " + path);
-  }
-  STRATA_RETURN_IF_ERROR(file->sync_data());
-  STRATA_RETURN_IF_ERROR(io::sync_directory(dir_));  // the new file's name must survive a crash
   file_ = std::move(file.value());
+  preallocated_ = 0;
+  STRATA_RETURN_IF_ERROR(preallocate_through(1));
+  STRATA_RETURN_IF_ERROR(file_.sync_all());             // its size and allocation
+  STRATA_RETURN_IF_ERROR(io::sync_directory(dir_));  // the new file's name must survive a crash
   segment_base_ = base_offset;
   next_offset_ = base_offset;
-  fill_ = submitted_ = written_ = synced_ = sync_requested_ = format::kSegmentHeaderBytes;
+  fill_ = submitted_ = written_ = synced_ = sync_requested_ = 0;
   last_indexed_position_ = 0;
+  max_timestamp_us_ = 0;
   index_.clear();
   counters_.segments.fetch_add(1, std::memory_order_relaxed);
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
@@ -77,81 +104,169 @@ Status TopicWriter::open_segment(std::uint64_t base_offset) {
   return Status::ok();
 }
 
-Status TopicWriter::resume_segment(const SegmentInfo& active) {
+Status PartitionWriter::resume_segment(const SegmentInfo& active) {
   auto file = open_segment_file(dir_ + "/" + format::segment_file_name(active.base_offset));
   if (!file) return file.status();
+  file_ = std::move(file.value());
+  auto size = file_.size();
+  if (!size) return size.status();
+  preallocated_ = *size;
   segment_base_ = active.base_offset;
   next_offset_ = active.next_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = active.data_end;
   // The next write rewrites the partial last block from its start, so staging must hold its bytes.
   const std::uint64_t block = round_down(active.data_end);
   if (block != active.data_end) {
-    auto read = file->read_at({staging_.at(block), block_bytes_}, block);
+    auto read = file_.read_at({staging_.at(block), block_bytes_}, block);
     if (!read) return read.status();
     std::memset(staging_.at(active.data_end), 0, round_up(active.data_end) - active.data_end);
   }
   if (!index_.empty()) last_indexed_position_ = index_.back().position;
-  file_ = std::move(file.value());
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.durable_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.written_offset.store(next_offset_, std::memory_order_relaxed);
   return Status::ok();
 }
 
-bool TopicWriter::has_room(std::size_t record_bytes_max) const {
-  const std::uint64_t needed_end =
-      open_end() + format::kBatchHeaderBytes + record_bytes_max + format::kBatchAlignment;
+void PartitionWriter::register_staging(io::IoQueue& queue) {
+  staging_registered_ = queue.register_buffer(id_, staging_.mapped());
+  counters_.staging_registered.store(staging_registered_, std::memory_order_relaxed);
+}
+
+bool PartitionWriter::has_room(std::size_t record_bytes_max) const {
+  const std::uint64_t needed_end = open_end() + format::kBatchHeaderBytes + record_bytes_max;
   return needed_end - round_down(written_) <= staging_.size();
 }
 
-bool TopicWriter::needs_roll(std::size_t record_bytes_max) const {
-  // Room for this record in a new batch, and for the seal batch after it.
-  return open_end() + 2 * format::kBatchHeaderBytes + record_bytes_max + 2 * format::kBatchAlignment >
-         config_.segment_bytes;
+bool PartitionWriter::needs_roll(std::size_t record_bytes_max) const {
+  return open_end() + format::kBatchHeaderBytes + record_bytes_max > config_.segment_bytes;
 }
 
-void TopicWriter::append(const RingRecordHeader& header, std::int64_t timestamp_us,
-                         std::span<const std::byte> key, std::span<const std::byte> value,
-                         ProducerState* producer) {
-  const std::size_t record_max = format::record_bytes_max(key.size(), value.size());
-  if (batch_open_ && batch_end_ - batch_start_ + record_max > config_.batch_bytes_max) close_batch();
+bool PartitionWriter::needs_growth(std::size_t record_bytes_max) const {
+  // Room for the record in a batch of its own plus the partial block before it, twice over, so framing
+  // never waits for the previous write of the same bytes.
+  return 2 * (format::kBatchHeaderBytes + record_bytes_max + block_bytes_) > staging_.size();
+}
+
+bool PartitionWriter::quiet_for_growth() const {
+  return !batch_open_ && writes_in_flight_ == 0 && written_ == fill_;
+}
+
+Status PartitionWriter::grow(io::IoQueue& queue, std::size_t record_bytes_max) {
+  STRATA_ASSERT(quiet_for_growth(), "grow() with writes in flight (%zu) or unwritten data (%llu of %llu)",
+                writes_in_flight_, static_cast<unsigned long long>(written_),
+                static_cast<unsigned long long>(fill_));
+  std::size_t bytes = staging_.size();
+  while (2 * (format::kBatchHeaderBytes + record_bytes_max + block_bytes_) > bytes) bytes *= 2;
+  bytes = std::min(bytes, config_.staging_bytes_max);
+  auto grown = io::MirroredBuffer::create(bytes);
+  if (!grown) return grown.status();
+  // The partial last block is rewritten from its start by the next write: carry its bytes over.
+  const std::uint64_t block = round_down(written_);
+  std::memcpy(grown->at(block), staging_.at(block), block_bytes_);
+  staging_ = std::move(grown.value());
+  growth_requested_ = false;
+  register_staging(queue);
+  return Status::ok();
+}
+
+void PartitionWriter::push_ack(ProducerState* producer, std::uint64_t sequence, std::uint64_t offset) {
+  pending_acks_.push({producer, sequence, offset});
+  ++batch_acks_;
+}
+
+void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, std::span<const std::byte> key,
+                             std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
+                             ProducerState* producer) {
+  const std::size_t record_max = format::record_bytes_max(key.size(), value.size(), encoded_headers.size());
+  if (batch_open_ && (batch_end_ - batch_start_ + record_max > config_.batch_bytes_max ||
+                      timestamp_ms != batch_timestamp_ms_)) {
+    close_batch();
+  }
   if (!batch_open_) {
     batch_open_ = true;
     batch_start_ = fill_;
     batch_end_ = fill_ + format::kBatchHeaderBytes;
     batch_base_offset_ = next_offset_;
-    batch_base_timestamp_us_ = timestamp_us;
+    batch_timestamp_ms_ = timestamp_ms;
     batch_records_ = 0;
     batch_acks_ = 0;
-    if (index_.empty() || batch_start_ - last_indexed_position_ >= kIndexIntervalBytes) {
-      index_.push_back({static_cast<std::uint32_t>(next_offset_ - segment_base_),
-                        static_cast<std::uint32_t>(batch_start_), timestamp_us});
-      last_indexed_position_ = batch_start_;
-    }
   }
-  batch_end_ +=
-      format::put_record(staging_.at(batch_end_), timestamp_us - batch_base_timestamp_us_, key, value);
+  batch_end_ += format::put_record(staging_.at(batch_end_), batch_records_, key, value, encoded_headers);
   ++batch_records_;
-  max_timestamp_us_ = std::max(max_timestamp_us_, timestamp_us);
-  pending_acks_.push({producer, header.sequence, next_offset_});
-  ++batch_acks_;
+  push_ack(producer, sequence, next_offset_);
   ++next_offset_;
 }
 
-void TopicWriter::close_batch() {
+void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch,
+                                          ProducerState* producer) {
+  close_batch();
+  format::BatchHeader header = format::decode_batch_header(batch);
+  if (header.producer_id >= 0) {
+    const SequenceVerdict verdict = sequences_.check(header);
+    if (verdict.kind != SequenceVerdict::Kind::kAppend) {
+      // Answered once everything stored before it is acknowledged: a duplicate's original is then durable.
+      batch_acks_ = 0;
+      const std::uint64_t outcome = verdict.kind == SequenceVerdict::Kind::kDuplicate    ? verdict.duplicate_of
+                                    : verdict.kind == SequenceVerdict::Kind::kOutOfOrder ? kOutOfOrderOffset
+                                                                                         : kFencedOffset;
+      push_ack(producer, sequence, outcome);
+      pending_batches_.push({fill_, next_offset_, batch_acks_});
+      return;
+    }
+  }
+  std::byte* stored = staging_.at(fill_);
+  std::memcpy(stored, batch.data(), batch.size());
+  format::set_base_offset(stored, next_offset_);
+  header.base_offset = next_offset_;
+  sequences_.record(header);
+  if (index_.empty() || fill_ - last_indexed_position_ >= format::kIndexIntervalBytes) {
+    index_.push_back({static_cast<std::uint32_t>(next_offset_ - segment_base_), static_cast<std::uint32_t>(fill_),
+                      header.max_timestamp_ms * 1000});
+    last_indexed_position_ = fill_;
+  }
+  max_timestamp_us_ = std::max(max_timestamp_us_, header.max_timestamp_ms * 1000);
+  batch_acks_ = 0;
+  push_ack(producer, sequence, next_offset_);
+  next_offset_ = header.next_offset();
+  fill_ += batch.size();
+  pending_batches_.push({fill_, next_offset_, batch_acks_});
+  counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
+}
+
+void PartitionWriter::close_batch() {
   if (!batch_open_) return;
-  const std::size_t padded = format::seal_batch_header(staging_.at(batch_start_), batch_end_ - batch_start_,
-                                                       format::BatchKind::kRecords, batch_records_,
-                                                       batch_base_offset_, batch_base_timestamp_us_);
-  fill_ = batch_start_ + padded;
+  std::byte* batch = staging_.at(batch_start_);
+  std::size_t records_bytes = batch_end_ - batch_start_ - format::kBatchHeaderBytes;
+  Compression compression = Compression::kNone;
+  if (config_.compression != Compression::kNone) {
+    const std::span<const std::byte> records{batch + format::kBatchHeaderBytes, records_bytes};
+    // Kept only when smaller: the reader handles either, and incompressible data should not grow.
+    if (format::compress(config_.compression, records, &compress_scratch_).is_ok() &&
+        compress_scratch_.size() < records_bytes) {
+      std::memcpy(batch + format::kBatchHeaderBytes, compress_scratch_.data(), compress_scratch_.size());
+      records_bytes = compress_scratch_.size();
+      compression = config_.compression;
+    }
+  }
+  const std::size_t total =
+      format::finish_batch(batch, records_bytes, {batch_base_offset_, batch_records_, batch_timestamp_ms_, compression});
+  if (index_.empty() || batch_start_ - last_indexed_position_ >= format::kIndexIntervalBytes) {
+    index_.push_back({static_cast<std::uint32_t>(batch_base_offset_ - segment_base_),
+                      static_cast<std::uint32_t>(batch_start_), batch_timestamp_ms_ * 1000});
+    last_indexed_position_ = batch_start_;
+  }
+  max_timestamp_us_ = std::max(max_timestamp_us_, batch_timestamp_ms_ * 1000);
+  fill_ = batch_start_ + total;
   pending_batches_.push({fill_, next_offset_, batch_acks_});
   batch_open_ = false;
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
 }
 
-void TopicWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
+Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
   STRATA_ASSERT(!batch_open_, "schedule_writes() with an open batch at %llu",
                 static_cast<unsigned long long>(batch_start_));
+  urgent = urgent || growth_requested_;
   while (writes_in_flight_ < kWritesInFlightMax && submitted_ < fill_) {
     const std::uint64_t begin = round_down(submitted_);
     // The block holding submitted_ was written padded; rewriting it must wait for that write to land.
@@ -168,6 +283,7 @@ void TopicWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     } else {
       break;
     }
+    STRATA_RETURN_IF_ERROR(preallocate_through(write.end));
     const std::size_t slot = (writes_head_ + writes_in_flight_) % kWritesInFlightMax;
     writes_[slot] = write;
     ++writes_in_flight_;
@@ -181,9 +297,10 @@ void TopicWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
       (void)queue_sync(queue, write.data_end, /*linked=*/true);
     }
   }
+  return Status::ok();
 }
 
-void TopicWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
+void PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
   const Write& write = writes_[slot];
   STRATA_ASSERT(write.begin % block_bytes_ == 0 && write.end % block_bytes_ == 0 && write.end > write.begin,
                 "unaligned write [%llu, %llu)", static_cast<unsigned long long>(write.begin),
@@ -201,7 +318,7 @@ void TopicWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
   }
 }
 
-void TopicWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
+void PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
   // Only data written since the last sync was submitted needs another.
   if (written_ <= sync_requested_) return;
   bool due = force;
@@ -230,7 +347,7 @@ void TopicWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::t
   last_sync_ = now;
 }
 
-bool TopicWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked) {
+bool PartitionWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked) {
   std::size_t slot = 0;
   while (sync_slot_busy_[slot]) ++slot;
   const std::uint64_t tag = IoTag::encode(id_, IoTag::kSyncSlotBase + slot);
@@ -245,7 +362,7 @@ bool TopicWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool link
   return true;
 }
 
-Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t result) {
+Status PartitionWriter::on_sync_completion(std::size_t sync_slot, std::int32_t result) {
   STRATA_ASSERT(sync_slot < kSyncsInFlightMax && sync_slot_busy_[sync_slot],
                 "completion of idle sync slot %zu", sync_slot);
   sync_slot_busy_[sync_slot] = false;
@@ -270,7 +387,7 @@ Status TopicWriter::on_sync_completion(std::size_t sync_slot, std::int32_t resul
   return Status::ok();
 }
 
-Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result) {
+Status PartitionWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result) {
   if (IoTag::is_sync(slot)) return on_sync_completion(slot - IoTag::kSyncSlotBase, result);
   Write& write = writes_[slot];
   const std::uint64_t length = write.end - write.begin;
@@ -307,7 +424,7 @@ Status TopicWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, std::i
   return Status::ok();
 }
 
-void TopicWriter::advance_written() {
+void PartitionWriter::advance_written() {
   while (writes_in_flight_ > 0 && writes_[writes_head_].done) {
     written_ = std::max(written_, writes_[writes_head_].data_end);
     writes_head_ = (writes_head_ + 1) % kWritesInFlightMax;
@@ -315,7 +432,7 @@ void TopicWriter::advance_written() {
   }
 }
 
-void TopicWriter::acknowledge(std::vector<ProducerState*>* touched) {
+void PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
   const std::uint64_t limit = config_.durability == Durability::kNone ? written_ : synced_;
   const std::uint64_t durable_before = counters_.durable_offset.load(std::memory_order_relaxed);
   const std::uint64_t written_before = counters_.written_offset.load(std::memory_order_relaxed);
@@ -342,7 +459,7 @@ void TopicWriter::acknowledge(std::vector<ProducerState*>* touched) {
   }
 }
 
-void TopicWriter::fail_pending(std::vector<ProducerState*>* touched) {
+void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   while (!pending_acks_.empty()) {
     const PendingAck ack = pending_acks_.front();
     pending_acks_.pop();
@@ -353,30 +470,25 @@ void TopicWriter::fail_pending(std::vector<ProducerState*>* touched) {
   batch_open_ = false;
 }
 
-void TopicWriter::begin_seal() {
+void PartitionWriter::begin_seal() {
   close_batch();
-  const std::size_t padded =
-      format::seal_batch_header(staging_.at(fill_), format::kBatchHeaderBytes, format::BatchKind::kSeal, 0,
-                                next_offset_, wall_clock_us());
-  fill_ += padded;
 }
 
-Status TopicWriter::finish_seal() {
+Status PartitionWriter::finish_seal() {
   STRATA_ASSERT(synced_ == fill_ && !io_in_flight() && pending_acks_.empty(),
                 "finish_seal() with synced %llu of %llu, io in flight %d",
                 static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_),
                 io_in_flight());
   const SegmentInfo sealed{segment_base_, next_offset_, fill_, true, max_timestamp_us_};
-  STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, max_timestamp_us_, index_));
+  STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, index_));
   // Sealed segments are immutable: readers may map them.
-  if (::fchmod(file_.fd(), 0444) != 0) {
-    return io::status_from_errno(errno, "making " + file_.path() + " read-only");
-  }
+  STRATA_RETURN_IF_ERROR(file_.make_read_only());
   file_.close();
   STRATA_RETURN_IF_ERROR(open_segment(next_offset_));
-  auto deleted = apply_retention(dir_, config_.retention, wall_clock_us());
-  if (!deleted) return deleted.status();
-  counters_.segments.fetch_sub(*deleted, std::memory_order_relaxed);
+  auto retained = apply_retention(dir_, config_.retention, wall_clock_us());
+  if (!retained) return retained.status();
+  counters_.segments.fetch_sub(retained->deleted, std::memory_order_relaxed);
+  log_start_offset_.store(retained->log_start_offset, std::memory_order_release);
   return Status::ok();
 }
 
