@@ -242,6 +242,7 @@ void PartitionWriter::close_batch() {
   if (config_.compression != Compression::kNone) {
     const std::span<const std::byte> records{batch + format::kBatchHeaderBytes, records_bytes};
     // Kept only when smaller: the reader handles either, and incompressible data should not grow.
+    compress_scratch_.clear();  // compress() appends
     if (format::compress(config_.compression, records, &compress_scratch_).is_ok() &&
         compress_scratch_.size() < records_bytes) {
       std::memcpy(batch + format::kBatchHeaderBytes, compress_scratch_.data(), compress_scratch_.size());
