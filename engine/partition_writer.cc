@@ -295,6 +295,7 @@ Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     // writes in flight it could land first, and the sync would not cover them.)
     if (config_.durability == Durability::kSync && writes_in_flight_ == 1 &&
         syncs_in_flight_ < kSyncsInFlightMax) {
+      // No room for it in the submission queue is fine: schedule_sync() queues a plain one.
       (void)queue_sync(queue, write.data_end, /*linked=*/true);
     }
   }
