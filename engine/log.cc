@@ -113,9 +113,11 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
     return claimed;
   std::uint32_t chosen = partition;
   if (partition == kAnyPartition) {
-    chosen = key_bytes == 0 || entry.info.partitions == 1
-                 ? state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions
-                 : kAnyPartition;  // by the key, at commit
+    if (entry.info.partitions == 1) {
+      chosen = 0;
+    } else if (key_bytes == 0) {
+      chosen = state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions;
+    }  // else by the key, at commit
   }
   std::byte* payload = ring_claim.payload.data() + sizeof(RingRecordHeader);
   std::uint32_t key_field = static_cast<std::uint32_t>(key_bytes);
