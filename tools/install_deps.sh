@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev
   libgtest-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev libisal-dev libzstd-dev
-  liblz4-dev libsnappy-dev zlib1g-dev)
+  liblz4-dev libsnappy-dev zlib1g-dev
+  librdkafka-dev kcat python3-confluent-kafka)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
