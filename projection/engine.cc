@@ -125,7 +125,8 @@ Result<std::unique_ptr<Engine>> Engine::open(ProjectorOptions options, const Ope
   if (::flock(engine->lock_fd_, LOCK_EX | LOCK_NB) == 0) {
     engine->have_lock_ = true;
   } else if (errno != EWOULDBLOCK || opts.rebuild != RebuildMode::kAlways) {
-    return Status(StatusCode::kBusy, "another projector is writing " + opts.database + " (it holds " + lock + ")");
+    return Status(StatusCode::kBusy,
+                  "another projector is writing " + opts.database + " (it holds " + lock + ")");
   }
   if (mode.fresh) remove_database_files(opts.database);
 
@@ -145,7 +146,8 @@ Result<std::unique_ptr<Engine>> Engine::open(ProjectorOptions options, const Ope
   journal = Statement();
   // NORMAL in WAL mode syncs at checkpoints, not at each commit: a power loss may undo the last commits,
   // and with them their checkpoint rows, so the undone events are applied again: still exactly once.
-  STRATA_RETURN_IF_ERROR(db.exec(mode.synchronous_off ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL"));
+  STRATA_RETURN_IF_ERROR(
+      db.exec(mode.synchronous_off ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL"));
   // 64 MiB of page cache: an upsert per event touches index pages all over the table while catching up.
   STRATA_RETURN_IF_ERROR(db.exec("PRAGMA cache_size=-65536"));
   if (engine->have_lock_) {
@@ -243,8 +245,8 @@ Status Engine::add(Definition definition) {
 // ---- Starting: checkpoints against the log and the definitions -------------------------------------------
 
 Result<std::vector<Engine::StoredProjection>> Engine::load_stored() {
-  auto statement =
-      db_.prepare("SELECT name, topic, log_id, partitions, definition_hash FROM strata_projection ORDER BY name");
+  auto statement = db_.prepare(
+      "SELECT name, topic, log_id, partitions, definition_hash FROM strata_projection ORDER BY name");
   if (!statement) return statement.status();
   std::vector<StoredProjection> stored;
   int rc;
@@ -354,8 +356,9 @@ Status Engine::start() {
     if (!stored) return stored.status();
   }
   for (ProjectionState& projection : projections_) {
-    const bool exists = std::any_of(stored->begin(), stored->end(),
-                                    [&](const StoredProjection& row) { return row.name == projection.definition.name; });
+    const bool exists = std::any_of(stored->begin(), stored->end(), [&](const StoredProjection& row) {
+      return row.name == projection.definition.name;
+    });
     if (!exists) STRATA_RETURN_IF_ERROR(create_projection(projection));
     STRATA_RETURN_IF_ERROR(load_checkpoints(projection));
     if (projection.definition.is_sql) STRATA_RETURN_IF_ERROR(prepare_apply(projection));
@@ -374,8 +377,8 @@ Status Engine::start() {
   STRATA_RETURN_IF_ERROR(prepare(&update_checkpoint_,
                                  "UPDATE strata_checkpoint SET next_offset=?1, last_timestamp_us=?2 "
                                  "WHERE name=?3 AND partition=?4"));
-  STRATA_RETURN_IF_ERROR(prepare(&update_state_,
-                                 "UPDATE strata_projection SET state=?1, error=NULL, updated_us=?2 WHERE name=?3"));
+  STRATA_RETURN_IF_ERROR(prepare(
+      &update_state_, "UPDATE strata_projection SET state=?1, error=NULL, updated_us=?2 WHERE name=?3"));
   STRATA_RETURN_IF_ERROR(prepare(&insert_dead_letter_,
                                  "INSERT OR REPLACE INTO strata_dead_letter"
                                  "(name, partition, offset, timestamp_us, key, value, error) "
@@ -399,7 +402,8 @@ Status Engine::create_projection(ProjectionState& projection) {
       if (!status) return std::move(status).with_context("projection " + definition.name + ": schema");
     }
     auto insert = db_.prepare(
-        "INSERT INTO strata_projection(name, topic, log_directory, log_id, partitions, definition_hash, state, "
+        "INSERT INTO strata_projection(name, topic, log_directory, log_id, partitions, definition_hash, "
+        "state, "
         "updated_us) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'catching-up', ?7)");
     if (!insert) return insert.status();
     bind_text(insert->get(), 1, definition.name);
@@ -411,7 +415,8 @@ Status Engine::create_projection(ProjectionState& projection) {
     sqlite3_bind_int64(insert->get(), 7, now_us());
     STRATA_RETURN_IF_ERROR(step_to_done(db_.get(), insert->get()));
     auto checkpoint = db_.prepare(
-        "INSERT INTO strata_checkpoint(name, partition, next_offset, last_timestamp_us) VALUES(?1, ?2, ?3, 0)");
+        "INSERT INTO strata_checkpoint(name, partition, next_offset, last_timestamp_us) VALUES(?1, ?2, ?3, "
+        "0)");
     if (!checkpoint) return checkpoint.status();
     for (std::uint32_t p = 0; p < topic_.partitions; ++p) {
       // A new projection starts at the earliest event the log keeps (retention may have deleted older ones).
@@ -466,7 +471,8 @@ Status Engine::prepare_apply(ProjectionState& projection) {
 Status Engine::seek_readers() {
   std::vector<std::uint64_t> minimum(topic_.partitions, UINT64_MAX);
   for (const ProjectionState& projection : projections_) {
-    for (std::uint32_t p = 0; p < topic_.partitions; ++p) minimum[p] = std::min(minimum[p], projection.committed[p]);
+    for (std::uint32_t p = 0; p < topic_.partitions; ++p)
+      minimum[p] = std::min(minimum[p], projection.committed[p]);
   }
   for (std::uint32_t p = 0; p < topic_.partitions; ++p) {
     Status status = readers_[p]->seek(minimum[p]);
@@ -495,8 +501,8 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
     const bool ours = std::any_of(projections_.begin(), projections_.end(),
                                   [&](const ProjectionState& p) { return p.definition.name == row.name; });
     if (!ours) {
-      return invalid_argument("a rebuild replaces the whole of " + options_.database + ", which also holds projection " +
-                              row.name + " (not defined here)");
+      return invalid_argument("a rebuild replaces the whole of " + options_.database +
+                              ", which also holds projection " + row.name + " (not defined here)");
     }
   }
   auto page_size = db_.query_int("PRAGMA page_size");
@@ -504,7 +510,8 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
   ProjectorOptions options = options_;
   options.database = rebuild_path(options_.database);
   options.rebuild = RebuildMode::kNever;
-  auto nested = Engine::open(options, OpenMode{.fresh = true, .page_size = *page_size, .synchronous_off = true});
+  auto nested =
+      Engine::open(options, OpenMode{.fresh = true, .page_size = *page_size, .synchronous_off = true});
   if (!nested) return nested.status().with_context("rebuilding in " + options.database);
   for (const ProjectionState& projection : projections_) {
     STRATA_RETURN_IF_ERROR((*nested)->add(projection.definition));
@@ -513,7 +520,8 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
   if (!status) return std::move(status).with_context("rebuilding in " + options.database);
 
   sqlite3_backup* backup = sqlite3_backup_init(db_.get(), "main", (*nested)->db(), "main");
-  if (backup == nullptr) return sqlite_status(db_.get(), sqlite3_errcode(db_.get()), "replacing " + options_.database);
+  if (backup == nullptr)
+    return sqlite_status(db_.get(), sqlite3_errcode(db_.get()), "replacing " + options_.database);
   const auto deadline = std::chrono::steady_clock::now() + kBackupBusyDeadline;
   int rc;
   // One step of every page: the copy commits as one transaction on the live file. A projector following
@@ -523,7 +531,8 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "replacing " + options_.database + " with the rebuild");
+  if (rc != SQLITE_DONE)
+    return sqlite_status(db_.get(), rc, "replacing " + options_.database + " with the rebuild");
   const RunSummary built = (*nested)->summary();
   nested->reset();
   remove_database_files(options.database);
@@ -542,11 +551,13 @@ Status Engine::reload_after_swap() {
   auto stored = load_stored();
   if (!stored) return stored.status();
   for (ProjectionState& projection : projections_) {
-    const auto row = std::find_if(stored->begin(), stored->end(),
-                                  [&](const StoredProjection& r) { return r.name == projection.definition.name; });
+    const auto row = std::find_if(stored->begin(), stored->end(), [&](const StoredProjection& r) {
+      return r.name == projection.definition.name;
+    });
     const std::string& name = projection.definition.name;
     if (row == stored->end()) {
-      return invalid_argument("projection " + name + " was removed from " + options_.database + " by another process");
+      return invalid_argument("projection " + name + " was removed from " + options_.database +
+                              " by another process");
     }
     if (row->definition_hash != projection.definition.hash || row->log_id != topic_.log_id) {
       return invalid_argument("projection " + name + " in " + options_.database +
@@ -554,6 +565,10 @@ Status Engine::reload_after_swap() {
                               "definition it was rebuilt with");
     }
     STRATA_RETURN_IF_ERROR(load_checkpoints(projection));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    summary_.reloads += 1;
   }
   return seek_readers();
 }
@@ -652,7 +667,8 @@ Status Engine::apply(ProjectionState& projection, const Event& event, bool key_t
         sqlite3_bind_text(stmt, bound.key, reinterpret_cast<const char*>(event.key.data()),
                           static_cast<int>(event.key.size()), SQLITE_STATIC);
       } else {
-        sqlite3_bind_blob(stmt, bound.key, event.key.data(), static_cast<int>(event.key.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(stmt, bound.key, event.key.data(), static_cast<int>(event.key.size()),
+                          SQLITE_STATIC);
       }
     }
     if (bound.value != 0) {
@@ -692,7 +708,8 @@ void Engine::apply_careful(ProjectionState& projection, const Event& event, bool
   }
   (void)step_to_done(db_.get(), rollback_to_.get());
   (void)step_to_done(db_.get(), release_.get());
-  const std::string where = "partition " + std::to_string(event.partition) + " offset " + std::to_string(event.offset);
+  const std::string where =
+      "partition " + std::to_string(event.partition) + " offset " + std::to_string(event.offset);
   if (is_operating_error(status.code())) {
     round_error_ = Status(status.code(), where + ": " + status.message());
     abort_round_ = true;
@@ -769,7 +786,8 @@ void Engine::on_event(std::uint32_t partition, const Event& event) {
     if (options_.on_error == OnError::kSkip && !is_operating_error(status.code())) {
       retry_careful_ = true;  // roll back and apply this batch again, each event in a savepoint
     } else {
-      const std::string prefix = projections_.size() > 1 ? "projection " + projection.definition.name + ": " : "";
+      const std::string prefix =
+          projections_.size() > 1 ? "projection " + projection.definition.name + ": " : "";
       round_error_ = Status(status.code(), prefix + "partition " + std::to_string(partition) + " offset " +
                                                std::to_string(event.offset) + ": " + status.message());
     }
@@ -787,7 +805,8 @@ Result<std::size_t> Engine::poll_round() {
   for (std::uint32_t p = 0; p < topic_.partitions && !abort_round_; ++p) {
     const std::size_t room = options_.batch_events_max - transaction_events_;
     if (room == 0) break;
-    auto count = readers_[p]->poll(std::min(room, kPollEventsMax), [&](const Event& event) { on_event(p, event); });
+    auto count =
+        readers_[p]->poll(std::min(room, kPollEventsMax), [&](const Event& event) { on_event(p, event); });
     if (!count) return count.status().with_context("partition " + std::to_string(p));
     polled += *count;
   }
@@ -817,8 +836,9 @@ Status Engine::check_log_identity() {
   auto info = read_topic_info(options_.log_directory, options_.topic);
   if (!info) return info.status().with_context("topic " + options_.topic + " is gone");
   if (info->log_id != topic_.log_id) {
-    return invalid_argument("topic " + topic_.name + " was deleted and recreated while following it (log id " +
-                            topic_.log_id + ", now " + info->log_id + "); " + rebuild_hint());
+    return invalid_argument("topic " + topic_.name +
+                            " was deleted and recreated while following it (log id " + topic_.log_id +
+                            ", now " + info->log_id + "); " + rebuild_hint());
   }
   return Status::ok();
 }
@@ -905,8 +925,8 @@ Status Engine::run(bool follow) {
     const bool at_end = *polled == 0 || (!follow && reached_targets());
     if (transaction_open_) {
       const bool full = transaction_events_ >= options_.batch_events_max;
-      const bool overdue =
-          caught_up_ && std::chrono::steady_clock::now() - transaction_started_ >= options_.live_commit_interval;
+      const bool overdue = caught_up_ && std::chrono::steady_clock::now() - transaction_started_ >=
+                                             options_.live_commit_interval;
       if (full || at_end || overdue) {
         status = commit_transaction();
         if (!status) break;
@@ -946,8 +966,8 @@ Status Engine::wait_until(std::uint32_t partition, std::uint64_t offset, std::ch
                                              std::to_string(offset) + " not applied yet (at " +
                                              std::to_string(committed_min_[partition]) + ")");
   }
-  return Status(StatusCode::kClosed, "the projector stopped before applying partition " + std::to_string(partition) +
-                                         " offset " + std::to_string(offset));
+  return Status(StatusCode::kClosed, "the projector stopped before applying partition " +
+                                         std::to_string(partition) + " offset " + std::to_string(offset));
 }
 
 std::vector<std::uint64_t> Engine::positions() const {

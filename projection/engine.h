@@ -49,9 +49,9 @@ struct BoundStatement {
 
 struct ProjectionState {
   Definition definition;
-  std::vector<BoundStatement> statements;     // SQL projections
-  std::vector<std::uint64_t> committed;       // per partition: the next offset to apply, as committed
-  std::vector<std::int64_t> committed_time;   // per partition: timestamp of the last applied event
+  std::vector<BoundStatement> statements;    // SQL projections
+  std::vector<std::uint64_t> committed;      // per partition: the next offset to apply, as committed
+  std::vector<std::int64_t> committed_time;  // per partition: timestamp of the last applied event
 };
 
 // How Engine::open sets up the file (the rebuild's file differs from the live one).
@@ -137,7 +137,7 @@ class Engine {
   std::uint64_t transaction_events_ = 0;
   std::chrono::steady_clock::time_point transaction_started_;
   std::int64_t data_version_seen_ = -1;
-  bool careful_ = false;  // applying each event in a savepoint (skip mode, after a failure)
+  bool careful_ = false;                    // applying each event in a savepoint (skip mode, after a failure)
   std::uint64_t pending_dead_letters_ = 0;  // dead letters in the open transaction
 
   // What the current poll round ran into.

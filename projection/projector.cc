@@ -60,7 +60,8 @@ Status Projector::follow() {
 void Projector::stop() {
   engine_->stop();
 }
-Status Projector::wait_until(std::uint32_t partition, std::uint64_t offset, std::chrono::nanoseconds timeout) {
+Status Projector::wait_until(std::uint32_t partition, std::uint64_t offset,
+                             std::chrono::nanoseconds timeout) {
   return engine_->wait_until(partition, offset, timeout);
 }
 std::vector<std::uint64_t> Projector::positions() const {

@@ -128,6 +128,8 @@ struct RunSummary {
   // A rebuild was swapped in while another projector holds the database's lock: that one goes on following
   // (from the rebuilt contents) and this one stopped after the swap.
   bool handed_over = false;
+  // Times another connection's commit (a rebuild swapped in) made this projector reload its checkpoints.
+  std::uint64_t reloads = 0;
 };
 
 // Per partition: where the read model stands and where the log ends.

@@ -87,8 +87,8 @@ Result<std::vector<Statement>> Connection::prepare_all(std::string_view sql) {
   while (!only_separators(sql)) {
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt, &tail);
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
     Statement statement(stmt);
     if (rc != SQLITE_OK) return sqlite_status(db_, rc);
     if (statement) statements.push_back(std::move(statement));

@@ -44,11 +44,13 @@ void fill_lag(ProjectionStatus& status) {
     auto reader = Reader::open(status.log_directory, status.topic, partition.partition);
     if (!reader) continue;
     partition.end_offset = (*reader)->end_offset();
-    partition.lag_events = partition.end_offset > partition.next_offset ? partition.end_offset - partition.next_offset : 0;
+    partition.lag_events =
+        partition.end_offset > partition.next_offset ? partition.end_offset - partition.next_offset : 0;
     if (partition.lag_events > 0 && (*reader)->seek(partition.next_offset)) {
       std::int64_t waiting_since = 0;
       (void)(*reader)->poll(1, [&](const Event& event) { waiting_since = event.timestamp_us; });
-      if (waiting_since > 0) partition.lag_seconds = std::max(0.0, static_cast<double>(now_us() - waiting_since) / 1e6);
+      if (waiting_since > 0)
+        partition.lag_seconds = std::max(0.0, static_cast<double>(now_us() - waiting_since) / 1e6);
     }
     status.lag_events += partition.lag_events;
     status.lag_seconds = std::max(status.lag_seconds, partition.lag_seconds);
@@ -58,12 +60,14 @@ void fill_lag(ProjectionStatus& status) {
 }  // namespace
 
 Result<std::vector<ProjectionStatus>> read_status(const std::string& database) {
-  if (::access(database.c_str(), F_OK) != 0) return Status(StatusCode::kNotFound, database + " does not exist");
+  if (::access(database.c_str(), F_OK) != 0)
+    return Status(StatusCode::kNotFound, database + " does not exist");
   auto db = Connection::open(database, /*read_only=*/true);
   if (!db) return db.status();
   auto projections = db->prepare(
       "SELECT name, topic, log_directory, log_id, state, error, "
-      "(SELECT count(*) FROM strata_dead_letter d WHERE d.name = p.name) FROM strata_projection p ORDER BY name");
+      "(SELECT count(*) FROM strata_dead_letter d WHERE d.name = p.name) FROM strata_projection p ORDER BY "
+      "name");
   if (!projections) return projections.status().with_context(database + " holds no projection");
   auto checkpoints =
       db->prepare("SELECT partition, next_offset FROM strata_checkpoint WHERE name=?1 ORDER BY partition");

@@ -1,5 +1,5 @@
-// Byte-level helpers of the projector: UTF-8 validation (a key or value binds as TEXT only when valid) and the
-// stable hash of a projection's definition. Internal to projection/.
+// Byte-level helpers of the projector: UTF-8 validation (a key or value binds as TEXT only when valid) and
+// the stable hash of a projection's definition. Internal to projection/.
 #pragma once
 
 #include <cstddef>
