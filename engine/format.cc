@@ -274,6 +274,7 @@ Result<std::span<const std::byte>> batch_records(std::span<const std::byte> batc
                                                  std::vector<std::byte>* scratch) {
   const std::span<const std::byte> records = batch.subspan(kBatchHeaderBytes, header.total_bytes() - kBatchHeaderBytes);
   if (header.compression() == Compression::kNone) return records;
+  scratch->clear();  // decompress() appends
   Status status = decompress(header.compression(), records, kDecompressedBytesMax, scratch);
   if (!status.is_ok()) return std::move(status).with_context(std::string(compression_name(header.compression())));
   return std::span<const std::byte>(*scratch);

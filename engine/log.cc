@@ -113,9 +113,11 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
     return claimed;
   std::uint32_t chosen = partition;
   if (partition == kAnyPartition) {
-    chosen = key_bytes == 0 || entry.info.partitions == 1
-                 ? state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions
-                 : kAnyPartition;  // by the key, at commit
+    if (entry.info.partitions == 1) {
+      chosen = 0;
+    } else if (key_bytes == 0) {
+      chosen = state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions;
+    }  // else by the key, at commit
   }
   std::byte* payload = ring_claim.payload.data() + sizeof(RingRecordHeader);
   std::uint32_t key_field = static_cast<std::uint32_t>(key_bytes);
@@ -188,8 +190,9 @@ namespace {
 
 // Retries `attempt` while it answers kFull, yielding then sleeping, up to `timeout`; turns the other answers
 // into Statuses.
-template <typename Attempt>
-Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds timeout, const std::string& what,
+// `what` (a callable giving text) names the append in error messages; it is called only on an error.
+template <typename What, typename Attempt>
+Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds timeout, What&& what,
                                Attempt&& attempt) {
   Ticket ticket;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -199,12 +202,12 @@ Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds ti
       case AppendStatus::kOk:
         return ticket;
       case AppendStatus::kTooLarge:
-        return Status(StatusCode::kTooLarge, what + " too large (limits: key " + std::to_string(format::kKeyBytesMax) +
+        return Status(StatusCode::kTooLarge, what() + " too large (limits: key " + std::to_string(format::kKeyBytesMax) +
                                                  ", value " + std::to_string(format::kValueBytesMax) + ", headers " +
                                                  std::to_string(format::kHeadersBytesMax) +
                                                  ", the segment size and the producer ring's record limit)");
       case AppendStatus::kBadTopic:
-        return invalid_argument(what + ": not a topic and partition of this log");
+        return invalid_argument(what() + ": not a topic and partition of this log");
       case AppendStatus::kClosed: {
         Status failure = state.core->failure();
         return failure.is_ok() ? Status(StatusCode::kClosed, "the log is closed") : failure;
@@ -229,9 +232,10 @@ Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds ti
 Result<Ticket> Producer::append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
                                 std::span<const std::byte> value, std::span<const EventHeader> headers,
                                 std::chrono::nanoseconds timeout) {
-  return append_blocking(*state_, timeout,
-                         "event (key " + std::to_string(key.size()) + " bytes, value " +
-                             std::to_string(value.size()) + " bytes)",
+  const auto what = [&] {
+    return "event (key " + std::to_string(key.size()) + " bytes, value " + std::to_string(value.size()) + " bytes)";
+  };
+  return append_blocking(*state_, timeout, what,
                          [&](Ticket* ticket) { return try_append(topic, partition, key, value, headers, ticket); });
 }
 
@@ -259,7 +263,8 @@ Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, st
     *ticket = Ticket{sequence, partition};
     return AppendStatus::kOk;
   };
-  return append_blocking(state, timeout, "record batch of " + std::to_string(batch.size()) + " bytes", attempt);
+  return append_blocking(
+      state, timeout, [&] { return "record batch of " + std::to_string(batch.size()) + " bytes"; }, attempt);
 }
 
 Result<Ticket> Producer::append(TopicId topic, std::string_view key, std::string_view value) {

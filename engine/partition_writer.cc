@@ -242,6 +242,7 @@ void PartitionWriter::close_batch() {
   if (config_.compression != Compression::kNone) {
     const std::span<const std::byte> records{batch + format::kBatchHeaderBytes, records_bytes};
     // Kept only when smaller: the reader handles either, and incompressible data should not grow.
+    compress_scratch_.clear();  // compress() appends
     if (format::compress(config_.compression, records, &compress_scratch_).is_ok() &&
         compress_scratch_.size() < records_bytes) {
       std::memcpy(batch + format::kBatchHeaderBytes, compress_scratch_.data(), compress_scratch_.size());
@@ -288,19 +289,20 @@ Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     writes_[slot] = write;
     ++writes_in_flight_;
     submitted_ = write.data_end;
-    submit_write(queue, slot);
+    STRATA_RETURN_IF_ERROR(submit_write(queue, slot));
     // With `sync` durability a write that is the only one in flight takes its fdatasync along, linked: the
     // kernel starts the sync when the write lands, instead of this thread a wake-up later. (With other
     // writes in flight it could land first, and the sync would not cover them.)
     if (config_.durability == Durability::kSync && writes_in_flight_ == 1 &&
         syncs_in_flight_ < kSyncsInFlightMax) {
+      // No room for it in the submission queue is fine: schedule_sync() queues a plain one.
       (void)queue_sync(queue, write.data_end, /*linked=*/true);
     }
   }
   return Status::ok();
 }
 
-void PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
+Status PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
   const Write& write = writes_[slot];
   STRATA_ASSERT(write.begin % block_bytes_ == 0 && write.end % block_bytes_ == 0 && write.end > write.begin,
                 "unaligned write [%llu, %llu)", static_cast<unsigned long long>(write.begin),
@@ -311,16 +313,17 @@ void PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
     return staging_registered_ ? queue.prep_write_fixed(file_.fd(), bytes, write.begin, tag, id_)
                                : queue.prep_write(file_.fd(), bytes, write.begin, tag);
   };
-  if (!prep()) {
-    // The submission queue is full: hand it to the kernel and take a fresh entry.
-    (void)queue.submit();
-    STRATA_ASSERT(prep(), "no submission entry after submit");
-  }
+  if (prep()) return Status::ok();
+  // The submission queue is full: hand it to the kernel and take a fresh entry. A failed submit is an
+  // operating error (the log fails), not an assertion.
+  STRATA_RETURN_IF_ERROR(queue.submit());
+  if (!prep()) return io_error("no io_uring submission entry free after submitting the queue");
+  return Status::ok();
 }
 
-void PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
+Status PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
   // Only data written since the last sync was submitted needs another.
-  if (written_ <= sync_requested_) return;
+  if (written_ <= sync_requested_) return Status::ok();
   bool due = force;
   std::size_t in_flight_max = 1;
   switch (config_.durability) {
@@ -339,12 +342,15 @@ void PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_cloc
     case Durability::kNone:
       break;
   }
-  if (!due || syncs_in_flight_ >= in_flight_max) return;
+  if (!due || syncs_in_flight_ >= in_flight_max) return Status::ok();
   if (!queue_sync(queue, written_, /*linked=*/false)) {
-    (void)queue.submit();
-    STRATA_ASSERT(queue_sync(queue, written_, false), "no submission entry after submit");
+    STRATA_RETURN_IF_ERROR(queue.submit());
+    if (!queue_sync(queue, written_, false)) {
+      return io_error("no io_uring submission entry free for an fdatasync after submitting the queue");
+    }
   }
   last_sync_ = now;
+  return Status::ok();
 }
 
 bool PartitionWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked) {
@@ -403,8 +409,7 @@ Status PartitionWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, st
     if (result > 0) write.begin += round_down(static_cast<std::uint64_t>(result));
     counters_.disk_bytes.fetch_add(result > 0 ? static_cast<std::uint64_t>(result) : 0,
                                    std::memory_order_relaxed);
-    submit_write(queue, slot);
-    return Status::ok();
+    return submit_write(queue, slot);
   }
   if (result < 0) {
     // The log fails; retire the write without counting it as written, so nothing waits on it forever.

@@ -126,7 +126,7 @@ class PartitionWriter {
   // segment file ahead of them.
   Status schedule_writes(io::IoQueue& queue, bool urgent);
   // Submits an fdatasync when the durability calls for one (or `force`), and none is in flight.
-  void schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force);
+  Status schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force);
   // Handles one completion of this partition. An error is the log's failure (never retried for syncs).
   Status on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result);
 
@@ -175,7 +175,7 @@ class PartitionWriter {
   Result<io::File> open_segment_file(const std::string& path) const;
   Status open_segment(std::uint64_t base_offset);
   Status resume_segment(const SegmentInfo& active);
-  void submit_write(io::IoQueue& queue, std::size_t slot);
+  Status submit_write(io::IoQueue& queue, std::size_t slot);
   // Makes the file at least `end` long (allocated), in steps that grow with the segment.
   Status preallocate_through(std::uint64_t end);
   void push_ack(ProducerState* producer, std::uint64_t sequence, std::uint64_t offset);

@@ -174,11 +174,12 @@ void Writer::schedule_io(bool urgent, bool force_sync) {
   const auto now = std::chrono::steady_clock::now();
   for (PartitionId id = 0; id < partition_count_; ++id) {
     PartitionWriter& partition = core_.partition_writer(id);
-    if (Status status = partition.schedule_writes(*queue_, urgent); !status.is_ok()) {
+    Status status = partition.schedule_writes(*queue_, urgent);
+    if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
+    if (!status.is_ok()) {
       core_.fail(std::move(status));
       return;
     }
-    partition.schedule_sync(*queue_, now, force_sync);
   }
   if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
 }
@@ -211,21 +212,24 @@ void Writer::acknowledge() {
   touched_.clear();
 }
 
-void Writer::roll(PartitionWriter& topic) {
-  topic.begin_seal();
+void Writer::roll(PartitionWriter& partition) {
+  partition.begin_seal();
   // Bounded by the I/O: each pass either completes something or waits for it.
-  while (!core_.failed() && (topic.has_unsynced() || topic.io_in_flight())) {
-    if (Status status = topic.schedule_writes(*queue_, /*urgent=*/true); !status.is_ok()) {
+  while (!core_.failed() && (partition.has_unsynced() || partition.io_in_flight())) {
+    Status status = partition.schedule_writes(*queue_, /*urgent=*/true);
+    if (status.is_ok()) {
+      status = partition.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
+    }
+    if (status.is_ok()) status = queue_->submit();
+    if (!status.is_ok()) {
       core_.fail(std::move(status));
       break;
     }
-    topic.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
-    if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
     reap(kIoWaitSlice);
     acknowledge();
   }
   if (core_.failed()) return;
-  if (Status status = topic.finish_seal(); !status.is_ok()) core_.fail(std::move(status));
+  if (Status status = partition.finish_seal(); !status.is_ok()) core_.fail(std::move(status));
 }
 
 bool Writer::all_quiet() {

@@ -35,7 +35,7 @@ class Writer {
   void schedule_io(bool urgent, bool force_sync);
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();
-  void roll(PartitionWriter& topic);
+  void roll(PartitionWriter& partition);
   bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
   void drop_finished_producers();
   bool rings_empty();

@@ -1,11 +1,17 @@
-// strata append --dir D --topic T [--durability none|batch|sync] [--key-sep CHAR] [--acks]
-//               [--segment-bytes N] [--retention-bytes N] [--retention-age SECONDS] [--buffered-io]
-// One event per stdin line. With --acks, prints each event's offset on its own line, in order, once it is
-// acknowledged under the chosen durability.
+// strata append --dir D --topic T [--partitions N] [--partition P] [--durability none|batch|sync]
+//               [--key-sep CHAR] [--acks] [--compression none|lz4|zstd] [--segment-bytes N]
+//               [--retention-bytes N] [--retention-age SECONDS] [--buffered-io]
+// One event per stdin line. With --acks, prints each event's offset (or "PARTITION OFFSET" for a topic of
+// several partitions) on its own line, in input order, once it is acknowledged under the chosen durability,
+// flushed at once: a thread of its own prints them, so an interactive pipe gets each ack without sending
+// more input. A kill mid-write may leave a partial last line on stdout.
+#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "tools/commands.h"
 
@@ -16,7 +22,10 @@ namespace {
 struct AppendArgs {
   std::string dir;
   std::string topic;
+  std::uint32_t partitions = 0;
+  std::int64_t partition = -1;
   std::string durability = "sync";
+  std::string compression = "none";
   std::string key_separator;
   bool acks = false;
   bool buffered_io = false;
@@ -25,17 +34,81 @@ struct AppendArgs {
   std::uint64_t retention_age_s = 0;
 };
 
-int print_acknowledged(Producer& producer, std::deque<Ticket>& tickets, bool block) {
-  while (!tickets.empty() && (block || producer.is_acknowledged(tickets.front()))) {
-    auto offset = producer.wait(tickets.front());
-    if (!offset)
-      return fail("event " + std::to_string(tickets.front().sequence + 1) +
-                  " was not acknowledged: " + offset.status().to_string());
-    std::printf("%llu\n", static_cast<unsigned long long>(*offset));
-    tickets.pop_front();
+// Prints acknowledgements in input order on its own thread. The queue is bounded (the reader of stdin
+// waits when it is full), so memory stays bounded whatever the input rate.
+class AckPrinter {
+ public:
+  AckPrinter(Producer& producer, bool with_partition, std::size_t capacity)
+      : producer_(producer), with_partition_(with_partition), capacity_(capacity), thread_([this] { run(); }) {}
+  ~AckPrinter() { finish(); }
+
+  void push(Ticket ticket) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return queue_.size() < capacity_ || failed_; });
+    queue_.push_back(ticket);
+    ready_.notify_one();
   }
-  return 0;
-}
+  // Waits until every ticket pushed is printed; the exit code (non-zero when one failed).
+  int finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+      ready_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return exit_code_;
+  }
+  bool failed() {
+    std::lock_guard lock(mutex_);
+    return failed_;
+  }
+
+ private:
+  void run() {
+    while (true) {
+      Ticket ticket;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+        if (queue_.empty()) return;
+        ticket = queue_.front();
+        queue_.pop_front();
+        space_.notify_one();
+      }
+      // Whatever is printed goes out before this thread waits: a program waiting for its ack gets it.
+      if (!producer_.is_acknowledged(ticket)) std::fflush(stdout);
+      auto offset = producer_.wait(ticket);
+      if (!offset) {
+        exit_code_ = fail("event " + std::to_string(ticket.sequence + 1) +
+                          " was not acknowledged: " + offset.status().to_string());
+        std::lock_guard lock(mutex_);
+        failed_ = true;
+        queue_.clear();
+        space_.notify_all();
+        return;
+      }
+      if (with_partition_) {
+        std::printf("%u %llu\n", ticket.partition, static_cast<unsigned long long>(*offset));
+      } else {
+        std::printf("%llu\n", static_cast<unsigned long long>(*offset));
+      }
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) std::fflush(stdout);
+    }
+  }
+
+  Producer& producer_;
+  const bool with_partition_;
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<Ticket> queue_;
+  bool done_ = false;
+  bool failed_ = false;
+  int exit_code_ = 0;
+  std::thread thread_;
+};
 
 int run_append(const AppendArgs& args) {
   LogOptions options;
@@ -45,12 +118,24 @@ int run_append(const AppendArgs& args) {
   options.segment_bytes = args.segment_bytes;
   options.retention_bytes = args.retention_bytes;
   options.retention_age = std::chrono::seconds(args.retention_age_s);
+  TopicOptions topic_options;
+  topic_options.partitions = args.partitions;
+  (void)parse_compression(args.compression, &topic_options.compression);
   auto log = Log::open(options);
   if (!log) return fail(log.status().to_string());
-  auto topic = log.value()->topic(args.topic);
+  auto topic = log.value()->topic(args.topic, topic_options);
   if (!topic) return fail(topic.status().to_string());
+  const TopicInfo info = log.value()->topic_info(*topic);
+  if (args.partition >= static_cast<std::int64_t>(info.partitions)) {
+    return fail("--partition " + std::to_string(args.partition) + ": topic " + info.name + " has " +
+                std::to_string(info.partitions) + " partitions");
+  }
+  const std::uint32_t partition = args.partition < 0 ? kAnyPartition : static_cast<std::uint32_t>(args.partition);
   auto producer = log.value()->producer();
-  std::deque<Ticket> tickets;
+  std::unique_ptr<AckPrinter> printer;
+  if (args.acks) {
+    printer = std::make_unique<AckPrinter>(*producer, info.partitions > 1, options.appends_in_flight_max / 2);
+  }
   std::string line;
   std::uint64_t line_number = 0;
   std::ios::sync_with_stdio(false);
@@ -65,20 +150,20 @@ int run_append(const AppendArgs& args) {
         value = std::string_view(line).substr(at + 1);
       }
     }
-    auto ticket = producer->append(*topic, key, value);
+    auto ticket = producer->append(*topic, partition, std::as_bytes(std::span(key.data(), key.size())),
+                                   std::as_bytes(std::span(value.data(), value.size())));
     if (!ticket) return fail("line " + std::to_string(line_number) + ": " + ticket.status().to_string());
-    if (!args.acks) continue;
-    tickets.push_back(*ticket);
-    // Keep the window bounded: wait for the oldest once half of it is in flight.
-    const bool window_full = tickets.size() >= options.appends_in_flight_max / 2;
-    if (int code = print_acknowledged(*producer, tickets, window_full); code != 0) return code;
-    if (window_full) std::fflush(stdout);
+    if (printer) {
+      if (printer->failed()) break;
+      printer->push(*ticket);
+    }
   }
-  if (args.acks) {
-    if (int code = print_acknowledged(*producer, tickets, /*block=*/true); code != 0) return code;
+  if (printer) {
+    if (int code = printer->finish(); code != 0) return code;
   } else if (Status status = producer->wait_all(); !status.is_ok()) {
     return fail(status.to_string());
   }
+  producer.reset();
   if (Status status = log.value()->close(); !status.is_ok()) return fail(status.to_string());
   return 0;
 }
@@ -96,7 +181,19 @@ void add_append_command(CLI::App& app) {
   command->add_option("--key-sep", args->key_separator, "The part of a line before this character is the key")
       ->check(
           [](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });
-  command->add_flag("--acks", args->acks, "Print each event's offset once it is acknowledged, in order");
+  command->add_option("--partitions", args->partitions,
+                      "Partitions of a new topic (default 1); an existing topic with another count is an error")
+      ->check(CLI::Range(1u, kPartitionsMax));
+  command->add_option("--partition", args->partition,
+                      "Append to this partition (default: the key's partition by Kafka's partitioner, else "
+                      "round-robin)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{kPartitionsMax - 1}));
+  command->add_option("--compression", args->compression, "Compression of a new topic's batches")
+      ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))
+      ->capture_default_str();
+  command->add_flag("--acks", args->acks,
+                    "Print each event's offset (\"PARTITION OFFSET\" with several partitions) once acknowledged, "
+                    "in order");
   command
       ->add_option("--segment-bytes", args->segment_bytes,
                    "Roll segments at this size (at least 1MiB; units such as 64MiB work)")

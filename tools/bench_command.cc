@@ -27,6 +27,9 @@ struct BenchArgs {
   double disk_limit_seconds = 3;
   bool json = false;
   bool buffered_io = false;
+  std::uint32_t partitions = 1;
+  std::string compression = "none";
+  std::string values = "filled";
 };
 
 void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
@@ -38,7 +41,10 @@ void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskL
       ",\"seconds\":" + json_number(r.seconds) + ",\"events_per_s\":" + json_number(r.events_per_s()) +
       ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
       ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
-      ",\"io_backend\":" + json_string(r.io_backend);
+      ",\"io_backend\":" + json_string(r.io_backend) + ",\"partitions\":" + std::to_string(r.partitions) +
+      ",\"compression\":" + json_string(compression_name(r.compression)) +
+      ",\"disk_bytes_per_event\":" +
+      json_number(r.events > 0 ? static_cast<double>(r.disk_bytes) / static_cast<double>(r.events) : 0);
   if (r.ack_latency) {
     line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) +
             ",\"p99\":" + json_number(r.ack_latency->p99_us) +
@@ -74,9 +80,11 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
         "%-8s %llu events read by %u reader(s) from sealed segments in the page cache, checksums checked\n",
         r.workload.c_str(), static_cast<unsigned long long>(r.events), r.readers);
   } else {
-    std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s\n",
+    std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s, %u partition%s, "
+                "compression %s\n",
                 r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.value_bytes,
-                r.key_bytes, bench::durability_name(r.durability));
+                r.key_bytes, bench::durability_name(r.durability), r.partitions, r.partitions == 1 ? "" : "s",
+                std::string(compression_name(r.compression)).c_str());
   }
   std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values", r.seconds,
               r.events_per_s() / 1e6, r.mb_per_s());
@@ -124,6 +132,11 @@ int run_bench(const BenchArgs& args) {
       if (remove) std::filesystem::remove_all(dir);
     }
   } cleanup{dir, temporary};
+  if (!temporary) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);  // --dir is created if missing (DESIGN.md)
+    if (error) return fail("cannot create --dir " + dir + ": " + error.message());
+  }
 
   std::optional<bench::DiskLimit> limit;
   if (args.disk_limit) {
@@ -156,6 +169,9 @@ int run_bench(const BenchArgs& args) {
     options.durability = durability_names().at(args.durability);
     options.progress = !args.json && ::isatty(STDERR_FILENO);
     options.allow_buffered_io = args.buffered_io;
+    options.partitions = args.partitions;
+    (void)parse_compression(args.compression, &options.compression);
+    options.json_values = args.values == "json";
     Result<bench::WorkloadResult> result = Status(StatusCode::kUnsupported, "unknown workload");
     if (workload == "ingest") {
       options.events = args.events.value_or(10'000'000);
@@ -221,6 +237,15 @@ void add_bench_command(CLI::App& app) {
   command
       ->add_option("--disk-limit-seconds", args->disk_limit_seconds,
                    "How long the bandwidth measurement runs")
+      ->capture_default_str();
+  command->add_option("--partitions", args->partitions, "Partitions of the ingest topic (events spread by key)")
+      ->check(CLI::Range(1u, kPartitionsMax))
+      ->capture_default_str();
+  command->add_option("--compression", args->compression, "Compression of the ingest topic's batches")
+      ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))
+      ->capture_default_str();
+  command->add_option("--values", args->values, "Ingest values: filled (one byte repeated) or json (JSON-like, all different)")
+      ->check(CLI::IsMember({"filled", "json"}))
       ->capture_default_str();
   command->add_flag("--json", args->json, "One JSON object per workload on stdout");
   command->add_flag("--buffered-io", args->buffered_io,

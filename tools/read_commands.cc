@@ -5,7 +5,9 @@
 #include <cstdio>
 
 #include "engine/verify.h"
+#include "strata/consumer_group.h"
 #include "strata/reader.h"
+#include "strata/topics.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -21,81 +23,121 @@ void print_event(const Event& event, bool json) {
     std::fputc('\n', stdout);
     return;
   }
-  std::printf("{\"offset\":%llu,\"timestamp_us\":%lld,\"key\":",
+  std::printf("{\"partition\":%u,\"offset\":%llu,\"timestamp_us\":%lld,\"key\":", event.partition,
               static_cast<unsigned long long>(event.offset), static_cast<long long>(event.timestamp_us));
   std::fputs(json_string(event.key).c_str(), stdout);
   std::fputs(",\"value\":", stdout);
   std::fputs(json_string(event.value).c_str(), stdout);
-  std::fputs("}\n", stdout);
+  std::fputs(",\"headers\":[", stdout);
+  for (std::size_t i = 0; i < event.headers.size(); ++i) {
+    const EventHeader& header = event.headers[i];
+    std::printf("%s{\"key\":%s,\"value\":%s}", i == 0 ? "" : ",",
+                json_string(std::as_bytes(std::span(header.key.data(), header.key.size()))).c_str(),
+                json_string(header.value).c_str());
+  }
+  std::fputs("]}\n", stdout);
+}
+
+// Readers of the partitions asked for: one (--partition P) or all, partition 0 first.
+Result<std::vector<std::unique_ptr<Reader>>> open_readers(const std::string& dir, const std::string& topic,
+                                                          std::int64_t partition) {
+  auto info = read_topic_info(dir, topic);
+  if (!info) return info.status();
+  if (partition >= static_cast<std::int64_t>(info->partitions)) {
+    return invalid_argument("--partition " + std::to_string(partition) + ": topic " + topic + " has " +
+                            std::to_string(info->partitions) + " partitions");
+  }
+  std::vector<std::unique_ptr<Reader>> readers;
+  for (std::uint32_t p = 0; p < info->partitions; ++p) {
+    if (partition >= 0 && p != partition) continue;
+    auto reader = Reader::open(dir, topic, p);
+    if (!reader) return reader.status();
+    readers.push_back(std::move(reader.value()));
+  }
+  return readers;
 }
 
 struct CatArgs {
   std::string dir, topic, format = "lines";
+  std::int64_t partition = -1;
   std::uint64_t from = 0;
   bool from_given = false;
   std::optional<std::uint64_t> count;
 };
 
 int run_cat(const CatArgs& args) {
-  auto reader = Reader::open(args.dir, args.topic);
-  if (!reader) return fail(reader.status().to_string());
-  if (args.from_given) {
-    if (Status status = reader.value()->seek(args.from); !status.is_ok()) return fail(status.to_string());
-  }
+  auto readers = open_readers(args.dir, args.topic, args.partition);
+  if (!readers) return fail(readers.status().to_string());
   const bool json = args.format == "json";
-  std::uint64_t left = args.count.value_or(UINT64_MAX);
-  while (left > 0) {
-    auto polled = reader.value()->poll(std::min<std::uint64_t>(left, 4096),
-                                       [&](const Event& e) { print_event(e, json); });
-    if (!polled) return fail(polled.status().to_string());
-    if (*polled == 0) break;
-    left -= *polled;
+  for (auto& reader : *readers) {
+    if (args.from_given) {
+      if (Status status = reader->seek(args.from); !status.is_ok()) return fail(status.to_string());
+    }
+    std::uint64_t left = args.count.value_or(UINT64_MAX);
+    while (left > 0) {
+      auto polled = reader->poll(std::min<std::uint64_t>(left, 4096), [&](const Event& e) { print_event(e, json); });
+      if (!polled) return fail(polled.status().to_string());
+      if (*polled == 0) break;
+      left -= *polled;
+    }
   }
   return 0;
 }
 
 struct TailArgs {
   std::string dir, topic, group, format = "lines";
+  std::int64_t partition = -1;
   std::uint64_t from = 0;
   bool from_given = false;
   bool from_end = false;
 };
 
-int run_tail(const TailArgs& args) {
-  auto opened = Reader::open(args.dir, args.topic);
-  if (!opened) return fail(opened.status().to_string());
-  Reader& reader = *opened.value();
-  Status status;
-  if (args.from_given) {
-    status = reader.seek(args.from);
-  } else if (!args.group.empty()) {
-    auto committed = read_group_offset(args.dir, args.topic, args.group);
-    if (committed) {
-      status = reader.seek(*committed);
-    } else if (committed.status().code() != StatusCode::kNotFound) {
-      status = committed.status();
-    }
-  } else if (args.from_end) {
-    status = reader.seek_to_end();
+Status position_reader(const TailArgs& args, Reader& reader, std::uint32_t partition) {
+  if (args.from_given) return reader.seek(args.from);
+  if (!args.group.empty()) {
+    auto committed = read_group_offset(args.dir, args.group, args.topic, partition);
+    if (committed) return reader.seek(committed->offset);
+    if (committed.status().code() != StatusCode::kNotFound) return committed.status();
+    return Status::ok();
   }
-  if (!status.is_ok()) return fail(status.to_string());
+  if (args.from_end) return reader.seek_to_end();
+  return Status::ok();
+}
+
+int run_tail(const TailArgs& args) {
+  auto readers = open_readers(args.dir, args.topic, args.partition);
+  if (!readers) return fail(readers.status().to_string());
+  std::vector<std::uint32_t> partitions;
+  for (std::uint32_t p = 0; partitions.size() < readers->size(); ++p) {
+    if (args.partition < 0 || p == args.partition) partitions.push_back(p);
+  }
+  for (std::size_t i = 0; i < readers->size(); ++i) {
+    if (Status status = position_reader(args, *(*readers)[i], partitions[i]); !status.is_ok()) {
+      return fail(status.to_string());
+    }
+  }
   std::signal(SIGINT, [](int) { interrupted = 1; });
   std::signal(SIGTERM, [](int) { interrupted = 1; });
   const bool json = args.format == "json";
   while (!interrupted) {
-    auto polled = reader.poll(4096, [&](const Event& e) { print_event(e, json); });
-    if (!polled) return fail(polled.status().to_string());
-    if (*polled > 0) {
+    bool any = false;
+    for (std::size_t i = 0; i < readers->size(); ++i) {
+      Reader& reader = *(*readers)[i];
+      auto polled = reader.poll(4096, [&](const Event& e) { print_event(e, json); });
+      if (!polled) return fail(polled.status().to_string());
+      if (*polled == 0) continue;
+      any = true;
       std::fflush(stdout);
       if (!args.group.empty()) {
-        if (Status commit = commit_group_offset(args.dir, args.topic, args.group, reader.position());
+        if (Status commit = commit_group_offset(args.dir, args.group, args.topic, partitions[i], {reader.position(), ""});
             !commit.is_ok()) {
           return fail(commit.to_string());
         }
       }
-      continue;
     }
-    reader.wait(std::chrono::milliseconds(200));
+    if (any) continue;
+    // One partition: sleep on it; several: look again shortly (another process writes them).
+    (void)(*readers)[0]->wait(std::chrono::milliseconds(readers->size() == 1 ? 200 : 20));
   }
   return 0;
 }
@@ -133,6 +175,8 @@ void add_read_commands(CLI::App& app) {
       app.add_subcommand("cat", "Print a topic's events (the values, one per line, or JSON)");
   cat_command->add_option("--dir", cat->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   cat_command->add_option("--topic", cat->topic, "Topic name")->required();
+  cat_command->add_option("--partition", cat->partition, "Only this partition (default: all, partition 0 first)")
+      ->check(CLI::NonNegativeNumber);
   cat_command->add_option("--from", cat->from, "First offset")->each([cat](const std::string&) {
     cat->from_given = true;
   });
@@ -147,6 +191,8 @@ void add_read_commands(CLI::App& app) {
       app.add_subcommand("tail", "Print a topic's events and follow new ones until interrupted");
   tail_command->add_option("--dir", tail->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   tail_command->add_option("--topic", tail->topic, "Topic name")->required();
+  tail_command->add_option("--partition", tail->partition, "Only this partition (default: all)")
+      ->check(CLI::NonNegativeNumber);
   auto* from =
       tail_command->add_option("--from", tail->from, "First offset")->each([tail](const std::string&) {
         tail->from_given = true;

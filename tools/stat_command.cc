@@ -1,4 +1,5 @@
-// strata stat --dir D [--topic T] [--json]: topics, segments, offsets, sizes, consumer groups and their lag,
+// strata stat --dir D [--topic T] [--json]: topics, partitions, segments, offsets, sizes, consumer groups and
+// their lag per partition,
 // read without taking the log's lock (a live writer may be ahead of what this shows).
 #include <cstdio>
 
@@ -16,58 +17,90 @@ struct StatArgs {
   bool json = false;
 };
 
-std::uint64_t lag(const detail::TopicDescription& topic, const detail::GroupDescription& group) {
-  return topic.next_offset > group.committed_offset ? topic.next_offset - group.committed_offset : 0;
+std::uint64_t lag(const detail::TopicDescription& topic, const GroupPartitionOffset& committed) {
+  if (committed.partition >= topic.partitions.size()) return 0;
+  const std::uint64_t end = topic.partitions[committed.partition].next_offset;
+  return end > committed.committed.offset ? end - committed.committed.offset : 0;
+}
+
+void print_json(const StatArgs& args, const std::vector<detail::TopicDescription>& topics) {
+  std::printf("{\"dir\":%s,\"topics\":[", json_string(args.dir).c_str());
+  for (std::size_t t = 0; t < topics.size(); ++t) {
+    const auto& topic = topics[t];
+    std::uint64_t events = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& partition : topic.partitions) {
+      events += partition.next_offset - partition.first_offset;
+      bytes += partition.data_bytes;
+    }
+    std::printf("%s{\"name\":\"%s\",\"log_id\":\"%s\",\"compression\":\"%s\",\"events\":%llu,\"bytes\":%llu,"
+                "\"partitions\":[",
+                t == 0 ? "" : ",", topic.info.name.c_str(), topic.info.log_id.c_str(),
+                std::string(compression_name(topic.info.compression)).c_str(), static_cast<unsigned long long>(events),
+                static_cast<unsigned long long>(bytes));
+    for (std::size_t p = 0; p < topic.partitions.size(); ++p) {
+      const auto& partition = topic.partitions[p];
+      std::printf("%s{\"partition\":%u,\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,\"segments\":[",
+                  p == 0 ? "" : ",", partition.partition, static_cast<unsigned long long>(partition.first_offset),
+                  static_cast<unsigned long long>(partition.next_offset),
+                  static_cast<unsigned long long>(partition.data_bytes));
+      for (std::size_t s = 0; s < partition.segments.size(); ++s) {
+        const auto& segment = partition.segments[s];
+        std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}",
+                    s == 0 ? "" : ",", static_cast<unsigned long long>(segment.base_offset),
+                    static_cast<unsigned long long>(segment.next_offset),
+                    static_cast<unsigned long long>(segment.data_end), segment.sealed ? "true" : "false");
+      }
+      std::printf("]}");
+    }
+    std::printf("],\"groups\":[");
+    for (std::size_t g = 0; g < topic.groups.size(); ++g) {
+      const auto& group = topic.groups[g];
+      std::printf("%s{\"name\":\"%s\",\"partitions\":[", g == 0 ? "" : ",", group.name.c_str());
+      for (std::size_t i = 0; i < group.offsets.size(); ++i) {
+        const auto& committed = group.offsets[i];
+        std::printf("%s{\"partition\":%u,\"committed_offset\":%llu,\"lag\":%llu}", i == 0 ? "" : ",",
+                    committed.partition, static_cast<unsigned long long>(committed.committed.offset),
+                    static_cast<unsigned long long>(lag(topic, committed)));
+      }
+      std::printf("]}");
+    }
+    std::printf("]}");
+  }
+  std::printf("]}\n");
 }
 
 int run_stat(const StatArgs& args) {
   auto topics = detail::describe_log(args.dir, args.topic);
   if (!topics) return fail(topics.status().to_string());
   if (args.json) {
-    std::printf("{\"dir\":%s,\"topics\":[", json_string(args.dir).c_str());
-    for (std::size_t t = 0; t < topics->size(); ++t) {
-      const auto& topic = (*topics)[t];
-      std::printf(
-          "%s{\"name\":\"%s\",\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,\"segments\":[",
-          t == 0 ? "" : ",", topic.name.c_str(), static_cast<unsigned long long>(topic.first_offset),
-          static_cast<unsigned long long>(topic.next_offset),
-          static_cast<unsigned long long>(topic.data_bytes));
-      for (std::size_t s = 0; s < topic.segments.size(); ++s) {
-        const auto& segment = topic.segments[s];
-        std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}",
-                    s == 0 ? "" : ",", static_cast<unsigned long long>(segment.base_offset),
-                    static_cast<unsigned long long>(segment.next_offset),
-                    static_cast<unsigned long long>(segment.data_end), segment.sealed ? "true" : "false");
-      }
-      std::printf("],\"groups\":[");
-      for (std::size_t g = 0; g < topic.groups.size(); ++g) {
-        const auto& group = topic.groups[g];
-        std::printf("%s{\"name\":\"%s\",\"committed_offset\":%llu,\"lag\":%llu}", g == 0 ? "" : ",",
-                    group.name.c_str(), static_cast<unsigned long long>(group.committed_offset),
-                    static_cast<unsigned long long>(lag(topic, group)));
-      }
-      std::printf("]}");
-    }
-    std::printf("]}\n");
+    print_json(args, *topics);
     return 0;
   }
   for (const auto& topic : *topics) {
-    std::printf("topic %s: offsets %llu..%llu (%llu events), %zu segments, %.1f MB of data\n",
-                topic.name.c_str(), static_cast<unsigned long long>(topic.first_offset),
-                static_cast<unsigned long long>(topic.next_offset),
-                static_cast<unsigned long long>(topic.next_offset - topic.first_offset),
-                topic.segments.size(), static_cast<double>(topic.data_bytes) / 1e6);
-    for (const auto& segment : topic.segments) {
-      std::printf("  %020llu.seg  offsets %llu..%llu  %.1f MB  %s\n",
-                  static_cast<unsigned long long>(segment.base_offset),
-                  static_cast<unsigned long long>(segment.base_offset),
-                  static_cast<unsigned long long>(segment.next_offset),
-                  static_cast<double>(segment.data_end) / 1e6, segment.sealed ? "sealed" : "active");
+    std::printf("topic %s: %u partition%s, compression %s, log id %s\n", topic.info.name.c_str(),
+                topic.info.partitions, topic.info.partitions == 1 ? "" : "s",
+                std::string(compression_name(topic.info.compression)).c_str(), topic.info.log_id.c_str());
+    for (const auto& partition : topic.partitions) {
+      std::printf("  partition %u: offsets %llu..%llu (%llu events), %zu segments, %.1f MB of data\n",
+                  partition.partition, static_cast<unsigned long long>(partition.first_offset),
+                  static_cast<unsigned long long>(partition.next_offset),
+                  static_cast<unsigned long long>(partition.next_offset - partition.first_offset),
+                  partition.segments.size(), static_cast<double>(partition.data_bytes) / 1e6);
+      for (const auto& segment : partition.segments) {
+        std::printf("    %020llu.log  offsets %llu..%llu  %.1f MB  %s\n",
+                    static_cast<unsigned long long>(segment.base_offset),
+                    static_cast<unsigned long long>(segment.base_offset),
+                    static_cast<unsigned long long>(segment.next_offset), static_cast<double>(segment.data_end) / 1e6,
+                    segment.sealed ? "sealed" : "active");
+      }
     }
     for (const auto& group : topic.groups) {
-      std::printf("  group %s: at offset %llu, lag %llu events\n", group.name.c_str(),
-                  static_cast<unsigned long long>(group.committed_offset),
-                  static_cast<unsigned long long>(lag(topic, group)));
+      for (const auto& committed : group.offsets) {
+        std::printf("  group %s partition %u: at offset %llu, lag %llu events\n", group.name.c_str(),
+                    committed.partition, static_cast<unsigned long long>(committed.committed.offset),
+                    static_cast<unsigned long long>(lag(topic, committed)));
+      }
     }
   }
   return 0;

@@ -21,6 +21,9 @@ struct WorkloadOptions {
   Durability durability = Durability::kNone;
   bool progress = false;  // print progress to stderr
   bool allow_buffered_io = false;
+  std::uint32_t partitions = 1;  // of the ingest topic; events spread by key
+  Compression compression = Compression::kNone;  // of the ingest topic
+  bool json_values = false;  // ingest: JSON-like values that differ (for compression), not one filled byte
 };
 
 struct LatencySummary {
@@ -42,6 +45,8 @@ struct WorkloadResult {
   double peak_rss_mb = 0;
   std::string io_backend;
   std::uint64_t syncs = 0;
+  std::uint32_t partitions = 1;
+  Compression compression = Compression::kNone;
 
   double events_per_s() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
   double mb_per_s() const {

@@ -19,8 +19,8 @@ expect_contains() { [[ "$2" == *"$3"* ]] || die "$1: [$2] does not contain [$3]"
 case "$case_name" in
   help)
     out=$("$strata" --help) || die "--help exited non-zero"
-    for sub in append cat tail stat verify bench; do expect_contains "--help" "$out" "$sub"; done
-    for sub in append cat tail stat verify bench; do
+    for sub in append cat tail stat verify dump bench; do expect_contains "--help" "$out" "$sub"; done
+    for sub in append cat tail stat verify dump bench; do
       "$strata" "$sub" --help > /dev/null || die "$sub --help exited non-zero"
     done
     ;;
@@ -48,24 +48,60 @@ case "$case_name" in
     expect_eq "cat lines" "$("$strata" cat --dir "$dir" --topic t)" $'one\ntwo\nthree'
     expect_eq "cat --from --count" "$("$strata" cat --dir "$dir" --topic t --from 1 --count 1)" "two"
     json=$("$strata" cat --dir "$dir" --topic t --format json --count 1)
-    expect_contains "cat json" "$json" '"offset":0,'
-    expect_contains "cat json" "$json" '"key":"k1","value":"one"}'
+    expect_contains "cat json" "$json" '"partition":0,"offset":0,'
+    expect_contains "cat json" "$json" '"key":"k1","value":"one","headers":[]}'
+    ;;
+  partitions)
+    # Keys go to their partition (Kafka's murmur2), acks name "PARTITION OFFSET", cat reads partition 0 first.
+    printf 'a,1\nb,2\nc,3\nd,4\n' | "$strata" append --dir "$dir" --topic p --partitions 3 --key-sep , --acks \
+      > "$work/acks" || die "append failed"
+    [[ $(wc -l < "$work/acks") -eq 4 ]] || die "not one ack per event: $(cat "$work/acks")"
+    while read -r partition offset; do
+      [[ "$partition" -ge 0 && "$partition" -lt 3 && -n "$offset" ]] || die "bad ack line [$partition $offset]"
+    done < "$work/acks"
+    [[ $(sort "$work/acks" | uniq | wc -l) -eq 4 ]] || die "two events got the same partition and offset"
+    expect_eq "cat of all partitions" "$("$strata" cat --dir "$dir" --topic p | sort | tr '\n' ' ')" "1 2 3 4 "
+    printf 'x\n' | "$strata" append --dir "$dir" --topic p --partitions 2 2> "$work/err" && die "another count accepted"
+    expect_contains "partition count error" "$(cat "$work/err")" "3 partitions"
+    out=$(printf 'z\n' | "$strata" append --dir "$dir" --topic p --partition 2 --acks) || die "append --partition failed"
+    expect_contains "append --partition" "$out" "2 "
+    expect_contains "cat --partition" "$("$strata" cat --dir "$dir" --topic p --partition 2)" "z"
+    dump=$("$strata" dump --dir "$dir" --topic p --partition 2 --records) || die "dump failed"
+    expect_contains "dump" "$dump" "magic: 2 compresscodec: none"
+    expect_contains "dump records" "$dump" 'payload: "z"'
+    ;;
+  acks_interactive)
+    # Each ack arrives while the writer of stdin waits for it (no further input, no end of input).
+    mkfifo "$work/in"
+    "$strata" append --dir "$dir" --topic t --acks < "$work/in" > "$work/out" &
+    pid=$!
+    exec 3> "$work/in"
+    for i in 0 1 2; do
+      echo "event $i" >&3
+      for _ in $(seq 1 100); do [[ $(wc -l < "$work/out") -gt $i ]] && break; sleep 0.05; done
+      [[ $(wc -l < "$work/out") -gt $i ]] || die "ack $i not printed while input stays open"
+    done
+    exec 3>&-
+    wait $pid || die "append failed"
+    expect_eq "interactive acks" "$(cat "$work/out")" $'0\n1\n2'
     ;;
   stat_json)
     printf 'x\ny\n' | "$strata" append --dir "$dir" --topic t || die "append failed"
     json=$("$strata" stat --dir "$dir" --json) || die "stat failed"
-    expect_contains "stat json" "$json" '"name":"t","first_offset":0,"next_offset":2'
-    expect_contains "stat text" "$("$strata" stat --dir "$dir")" "topic t: offsets 0..2 (2 events)"
+    expect_contains "stat json" "$json" '"name":"t",'
+    expect_contains "stat json" "$json" '"events":2,'
+    expect_contains "stat json" "$json" '"partitions":[{"partition":0,"first_offset":0,"next_offset":2,'
+    expect_contains "stat text" "$("$strata" stat --dir "$dir")" "partition 0: offsets 0..2 (2 events)"
     ;;
   verify)
     seq 1 300000 | "$strata" append --dir "$dir" --topic t --durability none --segment-bytes 1MiB || die "append failed"
     "$strata" verify --dir "$dir" 2> "$work/err" || die "verify of a clean log failed: $(cat "$work/err")"
-    sealed=$dir/t/00000000000000000000.seg
+    sealed=$dir/t-0/00000000000000000000.log
     [[ -f "$sealed" ]] || die "no sealed segment"
     chmod u+w "$sealed"
     printf '\xff' | dd of="$sealed" bs=1 seek=10000 conv=notrunc status=none
     out=$("$strata" verify --dir "$dir" 2> /dev/null) && die "verify missed a flipped byte"
-    expect_contains "verify report" "$out" "00000000000000000000.seg: position"
+    expect_contains "verify report" "$out" "00000000000000000000.log: position"
     ;;
   retention)
     seq 1 700000 | "$strata" append --dir "$dir" --topic t --durability none --segment-bytes 1MiB \
@@ -84,14 +120,14 @@ case "$case_name" in
     kill -INT $tail_pid
     wait $tail_pid || die "tail exited non-zero after SIGINT"
     expect_eq "tail output" "$(cat "$work/out")" $'1\n2\n3'
-    expect_contains "group lag" "$("$strata" stat --dir "$dir")" "group g: at offset 3, lag 0 events"
+    expect_contains "group lag" "$("$strata" stat --dir "$dir")" "group g partition 0: at offset 3, lag 0 events"
     # A second tail in the same group resumes after what the first processed.
     printf '4\n' | "$strata" append --dir "$dir" --topic t || die "append failed"
     timeout 2 "$strata" tail --dir "$dir" --topic t --group g > "$work/out2"
     expect_eq "resumed tail" "$(cat "$work/out2")" "4"
     ;;
   bench_json)
-    out=$("$strata" bench ingest --dir "$work" --events 20000 --json 2> /dev/null) || die "bench failed"
+    out=$("$strata" bench ingest --dir "$work/new/bench" --events 20000 --json 2> /dev/null) || die "bench failed"
     for key in workload events producers readers value_bytes durability seconds events_per_s mb_per_s disk_bytes; do
       expect_contains "bench json" "$out" "\"$key\":"
     done

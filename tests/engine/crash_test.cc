@@ -105,7 +105,7 @@ TEST(Crash, AcknowledgedEventsSurviveSigkill) {
     ASSERT_TRUE(log) << "round " << round << ": " << log.status().to_string();
     ASSERT_TRUE(log.value()->close().is_ok());
     std::string problem;
-    const auto events = read_all(dir.sub("crash"), &problem);
+    const auto events = read_all(dir.sub("crash-0"), &problem);
     EXPECT_EQ(problem, "") << "an invalid record is visible after recovery in round " << round;
     for (std::size_t i = 0; i < events.size(); ++i) ASSERT_EQ(events[i].offset, i) << "offsets not dense";
     for (const auto& [offset, value] : acknowledged) {

@@ -71,8 +71,8 @@ TEST_F(FaultInjection, ShortWritesAndEagainAreResubmitted) {
   }
   ASSERT_TRUE(producer->wait_all().is_ok());
   ASSERT_TRUE(log->close().is_ok());
-  expect_prefix_on_disk(dir.sub("t"), values);
-  EXPECT_EQ(read_all(dir.sub("t")).size(), values.size());
+  expect_prefix_on_disk(dir.sub("t-0"), values);
+  EXPECT_EQ(read_all(dir.sub("t-0")).size(), values.size());
 }
 
 // With `sync` durability a lone write carries a linked fdatasync; when the write reports short or -EAGAIN
@@ -92,7 +92,7 @@ TEST_F(FaultInjection, ShortWritesUnderSyncDurabilityCancelTheirLinkedSyncs) {
   }
   const LogStats stats = log->stats();
   ASSERT_TRUE(log->close().is_ok());
-  expect_prefix_on_disk(dir.sub("t"), values);
+  expect_prefix_on_disk(dir.sub("t-0"), values);
   EXPECT_GT(stats.syncs, 0u);
 }
 
@@ -118,7 +118,7 @@ TEST_F(FaultInjection, WriteErrorFailsTheLogAndKeepsAcknowledgedData) {
   auto reopened = Log::open(small_options(dir.path()));
   ASSERT_TRUE(reopened) << reopened.status().to_string();
   ASSERT_TRUE(reopened.value()->close().is_ok());
-  expect_prefix_on_disk(dir.sub("t"), acknowledged);
+  expect_prefix_on_disk(dir.sub("t-0"), acknowledged);
 }
 
 TEST_F(FaultInjection, NoSpaceIsAClearError) {
@@ -130,7 +130,7 @@ TEST_F(FaultInjection, NoSpaceIsAClearError) {
   EXPECT_EQ(error.code(), StatusCode::kNoSpace) << error.to_string();
   EXPECT_NE(error.to_string().find("No space left"), std::string::npos) << error.to_string();
   EXPECT_FALSE(log->close().is_ok());
-  expect_prefix_on_disk(dir.sub("t"), acknowledged);
+  expect_prefix_on_disk(dir.sub("t-0"), acknowledged);
 }
 
 TEST_F(FaultInjection, FailedSyncIsNeverAcknowledged) {

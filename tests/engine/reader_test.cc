@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/format.h"
+#include "strata/consumer_group.h"
 #include "strata/log.h"
 #include "tests/engine/small_options.h"
 #include "tests/engine/test_dir.h"
@@ -43,7 +44,7 @@ std::vector<Event> poll_all(Reader& reader, std::vector<std::string>* values = n
   std::vector<Event> events;
   while (true) {
     auto polled = reader.poll(1000, [&](const Event& event) {
-      events.push_back({event.offset, event.timestamp_us, {}, {}});
+      events.push_back({event.offset, event.timestamp_us, {}, {}, {}, event.partition});
       if (values != nullptr) values->push_back(text(event.value));
     });
     EXPECT_TRUE(polled) << polled.status().to_string();
@@ -111,7 +112,7 @@ TEST(Reader, SeekByOffsetAtSegmentBoundariesBeforeAndAfter) {
   auto reader = Reader::open(dir.path(), "t").value();
   // Every segment's first offset, its predecessor, 0 and the last.
   std::vector<std::uint64_t> targets = {0, 1, values.size() - 1};
-  for (const auto& entry : std::filesystem::directory_iterator(dir.sub("t"))) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.sub("t-0"))) {
     std::uint64_t base = 0;
     if (format::parse_segment_file_name(entry.path().filename().string(), &base) && base > 0) {
       targets.push_back(base);
@@ -189,26 +190,43 @@ TEST(Reader, TailingReaderSeesOnlyAcknowledgedEventsAsTheyArrive) {
   EXPECT_EQ(seen, 500u);
 }
 
+// Under `batch` durability with a sync an hour away, appends are written but not acknowledged: a reader at
+// the default level sees none of them (the test knows independently that no sync ran), one at kWritten
+// sees them all, and after flush() both do.
 TEST(Reader, NeverSeesUnacknowledgedEvents) {
   TestDir dir;
-  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  LogOptions options = small_options(dir.path(), Durability::kBatch);
+  options.batch_sync_interval = std::chrono::hours(1);
+  options.batch_sync_bytes = 1ull << 40;
+  auto log = Log::open(options).value();
   const TopicId topic = log->topic("t").value();
-  auto reader = log->reader("t").value();
+  auto durable = log->reader("t").value();
+  auto written = log->reader("t", 0, ReadLevel::kWritten).value();
   auto producer = log->producer();
-  std::atomic<bool> stop{false};
-  std::thread appender([&] {
-    for (int i = 0; i < 3000 && !stop; ++i) ASSERT_TRUE(producer->append(topic, "", "x").is_ok());
-  });
-  std::uint64_t seen = 0;
-  for (int round = 0; round < 200; ++round) {
-    const std::uint64_t durable_before = log->stats().topics[0].durable_offset;
-    reader->poll(100000, [&](const Event&) { ++seen; }).value();
-    const std::uint64_t durable_after = log->stats().topics[0].durable_offset;
-    EXPECT_LE(seen, durable_after);
-    EXPECT_GE(durable_after, durable_before);
+  std::vector<Ticket> tickets;
+  for (int i = 0; i < 100; ++i) tickets.push_back(producer->append(topic, "", "e" + std::to_string(i)).value());
+  std::uint64_t seen_written = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen_written < 100 && std::chrono::steady_clock::now() < deadline) {
+    (void)written->wait(std::chrono::milliseconds(100));
+    written->poll(1000, [&](const Event& e) {
+      EXPECT_EQ(e.offset, seen_written);
+      EXPECT_EQ(text(e.value), "e" + std::to_string(seen_written));
+      ++seen_written;
+    }).value();
   }
-  stop = true;
-  appender.join();
+  EXPECT_EQ(seen_written, 100u) << "a kWritten reader never saw the written events";
+  EXPECT_EQ(durable->poll(1000, [](const Event&) {}).value(), 0u);
+  EXPECT_FALSE(durable->wait(std::chrono::milliseconds(50)));
+  for (const Ticket& ticket : tickets) EXPECT_FALSE(producer->is_acknowledged(ticket));
+  EXPECT_EQ(log->offsets(topic, 0).value().durable, 0u);
+
+  ASSERT_TRUE(log->flush().is_ok());
+  ASSERT_TRUE(durable->wait(std::chrono::seconds(10)));
+  std::uint64_t seen_durable = 0;
+  durable->poll(1000, [&](const Event& e) { EXPECT_EQ(e.offset, seen_durable++); }).value();
+  EXPECT_EQ(seen_durable, 100u);
+  EXPECT_TRUE(producer->is_acknowledged(tickets.back()));
 }
 
 TEST(Reader, ManyReadersAgainstALiveWriter) {
@@ -227,8 +245,15 @@ TEST(Reader, ManyReadersAgainstALiveWriter) {
     readers.emplace_back([&] {
       auto reader = log->reader("t").value();
       int next = 0;
+      // Bounded: a reader that stops seeing events fails instead of hanging the suite.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (next < kEvents) {
-        reader->wait(std::chrono::seconds(10));
+        if (std::chrono::steady_clock::now() > deadline) {
+          ADD_FAILURE() << "a reader saw only " << next << " of " << kEvents << " events in 60 s";
+          ++failures;
+          break;
+        }
+        (void)reader->wait(std::chrono::seconds(1));
         auto polled = reader->poll(512, [&](const Event& e) {
           if (text(e.value) != std::to_string(next) || e.offset != static_cast<std::uint64_t>(next))
             ++failures;
@@ -252,14 +277,23 @@ TEST(Reader, FlippedByteInASealedSegmentIsAnErrorNeverData) {
     auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
     append_random(*log, "t", 3000, 3);
   }
-  const std::string segment = dir.sub("t") + "/" + format::segment_file_name(0);
+  const std::string segment = dir.sub("t-0") + "/" + format::segment_file_name(0);
   ::chmod(segment.c_str(), 0644);
   const int fd = ::open(segment.c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
+  // Position 300000, or just past it when that is a partitionLeaderEpoch byte (outside Kafka's CRC).
+  off_t flip = 300000;
+  for (off_t batch = 0; batch <= flip;) {
+    unsigned char length[4];
+    ASSERT_EQ(::pread(fd, length, 4, batch + 8), 4);
+    const off_t next = batch + 12 + ((off_t{length[0]} << 24) | (off_t{length[1]} << 16) | (length[2] << 8) | length[3]);
+    if (next > flip && flip - batch >= 12 && flip - batch < 16) flip = batch + 16;
+    batch = next;
+  }
   unsigned char byte = 0;
-  ASSERT_EQ(::pread(fd, &byte, 1, 300000), 1);
+  ASSERT_EQ(::pread(fd, &byte, 1, flip), 1);
   byte ^= 0x20;
-  ASSERT_EQ(::pwrite(fd, &byte, 1, 300000), 1);
+  ASSERT_EQ(::pwrite(fd, &byte, 1, flip), 1);
   ::close(fd);
   auto reader = Reader::open(dir.path(), "t").value();
   Status error;
@@ -276,14 +310,34 @@ TEST(Reader, FlippedByteInASealedSegmentIsAnErrorNeverData) {
   EXPECT_NE(error.message().find("position"), std::string::npos) << error.to_string();
 }
 
-TEST(ConsumerGroup, CheckpointRoundTripsAndRejectsBadNames) {
+TEST(ConsumerGroup, CheckpointRoundTripsPerPartitionWithMetadataAndRejectsBadNames) {
   TestDir dir;
-  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(commit_group_offset(dir.path(), "t", "g", 42).is_ok());
-  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").value(), 42u);
-  ASSERT_TRUE(commit_group_offset(dir.path(), "t", "g", 43).is_ok());
-  EXPECT_EQ(read_group_offset(dir.path(), "t", "g").value(), 43u);
-  EXPECT_EQ(commit_group_offset(dir.path(), "t", "../escape", 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "t", 0).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(commit_group_offset(dir.path(), "g", "t", 0, {42, "meta"}).is_ok());
+  ASSERT_TRUE(commit_group_offset(dir.path(), "g", "t", 3, {7, ""}).is_ok());
+  ASSERT_TRUE(commit_group_offset(dir.path(), "g", "u", 0, {9, "x"}).is_ok());
+  ASSERT_TRUE(commit_group_offset(dir.path(), "h", "t", 0, {1, ""}).is_ok());
+  auto read = read_group_offset(dir.path(), "g", "t", 0).value();
+  EXPECT_EQ(read.offset, 42u);
+  EXPECT_EQ(read.metadata, "meta");
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "t", 3).value().offset, 7u);
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "t", 1).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(commit_group_offset(dir.path(), "g", "t", 0, {43, std::string(4096, 'm')}).is_ok());
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "t", 0).value().offset, 43u);
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "t", 0).value().metadata.size(), 4096u);
+  EXPECT_EQ(commit_group_offset(dir.path(), "g", "t", 0, {44, std::string(4097, 'm')}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(commit_group_offset(dir.path(), "../escape", "t", 0, {1, ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(commit_group_offset(dir.path(), "g", "../t", 0, {1, ""}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(list_groups(dir.path()).value(), (std::vector<std::string>{"g", "h"}));
+  const auto offsets = list_group_offsets(dir.path(), "g").value();
+  ASSERT_EQ(offsets.size(), 3u);
+  EXPECT_EQ(offsets[0].topic, "t");
+  EXPECT_EQ(offsets[0].partition, 0u);
+  EXPECT_EQ(offsets[1].topic, "t");
+  EXPECT_EQ(offsets[1].partition, 3u);
+  EXPECT_EQ(offsets[2].topic, "u");
+  EXPECT_EQ(offsets[2].committed.metadata, "x");
 }
 
 TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
@@ -295,7 +349,7 @@ TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
   if (child == 0) {
     ::close(fds[0]);
     for (std::uint64_t offset = 1;; ++offset) {
-      if (!commit_group_offset(dir.path(), "t", "projection", offset).is_ok()) _exit(2);
+      if (!commit_group_offset(dir.path(), "projection", "t", 0, {offset, "m" + std::to_string(offset)}).is_ok()) _exit(2);
       if (::write(fds[1], &offset, sizeof offset) != sizeof offset) _exit(3);
     }
   }
@@ -308,11 +362,12 @@ TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
   while (::read(fds[0], &offset, sizeof offset) == sizeof offset) last_committed = offset;
   ::close(fds[0]);
   ASSERT_GT(last_committed, 0u);
-  auto recovered = read_group_offset(dir.path(), "t", "projection");
+  auto recovered = read_group_offset(dir.path(), "projection", "t", 0);
   ASSERT_TRUE(recovered) << recovered.status().to_string();
   // The last acknowledged commit, or the one after it that was in flight when the child died.
-  EXPECT_GE(*recovered, last_committed);
-  EXPECT_LE(*recovered, last_committed + 1);
+  EXPECT_GE(recovered->offset, last_committed);
+  EXPECT_LE(recovered->offset, last_committed + 1);
+  EXPECT_EQ(recovered->metadata, "m" + std::to_string(recovered->offset));
 }
 
 }  // namespace
@@ -321,6 +376,9 @@ TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
 namespace strata {
 namespace {
 
+// FAILS on the current engine (reported to the lead): a reader that reaches the end of a sealed segment whose
+// successors retention deleted gets kCorruption "data ends before offset N" instead of kNotFound naming the
+// earliest offset kept (engine/reader.cc:126, advance_segment, and :202).
 TEST(Retention, DeletesOldestSealedSegmentsButNotUnderAReader) {
   testing::TestDir dir;
   LogOptions options = testing::small_options(dir.path(), Durability::kNone);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "engine/format.h"
@@ -35,32 +36,53 @@ TEST(Verify, CleanLogHasNoProblems) {
   EXPECT_GE(report.segments, 3u);
 }
 
-TEST(Verify, FindsAByteFlippedAtARandomPositionAndNamesFileAndPosition) {
+// The batch starts of a segment, from its bytes.
+std::vector<std::uint64_t> batch_starts(const std::vector<std::byte>& bytes, std::uint64_t data_end) {
+  std::vector<std::uint64_t> starts;
+  for (std::uint64_t position = 0; position < data_end;) {
+    starts.push_back(position);
+    position += format::decode_batch_header(std::span(bytes).subspan(position)).total_bytes();
+  }
+  return starts;
+}
+
+TEST(Verify, FindsAByteFlippedAtARandomPositionAndNamesFileAndTheBatchStart) {
   std::mt19937_64 rng(5);
-  for (int trial = 0; trial < 5; ++trial) {
+  for (int trial = 0; trial < 6; ++trial) {
     testing::TestDir dir;
     fill(dir.path());
-    const std::string segment = dir.sub("t") + "/" + format::segment_file_name(0);
-    struct stat info {};
-    ASSERT_EQ(::stat(segment.c_str(), &info), 0);
-    auto sealed = read_index(dir.sub("t") + "/" + format::index_file_name(0), 0, nullptr).value();
-    const auto position = static_cast<off_t>(format::kSegmentHeaderBytes +
-                                             rng() % (sealed.data_end - format::kSegmentHeaderBytes));
+    const std::string segment = dir.sub("t-0") + "/" + format::segment_file_name(0);
+    auto sealed = read_index(dir.sub("t-0"), 0, nullptr).value();
+    std::vector<std::byte> original(sealed.data_end);
+    {
+      const int fd = ::open(segment.c_str(), O_RDONLY);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(::pread(fd, original.data(), original.size(), 0), static_cast<ssize_t>(original.size()));
+      ::close(fd);
+    }
+    const auto starts = batch_starts(original, sealed.data_end);
+    ASSERT_GT(starts.size(), 10u);
+    // A position anywhere but a partitionLeaderEpoch (bytes 12-15 of a batch: outside Kafka's CRC).
+    std::uint64_t position = 0;
+    std::uint64_t holder = 0;
+    do {
+      position = rng() % sealed.data_end;
+      holder = *(std::upper_bound(starts.begin(), starts.end(), position) - 1);
+    } while (position - holder >= format::kLeaderEpochAt && position - holder < format::kMagicAt);
     ::chmod(segment.c_str(), 0644);
     const int fd = ::open(segment.c_str(), O_RDWR);
     ASSERT_GE(fd, 0);
     unsigned char byte = 0;
-    ASSERT_EQ(::pread(fd, &byte, 1, position), 1);
+    ASSERT_EQ(::pread(fd, &byte, 1, static_cast<off_t>(position)), 1);
     byte ^= static_cast<unsigned char>(1u << (rng() % 8));
-    ASSERT_EQ(::pwrite(fd, &byte, 1, position), 1);
+    ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(position)), 1);
     ::close(fd);
 
     auto report = verify_log(dir.path(), "t", nullptr).value();
     ASSERT_EQ(report.problems.size(), 1u) << "flip at " << position;
     EXPECT_EQ(report.problems[0].file, segment);
-    // The problem is reported at the start of the batch that holds the flipped byte.
-    EXPECT_LE(report.problems[0].position, static_cast<std::uint64_t>(position));
-    EXPECT_GT(report.problems[0].position + format::kBatchBytesMax, static_cast<std::uint64_t>(position));
+    // Reported at the start of the very batch that holds the flipped byte.
+    EXPECT_EQ(report.problems[0].position, holder) << "flip at " << position << ": " << report.problems[0].reason;
     EXPECT_FALSE(report.problems[0].reason.empty());
   }
 }
@@ -68,12 +90,17 @@ TEST(Verify, FindsAByteFlippedAtARandomPositionAndNamesFileAndPosition) {
 TEST(Stat, ShowsConsumerGroupsAndTheirLag) {
   testing::TestDir dir;
   fill(dir.path());
-  ASSERT_TRUE(commit_group_offset(dir.path(), "t", "projection", 1000).is_ok());
+  ASSERT_TRUE(commit_group_offset(dir.path(), "projection", "t", 0, {1000, "m"}).is_ok());
   auto topics = describe_log(dir.path(), "").value();
   ASSERT_EQ(topics.size(), 1u);
+  ASSERT_EQ(topics[0].partitions.size(), 1u);
+  EXPECT_EQ(topics[0].partitions[0].next_offset, 3000u);
   ASSERT_EQ(topics[0].groups.size(), 1u);
   EXPECT_EQ(topics[0].groups[0].name, "projection");
-  EXPECT_EQ(topics[0].next_offset - topics[0].groups[0].committed_offset, 2000u);
+  ASSERT_EQ(topics[0].groups[0].offsets.size(), 1u);
+  EXPECT_EQ(topics[0].groups[0].offsets[0].partition, 0u);
+  EXPECT_EQ(topics[0].groups[0].offsets[0].committed.metadata, "m");
+  EXPECT_EQ(topics[0].partitions[0].next_offset - topics[0].groups[0].offsets[0].committed.offset, 2000u);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// The compression codecs of Kafka's RecordBatch attributes (bits 0-2), as strata stores them.
+// The compression codecs a Kafka record batch may carry (attributes bits 0-2 of a RecordBatch v2), and their
+// names as a user types them ("compression=zstd"). The codecs themselves live in engine/compression.h.
 #pragma once
 
 #include <cstdint>
@@ -6,10 +7,19 @@
 
 namespace strata {
 
-enum class Compression : std::uint8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, kZstd = 4 };
+// Values are Kafka's wire values: they are stored in a batch's attributes and must not change.
+enum class Compression : std::uint8_t {
+  kNone = 0,
+  kGzip = 1,
+  kSnappy = 2,
+  kLz4 = 3,
+  kZstd = 4,
+};
 
-std::string_view compression_name(Compression codec);  // "none", "gzip", "snappy", "lz4", "zstd"
-// False for any other name.
+// "none", "gzip", "snappy", "lz4", "zstd"; "unknown" for a value outside the enum.
+std::string_view compression_name(Compression codec);
+
+// The reverse of compression_name(), exact and lower-case. False (and *codec untouched) for anything else.
 bool parse_compression(std::string_view name, Compression* codec);
 
 }  // namespace strata
