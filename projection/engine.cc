@@ -948,6 +948,7 @@ Status Engine::run(bool follow) {
       if (!caught_up_) report_progress(run_applied_ + transaction_events_, targets, /*force=*/false);
     }
   }
+  if (status && !caught_up_) report_progress(run_applied_, targets, /*force=*/true);  // the bar at 100%
   if (status && !follow) caught_up_ = true;
   finish(status);
   return status;
