@@ -132,6 +132,8 @@ Result<bool> advance_segment(ReaderState& state) {
       return true;
     }
   }
+  // Retention deleted the segments after this one while the reader was in it.
+  if (!bases->empty() && bases->front() > state.next_offset) return deleted_error(state, state.next_offset);
   return false;
 }
 
@@ -339,6 +341,10 @@ Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::funct
     if (!step) return step.status();
     if (*step == detail::Step::kAgain) continue;
     if (*step == detail::Step::kStop) break;
+    if (header.next_offset() <= state.next_offset) {  // wholly before position() (after a seek or an index jump)
+      state.position += header.total_bytes();
+      continue;
+    }
     if (header.next_offset() > limit) break;  // not wholly visible yet
     if (given > 0 && bytes_given + bytes.size() > bytes_max) break;
     BatchView view{header.base_offset, header.next_offset(), bytes, -1, 0, nullptr};

@@ -106,6 +106,26 @@ Status write_index(const std::string& partition_dir, const SegmentInfo& segment,
 
 namespace {
 
+// Feeds the headers of a sealed segment's batches to `sequences`, trusting its index for where the data
+// ends: only headers are read (a page per batch), no CRC, since the segment was checked when it was sealed.
+Status walk_batch_headers(const std::string& path, std::uint64_t data_end, ProducerSequences* sequences) {
+  auto file = io::File::open(path, io::OpenMode::kReadOnly);
+  if (!file) return file.status();
+  if (data_end == 0) return Status::ok();
+  auto mapping = io::ReadOnlyMapping::map(*file, data_end, /*populate=*/false);
+  if (!mapping) return mapping.status();
+  const auto bytes = mapping->bytes();
+  for (std::uint64_t position = 0; position + format::kBatchHeaderBytes <= bytes.size();) {
+    const format::BatchHeader header = format::decode_batch_header(bytes.subspan(position));
+    if (header.total_bytes() < format::kBatchHeaderBytes) {
+      return corruption(path + " at position " + std::to_string(position) + ": batch length out of range");
+    }
+    sequences->record(header);
+    position += header.total_bytes();
+  }
+  return Status::ok();
+}
+
 // A segment's description: its index, or else a scan. `last` tells whether it may be the active segment.
 Result<SegmentInfo> describe_segment(const std::string& partition_dir, std::uint64_t base, bool last,
                                      ScanResult* scan_out, ProducerSequences* sequences) {
@@ -144,21 +164,22 @@ Result<RecoveredPartition> recover_partition(const std::string& dir) {
     // accepted as new: Kafka keeps producer snapshots for that; strata does not yet).
     const bool want_sequences = i + 2 >= bases.size();
     auto indexed = read_index(dir, bases[i], nullptr);
-    if (indexed && !want_sequences) {
+    if (indexed) {
+      if (want_sequences) STRATA_RETURN_IF_ERROR(walk_batch_headers(path, indexed->data_end, &recovered.sequences));
+      if (!recovered.segments.empty() && recovered.segments.back().next_offset != bases[i]) {
+        return corruption(path + ": starts at offset " + std::to_string(bases[i]) +
+                          " but the segment before it ends at " + std::to_string(recovered.segments.back().next_offset));
+      }
       recovered.segments.push_back(*indexed);
       continue;
     }
     ScanResult scan;
-    auto described = describe_segment(dir, bases[i], last && !indexed, &scan, &recovered.sequences);
+    auto described = describe_segment(dir, bases[i], last, &scan, &recovered.sequences);
     if (!described) return described.status();
-    SegmentInfo info = indexed ? *indexed : *described;
+    SegmentInfo info = *described;
     if (!recovered.segments.empty() && recovered.segments.back().next_offset != bases[i]) {
       return corruption(path + ": starts at offset " + std::to_string(bases[i]) + " but the segment before it ends at " +
                         std::to_string(recovered.segments.back().next_offset));
-    }
-    if (indexed) {
-      recovered.segments.push_back(info);
-      continue;
     }
     if (info.sealed) {
       if (!scan.problem.empty()) {

@@ -222,10 +222,7 @@ TEST(KafkaClientBatch, BadBatchesAreRefusedAtOnce) {
   EXPECT_EQ(late.status().code(), StatusCode::kClosed) << late.status().to_string();
 }
 
-// FAILS on the current engine (reported to the lead): after seek(3), poll_batches() gives the batches at
-// offsets 0, 1 and 2 too (it starts from the segment's first or last indexed batch and never skips those that
-// end at or before position()), where its contract is "from the one holding position()". engine/reader.cc,
-// Reader::poll_batches.
+// poll_batches() starts at the batch holding position(), also after a seek into a segment read from its start.
 TEST(Reader, PollBatchesAfterSeekStartsAtTheBatchHoldingThePosition) {
   TestDir dir;
   auto log = Log::open(small_options(dir.path())).value();

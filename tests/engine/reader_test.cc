@@ -376,9 +376,8 @@ TEST(ConsumerGroup, CheckpointSurvivesSigkillOfTheConsumer) {
 namespace strata {
 namespace {
 
-// FAILS on the current engine (reported to the lead): a reader that reaches the end of a sealed segment whose
-// successors retention deleted gets kCorruption "data ends before offset N" instead of kNotFound naming the
-// earliest offset kept (engine/reader.cc:126, advance_segment, and :202).
+// A reader that reaches the end of a sealed segment whose successors retention deleted is told the earliest
+// offset kept (kNotFound), not kCorruption.
 TEST(Retention, DeletesOldestSealedSegmentsButNotUnderAReader) {
   testing::TestDir dir;
   LogOptions options = testing::small_options(dir.path(), Durability::kNone);

@@ -1,6 +1,8 @@
 // The fuzz body shared by the libFuzzer target (segment_fuzzer, built with clang) and the bounded smoke test
-// that runs in CI: arbitrary bytes as the data of a segment, walked the way recovery and readers walk it.
-// It must never crash, never read out of bounds, and never accept a batch whose records overrun it.
+// that runs in CI: arbitrary bytes as the data of a segment (Kafka RecordBatch v2 batches back to back),
+// walked the way recovery and readers walk it: check_batch, then for_each_record, then decode_headers for
+// every record that has headers. It must never crash, never read out of bounds, and never accept a batch
+// whose records overrun it or miscount.
 #pragma once
 
 #include <cstddef>
@@ -15,42 +17,66 @@
 
 namespace strata::fuzz {
 
-// With fix_checksums, every candidate batch gets a correct checksum first, so that random input reaches the
-// framing checks behind it (a fuzzer never guesses an xxh3 by chance).
+// With fix_checksums, every candidate batch gets a correct CRC-32C first, so that random input reaches the
+// record decoding behind it (a fuzzer never guesses a CRC by chance).
 inline void walk_segment_data(const std::uint8_t* input, std::size_t size, bool fix_checksums) {
   std::vector<std::uint8_t> copy(input, input + size);
-  std::uint8_t* data = copy.data();
-  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
-  std::uint64_t base_offset = 0;
-  (void)format::decode_segment_header(bytes, &base_offset);
-  std::uint64_t expected = 0;
-  if (size >= 8) std::memcpy(&expected, data, 8);  // let the input choose the expected offset
-  for (std::size_t position = 8; position < size;) {
-    if (fix_checksums && size - position >= format::kBatchHeaderBytes) {
-      std::uint32_t batch_bytes = 0;
-      std::memcpy(&batch_bytes, data + position + 8, sizeof batch_bytes);
-      if (batch_bytes >= format::kBatchHeaderBytes && batch_bytes <= size - position) {
-        const std::uint64_t sum = format::checksum(bytes.subspan(position + 8, batch_bytes - 8));
-        std::memcpy(data + position, &sum, sizeof sum);
+  auto* data = reinterpret_cast<std::byte*>(copy.data());
+  const std::span<const std::byte> bytes(data, size);
+  std::uint64_t expected = format::kAnyOffset;
+  std::vector<std::byte> scratch;
+  std::vector<EventHeader> headers;
+  for (std::size_t position = 0; position < size;) {
+    const std::size_t left = size - position;
+    if (fix_checksums && left >= format::kBatchHeaderBytes) {
+      const std::size_t total = std::size_t{format::peek_batch_length(data + position)} + format::kBatchLengthOverhead;
+      if (total >= format::kBatchHeaderBytes && total <= left) {
+        format::store_be<std::uint32_t>(data + position + format::kCrcAt,
+                                        format::crc32c(bytes.subspan(position + format::kAttributesAt,
+                                                                     total - format::kAttributesAt)));
       }
     }
-    format::BatchInfo info{};
+    format::BatchHeader header;
     std::string reason;
-    const auto check = format::check_batch(bytes.subspan(position), expected, &info, &reason);
+    const auto check = format::check_batch(bytes.subspan(position), expected, &header, &reason);
     if (check != format::BatchCheck::kValid) break;
-    std::uint64_t records = 0;
-    format::for_each_record(bytes.subspan(position), info.header, [&](const format::RecordView& record) {
-      const auto* begin = bytes.data() + position;
-      STRATA_ASSERT(record.key.data() >= begin &&
-                        record.value.data() + record.value.size() <= begin + info.header.batch_bytes,
-                    "record outside its batch at position %zu", position);
-      ++records;
-    });
-    STRATA_ASSERT(records == info.header.record_count, "accepted batch with %llu of %u records",
-                  static_cast<unsigned long long>(records), info.header.record_count);
-    STRATA_ASSERT(info.padded_bytes > 0, "batch of zero size accepted");
-    expected += info.header.record_count;
-    position += info.padded_bytes;
+    STRATA_ASSERT(header.total_bytes() >= format::kBatchHeaderBytes && header.total_bytes() <= left,
+                  "accepted a batch of %zu bytes with %zu left", header.total_bytes(), left);
+    const std::span<const std::byte> batch = bytes.subspan(position, header.total_bytes());
+    std::int32_t records = 0;
+    const Status status = format::for_each_record(
+        batch, header, &scratch, [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t) {
+          const std::byte* begin = batch.data();
+          const std::byte* end = begin + batch.size();
+          if (header.compression() == Compression::kNone) {
+            STRATA_ASSERT(record.key.empty() || (record.key.data() >= begin && record.key.data() + record.key.size() <= end),
+                          "key outside its batch at position %zu", position);
+            STRATA_ASSERT(record.value.empty() || (record.value.data() >= begin && record.value.data() + record.value.size() <= end),
+                          "value outside its batch at position %zu", position);
+            STRATA_ASSERT(record.headers.data() >= begin && record.headers.data() + record.headers.size() <= end,
+                          "headers outside their batch at position %zu", position);
+          }
+          STRATA_ASSERT(offset >= header.base_offset, "offset below the batch's base");
+          if (record.header_count > 0 && format::decode_headers(record.headers, record.header_count, &headers)) {
+            STRATA_ASSERT(headers.size() == static_cast<std::size_t>(record.header_count), "decoded %zu of %d headers",
+                          headers.size(), record.header_count);
+            for (const EventHeader& h : headers) {
+              STRATA_ASSERT(h.key.data() >= reinterpret_cast<const char*>(record.headers.data()) &&
+                                h.key.data() + h.key.size() <= reinterpret_cast<const char*>(record.headers.data() + record.headers.size()),
+                            "header key outside the record");
+              STRATA_ASSERT(h.value.empty() || (h.value.data() >= record.headers.data() &&
+                                                h.value.data() + h.value.size() <= record.headers.data() + record.headers.size()),
+                            "header value outside the record");
+            }
+          }
+          ++records;
+        });
+    if (status.is_ok()) {
+      STRATA_ASSERT(records == header.records_count, "accepted batch with %d of %d records", records,
+                    header.records_count);
+    }
+    expected = header.next_offset();
+    position += header.total_bytes();
   }
 }
 
