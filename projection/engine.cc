@@ -516,8 +516,20 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
   for (const ProjectionState& projection : projections_) {
     STRATA_RETURN_IF_ERROR((*nested)->add(projection.definition));
   }
-  Status status = (*nested)->run(/*follow=*/false);
-  if (!status) return std::move(status).with_context("rebuilding in " + options.database);
+  // Catch up at least to where the live file stands, so that the swap does not take readers back; a
+  // projector following the live file may still commit in the moment before the copy (it then re-applies
+  // those few events from the rebuilt checkpoint).
+  constexpr int kCatchUpRoundsMax = 10;
+  for (int round = 0; round < kCatchUpRoundsMax; ++round) {
+    Status status = (*nested)->run(/*follow=*/false);
+    if (!status) return std::move(status).with_context("rebuilding in " + options.database);
+    auto live = live_positions();
+    if (!live) return live.status();
+    const std::vector<std::uint64_t> built = (*nested)->positions();
+    bool behind = false;
+    for (std::uint32_t p = 0; p < topic_.partitions; ++p) behind = behind || built[p] < (*live)[p];
+    if (!behind) break;
+  }
 
   sqlite3_backup* backup = sqlite3_backup_init(db_.get(), "main", (*nested)->db(), "main");
   if (backup == nullptr)
@@ -544,6 +556,26 @@ Status Engine::rebuild_beside(const std::vector<StoredProjection>& stored) {
   summary_.dead_letters += built.dead_letters;
   summary_.transactions += built.transactions;
   return Status::ok();
+}
+
+// The smallest checkpoint per partition in the live file (0 where it has none).
+Result<std::vector<std::uint64_t>> Engine::live_positions() {
+  std::vector<std::uint64_t> positions(topic_.partitions, 0);
+  auto exists = db_.query_int("SELECT count(*) FROM sqlite_master WHERE name = 'strata_checkpoint'");
+  if (!exists) return exists.status();
+  if (*exists == 0) return positions;
+  auto query = db_.prepare("SELECT partition, min(next_offset) FROM strata_checkpoint GROUP BY partition");
+  if (!query) return query.status();
+  int rc;
+  while ((rc = sqlite3_step(query->get())) == SQLITE_ROW) {
+    const std::int64_t partition = sqlite3_column_int64(query->get(), 0);
+    if (partition >= 0 && partition < topic_.partitions) {
+      positions[static_cast<std::size_t>(partition)] =
+          static_cast<std::uint64_t>(std::max<std::int64_t>(0, sqlite3_column_int64(query->get(), 1)));
+    }
+  }
+  if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "reading the live checkpoints");
+  return positions;
 }
 
 // Another connection committed to the file (a rebuild's swap): take its checkpoints if it is still ours.
@@ -618,6 +650,10 @@ Status Engine::commit_transaction() {
   }
   STRATA_RETURN_IF_ERROR(step_to_done(db_.get(), commit_.get()));
   transaction_open_ = false;
+  if (!careful_ && transaction_events_ > 0) {
+    streak_events_ = 0;  // a batch applied without a failure: the run of failures is broken
+    streak_message_.clear();
+  }
   careful_ = false;
   pending_dead_letters_ = 0;
   std::vector<std::uint64_t> minimum(topic_.partitions, UINT64_MAX);

@@ -97,6 +97,7 @@ class Engine {
                            std::string* mismatch);
   Status rebuild_beside(const std::vector<StoredProjection>& stored);
   Status reload_after_swap();
+  Result<std::vector<std::uint64_t>> live_positions();
   Status seek_readers();
 
   // The loop.

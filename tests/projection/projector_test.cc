@@ -257,6 +257,25 @@ TEST_F(ProjectorTest, SkipStopsWhenEveryEventFails) {
             64);  // the first batch's, then it stopped
 }
 
+TEST_F(ProjectorTest, SkipToleratesScatteredFailuresWithOneMessage) {
+  create_topic();
+  auto producer = log_->producer();
+  for (std::uint64_t bad = 0; bad < 6; ++bad) {
+    append_orders(*log_, "orders", 0, bad * 100, 99);
+    append_event(*log_, *producer, "orders", 0, "bad", "not json");
+  }
+  ProjectorOptions opts = options();
+  opts.on_error = OnError::kSkip;
+  opts.skip_streak_max = 3;  // six failures with one message, but never three in a row
+  auto projector = Projector::open(opts);
+  ASSERT_TRUE((*projector)->add(totals_projection()).is_ok());
+  Status status = (*projector)->catch_up();
+  ASSERT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ((*projector)->summary().dead_letters, 6u);
+  Sql sql(db_path());
+  EXPECT_EQ(sql.integer("SELECT sum(events) FROM totals"), 6 * 99);
+}
+
 TEST_F(ProjectorTest, LogRecreatedIsDetected) {
   create_topic();
   append_orders(*log_, "orders", 0, 0, 300);
