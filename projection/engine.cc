@@ -174,10 +174,78 @@ Result<std::unique_ptr<Engine>> Engine::open(ProjectorOptions options, const Ope
     *p.statement = std::move(statement.value());
   }
   STRATA_RETURN_IF_ERROR(engine->open_readers());
+  STRATA_RETURN_IF_ERROR(engine->start_checkpointer());
   return engine;
 }
 
+// WAL checkpoints on a connection and thread of their own. SQLite's automatic checkpoint runs inside the
+// COMMIT that crosses 1,000 WAL pages, copying pages and syncing the file while the projector waits (a live
+// commit then takes milliseconds: p99 live lag 10 ms against 1-2 ms without, on a 2-core VM); a PASSIVE
+// checkpoint from another connection runs beside the writer instead. The WAL restarts from its beginning
+// only when a write transaction begins with every frame copied back, which a writer committing back to back
+// (catching up) never sees; so once the WAL holds kWalPagesHardMax pages, the writer waits after its commit
+// for a checkpoint of everything, and its next transaction restarts the WAL.
+Status Engine::start_checkpointer() {
+  auto connection = Connection::open(options_.database);
+  if (!connection) return connection.status().with_context("opening the checkpoint connection");
+  checkpoint_db_ = std::move(connection.value());
+  STRATA_RETURN_IF_ERROR(db_.exec("PRAGMA wal_autocheckpoint=0"));
+  if (mode_.synchronous_off) STRATA_RETURN_IF_ERROR(checkpoint_db_.exec("PRAGMA synchronous=OFF"));
+  sqlite3_wal_hook(db_.get(), &Engine::on_wal_commit, this);
+  checkpointer_ = std::thread([this] { run_checkpointer(); });
+  return Status::ok();
+}
+
+int Engine::on_wal_commit(void* engine_pointer, sqlite3*, const char*, int wal_pages) {
+  auto* engine = static_cast<Engine*>(engine_pointer);
+  engine->wal_pages_ = wal_pages;
+  if (wal_pages >= kWalPagesCheckpoint) engine->request_checkpoint();
+  return SQLITE_OK;
+}
+
+std::uint64_t Engine::request_checkpoint() {
+  std::lock_guard lock(checkpoint_mutex_);
+  checkpoint_wake_.notify_one();
+  return ++checkpoints_requested_;
+}
+
+void Engine::wait_for_checkpoint(std::uint64_t request) {
+  std::unique_lock lock(checkpoint_mutex_);
+  checkpoint_done_.wait(lock, [&] { return checkpoints_completed_ >= request || checkpoint_stop_; });
+}
+
+void Engine::run_checkpointer() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (!checkpoint_stop_) {
+    checkpoint_wake_.wait(
+        lock, [&] { return checkpoints_requested_ > checkpoints_completed_ || checkpoint_stop_; });
+    if (checkpoint_stop_) break;
+    const std::uint64_t serving = checkpoints_requested_;
+    lock.unlock();
+    // An error (BUSY while another connection checkpoints) leaves the work to the next request.
+    (void)sqlite3_wal_checkpoint_v2(checkpoint_db_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    nullptr);
+    lock.lock();
+    checkpoints_completed_ = serving;
+    checkpoint_done_.notify_all();
+  }
+}
+
+void Engine::stop_checkpointer() {
+  if (!checkpointer_.joinable()) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+    checkpoint_wake_.notify_one();
+    checkpoint_done_.notify_all();
+  }
+  checkpointer_.join();
+  sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+  checkpoint_db_ = Connection();
+}
+
 Engine::~Engine() {
+  stop_checkpointer();
   if (transaction_open_) rollback_transaction();
   if (started_ && have_lock_ && db_.get() != nullptr) {
     // The state a status query shows once this projector is gone.
@@ -650,6 +718,10 @@ Status Engine::commit_transaction() {
   }
   STRATA_RETURN_IF_ERROR(step_to_done(db_.get(), commit_.get()));
   transaction_open_ = false;
+  if (wal_pages_ >= kWalPagesHardMax) {
+    wait_for_checkpoint(request_checkpoint());  // so that the next transaction restarts the WAL
+    wal_pages_ = 0;
+  }
   if (!careful_ && transaction_events_ > 0) {
     streak_events_ = 0;  // a batch applied without a failure: the run of failures is broken
     streak_message_.clear();

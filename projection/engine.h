@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "projection/projector.h"
@@ -118,6 +119,24 @@ class Engine {
   TopicInfo topic_;
   std::string log_directory_;  // absolute
   Connection db_;
+  // WAL checkpoints beside the writer (start_checkpointer in engine.cc says why).
+  static constexpr int kWalPagesCheckpoint = 1'000;
+  static constexpr int kWalPagesHardMax = 16'000;
+  Status start_checkpointer();
+  void stop_checkpointer();
+  void run_checkpointer();
+  std::uint64_t request_checkpoint();
+  void wait_for_checkpoint(std::uint64_t request);
+  static int on_wal_commit(void* engine, sqlite3* db, const char* schema, int wal_pages);
+  Connection checkpoint_db_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_, checkpoint_done_;
+  std::uint64_t checkpoints_requested_ = 0;  // guarded by checkpoint_mutex_
+  std::uint64_t checkpoints_completed_ = 0;  // guarded by checkpoint_mutex_
+  bool checkpoint_stop_ = false;             // guarded by checkpoint_mutex_
+  int wal_pages_ = 0;                        // the WAL's size after the last commit (the projector's thread)
+
   int lock_fd_ = -1;
   bool have_lock_ = false;
   std::vector<std::unique_ptr<Reader>> readers_;
