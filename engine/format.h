@@ -7,6 +7,7 @@
 //   T-0/ ... T-<N-1>/              one directory per partition, as Kafka names them, holding
 //     <20-digit base offset>.log   segments: exactly Kafka log segments
 //     <base>.strata-index          strata's own: the sealed segment's sparse index (IndexHeader, entries)
+//     strata-synced                strata's own: the offset below which everything is fdatasynced
 //   strata-groups/<group>/T-<p>.strata-offset   consumer-group checkpoints (GroupCheckpoint)
 //   strata-producer-ids            the idempotent-producer id allocator (ProducerIdBlock)
 //   LOCK                           held by the process that has the log open
@@ -342,6 +343,16 @@ struct ProducerIdBlock {
 static_assert(sizeof(ProducerIdBlock) == 32);
 std::vector<std::byte> encode_producer_ids(std::int64_t next_unreserved);
 Result<std::int64_t> decode_producer_ids(std::span<const std::byte> bytes, const std::string& path);
+
+// ---- the synced offset (<partition dir>/strata-synced), shared with readers in other processes ------------
+
+// magic[8] | synced offset u64, stored atomically by the writer: every offset below it is written and
+// fdatasynced (a reader in another process may apply it to a derived store that must never hold an event
+// the log can still lose). Not checksummed: a single aligned word, rewritten in place.
+inline constexpr char kSyncedMagic[8] = {'S', 'T', 'R', 'A', 'T', 'S', 'Y', 'N'};
+inline constexpr std::size_t kSyncedOffsetAt = 8;
+inline constexpr std::size_t kSyncedFileBytes = 16;
+inline constexpr std::string_view kSyncedFile = "strata-synced";
 
 // ---- names ----------------------------------------------------------------------------------------------
 

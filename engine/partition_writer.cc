@@ -52,6 +52,9 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, s
     writer->max_timestamp_us_ = recovered.segments.back().max_timestamp_us;
     STRATA_RETURN_IF_ERROR(writer->resume_segment(recovered.segments.back()));
   }
+  auto marker = SyncedMarker::create(writer->dir_, writer->next_offset_);
+  if (!marker) return marker.status();
+  writer->synced_marker_ = std::move(marker.value());
   return writer;
 }
 
@@ -122,6 +125,9 @@ Status PartitionWriter::resume_segment(const SegmentInfo& active) {
     std::memset(staging_.at(active.data_end), 0, round_up(active.data_end) - active.data_end);
   }
   if (!index_.empty()) last_indexed_position_ = index_.back().position;
+  // What recovery kept may sit in the page cache only (a writer that died under `none` durability): sync it
+  // before anything counts it as synced.
+  STRATA_RETURN_IF_ERROR(file_.sync_data());
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.durable_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.written_offset.store(next_offset_, std::memory_order_relaxed);
@@ -458,6 +464,12 @@ void PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
     written_offset = pending_batches_.at(i).next_offset;
   }
   counters_.written_offset.store(std::max(written_offset, written_before), std::memory_order_release);
+  // Other processes' readers see what is fdatasynced: under `none` durability only once all of it is.
+  if (config_.durability != Durability::kNone) {
+    synced_marker_.publish(counters_.durable_offset.load(std::memory_order_relaxed));
+  } else if (!batch_open_ && synced_ == fill_) {
+    synced_marker_.publish(next_offset_);
+  }
   if (counters_.durable_offset.load(std::memory_order_relaxed) != durable_before ||
       counters_.written_offset.load(std::memory_order_relaxed) != written_before) {
     counters_.visible_signal.notify();

@@ -30,6 +30,7 @@
 #include "engine/idempotence.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
+#include "engine/synced_marker.h"
 #include "engine/retention.h"
 #include "io/aligned_buffer.h"
 #include "io/file.h"
@@ -224,7 +225,8 @@ class PartitionWriter {
   bool sync_linked_[kSyncsInFlightMax] = {};  // linked to a write: runs only if that write completed in full
   std::size_t syncs_in_flight_ = 0;
   std::uint64_t sync_requested_ = 0;  // the largest target submitted
-  std::chrono::steady_clock::time_point last_sync_{};
+  // When the last sync was submitted (or the writer opened): `batch` durability's interval counts from it.
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
 
   Write writes_[kWritesInFlightMax];
   std::size_t writes_head_ = 0;  // oldest write in flight
@@ -233,6 +235,7 @@ class PartitionWriter {
 
   std::vector<std::byte> compress_scratch_;
   ProducerSequences sequences_;
+  SyncedMarker synced_marker_;  // what is fdatasynced, for readers in other processes
   std::atomic<std::uint64_t> log_start_offset_{0};
   Fifo<PendingAck> pending_acks_;
   Fifo<PendingBatch> pending_batches_;

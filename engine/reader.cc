@@ -9,6 +9,7 @@
 
 #include "engine/reader_state.h"
 #include "engine/recovery.h"
+#include "engine/synced_marker.h"
 #include "io/read_only_mapping.h"
 #include "strata/log.h"
 #include "strata/topics.h"
@@ -242,7 +243,8 @@ using detail::ReaderState;
 Reader::Reader(std::unique_ptr<ReaderState> state) : state_(std::move(state)) {}
 Reader::~Reader() = default;
 
-Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string_view topic, std::uint32_t partition) {
+Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string_view topic, std::uint32_t partition,
+                                             ReadLevel level) {
   auto info = read_topic_info(dir, topic);
   if (!info) return info.status();
   if (partition >= info->partitions) {
@@ -251,6 +253,15 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string
   }
   auto state =
       detail::make_reader_state(dir + "/" + format::partition_directory_name(topic, partition), partition);
+  if (level == ReadLevel::kDurable) {
+    auto marker = detail::SyncedMarker::open(state->partition_dir);
+    if (!marker) {
+      if (marker.status().code() != StatusCode::kNotFound) return marker.status();
+      marker = detail::SyncedMarker{};  // no writer ever ran here: nothing is known to be synced
+    }
+    auto shared = std::make_shared<detail::SyncedMarker>(std::move(marker.value()));
+    state->visible_limit = [shared] { return shared->is_open() ? shared->load() : 0; };
+  }
   auto bases = detail::list_segment_bases(state->partition_dir);
   if (!bases) return bases.status();
   state->next_offset = bases->empty() ? 0 : bases->front();

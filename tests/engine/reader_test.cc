@@ -229,6 +229,34 @@ TEST(Reader, NeverSeesUnacknowledgedEvents) {
   EXPECT_TRUE(producer->is_acknowledged(tickets.back()));
 }
 
+// A reader of the directory (as another process opens it) with kDurable stops at what the writer has
+// fdatasynced, published in strata-synced; a kWritten one sees every valid record on disk.
+TEST(Reader, DirectoryReaderAtDurableLevelSeesOnlySyncedEvents) {
+  TestDir dir;
+  LogOptions options = small_options(dir.path(), Durability::kBatch);
+  options.batch_sync_interval = std::chrono::hours(1);
+  options.batch_sync_bytes = 1ull << 40;
+  auto log = Log::open(options).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  for (int i = 0; i < 3; ++i) (void)producer->append(topic, "", "before").value();
+  ASSERT_TRUE(log->flush().is_ok());
+  for (int i = 0; i < 5; ++i) (void)producer->append(topic, "", "after").value();
+  auto durable = Reader::open(dir.path(), "t", 0, ReadLevel::kDurable).value();
+  auto written = Reader::open(dir.path(), "t", 0, ReadLevel::kWritten).value();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (written->end_offset() < 8 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(written->end_offset(), 8u) << "the writer never wrote the last five events";
+  EXPECT_EQ(durable->end_offset(), 3u);
+  std::uint64_t seen = 0;
+  EXPECT_EQ(durable->poll(100, [&](const Event& e) { EXPECT_EQ(e.offset, seen++); }).value(), 3u);
+  ASSERT_TRUE(log->flush().is_ok());
+  EXPECT_EQ(durable->end_offset(), 8u);
+  EXPECT_EQ(durable->poll(100, [&](const Event& e) { EXPECT_EQ(e.offset, seen++); }).value(), 5u);
+}
+
 TEST(Reader, ManyReadersAgainstALiveWriter) {
   TestDir dir;
   auto log = Log::open(small_options(dir.path(), Durability::kBatch)).value();

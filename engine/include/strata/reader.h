@@ -8,7 +8,7 @@
 //   those
 //     written but not yet synced; never a record recovery could later remove;
 //   - opened on a directory (Reader::open): every valid record on disk, for tools that run beside a writer in
-//     another process (`strata cat`, `strata tail`).
+//     another process (`strata cat`, `strata tail`); or with ReadLevel::kDurable what the writer fdatasynced.
 // Every batch's checksum is checked before any of its events is handed out; corruption is an error naming the
 // file and position, never returned data.
 //
@@ -72,8 +72,11 @@ struct ReaderState;
 class Reader {
  public:
   // A reader of one partition of `topic` in the log directory `dir`, positioned at the first event kept.
+  // kWritten (tools): every valid record on disk. kDurable: only what the writing process has fdatasynced
+  // (it publishes that offset in <partition dir>/strata-synced), for consumers that must never apply an
+  // event the log can still lose, such as a projection beside the writer.
   static Result<std::unique_ptr<Reader>> open(const std::string& dir, std::string_view topic,
-                                              std::uint32_t partition = 0);
+                                              std::uint32_t partition = 0, ReadLevel level = ReadLevel::kWritten);
   ~Reader();
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
