@@ -272,8 +272,9 @@ Status Engine::open_readers() {
   readers_.clear();
   for (std::uint32_t partition = 0; partition < topic_.partitions; ++partition) {
     Result<std::unique_ptr<Reader>> reader =
-        options_.log != nullptr ? options_.log->reader(options_.topic, partition)
-                                : Reader::open(options_.log_directory, options_.topic, partition);
+        options_.log != nullptr
+            ? options_.log->reader(options_.topic, partition)
+            : Reader::open(options_.log_directory, options_.topic, partition, ReadLevel::kDurable);
     if (!reader) return reader.status().with_context("partition " + std::to_string(partition));
     readers_.push_back(std::move(reader.value()));
   }
@@ -933,8 +934,8 @@ void Engine::idle_wait(unsigned idle_rounds) {
     }
     return;
   }
-  // A directory another process writes: Reader::wait would rescan the active segment to find its end, so
-  // poll (which reads on from our position) after a short sleep that grows while nothing comes, up to 5 ms.
+  // A directory another process writes: the synced offset it publishes is a shared word, so a poll at the
+  // end costs nothing; poll again after a short sleep that grows while nothing comes, up to 5 ms.
   const unsigned shift = std::min(idle_rounds, 3u);
   std::this_thread::sleep_for(std::chrono::microseconds(625u << shift));
 }

@@ -15,9 +15,10 @@
 // kept apart by a lock file (<database>-strata-lock) and, for a rebuild that replaces the file's contents
 // under a running projector, by SQLite's data_version (the running one reloads its checkpoints).
 //
-// What is applied: with `log`, only acknowledged (durable) events (Log::reader). With `log_directory` (a log
-// another process writes), everything Reader::open shows, which includes events written but not yet synced:
-// the engine's public API has no durable end for a reader in another process yet (see README.md).
+// What is applied: durable events only. With `log`, acknowledged events (Log::reader); with `log_directory`
+// (a log another process writes), what the writer has fdatasynced (Reader::open with ReadLevel::kDurable,
+// which reads the synced offset the writer publishes in each partition directory). A read model never holds
+// an event the log can still lose.
 //
 // The checkpoint also records the topic's log_id and a hash of each projection's definition. A projection
 // whose log was recreated, whose checkpoint is past the log's end, or whose definition changed is refused
@@ -136,7 +137,7 @@ struct RunSummary {
 struct PartitionStatus {
   std::uint32_t partition = 0;
   std::uint64_t next_offset = 0;  // events below it are applied
-  std::uint64_t end_offset = 0;   // the log's end (as this process can see it)
+  std::uint64_t end_offset = 0;   // the log's durable end
   std::uint64_t lag_events = 0;
   double lag_seconds = 0;  // how long the oldest unapplied event has waited (0 without lag)
 };

@@ -33,7 +33,8 @@ std::int64_t now_us() {
       .count();
 }
 
-// The log's end for each partition, and how long the first unapplied event has waited.
+// The log's durable end for each partition (what a projector may apply), and how long the first unapplied
+// event has waited.
 void fill_lag(ProjectionStatus& status) {
   auto info = read_topic_info(status.log_directory, status.topic);
   if (!info) {
@@ -41,7 +42,7 @@ void fill_lag(ProjectionStatus& status) {
     return;
   }
   for (PartitionStatus& partition : status.partitions) {
-    auto reader = Reader::open(status.log_directory, status.topic, partition.partition);
+    auto reader = Reader::open(status.log_directory, status.topic, partition.partition, ReadLevel::kDurable);
     if (!reader) continue;
     partition.end_offset = (*reader)->end_offset();
     partition.lag_events =

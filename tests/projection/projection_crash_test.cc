@@ -69,7 +69,8 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
   TestDir dir;
   const std::string log_dir = dir.sub("log");
   const std::string db = dir.sub("model.db");
-  auto opened = Log::open(small_options(log_dir, Durability::kNone));
+  // Batch durability: the child reads only what is synced, and a sync comes every 10 ms.
+  auto opened = Log::open(small_options(log_dir, Durability::kBatch));
   ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
   std::unique_ptr<Log> log = std::move(opened.value());
   ASSERT_TRUE(log->topic("events", {.partitions = 2}).is_ok());

@@ -335,6 +335,25 @@ TEST_F(ProjectorTest, ReadsADirectoryAnotherWriterHolds) {
   EXPECT_EQ(sql.integer("SELECT count(*) FROM applied WHERE times = 1"), 500);
 }
 
+TEST_F(ProjectorTest, FromADirectoryOnlySyncedEventsAreApplied) {
+  create_topic();
+  append_orders(*log_, "orders", 0, 0, 100);
+  ASSERT_TRUE(log_->flush().is_ok());
+  append_orders(*log_, "orders", 0, 100, 50);  // written (acknowledged under kNone), not yet synced
+  ProjectorOptions opts = options();
+  opts.log = nullptr;
+  opts.log_directory = dir_.sub("log");
+  ASSERT_TRUE(project(counting_projection(), opts).is_ok());
+  {
+    Sql sql(db_path());
+    EXPECT_EQ(sql.integer("SELECT count(*) FROM applied"), 100);
+  }
+  ASSERT_TRUE(log_->flush().is_ok());
+  ASSERT_TRUE(project(counting_projection(), opts).is_ok());
+  Sql sql(db_path());
+  EXPECT_EQ(sql.integer("SELECT count(*) FROM applied WHERE times = 1"), 150);
+}
+
 TEST_F(ProjectorTest, SecondProjectorOnOneDatabaseIsBusy) {
   create_topic();
   auto first = Projector::open(options());
