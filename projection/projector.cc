@@ -1,0 +1,77 @@
+#include "projection/projector.h"
+
+#include "projection/engine.h"
+#include "projection/text.h"
+
+namespace strata::projection {
+
+Status Transaction::exec(std::string_view sql) {
+  char* error = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return Status::ok();
+  Status status = sqlite_status(db_, rc);
+  if (error != nullptr) status = Status(status.code(), error);
+  sqlite3_free(error);
+  return status;
+}
+
+Result<sqlite3_stmt*> Transaction::statement(std::string_view sql) {
+  return engine_->handler_statement(sql);
+}
+
+Status Transaction::run(sqlite3_stmt* stmt) {
+  return step_to_done(db_, stmt);
+}
+
+Projector::Projector(std::unique_ptr<Engine> engine) : engine_(std::move(engine)) {}
+Projector::~Projector() = default;
+
+Result<std::unique_ptr<Projector>> Projector::open(ProjectorOptions options) {
+  auto engine = Engine::open(std::move(options));
+  if (!engine) return engine.status();
+  return std::unique_ptr<Projector>(new Projector(std::move(engine.value())));
+}
+
+Status Projector::add(SqlProjection projection) {
+  Definition definition;
+  definition.name = projection.name;
+  definition.is_sql = true;
+  definition.hash = definition_hash({"sql", projection.schema, projection.apply});
+  definition.sql = std::move(projection);
+  return engine_->add(std::move(definition));
+}
+
+Status Projector::add(HandlerProjection projection) {
+  Definition definition;
+  definition.name = projection.name;
+  definition.is_sql = false;
+  definition.hash = definition_hash({"handler", projection.version});
+  definition.handler = std::move(projection);
+  return engine_->add(std::move(definition));
+}
+
+Status Projector::catch_up() {
+  return engine_->run(/*follow=*/false);
+}
+Status Projector::follow() {
+  return engine_->run(/*follow=*/true);
+}
+void Projector::stop() {
+  engine_->stop();
+}
+Status Projector::wait_until(std::uint32_t partition, std::uint64_t offset,
+                             std::chrono::nanoseconds timeout) {
+  return engine_->wait_until(partition, offset, timeout);
+}
+std::vector<std::uint64_t> Projector::positions() const {
+  return engine_->positions();
+}
+RunSummary Projector::summary() const {
+  return engine_->summary();
+}
+std::uint32_t Projector::partitions() const {
+  return engine_->partitions();
+}
+
+}  // namespace strata::projection
