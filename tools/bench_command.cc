@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bench/e2e/disk_limit.h"
+#include "bench/e2e/project_workload.h"
 #include "bench/e2e/workload.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -32,9 +33,10 @@ struct BenchArgs {
   std::string values = "filled";
 };
 
-void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
-  std::string line =
-      "{\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
+// The contract's fields of one workload result, as the inside of a JSON object.
+std::string result_fields(const bench::WorkloadResult& r) {
+  return
+      "\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
       ",\"producers\":" + std::to_string(r.producers) + ",\"readers\":" + std::to_string(r.readers) +
       ",\"value_bytes\":" + std::to_string(r.value_bytes) + ",\"key_bytes\":" + std::to_string(r.key_bytes) +
       ",\"durability\":" + json_string(bench::durability_name(r.durability)) +
@@ -45,6 +47,14 @@ void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskL
       ",\"compression\":" + json_string(compression_name(r.compression)) +
       ",\"disk_bytes_per_event\":" +
       json_number(r.events > 0 ? static_cast<double>(r.disk_bytes) / static_cast<double>(r.events) : 0);
+}
+
+void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit,
+                const bench::WorkloadResult* reference = nullptr, double ratio = 0) {
+  std::string line = result_fields(r);
+  if (reference != nullptr) {
+    line += ",\"reference\":{" + result_fields(*reference) + "},\"ratio\":" + json_number(ratio);
+  }
   if (r.ack_latency) {
     line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) +
             ",\"p99\":" + json_number(r.ack_latency->p99_us) +
@@ -62,7 +72,7 @@ void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskL
             ",\"fdatasync_p99_us\":" + json_number(limit->fdatasync_p99_us) +
             ",\"disk_ratio\":" + json_number(disk_mb_s / limit->sequential_mb_s);
   }
-  std::printf("%s}\n", line.c_str());
+  std::printf("{%s}\n", line.c_str());
 }
 
 void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
@@ -181,6 +191,31 @@ int run_bench(const BenchArgs& args) {
       options.events = args.events.value_or(100'000);
       options.producers = args.producers.value_or(16);
       result = bench::run_durable(options);
+    } else if (workload == "project") {
+      options.events = args.events.value_or(1'000'000);
+      auto projected = bench::run_project(options);
+      if (!projected) {
+        code = fail(workload + ": " + projected.status().to_string());
+        continue;
+      }
+      const auto& p = *projected;
+      if (args.json) {
+        print_json(p.result, std::nullopt, &p.reference, p.ratio);
+      } else {
+        std::printf("project  %llu events caught up by a SQLite projection (an upsert per event on a JSON field)\n"
+                    "         %.2f s   %.0f k events/s   reference (same statements from memory) %.0f k events/s   "
+                    "ratio %.2f\n",
+                    static_cast<unsigned long long>(p.result.events), p.result.seconds, p.result.events_per_s() / 1e3,
+                    p.reference.events_per_s() / 1e3, p.ratio);
+        if (p.result.tail_latency) {
+          std::printf("         live lag (append to committed in the read model) at %.0f events/s: p50 %.1f ms   "
+                      "p99 %.1f ms\n",
+                      p.live_events_per_s, p.result.tail_latency->p50_us / 1e3, p.result.tail_latency->p99_us / 1e3);
+        }
+      }
+      std::fflush(stdout);
+      std::filesystem::remove_all(options.directory);
+      continue;
     } else if (workload == "recovery") {
       options.events = args.events.value_or(9'000'000);  // about 1 GiB at 100-byte values
       result = bench::run_recovery(options);
@@ -210,9 +245,9 @@ void add_bench_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
   command
       ->add_option("workload", args->workload,
-                   "ingest | durable | replay | fanout | recovery | all (all: the first four)")
+                   "ingest | durable | replay | fanout | recovery | project | all (all: the first four)")
       ->required()
-      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "all"}));
+      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command
