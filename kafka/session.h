@@ -56,7 +56,6 @@ class Session {
   GroupCoordinator& groups_;
   const ServerOptions& options_;
   const std::string peer_;
-  std::unique_ptr<Producer> producer_;
   std::map<std::pair<TopicId, std::uint32_t>, std::unique_ptr<Reader>> readers_;
 };
 

@@ -25,8 +25,9 @@ void Session::log_refusal(const RequestHeader& header, const std::string& what) 
 }
 
 Producer& Session::producer() {
-  if (!producer_) producer_ = log_.producer();
-  return *producer_;
+  // The log's shared producer: its ring lanes (shared_ring_bytes, 4 MiB by default) take a client's batch of
+  // up to Kafka's default message.max.bytes (1 MB), which a producer()'s 1 MiB ring does not.
+  return log_.shared_producer();
 }
 
 Reader* Session::reader(TopicId topic, std::uint32_t partition) {

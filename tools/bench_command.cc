@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bench/e2e/disk_limit.h"
+#include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/project_workload.h"
 #include "bench/e2e/workload.h"
 #include "tools/commands.h"
@@ -24,6 +25,7 @@ struct BenchArgs {
   std::size_t size = 100;
   unsigned readers = 4;
   std::string durability = "none";
+  bool durability_given = false;
   bool disk_limit = false;
   double disk_limit_seconds = 3;
   bool json = false;
@@ -216,6 +218,33 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
+    } else if (workload == "kafka-produce" || workload == "kafka-fetch") {
+      options.events = args.events.value_or(1'000'000);
+      if (args.durability_given) {
+        options.durability = durability_names().at(args.durability);
+      } else {
+        options.durability = Durability::kSync;  // acks=all means fsynced, the server's default
+      }
+      auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options) : bench::run_kafka_fetch(options);
+      if (!measured) {
+        code = fail(workload + ": " + measured.status().to_string());
+        continue;
+      }
+      const auto& k = *measured;
+      if (args.json) {
+        print_json(k.result, std::nullopt, &k.reference, k.ratio);
+      } else {
+        std::printf("%s %llu events of %zu bytes, librdkafka %s (acks=all, idempotent, linger 5 ms), durability %s\n"
+                    "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "
+                    "ratio %.2f\n",
+                    workload.c_str(), static_cast<unsigned long long>(k.result.events), k.result.value_bytes,
+                    workload == "kafka-produce" ? "producer" : "consumer", bench::durability_name(k.result.durability),
+                    k.result.seconds, k.result.events_per_s() / 1e3, k.result.mb_per_s(),
+                    k.reference.events_per_s() / 1e3, k.ratio);
+      }
+      std::fflush(stdout);
+      std::filesystem::remove_all(options.directory);
+      continue;
     } else if (workload == "recovery") {
       options.events = args.events.value_or(9'000'000);  // about 1 GiB at 100-byte values
       result = bench::run_recovery(options);
@@ -245,9 +274,11 @@ void add_bench_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
   command
       ->add_option("workload", args->workload,
-                   "ingest | durable | replay | fanout | recovery | project | all (all: the first four)")
+                   "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | all "
+                   "(all: the first four)")
       ->required()
-      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "all"}));
+      ->check(CLI::IsMember(
+          {"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce", "kafka-fetch", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command
@@ -262,8 +293,9 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--readers", args->readers, "Reader threads for fanout")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
-  command->add_option("--durability", args->durability, "Durability of the ingest workload")
+  command->add_option("--durability", args->durability, "Durability of the ingest workload (kafka-*: default sync)")
       ->check(CLI::IsMember({"none", "batch", "sync"}))
+      ->each([args](const std::string&) { args->durability_given = true; })
       ->capture_default_str();
   command->add_flag(
       "--disk-limit", args->disk_limit,

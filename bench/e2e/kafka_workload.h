@@ -1,0 +1,23 @@
+// The `kafka-produce` and `kafka-fetch` workloads of `strata bench` (DESIGN.md): a librdkafka client
+// against `strata serve` (an embedded kafka::Server on loopback, sharing the machine with the client), and
+// the same client against librdkafka's mock cluster (an in-memory broker) in the same run as the reference.
+#pragma once
+
+#include "bench/e2e/workload.h"
+
+namespace strata::bench {
+
+struct KafkaWorkloadResult {
+  WorkloadResult result;     // through strata serve
+  WorkloadResult reference;  // through librdkafka's mock cluster
+  double ratio = 0;          // result.events_per_s() / reference.events_per_s()
+};
+
+// A producer (acks=all, idempotent, linger 5 ms) sends options.events events (options.key_bytes keys,
+// options.value_bytes values) to a topic of options.partitions partitions; timed until every delivery report
+// arrived. With options.durability (sync by default) the server acknowledges after the fdatasync.
+Result<KafkaWorkloadResult> run_kafka_produce(const WorkloadOptions& options);
+// The topic filled as above, then a consumer reads every event from the start of each partition; timed.
+Result<KafkaWorkloadResult> run_kafka_fetch(const WorkloadOptions& options);
+
+}  // namespace strata::bench
