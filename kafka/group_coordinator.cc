@@ -70,6 +70,18 @@ void GroupCoordinator::maybe_complete(Group& group, bool deadline_passed) {
   changed_.notify_all();
 }
 
+void GroupCoordinator::members_changed(Group& group) {
+  if (!group.members.empty()) {
+    start_rebalance(group);
+    maybe_complete(group, false);
+    return;
+  }
+  group.state = State::kEmpty;
+  group.leader.clear();
+  ++group.generation;
+  changed_.notify_all();
+}
+
 JoinResponse GroupCoordinator::join(const JoinRequest& request) {
   JoinResponse response;
   if (request.group.empty()) {
@@ -189,16 +201,7 @@ std::int16_t GroupCoordinator::leave(const std::string& group_id, const std::str
   std::lock_guard lock(mutex_);
   auto it = groups_.find(group_id);
   if (it == groups_.end() || it->second.members.erase(member_id) == 0) return error::kUnknownMemberId;
-  Group& group = it->second;
-  if (group.members.empty()) {
-    group.state = State::kEmpty;
-    group.leader.clear();
-    ++group.generation;
-    changed_.notify_all();
-  } else {
-    start_rebalance(group);
-    maybe_complete(group, false);
-  }
+  members_changed(it->second);
   return error::kNone;
 }
 
@@ -230,16 +233,7 @@ void GroupCoordinator::expire_members() {
   for (auto& [name, group] : groups_) {
     const std::size_t before = group.members.size();
     std::erase_if(group.members, [&](const auto& m) { return now - m.second.last_seen > m.second.session_timeout; });
-    if (group.members.size() != before) {
-      if (group.members.empty()) {
-        group.state = State::kEmpty;
-        group.leader.clear();
-        ++group.generation;
-        changed_.notify_all();
-      } else {
-        start_rebalance(group);
-      }
-    }
+    if (group.members.size() != before) members_changed(group);
     if (group.state == State::kPreparingRebalance) maybe_complete(group, now >= group.rebalance_deadline);
   }
 }

@@ -85,6 +85,8 @@ class GroupCoordinator {
   };
 
   void start_rebalance(Group& group);
+  // A member left or expired: rebalance the rest, or become empty. REQUIRES: mutex_ held.
+  void members_changed(Group& group);
   // Completes the rebalance when every member joined or the deadline passed. REQUIRES: mutex_ held.
   void maybe_complete(Group& group, bool deadline_passed);
   void expire_members();  // REQUIRES: mutex_ held
