@@ -1,249 +1,445 @@
+// The classic group protocol's state machine (see group_coordinator.h). Parked JoinGroup and SyncGroup
+// requests wait on changed_ in bounded slices and re-check their member, so a member removed by a leave or
+// a timeout, a newer join of the same member, or shutdown() each end the wait with an error.
 #include "kafka/group_coordinator.h"
 
 #include <algorithm>
-
-#include "kafka/protocol.h"
+#include <cstdio>
 
 namespace strata::kafka {
 
 namespace {
-using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kSessionTimeoutMin{1'000};
-constexpr std::chrono::milliseconds kSessionTimeoutMax{300'000};
+
+constexpr auto kWaitSlice = std::chrono::milliseconds(100);
+// A parked request is answered at the latest this long after its own timeout, whatever tick() does.
+constexpr auto kParkSlack = std::chrono::seconds(5);
+
+bool same_protocols(const std::vector<std::pair<std::string, std::vector<std::byte>>>& stored,
+                    const JoinGroupRequest& request) {
+  if (stored.size() != request.protocols.size()) return false;
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    const auto& metadata = request.protocols[i].metadata;
+    if (stored[i].first != request.protocols[i].name ||
+        !std::equal(stored[i].second.begin(), stored[i].second.end(), metadata.begin(), metadata.end())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
-GroupCoordinator::GroupCoordinator() : reaper_([this] { reaper(); }) {}
+GroupCoordinator::GroupCoordinator(GroupCoordinatorOptions options)
+    : options_(options), random_(std::random_device{}()) {}
 
-GroupCoordinator::~GroupCoordinator() {
-  shutdown();
-  if (reaper_.joinable()) reaper_.join();
-}
-
-void GroupCoordinator::shutdown() {
-  std::lock_guard lock(mutex_);
-  stopping_ = true;
-  changed_.notify_all();
-}
-
-void GroupCoordinator::start_rebalance(Group& group) {
-  if (group.state != State::kPreparingRebalance) {
-    std::chrono::milliseconds timeout{0};
-    for (auto& [id, member] : group.members) {
-      member.joined = false;
-      timeout = std::max(timeout, member.rebalance_timeout);
-    }
-    group.state = State::kPreparingRebalance;
-    group.rebalance_deadline = Clock::now() + timeout;
-    group.assignments_ready = false;
+GroupCoordinator::Member* GroupCoordinator::Group::find(std::string_view member_id) const {
+  for (const auto& member : members) {
+    if (member->id == member_id) return member.get();
   }
+  return nullptr;
+}
+
+std::string_view GroupCoordinator::state_name(State state) {
+  switch (state) {
+    case State::kEmpty:
+      return "Empty";
+    case State::kPreparingRebalance:
+      return "PreparingRebalance";
+    case State::kCompletingRebalance:
+      return "CompletingRebalance";
+    case State::kStable:
+      return "Stable";
+  }
+  return "Dead";
+}
+
+GroupCoordinator::Group* GroupCoordinator::find_group(std::string_view group_id) const {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+std::string GroupCoordinator::new_member_id(std::string_view client_id) {
+  char suffix[24];
+  std::snprintf(suffix, sizeof suffix, "-%016llx", static_cast<unsigned long long>(random_()));
+  // Bounded so that the id fits a protocol string whatever the client's id.
+  return std::string(client_id.substr(0, 200)) + suffix;
+}
+
+bool GroupCoordinator::supports_common_protocol(const Group& group, const JoinGroupRequest& request) const {
+  for (const auto& offered : request.protocols) {
+    const bool everyone = std::all_of(group.members.begin(), group.members.end(), [&](const auto& member) {
+      return std::any_of(member->protocols.begin(), member->protocols.end(),
+                         [&](const auto& p) { return p.first == offered.name; });
+    });
+    if (everyone) return true;
+  }
+  return false;
+}
+
+JoinGroupResponse GroupCoordinator::join_response(const Group& group, const Member& member) const {
+  JoinGroupResponse response;
+  response.generation_id = group.generation;
+  response.protocol_name = group.protocol;
+  response.leader = group.leader;
+  response.member_id = member.id;
+  if (member.id == group.leader) {
+    for (const auto& other : group.members) {
+      auto chosen = std::find_if(other->protocols.begin(), other->protocols.end(),
+                                 [&](const auto& p) { return p.first == group.protocol; });
+      response.members.push_back(
+          {other->id, other->instance_id,
+           chosen == other->protocols.end() ? std::vector<std::byte>{} : chosen->second});
+    }
+  }
+  return response;
+}
+
+void GroupCoordinator::prepare_rebalance(Group& group) {
+  std::int32_t timeout_ms = 0;
+  for (const auto& member : group.members) {
+    timeout_ms = std::max(timeout_ms, member->rebalance_timeout_ms);
+    // A follower parked in SyncGroup learns that this generation is over.
+    if (!member->sync_result) member->sync_result = SyncGroupResponse{ErrorCode::kRebalanceInProgress, {}};
+  }
+  group.state = State::kPreparingRebalance;
+  group.rebalance_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   changed_.notify_all();
 }
 
-void GroupCoordinator::maybe_complete(Group& group, bool deadline_passed) {
+void GroupCoordinator::maybe_complete_join(Group& group) {
   if (group.state != State::kPreparingRebalance) return;
-  const bool all_joined =
-      std::all_of(group.members.begin(), group.members.end(), [](const auto& m) { return m.second.joined; });
-  if (!all_joined && !deadline_passed) return;
-  std::erase_if(group.members, [](const auto& m) { return !m.second.joined; });  // did not rejoin in time
+  const bool all_joined = std::all_of(group.members.begin(), group.members.end(),
+                                      [](const auto& member) { return member->join_pending; });
+  if (all_joined) complete_join(group);
+}
+
+void GroupCoordinator::complete_join(Group& group) {
+  // Members that did not rejoin in time leave the group.
+  std::erase_if(group.members, [](const auto& member) { return !member->join_pending; });
   ++group.generation;
   if (group.members.empty()) {
     group.state = State::kEmpty;
+    group.protocol.clear();
     group.leader.clear();
     changed_.notify_all();
     return;
   }
-  if (group.members.find(group.leader) == group.members.end()) group.leader = group.members.begin()->first;
-  // The first protocol of the leader that every member supports.
+  // The first protocol, in the first member's order of preference, that every member supports.
   group.protocol.clear();
-  for (const auto& [name, metadata] : group.members[group.leader].protocols) {
-    const bool everyone = std::all_of(group.members.begin(), group.members.end(), [&](const auto& m) {
-      return std::any_of(m.second.protocols.begin(), m.second.protocols.end(),
-                         [&](const auto& p) { return p.first == name; });
+  for (const auto& candidate : group.members.front()->protocols) {
+    const bool everyone = std::all_of(group.members.begin(), group.members.end(), [&](const auto& member) {
+      return std::any_of(member->protocols.begin(), member->protocols.end(),
+                         [&](const auto& p) { return p.first == candidate.first; });
     });
     if (everyone) {
-      group.protocol = name;
+      group.protocol = candidate.first;
       break;
     }
   }
+  if (group.find(group.leader) == nullptr) group.leader = group.members.front()->id;
   group.state = State::kCompletingRebalance;
-  group.assignments_ready = false;
+  std::int32_t timeout_ms = 0;
+  for (const auto& member : group.members) timeout_ms = std::max(timeout_ms, member->rebalance_timeout_ms);
+  group.sync_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (const auto& member : group.members) {
+    member->join_pending = false;
+    member->join_result = join_response(group, *member);
+    member->sync_result.reset();
+    member->assignment.clear();
+    member->last_seen = Clock::now();
+  }
   changed_.notify_all();
 }
 
-void GroupCoordinator::members_changed(Group& group) {
-  if (!group.members.empty()) {
-    start_rebalance(group);
-    maybe_complete(group, false);
-    return;
-  }
-  group.state = State::kEmpty;
-  group.leader.clear();
-  ++group.generation;
+void GroupCoordinator::remove_member(Group& group, std::string_view member_id) {
+  std::erase_if(group.members, [&](const auto& member) { return member->id == member_id; });
   changed_.notify_all();
 }
 
-JoinResponse GroupCoordinator::join(const JoinRequest& request) {
-  JoinResponse response;
-  if (request.group.empty()) {
-    response.error = error::kInvalidGroupId;
-    return response;
-  }
-  if (request.session_timeout < kSessionTimeoutMin || request.session_timeout > kSessionTimeoutMax) {
-    response.error = error::kInvalidSessionTimeout;
-    return response;
-  }
+JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::string_view client_id,
+                                         std::string_view client_host) {
+  JoinGroupResponse error;
+  error.member_id = std::string(request.member_id);
   std::unique_lock lock(mutex_);
-  Group& group = groups_[request.group];
-  if (!group.members.empty() && group.protocol_type != request.protocol_type) {
-    response.error = error::kInconsistentGroupProtocol;
-    return response;
+  if (shut_down_) {
+    error.error = ErrorCode::kCoordinatorNotAvailable;
+    return error;
   }
-  std::string member_id = request.member_id;
-  if (member_id.empty()) {
-    member_id = (request.client_id.empty() ? "member" : request.client_id) + "-" + std::to_string(++next_member_);
-  } else if (group.members.find(member_id) == group.members.end()) {
-    response.error = error::kUnknownMemberId;
-    return response;
+  if (request.group_id.empty()) {
+    error.error = ErrorCode::kInvalidGroupId;
+    return error;
   }
-  group.protocol_type = request.protocol_type;
-  Member& member = group.members[member_id];
-  member.client_id = request.client_id;
-  member.session_timeout = request.session_timeout;
-  member.rebalance_timeout = request.rebalance_timeout;
-  member.protocols = request.protocols;
-  member.last_seen = Clock::now();
-  start_rebalance(group);
-  group.members[member_id].joined = true;
-  maybe_complete(group, false);
-  // Park until this rebalance completes (std::map nodes are stable: `group` stays valid).
-  while (!stopping_ && group.state == State::kPreparingRebalance) {
-    if (changed_.wait_until(lock, group.rebalance_deadline) == std::cv_status::timeout) {
-      maybe_complete(group, true);
+  if (request.session_timeout_ms < options_.session_timeout_min_ms ||
+      request.session_timeout_ms > options_.session_timeout_max_ms) {
+    error.error = ErrorCode::kInvalidSessionTimeout;
+    return error;
+  }
+  if (request.protocol_type.empty() || request.protocols.empty()) {
+    error.error = ErrorCode::kInconsistentGroupProtocol;
+    return error;
+  }
+  auto [it, created] = groups_.try_emplace(std::string(request.group_id));
+  if (created) {
+    it->second = std::make_unique<Group>();
+    it->second->id = std::string(request.group_id);
+  }
+  Group& group = *it->second;
+  if (!group.members.empty() &&
+      (group.protocol_type != request.protocol_type || !supports_common_protocol(group, request))) {
+    error.error = ErrorCode::kInconsistentGroupProtocol;
+    return error;
+  }
+  Member* member = nullptr;
+  if (request.member_id.empty()) {
+    auto fresh = std::make_unique<Member>();
+    fresh->id = new_member_id(client_id);
+    member = fresh.get();
+    group.members.push_back(std::move(fresh));
+  } else {
+    member = group.find(request.member_id);
+    if (member == nullptr) {
+      error.error = ErrorCode::kUnknownMemberId;
+      return error;
     }
   }
-  Group& done = group;
-  if (stopping_ || done.members.find(member_id) == done.members.end()) {
-    response.error = stopping_ ? error::kCoordinatorNotAvailable : error::kUnknownMemberId;
-    return response;
+  group.protocol_type = std::string(request.protocol_type);
+  const bool unchanged = same_protocols(member->protocols, request);
+  member->instance_id =
+      request.group_instance_id ? std::optional<std::string>(*request.group_instance_id) : std::nullopt;
+  member->client_id = std::string(client_id);
+  member->client_host = std::string(client_host);
+  member->session_timeout_ms = request.session_timeout_ms;
+  member->rebalance_timeout_ms = std::max(request.rebalance_timeout_ms, request.session_timeout_ms);
+  member->protocols.clear();
+  for (const auto& protocol : request.protocols) {
+    member->protocols.emplace_back(
+        std::string(protocol.name),
+        std::vector<std::byte>(protocol.metadata.begin(), protocol.metadata.end()));
   }
-  if (done.protocol.empty()) {
-    response.error = error::kInconsistentGroupProtocol;
-    return response;
+  member->last_seen = Clock::now();
+
+  // A known member rejoining with the same metadata while nothing changed gets the current generation back
+  // (the leader too, once assignments are pending), as Kafka answers a duplicate join.
+  if (unchanged && !request.member_id.empty() &&
+      ((group.state == State::kStable && member->id != group.leader) ||
+       group.state == State::kCompletingRebalance)) {
+    return join_response(group, *member);
   }
-  response.generation = done.generation;
-  response.protocol = done.protocol;
-  response.leader = done.leader;
-  response.member_id = member_id;
-  if (member_id == done.leader) {
-    for (const auto& [id, m] : done.members) {
-      for (const auto& [name, metadata] : m.protocols) {
-        if (name == done.protocol) response.members.emplace_back(id, metadata);
+  if (group.state != State::kPreparingRebalance) prepare_rebalance(group);
+  member->join_pending = true;
+  const std::uint64_t ticket = ++member->join_ticket;
+  member->join_result.reset();
+  const std::string member_id = member->id;
+  maybe_complete_join(group);
+
+  const auto deadline = Clock::now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
+  for (;;) {
+    Group* current = find_group(request.group_id);
+    Member* waiting = current == nullptr ? nullptr : current->find(member_id);
+    if (waiting == nullptr) {
+      error.error = ErrorCode::kUnknownMemberId;
+      return error;
+    }
+    if (waiting->join_ticket != ticket) {  // a newer join of the same member took over
+      error.error = ErrorCode::kRebalanceInProgress;
+      return error;
+    }
+    if (waiting->join_result) {
+      JoinGroupResponse response = std::move(*waiting->join_result);
+      waiting->join_result.reset();
+      return response;
+    }
+    if (shut_down_ || Clock::now() >= deadline) {
+      error.error = shut_down_ ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kRebalanceInProgress;
+      return error;
+    }
+    changed_.wait_for(lock, kWaitSlice);
+  }
+}
+
+SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
+  std::unique_lock lock(mutex_);
+  if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable, {}};
+  Group* group = find_group(request.group_id);
+  Member* member = group == nullptr ? nullptr : group->find(request.member_id);
+  if (member == nullptr) return {ErrorCode::kUnknownMemberId, {}};
+  if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration, {}};
+  member->last_seen = Clock::now();
+  switch (group->state) {
+    case State::kEmpty:
+      return {ErrorCode::kUnknownMemberId, {}};
+    case State::kPreparingRebalance:
+      return {ErrorCode::kRebalanceInProgress, {}};
+    case State::kStable:
+      return {ErrorCode::kNone, member->assignment};
+    case State::kCompletingRebalance:
+      break;
+  }
+  if (member->id == group->leader) {
+    for (const auto& member_entry : group->members) member_entry->assignment.clear();
+    for (const auto& assignment : request.assignments) {
+      if (Member* target = group->find(assignment.member_id)) {
+        target->assignment.assign(assignment.assignment.begin(), assignment.assignment.end());
       }
     }
+    group->state = State::kStable;
+    for (const auto& member_entry : group->members) {
+      member_entry->sync_result = SyncGroupResponse{ErrorCode::kNone, member_entry->assignment};
+    }
+    changed_.notify_all();
+    member->sync_result.reset();
+    return {ErrorCode::kNone, member->assignment};
   }
-  done.members[member_id].last_seen = Clock::now();
+  const std::string member_id = member->id;
+  const std::string group_id = group->id;
+  const std::int32_t generation = group->generation;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
+  for (;;) {
+    Group* current = find_group(group_id);
+    Member* waiting = current == nullptr ? nullptr : current->find(member_id);
+    if (waiting == nullptr) return {ErrorCode::kUnknownMemberId, {}};
+    if (current->generation != generation) return {ErrorCode::kRebalanceInProgress, {}};
+    if (waiting->sync_result) {
+      SyncGroupResponse response = std::move(*waiting->sync_result);
+      waiting->sync_result.reset();
+      return response;
+    }
+    if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable, {}};
+    if (Clock::now() >= deadline) return {ErrorCode::kRebalanceInProgress, {}};
+    changed_.wait_for(lock, kWaitSlice);
+  }
+}
+
+HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable};
+  Group* group = find_group(request.group_id);
+  Member* member = group == nullptr ? nullptr : group->find(request.member_id);
+  if (member == nullptr) return {ErrorCode::kUnknownMemberId};
+  if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration};
+  member->last_seen = Clock::now();
+  if (group->state == State::kPreparingRebalance) return {ErrorCode::kRebalanceInProgress};
+  return {ErrorCode::kNone};
+}
+
+LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
+  std::lock_guard lock(mutex_);
+  LeaveGroupResponse response;
+  if (shut_down_) {
+    response.error = ErrorCode::kCoordinatorNotAvailable;
+    return response;
+  }
+  Group* group = find_group(request.group_id);
+  bool removed = false;
+  for (const auto& leaving : request.members) {
+    LeaveGroupResponse::Member result{
+        std::string(leaving.member_id),
+        leaving.group_instance_id ? std::optional<std::string>(*leaving.group_instance_id) : std::nullopt,
+        ErrorCode::kNone};
+    if (group == nullptr || group->find(leaving.member_id) == nullptr) {
+      result.error = ErrorCode::kUnknownMemberId;
+    } else {
+      remove_member(*group, leaving.member_id);
+      removed = true;
+    }
+    response.members.push_back(std::move(result));
+  }
+  // v0-2 carry one member: its error is the response's.
+  if (request.members.size() == 1) response.error = response.members.front().error;
+  if (removed) {
+    if (group->state == State::kStable || group->state == State::kCompletingRebalance)
+      prepare_rebalance(*group);
+    maybe_complete_join(*group);
+  }
   return response;
 }
 
-std::int16_t GroupCoordinator::sync(const std::string& group_id, std::int32_t generation, const std::string& member_id,
-                                    const std::vector<std::pair<std::string, std::string>>& assignments,
-                                    std::string* assignment) {
-  std::unique_lock lock(mutex_);
-  auto it = groups_.find(group_id);
-  if (it == groups_.end() || it->second.members.find(member_id) == it->second.members.end()) {
-    return error::kUnknownMemberId;
+ErrorCode GroupCoordinator::commit_error(std::string_view group_id, std::int32_t generation,
+                                         std::string_view member_id) {
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return ErrorCode::kCoordinatorNotAvailable;
+  Group* group = find_group(group_id);
+  if (group == nullptr || group->members.empty()) {
+    return generation < 0 ? ErrorCode::kNone : ErrorCode::kIllegalGeneration;
   }
-  Group& group = it->second;
-  if (generation != group.generation) return error::kIllegalGeneration;
-  if (group.state == State::kPreparingRebalance) return error::kRebalanceInProgress;
-  group.members[member_id].last_seen = Clock::now();
-  if (member_id == group.leader && group.state == State::kCompletingRebalance) {
-    for (auto& [id, member] : group.members) member.assignment.clear();
-    for (const auto& [id, bytes] : assignments) {
-      if (auto member = group.members.find(id); member != group.members.end()) member->second.assignment = bytes;
+  if (group->state == State::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;
+  Member* member = group->find(member_id);
+  if (member == nullptr) return ErrorCode::kUnknownMemberId;
+  if (generation != group->generation) return ErrorCode::kIllegalGeneration;
+  member->last_seen = Clock::now();
+  return ErrorCode::kNone;
+}
+
+std::vector<ListGroupsResponse::Group> GroupCoordinator::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ListGroupsResponse::Group> out;
+  for (const auto& [id, group] : groups_) out.push_back({id, group->protocol_type});
+  return out;
+}
+
+std::optional<DescribeGroupsResponse::Group> GroupCoordinator::describe(std::string_view group_id) const {
+  std::lock_guard lock(mutex_);
+  Group* group = find_group(group_id);
+  if (group == nullptr) return std::nullopt;
+  DescribeGroupsResponse::Group out;
+  out.group_id = group->id;
+  out.state = std::string(state_name(group->state));
+  out.protocol_type = group->protocol_type;
+  out.protocol = group->protocol;
+  for (const auto& member : group->members) {
+    DescribeGroupsResponse::Member described{
+        member->id, member->instance_id, member->client_id, member->client_host, {}, member->assignment};
+    for (const auto& [name, metadata] : member->protocols) {
+      if (name == group->protocol) described.metadata = metadata;
     }
-    group.assignments_ready = true;
-    group.state = State::kStable;
-    changed_.notify_all();
+    out.members.push_back(std::move(described));
   }
-  const auto deadline = Clock::now() + group.members[member_id].session_timeout;
-  while (!stopping_ && group.generation == generation && !group.assignments_ready &&
-         group.state == State::kCompletingRebalance) {
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) break;
-  }
-  if (stopping_) return error::kCoordinatorNotAvailable;
-  if (group.generation != generation || group.state == State::kPreparingRebalance) return error::kRebalanceInProgress;
-  if (!group.assignments_ready) {
-    start_rebalance(group);  // the leader never sent the assignments
-    return error::kRebalanceInProgress;
-  }
-  auto member = group.members.find(member_id);
-  if (member == group.members.end()) return error::kUnknownMemberId;
-  *assignment = member->second.assignment;
-  return error::kNone;
+  return out;
 }
 
-std::int16_t GroupCoordinator::heartbeat(const std::string& group_id, std::int32_t generation,
-                                         const std::string& member_id) {
+void GroupCoordinator::tick() {
   std::lock_guard lock(mutex_);
-  auto it = groups_.find(group_id);
-  if (it == groups_.end()) return error::kUnknownMemberId;
-  Group& group = it->second;
-  auto member = group.members.find(member_id);
-  if (member == group.members.end()) return error::kUnknownMemberId;
-  member->second.last_seen = Clock::now();
-  if (group.state == State::kPreparingRebalance) return error::kRebalanceInProgress;
-  if (generation != group.generation) return error::kIllegalGeneration;
-  return error::kNone;
-}
-
-std::int16_t GroupCoordinator::leave(const std::string& group_id, const std::string& member_id) {
-  std::lock_guard lock(mutex_);
-  auto it = groups_.find(group_id);
-  if (it == groups_.end() || it->second.members.erase(member_id) == 0) return error::kUnknownMemberId;
-  members_changed(it->second);
-  return error::kNone;
-}
-
-std::int16_t GroupCoordinator::check_commit(const std::string& group_id, std::int32_t generation,
-                                            const std::string& member_id) {
-  std::lock_guard lock(mutex_);
-  auto it = groups_.find(group_id);
-  if (generation < 0 && member_id.empty()) {
-    return it == groups_.end() || it->second.members.empty() ? error::kNone : error::kUnknownMemberId;
-  }
-  if (it == groups_.end() || it->second.members.find(member_id) == it->second.members.end()) {
-    return error::kUnknownMemberId;
-  }
-  if (generation != it->second.generation) return error::kIllegalGeneration;
-  if (it->second.state == State::kCompletingRebalance) return error::kRebalanceInProgress;
-  it->second.members[member_id].last_seen = Clock::now();
-  return error::kNone;
-}
-
-std::vector<GroupListing> GroupCoordinator::list() {
-  std::lock_guard lock(mutex_);
-  std::vector<GroupListing> listings;
-  for (const auto& [name, group] : groups_) listings.push_back({name, group.protocol_type});
-  return listings;
-}
-
-void GroupCoordinator::expire_members() {
   const auto now = Clock::now();
-  for (auto& [name, group] : groups_) {
-    const std::size_t before = group.members.size();
-    std::erase_if(group.members, [&](const auto& m) { return now - m.second.last_seen > m.second.session_timeout; });
-    if (group.members.size() != before) members_changed(group);
-    if (group.state == State::kPreparingRebalance) maybe_complete(group, now >= group.rebalance_deadline);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    Group& group = *it->second;
+    // Expire members whose session passed (a member parked in JoinGroup is alive by definition).
+    std::vector<std::string> expired;
+    for (const auto& member : group.members) {
+      if (!member->join_pending &&
+          now - member->last_seen > std::chrono::milliseconds(member->session_timeout_ms)) {
+        expired.push_back(member->id);
+      }
+    }
+    for (const auto& id : expired) {
+      std::fprintf(stderr,
+                   "strata serve: group %s: member %s expired (no heartbeat within its session timeout)\n",
+                   group.id.c_str(), id.c_str());
+      remove_member(group, id);
+    }
+    if (!expired.empty() && (group.state == State::kStable || group.state == State::kCompletingRebalance)) {
+      prepare_rebalance(group);
+    }
+    if (group.state == State::kPreparingRebalance) {
+      if (now >= group.rebalance_deadline) {
+        complete_join(group);
+      } else {
+        maybe_complete_join(group);
+      }
+    } else if (group.state == State::kCompletingRebalance && now >= group.sync_deadline) {
+      prepare_rebalance(group);  // the leader never sent the assignments
+    }
+    if (group.state == State::kEmpty && group.members.empty()) {
+      it = groups_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
-void GroupCoordinator::reaper() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    changed_.wait_for(lock, std::chrono::milliseconds(250));
-    expire_members();
-  }
+void GroupCoordinator::shutdown() {
+  std::lock_guard lock(mutex_);
+  shut_down_ = true;
+  changed_.notify_all();
 }
 
 }  // namespace strata::kafka

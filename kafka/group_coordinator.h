@@ -1,103 +1,123 @@
-// GroupCoordinator: Kafka's classic consumer-group protocol with this node the only coordinator. Members
-// join (the join parks until every known member rejoined or the rebalance timeout passed), the leader's
-// SyncGroup hands out assignments (followers park until it does), heartbeats keep members alive, a
-// member that misses its session timeout or leaves starts a rebalance. Membership lives in memory: after a
-// restart members get UNKNOWN_MEMBER_ID and rejoin. Committed offsets are not here: they are strata's
-// durable group checkpoints (strata/consumer_group.h).
+// GroupCoordinator: Kafka's classic consumer-group protocol with this node as the only coordinator.
 //
-// Threads: any; one mutex. The calls that park block their (connection's) thread, as a Kafka broker
-// holds the response on that connection.
+//   Empty ──join──► PreparingRebalance ──all known members joined, or the rebalance timeout──►
+//   CompletingRebalance ──the leader's SyncGroup──► Stable ──join / leave / session timeout──► Preparing...
+//
+// A JoinGroup parks until every known member has rejoined (or the rebalance timeout passes, and those that
+// did not rejoin are dropped); then the generation goes up, a protocol every member supports is chosen, and
+// the leader (the previous one if still a member, else the first to join) gets the members' metadata. A
+// follower's SyncGroup parks until the leader's brings the assignments. Member ids are assigned on the first
+// join (client_id-<random>), without KIP-394's MEMBER_ID_REQUIRED round trip, which some clients loop on.
+//
+// Membership lives in memory: after a restart, members get UNKNOWN_MEMBER_ID and join again. Committed
+// offsets do not live here: they are strata's durable group checkpoints (strata/consumer_group.h), which
+// the request handler writes once commit_error() allows the commit.
+//
+// Threads: any. One mutex guards every group; parked requests wait on one condition variable. tick() must
+// be called now and then (the server calls it every 100 ms) to apply rebalance and session timeouts.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
+
+#include "kafka/messages.h"
 
 namespace strata::kafka {
 
-struct JoinRequest {
-  std::string group;
-  std::string member_id;  // empty: a new member (an id is assigned directly, no MEMBER_ID_REQUIRED)
-  std::string client_id;
-  std::chrono::milliseconds session_timeout{10'000};
-  std::chrono::milliseconds rebalance_timeout{10'000};
-  std::string protocol_type;
-  std::vector<std::pair<std::string, std::string>> protocols;  // name, metadata
-};
-
-struct JoinResponse {
-  std::int16_t error = 0;
-  std::int32_t generation = -1;
-  std::string protocol;
-  std::string leader;
-  std::string member_id;
-  std::vector<std::pair<std::string, std::string>> members;  // the leader's response only: id, metadata
-};
-
-struct GroupListing {
-  std::string group;
-  std::string protocol_type;
+struct GroupCoordinatorOptions {
+  std::int32_t session_timeout_min_ms = 1000;  // Kafka's default minimum is 6000; tests use short sessions
+  std::int32_t session_timeout_max_ms = 1'800'000;
 };
 
 class GroupCoordinator {
  public:
-  GroupCoordinator();
-  ~GroupCoordinator();
+  using Clock = std::chrono::steady_clock;
 
-  JoinResponse join(const JoinRequest& request);
-  // The member's assignment (leader: `assignments` for every member).
-  std::int16_t sync(const std::string& group, std::int32_t generation, const std::string& member_id,
-                    const std::vector<std::pair<std::string, std::string>>& assignments, std::string* assignment);
-  std::int16_t heartbeat(const std::string& group, std::int32_t generation, const std::string& member_id);
-  std::int16_t leave(const std::string& group, const std::string& member_id);
-  // Whether an offset commit from this member of this generation may be stored (Kafka's rules: a member of
-  // the current generation, or generation -1 with no member id while the group has no members).
-  std::int16_t check_commit(const std::string& group, std::int32_t generation, const std::string& member_id);
-  std::vector<GroupListing> list();
-  // Wakes every parked call (the server is stopping).
+  explicit GroupCoordinator(GroupCoordinatorOptions options = {});
+  GroupCoordinator(const GroupCoordinator&) = delete;
+  GroupCoordinator& operator=(const GroupCoordinator&) = delete;
+
+  // Block until the rebalance (or the sync) completes, a timeout applies, or shutdown().
+  JoinGroupResponse join(const JoinGroupRequest& request, std::string_view client_id,
+                         std::string_view client_host);
+  SyncGroupResponse sync(const SyncGroupRequest& request);
+  HeartbeatResponse heartbeat(const HeartbeatRequest& request);
+  LeaveGroupResponse leave(const LeaveGroupRequest& request);
+
+  // Whether an OffsetCommit from (generation, member) may commit now: kNone, or the error for every
+  // partition of the request. generation -1 with an empty member id is a "simple" commit (a consumer that
+  // assigns partitions itself), allowed while the group has no members.
+  ErrorCode commit_error(std::string_view group_id, std::int32_t generation, std::string_view member_id);
+
+  // The groups with members here, with their protocol type.
+  std::vector<ListGroupsResponse::Group> list() const;
+  // One group; nullopt when no member is known (the caller reports it as Empty or Dead).
+  std::optional<DescribeGroupsResponse::Group> describe(std::string_view group_id) const;
+
+  // Applies the rebalance, sync and session timeouts that have passed.
+  void tick();
+  // Wakes every parked request (they answer COORDINATOR_NOT_AVAILABLE); later calls answer the same.
   void shutdown();
 
  private:
   enum class State : std::uint8_t { kEmpty, kPreparingRebalance, kCompletingRebalance, kStable };
+
   struct Member {
+    std::string id;
+    std::optional<std::string> instance_id;
     std::string client_id;
-    std::chrono::milliseconds session_timeout;
-    std::chrono::milliseconds rebalance_timeout;
-    std::vector<std::pair<std::string, std::string>> protocols;
-    std::chrono::steady_clock::time_point last_seen;
-    bool joined = false;  // has (re)joined the rebalance in progress
-    std::string assignment;
+    std::string client_host;
+    std::int32_t session_timeout_ms = 0;
+    std::int32_t rebalance_timeout_ms = 0;
+    std::vector<std::pair<std::string, std::vector<std::byte>>>
+        protocols;  // in the member's preference order
+    std::vector<std::byte> assignment;
+    Clock::time_point last_seen;
+    bool join_pending = false;
+    std::uint64_t join_ticket = 0;  // which parked JoinGroup join_result answers
+    std::optional<JoinGroupResponse> join_result;
+    std::optional<SyncGroupResponse> sync_result;
   };
+
   struct Group {
+    std::string id;
     State state = State::kEmpty;
     std::int32_t generation = 0;
     std::string protocol_type;
     std::string protocol;
     std::string leader;
-    std::map<std::string, Member> members;
-    std::chrono::steady_clock::time_point rebalance_deadline;
-    bool assignments_ready = false;
+    std::vector<std::unique_ptr<Member>> members;  // in join order
+    Clock::time_point rebalance_deadline;
+    Clock::time_point sync_deadline;
+
+    Member* find(std::string_view member_id) const;
   };
 
-  void start_rebalance(Group& group);
-  // A member left or expired: rebalance the rest, or become empty. REQUIRES: mutex_ held.
-  void members_changed(Group& group);
-  // Completes the rebalance when every member joined or the deadline passed. REQUIRES: mutex_ held.
-  void maybe_complete(Group& group, bool deadline_passed);
-  void expire_members();  // REQUIRES: mutex_ held
-  void reaper();
+  static std::string_view state_name(State state);
+  Group* find_group(std::string_view group_id) const;
+  std::string new_member_id(std::string_view client_id);
+  void prepare_rebalance(Group& group);
+  void maybe_complete_join(Group& group);
+  void complete_join(Group& group);
+  void remove_member(Group& group, std::string_view member_id);
+  JoinGroupResponse join_response(const Group& group, const Member& member) const;
+  bool supports_common_protocol(const Group& group, const JoinGroupRequest& request) const;
 
-  std::mutex mutex_;
+  const GroupCoordinatorOptions options_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::map<std::string, Group> groups_;
-  std::uint64_t next_member_ = 0;
-  bool stopping_ = false;
-  std::thread reaper_;
+  std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;
+  std::mt19937_64 random_;
+  bool shut_down_ = false;
 };
 
 }  // namespace strata::kafka

@@ -1,15 +1,16 @@
-// What strata speaks of the Kafka protocol: API keys, the version ranges it advertises (non-flexible versions
-// only; clients negotiate down), and the error codes it answers with.
+// The Kafka protocol's vocabulary as strata serves it: API keys, error codes, the request header, and the
+// table of API versions the server advertises (non-flexible versions only; every version in each range is
+// implemented, because some clients ignore the minimum).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
-
-#include "strata/status.h"
+#include <string_view>
 
 namespace strata::kafka {
 
-enum ApiKey : std::int16_t {
+enum class ApiKey : std::int16_t {
   kProduce = 0,
   kFetch = 1,
   kListOffsets = 2,
@@ -28,47 +29,58 @@ enum ApiKey : std::int16_t {
   kInitProducerId = 22,
 };
 
-struct ApiRange {
-  std::int16_t key;
-  std::int16_t min;
-  std::int16_t max;
+// Kafka's error codes (org.apache.kafka.common.protocol.Errors), those strata answers with.
+enum class ErrorCode : std::int16_t {
+  kUnknownServerError = -1,
+  kNone = 0,
+  kOffsetOutOfRange = 1,
+  kCorruptMessage = 2,
+  kUnknownTopicOrPartition = 3,
+  kNotLeaderOrFollower = 6,
+  kRequestTimedOut = 7,
+  kMessageTooLarge = 10,
+  kOffsetMetadataTooLarge = 12,
+  kCoordinatorNotAvailable = 15,
+  kInvalidTopic = 17,
+  kInvalidRequiredAcks = 21,
+  kIllegalGeneration = 22,
+  kInconsistentGroupProtocol = 23,
+  kInvalidGroupId = 24,
+  kUnknownMemberId = 25,
+  kInvalidSessionTimeout = 26,
+  kRebalanceInProgress = 27,
+  kUnsupportedVersion = 35,
+  kTopicAlreadyExists = 36,
+  kInvalidPartitions = 37,
+  kInvalidReplicationFactor = 38,
+  kInvalidRequest = 42,
+  kOutOfOrderSequenceNumber = 45,
+  kInvalidProducerEpoch = 47,
+  kTransactionalIdAuthorizationFailed = 53,
+  kKafkaStorageError = 56,
+  kUnsupportedCompressionType = 76,
+  kGroupIdNotFound = 69,
+  kInvalidRecord = 87,
 };
-// Every range includes what librdkafka before 2.11 needs to enable groups and idempotence (v0 of the group
-// APIs, InitProducerId and ApiVersions; OffsetFetch v1; Produce v3; Fetch v4): see
-// ../shared/research/kafka-protocol.md.
+
+struct ApiRange {
+  ApiKey key;
+  std::int16_t min_version;
+  std::int16_t max_version;
+};
+
+// What ApiVersions advertises, by key. DeleteTopics is absent: the engine cannot delete a topic yet.
 std::span<const ApiRange> supported_apis();
-// The advertised range of `key`, or nullptr.
-const ApiRange* find_api(std::int16_t key);
+// The advertised range of `key`, or nullopt when the key is not served.
+std::optional<ApiRange> supported_range(std::int16_t key);
+std::string_view api_name(std::int16_t key);
 
-namespace error {
-inline constexpr std::int16_t kNone = 0;
-inline constexpr std::int16_t kUnknownServerError = -1;
-inline constexpr std::int16_t kOffsetOutOfRange = 1;
-inline constexpr std::int16_t kCorruptMessage = 2;
-inline constexpr std::int16_t kUnknownTopicOrPartition = 3;
-inline constexpr std::int16_t kRequestTimedOut = 7;
-inline constexpr std::int16_t kMessageTooLarge = 10;
-inline constexpr std::int16_t kCoordinatorNotAvailable = 15;
-inline constexpr std::int16_t kInvalidTopic = 17;
-inline constexpr std::int16_t kInvalidRequiredAcks = 21;
-inline constexpr std::int16_t kIllegalGeneration = 22;
-inline constexpr std::int16_t kInconsistentGroupProtocol = 23;
-inline constexpr std::int16_t kInvalidGroupId = 24;
-inline constexpr std::int16_t kUnknownMemberId = 25;
-inline constexpr std::int16_t kInvalidSessionTimeout = 26;
-inline constexpr std::int16_t kRebalanceInProgress = 27;
-inline constexpr std::int16_t kUnsupportedVersion = 35;
-inline constexpr std::int16_t kTopicAlreadyExists = 36;
-inline constexpr std::int16_t kInvalidPartitions = 37;
-inline constexpr std::int16_t kInvalidRequest = 42;
-inline constexpr std::int16_t kOutOfOrderSequence = 45;
-inline constexpr std::int16_t kInvalidProducerEpoch = 47;
-inline constexpr std::int16_t kTransactionalIdAuthorizationFailed = 53;
-inline constexpr std::int16_t kUnsupportedCompressionType = 76;
-inline constexpr std::int16_t kInvalidRecord = 87;
-}  // namespace error
-
-// The Kafka error for an engine Status (an append's or a read's).
-std::int16_t error_for(const Status& status);
+// Request header v1 (every non-flexible request): api_key, api_version, correlation_id, client_id.
+struct RequestHeader {
+  std::int16_t api_key = 0;
+  std::int16_t api_version = 0;
+  std::int32_t correlation_id = 0;
+  std::optional<std::string_view> client_id;
+};
 
 }  // namespace strata::kafka

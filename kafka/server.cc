@@ -1,5 +1,4 @@
-// The network side of the server: listening, accepting, one thread per connection reading size-prefixed
-// requests and writing responses in order.
+// The listening socket, the acceptor and the ticker (see server.h).
 #include "kafka/server.h"
 
 #include <arpa/inet.h>
@@ -7,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,206 +14,201 @@
 #include <cstdio>
 #include <cstring>
 
-#include "kafka/session.h"
-#include "kafka/wire.h"
+#include "kafka/connection.h"
+#include "kafka/group_coordinator.h"
+#include "kafka/request_handler.h"
 
 namespace strata::kafka {
 
-struct Server::Connection {
-  int fd = -1;
-  std::string peer;
-  std::thread thread;
-  std::atomic<bool> done{false};
-};
-
 namespace {
 
-// Reads exactly out.size() bytes; false at end of stream, on an error, or after `idle` without data.
-bool read_exactly(int fd, std::span<std::byte> out, std::chrono::milliseconds idle, const std::atomic<bool>& stopping) {
-  std::size_t got = 0;
-  while (got < out.size()) {
-    pollfd waiting{fd, POLLIN, 0};
-    const int ready = ::poll(&waiting, 1, static_cast<int>(std::min<std::int64_t>(idle.count(), 1000)));
-    if (stopping.load(std::memory_order_acquire)) return false;
-    if (ready == 0) {
-      idle -= std::chrono::milliseconds(1000);
-      if (idle.count() <= 0) return false;
-      continue;
-    }
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    const ssize_t n = ::recv(fd, out.data() + got, out.size() - got, 0);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-    got += static_cast<std::size_t>(n);
+std::string address_text(const sockaddr_storage& address) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  std::uint16_t port = 0;
+  if (address.ss_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    inet_ntop(AF_INET, &v4->sin_addr, host, sizeof host);
+    port = ntohs(v4->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
   }
-  return true;
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof host);
+    port = ntohs(v6->sin6_port);
+    return "[" + std::string(host) + "]:" + std::to_string(port);
+  }
+  return "unknown";
 }
 
-bool write_all(int fd, std::span<const std::byte> bytes) {
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-std::string peer_name(const sockaddr_storage& address) {
-  char host[NI_MAXHOST] = "?";
-  char port[NI_MAXSERV] = "?";
-  ::getnameinfo(reinterpret_cast<const sockaddr*>(&address), sizeof address, host, sizeof host, port, sizeof port,
-                NI_NUMERICHOST | NI_NUMERICSERV);
-  return std::string(host) + ":" + port;
+bool is_wildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::";
 }
 
 }  // namespace
 
+Server::Server(Log& log, ServerOptions options) : log_(log), options_(std::move(options)) {}
+
 Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options) {
-  std::unique_ptr<Server> server(new Server(log, std::move(options)));
+  if (options.default_partitions == 0 || options.default_partitions > kPartitionsMax) {
+    return invalid_argument("default partitions must be 1 to " + std::to_string(kPartitionsMax));
+  }
+  if (options.connections_max == 0) return invalid_argument("connections_max must be at least 1");
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
-  const std::string port_text = std::to_string(server->options_.listen_port);
-  if (const int error = ::getaddrinfo(server->options_.listen_host.c_str(), port_text.c_str(), &hints, &found);
-      error != 0) {
-    return invalid_argument("listen address " + server->options_.listen_host + ": " + ::gai_strerror(error));
+  const std::string port_text = std::to_string(options.listen_port);
+  const int resolved = getaddrinfo(
+      is_wildcard(options.listen_host) && options.listen_host.empty() ? nullptr : options.listen_host.c_str(),
+      port_text.c_str(), &hints, &found);
+  if (resolved != 0) {
+    return invalid_argument("listen address " + options.listen_host + ": " + gai_strerror(resolved));
   }
-  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(fd, 128) != 0) {
-    const int error_number = errno;
-    ::freeaddrinfo(found);
-    if (fd >= 0) ::close(fd);
-    return io_error("listen on " + server->options_.listen_host + ":" + port_text + ": " + std::strerror(error_number));
+  int fd = -1;
+  std::string last_error = "no address";
+  for (addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
+    fd = ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, candidate->ai_protocol);
+    if (fd < 0) {
+      last_error = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, 128) == 0) break;
+    last_error = std::strerror(errno);
+    ::close(fd);
+    fd = -1;
   }
-  ::freeaddrinfo(found);
+  freeaddrinfo(found);
+  if (fd < 0) {
+    return io_error("listening on " + options.listen_host + ":" + port_text + ": " + last_error);
+  }
   sockaddr_storage bound{};
-  socklen_t length = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-  server->port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                                    : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  socklen_t bound_size = sizeof bound;
+  (void)getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_size);
+  const std::uint16_t port =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  std::unique_ptr<Server> server(new Server(log, options));
   server->listen_fd_ = fd;
-  ServerOptions& o = server->options_;
-  if (o.advertise_host.empty()) {
-    o.advertise_host = o.listen_host == "0.0.0.0" || o.listen_host == "::" ? "127.0.0.1" : o.listen_host;
+  server->port_ = port;
+  server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (server->wake_fd_ < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
+
+  HandlerOptions handler_options;
+  handler_options.node_id = options.node_id;
+  if (!options.advertised_host.empty()) {
+    handler_options.advertised_host = options.advertised_host;
+  } else if (is_wildcard(options.listen_host)) {
+    char name[256] = "localhost";
+    (void)gethostname(name, sizeof name - 1);
+    handler_options.advertised_host = name;
+  } else {
+    handler_options.advertised_host = options.listen_host;
   }
-  if (o.advertise_port == 0) o.advertise_port = server->port_;
-  server->acceptor_ = std::thread([raw = server.get()] { raw->accept_loop(); });
+  handler_options.advertised_port = options.advertised_port != 0 ? options.advertised_port : port;
+  handler_options.default_partitions = options.default_partitions;
+  handler_options.auto_create_topics = options.auto_create_topics;
+  GroupCoordinatorOptions group_options;
+  group_options.session_timeout_min_ms = options.session_timeout_min_ms;
+  server->coordinator_ = std::make_unique<GroupCoordinator>(group_options);
+  server->handler_ = std::make_unique<RequestHandler>(log, handler_options, *server->coordinator_);
+  Server* raw = server.get();
+  server->acceptor_ = std::thread([raw] { raw->accept_loop(); });
+  server->ticker_ = std::thread([raw] { raw->tick_loop(); });
   return server;
 }
 
 Server::~Server() {
   stop();
-}
-
-std::string Server::advertised() const {
-  return options_.advertise_host + ":" + std::to_string(options_.advertise_port);
-}
-
-void Server::stop() {
-  if (stopping_.exchange(true)) return;
-  groups_.shutdown();
-  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-  if (acceptor_.joinable()) acceptor_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
-  listen_fd_ = -1;
-  std::vector<std::shared_ptr<Connection>> connections;
-  {
-    std::lock_guard lock(connections_mutex_);
-    connections.swap(connections_);
-  }
-  // A request being handled finishes (its appends are acknowledged or refused); the reads then end.
-  for (auto& connection : connections) ::shutdown(connection->fd, SHUT_RD);
-  for (auto& connection : connections) {
-    if (connection->thread.joinable()) connection->thread.join();
-    ::close(connection->fd);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+std::string Server::listen_address() const {
+  const bool v6 = options_.listen_host.find(':') != std::string::npos;
+  return (v6 ? "[" + options_.listen_host + "]" : options_.listen_host) + ":" + std::to_string(port_);
+}
+
+void Server::reap_finished() {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->finished.load(std::memory_order_acquire)) {
+      it->thread.join();
+      it = connections_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
 void Server::accept_loop() {
   while (!stopping_.load(std::memory_order_acquire)) {
-    pollfd waiting{listen_fd_, POLLIN, 0};
-    if (::poll(&waiting, 1, 200) <= 0) continue;
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&address), &length, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto connection = std::make_shared<Connection>();
-    connection->fd = fd;
-    connection->peer = peer_name(address);
-    std::lock_guard lock(connections_mutex_);
-    // Reap finished connections, then bound the live ones.
-    std::erase_if(connections_, [](const std::shared_ptr<Connection>& c) {
-      if (!c->done.load(std::memory_order_acquire)) return false;
-      if (c->thread.joinable()) c->thread.join();
-      ::close(c->fd);
-      return true;
-    });
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    const int ready = ::poll(fds, 2, 1000);
+    if (ready < 0 && errno != EINTR) {
+      std::fprintf(stderr, "strata serve: poll: %s\n", std::strerror(errno));
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    reap_finished();
+    if (ready <= 0 || (fds[0].revents & POLLIN) == 0) continue;
+    sockaddr_storage peer{};
+    socklen_t peer_size = sizeof peer;
+    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_size, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+        std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(errno));
+        // EMFILE and the like: give the system a moment instead of spinning on the ready socket.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      continue;
+    }
+    const std::string client = address_text(peer);
     if (connections_.size() >= options_.connections_max) {
-      std::fprintf(stderr, "strata serve: refused %s: %zu connections already open (the limit)\n",
-                   connection->peer.c_str(), connections_.size());
+      std::fprintf(stderr, "strata serve: %s: refused: %zu connections already (the limit)\n", client.c_str(),
+                   connections_.size());
       ::close(fd);
       continue;
     }
-    connections_.push_back(connection);
-    connection->thread = std::thread([this, connection] { serve(connection); });
+    const int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    Slot& slot = connections_.emplace_back();
+    ConnectionLimits limits{options_.max_request_bytes, options_.idle_timeout};
+    slot.connection = std::make_unique<Connection>(fd, client, *handler_, limits, stopping_);
+    Slot* raw = &slot;
+    slot.thread = std::thread([raw] {
+      raw->connection->run();
+      raw->connection.reset();  // closes the socket before the slot is reaped
+      raw->finished.store(true, std::memory_order_release);
+    });
   }
 }
 
-void Server::serve(std::shared_ptr<Connection> connection) {
-  Session session(log_, groups_, options_, connection->peer);
-  std::vector<std::byte> request;
+void Server::tick_loop() {
   while (!stopping_.load(std::memory_order_acquire)) {
-    std::byte size_bytes[4];
-    if (!read_exactly(connection->fd, size_bytes, options_.idle_timeout, stopping_)) break;
-    Decoder size_decoder(size_bytes);
-    const std::int32_t size = size_decoder.i32();
-    if (size < 8 || static_cast<std::size_t>(size) > options_.max_request_bytes) {
-      std::fprintf(stderr, "strata serve: closing %s: a request of %d bytes (limit %zu)\n", connection->peer.c_str(),
-                   size, options_.max_request_bytes);
-      break;
-    }
-    request.resize(static_cast<std::size_t>(size));
-    if (!read_exactly(connection->fd, request, options_.idle_timeout, stopping_)) break;
-    Decoder in(request);
-    RequestHeader header;
-    header.api_key = in.i16();
-    header.api_version = in.i16();
-    header.correlation_id = in.i32();
-    header.client_id = std::string(in.string());
-    if (!in.ok()) {
-      std::fprintf(stderr, "strata serve: closing %s: a truncated request header\n", connection->peer.c_str());
-      break;
-    }
-    Encoder out;
-    out.i32(0);  // size, patched below
-    out.i32(header.correlation_id);
-    const Session::Outcome outcome = session.handle(header, in, out);
-    if (outcome == Session::Outcome::kClose) {
-      std::fprintf(stderr, "strata serve: closing %s: malformed or unsupported request (api %d v%d)\n",
-                   connection->peer.c_str(), header.api_key, header.api_version);
-      break;
-    }
-    if (outcome == Session::Outcome::kNoResponse) continue;
-    out.patch_i32(0, static_cast<std::int32_t>(out.size() - 4));
-    if (!write_all(connection->fd, out.buffer())) break;
+    coordinator_->tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  ::shutdown(connection->fd, SHUT_RDWR);
-  connection->done.store(true, std::memory_order_release);
+}
+
+void Server::stop() {
+  std::lock_guard stop_lock(stop_mutex_);
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true, std::memory_order_release);
+  const std::uint64_t one = 1;
+  (void)::write(wake_fd_, &one, sizeof one);
+  if (acceptor_.joinable()) acceptor_.join();
+  coordinator_->shutdown();
+  if (ticker_.joinable()) ticker_.join();
+  // Connections see stopping_ within 200 ms, finish what they read, and end.
+  std::lock_guard lock(mutex_);
+  for (Slot& slot : connections_) {
+    if (slot.thread.joinable()) slot.thread.join();
+  }
+  connections_.clear();
 }
 
 }  // namespace strata::kafka

@@ -1,66 +1,92 @@
-// strata::kafka::Server: the Kafka protocol on a Log, so unmodified Kafka clients produce to and consume
-// from it. Embeddable next to a service's own producers; `strata serve` runs one. No authentication: it
-// listens on loopback by default.
+// strata::kafka::Server: the Kafka protocol on a Log, embeddable in any process that has one.
 //
-// Shape: an acceptor thread and one thread per connection (bounded by connections_max). A connection's
-// requests are read, handled and answered in order (pipelined requests too), as a Kafka broker does; a
-// Produce with acks waits on that connection's thread for the log's acknowledgement, a Fetch long-polls on
-// the engine's reader wake-up, a JoinGroup parks there until the rebalance completes.
+//   auto log = strata::Log::open({.directory = "/var/lib/app/log"}).value();
+//   auto server = strata::kafka::Server::start(*log, {.listen_port = 9092}).value();
+//   ...                                     // Kafka clients produce and consume; the process appends too
+//   server->stop();                         // before the Log closes
+//
+// Threads: an acceptor, a ticker for group timeouts, and two threads per connection (see connection.h),
+// bounded by connections_max. No authentication and no TLS: it listens on loopback unless told otherwise.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "kafka/group_coordinator.h"
 #include "strata/log.h"
+#include "strata/status.h"
 
 namespace strata::kafka {
 
 struct ServerOptions {
   std::string listen_host = "127.0.0.1";
-  std::uint16_t listen_port = 9092;  // 0 picks a free port
-  std::string advertise_host;        // default: the listen host
-  std::uint16_t advertise_port = 0;  // default: the port listened on
-  std::uint32_t default_partitions = 1;  // of topics created on first use
+  std::uint16_t listen_port = 9092;  // 0: a free port (see Server::port())
+  // What Metadata and FindCoordinator tell clients to connect to. Empty: the listen host (or this machine's
+  // name when listening on a wildcard address); port 0: the port listened on.
+  std::string advertised_host;
+  std::uint16_t advertised_port = 0;
+  std::uint32_t default_partitions = 1;  // for auto-created topics and CreateTopics with -1
   bool auto_create_topics = true;
-  std::size_t max_request_bytes = 100u << 20;  // Kafka's socket.request.max.bytes
-  std::size_t connections_max = 256;
-  std::chrono::milliseconds idle_timeout{600'000};  // Kafka's connections.max.idle.ms
+  std::size_t max_request_bytes = 100u << 20;
+  std::size_t connections_max = 1024;
+  std::chrono::milliseconds idle_timeout{600'000};
   std::int32_t node_id = 0;
+  std::int32_t session_timeout_min_ms = 1000;
 };
+
+class RequestHandler;
+class GroupCoordinator;
+class Connection;
 
 class Server {
  public:
-  // Binds and starts accepting. REQUIRES: `log` outlives the server.
+  // Binds, listens and starts accepting. kInvalidArgument for a bad address, kIoError (with errno's text)
+  // when the port cannot be bound.
   static Result<std::unique_ptr<Server>> start(Log& log, ServerOptions options);
   ~Server();  // stop()
-  // The address clients are told to connect to ("host:port"), and the port listened on.
-  std::string advertised() const;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The port listened on (the chosen one when listen_port was 0).
   std::uint16_t port() const { return port_; }
-  // Stops accepting, closes every connection (a request being handled finishes first) and joins.
+  // "host:port" as listened on.
+  std::string listen_address() const;
+
+  // Stops accepting, lets every connection finish the requests it has read (in-flight appends are
+  // acknowledged or refused, not dropped), closes them and joins every thread. Idempotent.
   void stop();
 
  private:
-  struct Connection;
-  Server(Log& log, ServerOptions options) : log_(log), options_(std::move(options)) {}
+  Server(Log& log, ServerOptions options);
   void accept_loop();
-  void serve(std::shared_ptr<Connection> connection);
+  void tick_loop();
+  void reap_finished();
+
+  struct Slot {
+    std::unique_ptr<Connection> connection;
+    std::thread thread;
+    std::atomic<bool> finished{false};
+  };
 
   Log& log_;
   ServerOptions options_;
+  std::unique_ptr<GroupCoordinator> coordinator_;
+  std::unique_ptr<RequestHandler> handler_;
   int listen_fd_ = -1;
+  int wake_fd_ = -1;  // an eventfd that wakes the acceptor for stop()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  GroupCoordinator groups_;
+  std::mutex mutex_;
+  std::list<Slot> connections_;
   std::thread acceptor_;
-  std::mutex connections_mutex_;
-  std::vector<std::shared_ptr<Connection>> connections_;
-  std::atomic<std::size_t> connection_count_{0};
+  std::thread ticker_;
+  std::mutex stop_mutex_;
+  bool stopped_ = false;
 };
 
 }  // namespace strata::kafka

@@ -1,10 +1,13 @@
-// The Kafka wire protocol's primitive types (big-endian integers, int16-length strings, int32-length bytes
-// and arrays, zig-zag varints are not needed by non-flexible versions): a bounds-checked decoder that turns
-// any overrun into a sticky error, and an encoder that appends to a buffer. Nothing here knows an API.
+// The Kafka wire primitives (non-flexible versions): big-endian integers, int16-length strings, int32-length
+// bytes, int32-count arrays. WireReader checks every length and count against what is left of the frame, so
+// a hostile frame can neither read out of bounds nor make the decoder allocate more than a small multiple
+// of the frame's own size. WireWriter appends to a growable buffer and can patch a size field afterwards.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,80 +15,113 @@
 
 namespace strata::kafka {
 
-// Reads from a request body. Every read checks the remaining bytes; after the first overrun or bad length
-// every read returns zeros/empty and ok() is false, so a handler can decode straight through and check once.
-class Decoder {
+// Reads one request frame. After the first failure every read returns a zero value and ok() stays false:
+// decoders read straight through and check ok() once at the end.
+class WireReader {
  public:
-  explicit Decoder(std::span<const std::byte> bytes) : bytes_(bytes) {}
+  explicit WireReader(std::span<const std::byte> data) : data_(data) {}
 
   bool ok() const { return ok_; }
-  std::size_t remaining() const { return bytes_.size() - at_; }
+  std::size_t remaining() const { return data_.size() - position_; }
+  std::size_t position() const { return position_; }
+  // Why the first failure happened (a short static text), for the log line.
+  const char* error() const { return error_; }
+  void fail(const char* why) {
+    if (ok_) error_ = why;
+    ok_ = false;
+    position_ = data_.size();
+  }
 
-  std::int8_t i8() { return read<std::int8_t>(); }
-  std::int16_t i16() { return read<std::int16_t>(); }
-  std::int32_t i32() { return read<std::int32_t>(); }
-  std::int64_t i64() { return read<std::int64_t>(); }
-  bool boolean() { return i8() != 0; }
-  // int16 length, -1 for null (null reads as empty; *is_null says which).
-  std::string_view string(bool* is_null = nullptr);
-  // int32 length, -1 for null.
-  std::span<const std::byte> bytes(bool* is_null = nullptr);
-  // An array's int32 count, checked against the bytes left (each element takes at least `element_bytes_min`);
-  // -1 (null) reads as 0.
-  std::int32_t array_count(std::size_t element_bytes_min, bool* is_null = nullptr);
-  void fail() { ok_ = false; }
+  std::int8_t int8() { return static_cast<std::int8_t>(be<std::uint8_t>()); }
+  bool boolean() { return be<std::uint8_t>() != 0; }
+  std::int16_t int16() { return static_cast<std::int16_t>(be<std::uint16_t>()); }
+  std::int32_t int32() { return static_cast<std::int32_t>(be<std::uint32_t>()); }
+  std::int64_t int64() { return static_cast<std::int64_t>(be<std::uint64_t>()); }
+
+  // A non-nullable string; a null one (length -1) is a decode failure.
+  std::string_view string();
+  // A nullable string: nullopt for length -1.
+  std::optional<std::string_view> nullable_string();
+  // int32-length bytes; a null value (-1) reads as empty.
+  std::span<const std::byte> bytes();
+  // int32-length bytes, nullopt for -1.
+  std::optional<std::span<const std::byte>> nullable_bytes();
+  // An array count, checked so that `count` elements of at least `element_bytes_min` wire bytes each fit in
+  // what is left. -1 (null) reads as 0 unless `null` is given, where it sets *null = true.
+  std::size_t array_count(std::size_t element_bytes_min, bool* null = nullptr);
+  // Skips n bytes.
+  void skip(std::size_t n);
 
  private:
   template <typename T>
-  T read() {
-    if (!ok_ || remaining() < sizeof(T)) {
-      ok_ = false;
+  T be() {
+    if (remaining() < sizeof(T)) {
+      fail("truncated");
       return 0;
     }
-    std::make_unsigned_t<T> raw;
-    std::memcpy(&raw, bytes_.data() + at_, sizeof raw);
-    at_ += sizeof raw;
-    if constexpr (sizeof(T) == 2) raw = __builtin_bswap16(raw);
-    if constexpr (sizeof(T) == 4) raw = __builtin_bswap32(raw);
-    if constexpr (sizeof(T) == 8) raw = __builtin_bswap64(raw);
-    return static_cast<T>(raw);
+    T value = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      value =
+          static_cast<T>((value << 8) | static_cast<T>(std::to_integer<std::uint8_t>(data_[position_ + i])));
+    }
+    position_ += sizeof(T);
+    return value;
   }
 
-  std::span<const std::byte> bytes_;
-  std::size_t at_ = 0;
+  std::span<const std::byte> data_;
+  std::size_t position_ = 0;
   bool ok_ = true;
+  const char* error_ = "";
 };
 
-// Appends to a response body.
-class Encoder {
+// Writes a response. Sizes of arrays and strings are the caller's to get right; they are asserted.
+class WireWriter {
  public:
-  std::vector<std::byte>& buffer() { return out_; }
-  std::size_t size() const { return out_.size(); }
+  WireWriter() { buffer_.reserve(256); }
 
-  void i8(std::int8_t v) { write(v); }
-  void i16(std::int16_t v) { write(v); }
-  void i32(std::int32_t v) { write(v); }
-  void i64(std::int64_t v) { write(v); }
-  void boolean(bool v) { i8(v ? 1 : 0); }
-  void string(std::string_view text);
-  void nullable_string(const std::string* text);  // nullptr: null
-  void bytes(std::span<const std::byte> data);
-  void null_bytes() { i32(-1); }
-  void raw(std::span<const std::byte> data) { out_.insert(out_.end(), data.begin(), data.end()); }
-  // Overwrites an int32 written earlier at `at` (a size known only later).
-  void patch_i32(std::size_t at, std::int32_t v);
+  void int8(std::int8_t value) { be(static_cast<std::uint8_t>(value)); }
+  void boolean(bool value) { be(static_cast<std::uint8_t>(value ? 1 : 0)); }
+  void int16(std::int16_t value) { be(static_cast<std::uint16_t>(value)); }
+  void int32(std::int32_t value) { be(static_cast<std::uint32_t>(value)); }
+  void int64(std::int64_t value) { be(static_cast<std::uint64_t>(value)); }
+  void string(std::string_view value);
+  void nullable_string(std::optional<std::string_view> value);
+  void bytes(std::span<const std::byte> value);
+  void null_bytes() { int32(-1); }
+  void array_count(std::size_t count);
+  void null_array() { int32(-1); }
+  void raw(std::span<const std::byte> value) { buffer_.insert(buffer_.end(), value.begin(), value.end()); }
+
+  // Reserves an int32 to be patched later with patch_int32(); returns its position.
+  std::size_t reserve_int32() {
+    const std::size_t at = buffer_.size();
+    int32(0);
+    return at;
+  }
+  void patch_int32(std::size_t at, std::int32_t value);
+
+  std::size_t size() const { return buffer_.size(); }
+  std::vector<std::byte>& buffer() { return buffer_; }
+  const std::vector<std::byte>& buffer() const { return buffer_; }
 
  private:
   template <typename T>
-  void write(T value) {
-    auto raw = static_cast<std::make_unsigned_t<T>>(value);
-    if constexpr (sizeof(T) == 2) raw = __builtin_bswap16(raw);
-    if constexpr (sizeof(T) == 4) raw = __builtin_bswap32(raw);
-    if constexpr (sizeof(T) == 8) raw = __builtin_bswap64(raw);
-    const auto* p = reinterpret_cast<const std::byte*>(&raw);
-    out_.insert(out_.end(), p, p + sizeof raw);
+  void be(T value) {
+    std::byte out[sizeof(T)];
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      out[i] = static_cast<std::byte>((value >> (8 * (sizeof(T) - 1 - i))) & 0xff);
+    }
+    buffer_.insert(buffer_.end(), out, out + sizeof(T));
   }
-  std::vector<std::byte> out_;
+
+  std::vector<std::byte> buffer_;
 };
+
+inline std::span<const std::byte> as_bytes(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+inline std::string_view as_text(std::span<const std::byte> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
 
 }  // namespace strata::kafka

@@ -1,10 +1,12 @@
 // strata serve --dir D [--listen HOST:PORT] [--advertise HOST:PORT] [--partitions N] [--no-auto-create]
 //              [--durability MODE] [--max-request-bytes N] [--max-connections N]
-// The Kafka protocol on the log in D. Prints "listening on HOST:PORT" on stderr once it accepts
-// connections; SIGINT and SIGTERM close it cleanly (requests being handled finish, the log is closed).
+// The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr
+// once it accepts connections; SIGINT or SIGTERM stop it cleanly (requests already read are answered,
+// appends in flight acknowledged or refused, then the log is closed).
 #include <csignal>
 #include <cstdio>
-#include <thread>
+#include <memory>
+#include <string>
 
 #include "kafka/server.h"
 #include "tools/commands.h"
@@ -21,56 +23,70 @@ struct ServeArgs {
   bool no_auto_create = false;
   std::string durability = "sync";
   std::uint64_t max_request_bytes = 100u << 20;
-  std::size_t max_connections = 256;
+  std::size_t max_connections = 1024;
+  bool buffered_io = false;
 };
 
-volatile std::sig_atomic_t stop_requested = 0;
-
-// "host:port" (the host may be empty or [v6]).
-bool split_address(const std::string& address, std::string* host, std::uint16_t* port) {
-  const auto colon = address.rfind(':');
+// "host:port", "[v6]:port" or ":port" (all addresses).
+bool split_host_port(const std::string& text, std::string* host, std::uint16_t* port) {
+  const auto colon = text.rfind(':');
   if (colon == std::string::npos) return false;
-  *host = address.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
-  if (host->empty()) *host = "0.0.0.0";
-  try {
-    const unsigned long value = std::stoul(address.substr(colon + 1));
-    if (value > 65535) return false;
-    *port = static_cast<std::uint16_t>(value);
-  } catch (...) {
+  std::string host_part = text.substr(0, colon);
+  if (host_part.size() >= 2 && host_part.front() == '[' && host_part.back() == ']') {
+    host_part = host_part.substr(1, host_part.size() - 2);
+  }
+  const std::string port_part = text.substr(colon + 1);
+  if (port_part.empty() || port_part.size() > 5 ||
+      port_part.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
+  const unsigned long value = std::stoul(port_part);
+  if (value > 65535) return false;
+  *host = host_part.empty() ? "0.0.0.0" : host_part;
+  *port = static_cast<std::uint16_t>(value);
   return true;
 }
 
 int run_serve(const ServeArgs& args) {
   kafka::ServerOptions options;
-  if (!split_address(args.listen, &options.listen_host, &options.listen_port)) {
+  if (!split_host_port(args.listen, &options.listen_host, &options.listen_port)) {
     return fail("--listen " + args.listen + ": expected HOST:PORT");
   }
   if (!args.advertise.empty() &&
-      !split_address(args.advertise, &options.advertise_host, &options.advertise_port)) {
-    return fail("--advertise " + args.advertise + ": expected HOST:PORT");
+      (!split_host_port(args.advertise, &options.advertised_host, &options.advertised_port) ||
+       options.advertised_port == 0)) {
+    return fail("--advertise " + args.advertise + ": expected HOST:PORT with a port");
   }
   options.default_partitions = args.partitions;
   options.auto_create_topics = !args.no_auto_create;
   options.max_request_bytes = args.max_request_bytes;
   options.connections_max = args.max_connections;
+
+  // Signals are taken by sigwait below: blocked before any thread starts, so every thread inherits it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
   LogOptions log_options;
   log_options.directory = args.dir;
   log_options.durability = durability_names().at(args.durability);
+  log_options.allow_buffered_io = args.buffered_io;
   auto log = Log::open(log_options);
   if (!log) return fail(log.status().to_string());
   auto server = kafka::Server::start(*log.value(), options);
   if (!server) return fail(server.status().to_string());
-  std::signal(SIGINT, [](int) { stop_requested = 1; });
-  std::signal(SIGTERM, [](int) { stop_requested = 1; });
-  std::fprintf(stderr, "listening on %s:%u (advertised as %s); no authentication\n", options.listen_host.c_str(),
-               server.value()->port(), server.value()->advertised().c_str());
-  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::fprintf(stderr, "strata serve: stopping\n");
+  std::fprintf(stderr, "listening on %s\n", server.value()->listen_address().c_str());
+  std::fflush(stderr);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(stderr, "strata serve: %s: closing\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   server.value()->stop();
-  if (Status status = log.value()->close(); !status.is_ok()) return fail(status.to_string());
+  server.value().reset();
+  Status closed = log.value()->close();
+  if (!closed.is_ok()) return fail("closing the log: " + closed.to_string());
   return 0;
 }
 
@@ -78,24 +94,28 @@ int run_serve(const ServeArgs& args) {
 
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
-  CLI::App* command = app.add_subcommand("serve", "Serve the log over the Kafka protocol (no authentication)");
+  CLI::App* command =
+      app.add_subcommand("serve", "Serve the Kafka protocol (no authentication: loopback by default)");
   command->add_option("--dir", args->dir, "Log directory (created if missing)")->required();
-  command->add_option("--listen", args->listen, "HOST:PORT to listen on; port 0 picks a free one")
+  command->add_option("--listen", args->listen, "HOST:PORT to listen on; port 0 picks a free port")
       ->capture_default_str();
-  command->add_option("--advertise", args->advertise, "HOST:PORT clients are told to connect to (default: the listen address)");
-  command->add_option("--partitions", args->partitions, "Partitions of topics created on first use")
+  command->add_option("--advertise", args->advertise,
+                      "HOST:PORT clients are told to connect to (default: the listen address)");
+  command->add_option("--partitions", args->partitions, "Partitions of auto-created topics")
       ->check(CLI::Range(1u, kPartitionsMax))
       ->capture_default_str();
-  command->add_flag("--no-auto-create", args->no_auto_create, "Refuse unknown topics instead of creating them");
+  command->add_flag("--no-auto-create", args->no_auto_create, "Refuse topics that do not exist");
   command->add_option("--durability", args->durability, "When a produced batch counts as acknowledged")
       ->check(CLI::IsMember({"none", "batch", "sync"}))
       ->capture_default_str();
-  command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted")
+  command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted (units work)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   command->add_option("--max-connections", args->max_connections, "Connections served at once")
-      ->check(CLI::Range(1, 65536))
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
+  command->add_flag("--buffered-io", args->buffered_io,
+                    "If the directory's filesystem refuses O_DIRECT, write through the page cache");
   command->callback([args] { exit_code = run_serve(*args); });
 }
 

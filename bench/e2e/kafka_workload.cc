@@ -155,7 +155,7 @@ Result<KafkaWorkloadResult> run_both(const char* name, const WorkloadOptions& op
     server_options.listen_port = 0;
     auto server = kafka::Server::start(*log.value(), server_options);
     if (!server) return server.status();
-    const std::string bootstrap = server.value()->advertised();
+    const std::string bootstrap = server.value()->listen_address();
     if (fill) {
       auto filled = produce(bootstrap, options);
       if (!filled) return filled.status();

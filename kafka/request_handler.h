@@ -1,0 +1,107 @@
+// RequestHandler: what each request does to the log and the group coordinator. A connection decodes a
+// request and calls handle(); the answer is a PendingResponse that the connection's writer thread sends
+// in request order. Produce answers are finished on that writer thread (finish waits for the engine's
+// acknowledgements), so that a connection keeps reading and appending pipelined Produce requests while
+// earlier ones are being synced.
+//
+// Threads: handle() from any connection thread, each with its own Session.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "kafka/codec.h"
+#include "kafka/group_coordinator.h"
+#include "kafka/topic_table.h"
+#include "strata/log.h"
+
+namespace strata::kafka {
+
+// What the handler needs to know of the server's configuration.
+struct HandlerOptions {
+  std::int32_t node_id = 0;
+  std::string advertised_host = "127.0.0.1";
+  std::int32_t advertised_port = 9092;
+  std::uint32_t default_partitions = 1;
+  bool auto_create_topics = true;
+  std::string cluster_id = "strata";
+};
+
+// Wakes long-polling Fetch requests when the server acknowledged a Produce (an epoch counter and a
+// condition variable).
+class AppendSignal {
+ public:
+  std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+  void notify();
+  // Returns when the epoch moved past `seen`, or `timeout` passed.
+  void wait(std::uint64_t seen, std::chrono::nanoseconds timeout);
+
+ private:
+  std::atomic<std::uint64_t> epoch_{0};
+  std::mutex mutex_;
+  std::condition_variable moved_;
+};
+
+// One connection's state: its client, its Producer (created on its first Produce), its Readers by
+// partition (kept between Fetch requests so that a consumer reading on does not seek).
+struct Session {
+  std::string client_address;  // "host:port", for log lines and DescribeGroups
+  std::string client_id;
+  // The log's shared producer: its ring lanes (shared_ring_bytes, 4 MiB by default) take a client batch of
+  // Kafka's default message.max.bytes (1 MB), which a producer()'s 1 MiB ring refuses as too large.
+  Producer* producer = nullptr;
+  std::map<std::pair<TopicId, std::uint32_t>, std::unique_ptr<Reader>> readers;
+  const std::atomic<bool>* stopping = nullptr;  // the server is closing: long polls return at once
+};
+
+struct PendingResponse {
+  std::int32_t correlation_id = 0;
+  bool send = true;  // false for Produce with acks=0
+  ResponseFrame frame;
+  std::function<void(ResponseFrame&)> finish;  // when set: run on the writer thread, then send the frame
+};
+
+class RequestHandler {
+ public:
+  RequestHandler(Log& log, HandlerOptions options, GroupCoordinator& coordinator);
+
+  PendingResponse handle(Request& request, Session& session);
+  AppendSignal& append_signal() { return append_signal_; }
+
+ private:
+  void metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out);
+  void produce(const ProduceRequest& request, std::int16_t version, Session& session,
+               PendingResponse& pending);
+  void fetch(const FetchRequest& request, std::int16_t version, Session& session, ResponseFrame& out);
+  void list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,
+                    ResponseFrame& out);
+  void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
+  void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
+  void offset_commit(const OffsetCommitRequest& request, std::int16_t version, ResponseFrame& out);
+  void offset_fetch(const OffsetFetchRequest& request, std::int16_t version, ResponseFrame& out);
+  void list_groups(std::int16_t version, ResponseFrame& out);
+  void describe_groups(const DescribeGroupsRequest& request, std::int16_t version, ResponseFrame& out);
+
+  // The topic, created with the default partition count when auto-creation allows it.
+  std::optional<TopicEntry> topic_for(std::string_view name, bool create, ErrorCode* error);
+  Reader* reader_for(Session& session, const TopicEntry& topic, std::uint32_t partition);
+
+  Log& log_;
+  const HandlerOptions options_;
+  GroupCoordinator& coordinator_;
+  TopicTable topics_;
+  AppendSignal append_signal_;
+  const std::string directory_;
+};
+
+// The Kafka error code for an engine Status (append, offsets, checkpoints).
+ErrorCode error_for(const Status& status);
+
+}  // namespace strata::kafka

@@ -1,0 +1,45 @@
+// TopicTable: name -> (TopicId, partition count) for the server, without creating topics by looking.
+// Log::topic() creates a topic it does not find, so lookups go through Log::topics() first and remember
+// what they found (topics are never deleted, so an entry never goes stale).
+//
+// Threads: any.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/log.h"
+
+namespace strata::kafka {
+
+struct TopicEntry {
+  std::string name;
+  TopicId id = 0;
+  std::uint32_t partitions = 0;
+};
+
+class TopicTable {
+ public:
+  explicit TopicTable(Log& log) : log_(log) {}
+
+  // The topic, or nullopt when the log has none of that name.
+  std::optional<TopicEntry> find(std::string_view name);
+  // Creates the topic with `partitions` (or opens it when it exists, whatever its count).
+  Result<TopicEntry> create(std::string_view name, std::uint32_t partitions);
+  // Every topic of the log, by name.
+  std::vector<TopicEntry> all();
+
+ private:
+  Result<TopicEntry> open_existing(std::string_view name);
+
+  Log& log_;
+  std::shared_mutex mutex_;
+  std::map<std::string, TopicEntry, std::less<>> known_;
+};
+
+}  // namespace strata::kafka

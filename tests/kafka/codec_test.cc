@@ -1,0 +1,194 @@
+// The request decoder and the response encoders: every advertised version of the main APIs decodes what
+// Kafka's schemas lay out, the ApiVersions v3 probe and bad input are classified as the server needs.
+#include "kafka/codec.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/kafka/request_builder.h"
+
+namespace strata::kafka {
+namespace {
+
+using testing::header;
+
+DecodeResult decode_bytes(const std::vector<std::byte>& frame, Request* request) {
+  std::string why;
+  return decode_request(frame, request, &why);
+}
+
+TEST(KafkaWire, ReaderRefusesLengthsPastTheFrame) {
+  WireWriter w;
+  w.int16(50);  // a string of 50 bytes, 3 present
+  w.raw(as_bytes("abc"));
+  WireReader in(w.buffer());
+  EXPECT_TRUE(in.string().empty());
+  EXPECT_FALSE(in.ok());
+}
+
+TEST(KafkaWire, ArrayCountIsBoundedByTheBytesLeft) {
+  WireWriter w;
+  w.int32(1'000'000);  // a million elements of at least 4 bytes, in 8 bytes
+  w.int64(0);
+  WireReader in(w.buffer());
+  EXPECT_EQ(in.array_count(4), 0u);
+  EXPECT_FALSE(in.ok());
+}
+
+TEST(KafkaWire, NullArrayIsReportedWhenAsked) {
+  WireWriter w;
+  w.null_array();
+  WireReader in(w.buffer());
+  bool null = false;
+  EXPECT_EQ(in.array_count(4, &null), 0u);
+  EXPECT_TRUE(null);
+  EXPECT_TRUE(in.ok());
+}
+
+TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
+  WireWriter w = header(18, 3);
+  w.raw(as_bytes("\x00\x05rdkaf"));  // flexible fields the server does not read
+  Request request;
+  EXPECT_EQ(decode_bytes(w.buffer(), &request), DecodeResult::kApiVersionsTooNew);
+  EXPECT_EQ(request.header.correlation_id, 7);
+
+  ResponseFrame out;
+  encode_api_versions_fallback(out);
+  // error 35, one entry [18, 0, 2], no throttle field.
+  const std::vector<std::byte>& body = out.body.buffer();
+  ASSERT_EQ(body.size(), 2u + 4u + 6u);
+  WireReader in(body);
+  EXPECT_EQ(in.int16(), 35);
+  EXPECT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int16(), 18);
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int16(), 2);
+}
+
+TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
+  const std::vector<std::tuple<int, int, int>> expected = {
+      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5}, {22, 0, 1}, {10, 0, 2}, {11, 0, 5},
+      {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},  {9, 1, 5}, {19, 0, 4}, {16, 0, 2}, {15, 0, 4}};
+  for (const auto& [key, min, max] : expected) {
+    auto range = supported_range(static_cast<std::int16_t>(key));
+    ASSERT_TRUE(range) << key;
+    EXPECT_EQ(range->min_version, min) << key;
+    EXPECT_EQ(range->max_version, max) << key;
+  }
+  EXPECT_FALSE(supported_range(20)) << "DeleteTopics is advertised, but the engine cannot delete a topic";
+}
+
+TEST(KafkaDecoder, UnknownKeyAndVersionOutsideTheRangeAreRefused) {
+  Request request;
+  EXPECT_EQ(decode_bytes(header(57, 0).buffer(), &request), DecodeResult::kUnknownApi);
+  EXPECT_EQ(decode_bytes(testing::metadata_request(9, {}), &request), DecodeResult::kUnsupportedVersion);
+  EXPECT_EQ(decode_bytes(testing::metadata_request(0, {}), &request), DecodeResult::kUnsupportedVersion);
+}
+
+TEST(KafkaDecoder, MetadataEveryVersion) {
+  for (std::int16_t v = 1; v <= 8; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::metadata_request(v, {"a", "orders"}), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<MetadataRequest>(request.body);
+    ASSERT_EQ(body.topics.size(), 2u);
+    EXPECT_EQ(body.topics[1], "orders");
+    EXPECT_FALSE(body.all_topics);
+  }
+  WireWriter w = header(3, 1);
+  w.null_array();
+  Request request;
+  ASSERT_EQ(decode_bytes(w.buffer(), &request), DecodeResult::kOk);
+  EXPECT_TRUE(std::get<MetadataRequest>(request.body).all_topics);
+}
+
+TEST(KafkaDecoder, ProduceEveryVersionKeepsTheBatchBytes) {
+  const std::vector<std::byte> batch(70, std::byte{0x5a});
+  for (std::int16_t v = 3; v <= 7; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::produce_request(v, "orders", batch), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<ProduceRequest>(request.body);
+    EXPECT_EQ(body.acks, -1);
+    ASSERT_EQ(body.topics.size(), 1u);
+    ASSERT_TRUE(body.topics[0].partitions[0].records);
+    EXPECT_EQ(body.topics[0].partitions[0].records->size(), 70u);
+  }
+}
+
+TEST(KafkaDecoder, FetchEveryVersion) {
+  for (std::int16_t v = 4; v <= 11; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::fetch_request(v, "orders", 12345), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<FetchRequest>(request.body);
+    EXPECT_EQ(body.max_wait_ms, 500);
+    ASSERT_EQ(body.topics[0].partitions.size(), 2u);
+    EXPECT_EQ(body.topics[0].partitions[1].fetch_offset, 12345);
+    EXPECT_EQ(body.topics[0].partitions[1].partition_max_bytes, 1 << 16);
+  }
+}
+
+TEST(KafkaDecoder, JoinGroupEveryVersion) {
+  for (std::int16_t v = 0; v <= 5; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::join_group_request(v, "g"), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<JoinGroupRequest>(request.body);
+    EXPECT_EQ(body.rebalance_timeout_ms, v >= 1 ? 30000 : 10000);
+    ASSERT_EQ(body.protocols.size(), 2u);
+    EXPECT_EQ(as_text(body.protocols[1].metadata), "rr");
+  }
+}
+
+TEST(KafkaDecoder, OffsetCommitAndFetchEveryVersion) {
+  for (std::int16_t v = 1; v <= 7; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::offset_commit_request(v, "g"), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<OffsetCommitRequest>(request.body);
+    EXPECT_EQ(body.generation_id, 3);
+    EXPECT_EQ(body.topics[0].partitions[0].offset, 42);
+    EXPECT_EQ(body.topics[0].partitions[0].metadata, "meta");
+  }
+  for (std::int16_t v = 1; v <= 5; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::offset_fetch_request(v, "g", false), &request), DecodeResult::kOk) << v;
+    EXPECT_EQ(std::get<OffsetFetchRequest>(request.body).topics[0].partitions.size(), 2u);
+    if (v >= 2) {
+      ASSERT_EQ(decode_bytes(testing::offset_fetch_request(v, "g", true), &request), DecodeResult::kOk) << v;
+      EXPECT_TRUE(std::get<OffsetFetchRequest>(request.body).all_topics);
+    }
+  }
+}
+
+TEST(KafkaDecoder, ListOffsetsEveryVersion) {
+  for (std::int16_t v = 1; v <= 5; ++v) {
+    Request request;
+    ASSERT_EQ(decode_bytes(testing::list_offsets_request(v, -2), &request), DecodeResult::kOk) << v;
+    EXPECT_EQ(std::get<ListOffsetsRequest>(request.body).topics[0].partitions[0].timestamp, -2);
+  }
+}
+
+TEST(KafkaDecoder, TrailingBytesAndTruncationAreMalformed) {
+  auto frame = testing::metadata_request(4, {"orders"});
+  frame.push_back(std::byte{0});
+  Request request;
+  EXPECT_EQ(decode_bytes(frame, &request), DecodeResult::kMalformed);
+  frame.resize(frame.size() - 3);
+  EXPECT_EQ(decode_bytes(frame, &request), DecodeResult::kMalformed);
+}
+
+TEST(KafkaEncoder, FetchResponseSplicesBatchesAfterTheirLength) {
+  FetchResponse response;
+  auto& partition = response.topics.emplace_back(FetchResponse::Topic{"t", {}}).partitions.emplace_back();
+  partition.high_watermark = 10;
+  const std::vector<std::byte> stored(100, std::byte{1});
+  partition.batches.push_back(BatchView{0, 5, stored, -1, 0, nullptr});
+  partition.batches.push_back(BatchView{5, 10, stored, -1, 0, nullptr});
+  ResponseFrame out;
+  encode(response, 11, out);
+  ASSERT_EQ(out.splices.size(), 2u);
+  EXPECT_EQ(out.splices[0].at, out.body.size());  // the records are the body's last field
+  EXPECT_EQ(out.size(), out.body.size() + 200);
+  WireReader in(out.body.buffer());
+  in.skip(out.body.size() - 4);
+  EXPECT_EQ(in.int32(), 200);  // the records' length counts both batches
+}
+
+}  // namespace
+}  // namespace strata::kafka

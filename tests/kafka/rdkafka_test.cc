@@ -1,0 +1,392 @@
+// strata::kafka::Server with a real client: librdkafka (Debian's 2.0.2, the library kcat and Python's
+// confluent-kafka use). Each test runs an embedded server on port 0 over a temporary log directory.
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kafka/server.h"
+#include "strata/consumer_group.h"
+#include "strata/log.h"
+#include "tests/engine/test_dir.h"
+
+namespace strata::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// A log and a server on it that a test can restart.
+class Broker {
+ public:
+  explicit Broker(std::string dir, std::uint32_t partitions = 1)
+      : dir_(std::move(dir)), partitions_(partitions) {
+    start();
+  }
+  ~Broker() { stop(); }
+
+  void start() {
+    auto log = Log::open({.directory = dir_});
+    ASSERT_TRUE(log.is_ok()) << log.status().to_string();
+    log_ = std::move(log.value());
+    ServerOptions options;
+    options.listen_port = 0;
+    options.default_partitions = partitions_;
+    auto server = Server::start(*log_, options);
+    ASSERT_TRUE(server.is_ok()) << server.status().to_string();
+    server_ = std::move(server.value());
+  }
+  void stop() {
+    if (server_) server_->stop();
+    server_.reset();
+    if (log_) {
+      ASSERT_TRUE(log_->close().is_ok());
+    }
+    log_.reset();
+  }
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  Log& log() { return *log_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::uint32_t partitions_;
+  std::unique_ptr<Log> log_;
+  std::unique_ptr<Server> server_;
+};
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using Handle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+
+rd_kafka_conf_t* make_conf(const std::map<std::string, std::string>& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char error[512];
+  for (const auto& [key, value] : settings) {
+    EXPECT_EQ(rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error), RD_KAFKA_CONF_OK)
+        << key << ": " << error;
+  }
+  return conf;
+}
+
+// Delivery reports land here (the opaque of each message is its index).
+struct Deliveries {
+  std::vector<rd_kafka_resp_err_t> errors;
+  std::vector<std::int64_t> offsets;
+  std::vector<std::int32_t> partitions;
+  std::size_t reported = 0;
+};
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
+  auto* deliveries = static_cast<Deliveries*>(opaque);
+  const auto index = reinterpret_cast<std::uintptr_t>(message->_private);
+  deliveries->errors[index] = message->err;
+  deliveries->offsets[index] = message->offset;
+  deliveries->partitions[index] = message->partition;
+  ++deliveries->reported;
+}
+
+// Produces `count` events "key-<i>" / "value-<i>" with a header, idempotent, acks=all.
+Deliveries produce(const std::string& bootstrap, const std::string& topic, std::size_t count) {
+  Deliveries deliveries;
+  deliveries.errors.assign(count, RD_KAFKA_RESP_ERR_NO_ERROR);
+  deliveries.offsets.assign(count, -1);
+  deliveries.partitions.assign(count, -1);
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", bootstrap},
+                                     {"enable.idempotence", "true"},
+                                     {"acks", "all"},
+                                     {"linger.ms", "5"},
+                                     {"compression.type", "lz4"}});
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, &deliveries);
+  char error[512];
+  Handle producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error));
+  EXPECT_TRUE(producer) << error;
+  if (!producer) return deliveries;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    const std::string value = "value-" + std::to_string(i);
+    const std::string header = "h" + std::to_string(i);
+    for (;;) {
+      const rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_HEADER("trace", header.data(), static_cast<ssize_t>(header.size())),
+          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(i)), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(producer.get(), 10);
+        continue;
+      }
+      EXPECT_EQ(err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(err);
+      break;
+    }
+    rd_kafka_poll(producer.get(), 0);
+  }
+  EXPECT_EQ(rd_kafka_flush(producer.get(), 30'000), RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(deliveries.reported, count);
+  return deliveries;
+}
+
+// What a consumer saw: value -> times seen; per partition the offsets in order.
+struct Consumed {
+  std::map<std::string, int> values;
+  std::map<std::int32_t, std::vector<std::int64_t>> offsets;
+  std::size_t unique() const { return values.size(); }
+  void add(const rd_kafka_message_t* message) {
+    values[std::string(static_cast<const char*>(message->payload), message->len)] += 1;
+    offsets[message->partition].push_back(message->offset);
+  }
+};
+
+TEST(KafkaServerWithLibrdkafka, IdempotentProducerThenEverythingConsumedExactlyOnce) {
+  testing::TestDir dir;
+  Broker broker(dir.path(), 4);
+  constexpr std::size_t kCount = 20'000;
+  Deliveries deliveries = produce(broker.bootstrap(), "orders", kCount);
+  for (std::size_t i = 0; i < kCount; ++i) {
+    ASSERT_EQ(deliveries.errors[i], RD_KAFKA_RESP_ERR_NO_ERROR)
+        << i << ": " << rd_kafka_err2str(deliveries.errors[i]);
+    ASSERT_GE(deliveries.offsets[i], 0) << i;
+  }
+
+  // What the client produced is what strata's own reader sees: keys, values, headers, at the reported
+  // offsets.
+  std::map<std::pair<std::int32_t, std::int64_t>, std::size_t> by_position;
+  for (std::size_t i = 0; i < kCount; ++i) by_position[{deliveries.partitions[i], deliveries.offsets[i]}] = i;
+  ASSERT_EQ(by_position.size(), kCount) << "two deliveries reported the same offset";
+  std::size_t read_back = 0;
+  for (std::uint32_t partition = 0; partition < 4; ++partition) {
+    auto reader = broker.log().reader("orders", partition);
+    ASSERT_TRUE(reader.is_ok());
+    for (;;) {
+      auto polled = reader.value()->poll(1000, [&](const Event& event) {
+        auto it =
+            by_position.find({static_cast<std::int32_t>(partition), static_cast<std::int64_t>(event.offset)});
+        ASSERT_NE(it, by_position.end());
+        const std::string i = std::to_string(it->second);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(event.key.data()), event.key.size()), "key-" + i);
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(event.value.data()), event.value.size()),
+                  "value-" + i);
+        ASSERT_EQ(event.headers.size(), 1u);
+        EXPECT_EQ(event.headers[0].key, "trace");
+        ++read_back;
+      });
+      ASSERT_TRUE(polled.is_ok());
+      if (*polled == 0) break;
+    }
+  }
+  EXPECT_EQ(read_back, kCount);
+
+  // A consumer with assign() from the beginning gets every event once, offsets dense per partition.
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", broker.bootstrap()},
+                                     {"group.id", "unused"},
+                                     {"enable.auto.commit", "false"},
+                                     {"enable.partition.eof", "true"}});
+  char error[512];
+  Handle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
+  ASSERT_TRUE(consumer) << error;
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(4);
+  for (int p = 0; p < 4; ++p) {
+    rd_kafka_topic_partition_list_add(assignment, "orders", p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  ASSERT_EQ(rd_kafka_assign(consumer.get(), assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  Consumed consumed;
+  // Until everything arrived, then a little longer: a duplicate would show up in that time.
+  auto deadline = Clock::now() + 40s;
+  bool complete = false;
+  while (Clock::now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 50);
+    if (message != nullptr) {
+      if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        EXPECT_EQ(message->err, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_message_errstr(message);
+        if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) consumed.add(message);
+      }
+      rd_kafka_message_destroy(message);
+    }
+    if (!complete && consumed.unique() == kCount) {
+      complete = true;
+      deadline = Clock::now() + 500ms;
+    }
+  }
+  rd_kafka_consumer_close(consumer.get());
+  EXPECT_EQ(consumed.unique(), kCount);
+  for (const auto& [value, times] : consumed.values) ASSERT_EQ(times, 1) << value;
+  for (const auto& [partition, offsets] : consumed.offsets) {
+    for (std::size_t i = 0; i < offsets.size(); ++i)
+      ASSERT_EQ(offsets[i], static_cast<std::int64_t>(i)) << partition;
+  }
+}
+
+// A group member driven by the test thread: its assignment as the rebalance callback reports it.
+struct Member {
+  Handle handle;
+  std::set<std::int32_t> assigned;
+  int rebalances = 0;
+};
+
+void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
+                  void* opaque) {
+  auto* member = static_cast<Member*>(opaque);
+  ++member->rebalances;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < partitions->cnt; ++i) member->assigned.insert(partitions->elems[i].partition);
+    rd_kafka_assign(rk, partitions);
+  } else {
+    // Commit what was processed before giving the partitions up, so that nothing is read twice.
+    (void)rd_kafka_commit(rk, nullptr, 0);
+    member->assigned.clear();
+    rd_kafka_assign(rk, nullptr);
+  }
+}
+
+std::unique_ptr<Member> join(const std::string& bootstrap, const std::string& group,
+                             const std::string& topic) {
+  auto member = std::make_unique<Member>();
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", bootstrap},
+                                     {"group.id", group},
+                                     {"enable.auto.commit", "false"},
+                                     {"auto.offset.reset", "earliest"},
+                                     {"session.timeout.ms", "6000"},
+                                     {"heartbeat.interval.ms", "300"},
+                                     {"partition.assignment.strategy", "range"}});
+  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  rd_kafka_conf_set_opaque(conf, member.get());
+  char error[512];
+  member->handle.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
+  EXPECT_TRUE(member->handle) << error;
+  rd_kafka_poll_set_consumer(member->handle.get());
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  EXPECT_EQ(rd_kafka_subscribe(member->handle.get(), topics), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(topics);
+  return member;
+}
+
+// Polls every member once; messages go to `consumed`.
+void poll_all(const std::vector<Member*>& members, Consumed& consumed) {
+  for (Member* member : members) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(member->handle.get(), 20);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      EXPECT_TRUE(member->assigned.count(message->partition)) << "a message of a partition not assigned";
+      consumed.add(message);
+    }
+    rd_kafka_message_destroy(message);
+  }
+}
+
+TEST(KafkaServerWithLibrdkafka, GroupOfTwoSharesPartitionsRebalancesOnLeaveAndResumesAfterRestart) {
+  testing::TestDir dir;
+  auto broker = std::make_unique<Broker>(dir.path(), 4);
+  constexpr std::size_t kCount = 4000;
+  Deliveries deliveries = produce(broker->bootstrap(), "events", kCount);
+  for (std::size_t i = 0; i < kCount; ++i) ASSERT_EQ(deliveries.errors[i], RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  Consumed consumed;
+  auto a = join(broker->bootstrap(), "workers", "events");
+  auto b = join(broker->bootstrap(), "workers", "events");
+  // Both members get two partitions each, never the same one.
+  auto deadline = Clock::now() + 40s;
+  while (Clock::now() < deadline && !(a->assigned.size() == 2 && b->assigned.size() == 2)) {
+    poll_all({a.get(), b.get()}, consumed);
+    for (std::int32_t p : a->assigned) ASSERT_FALSE(b->assigned.count(p)) << "partition " << p << " in both";
+  }
+  ASSERT_EQ(a->assigned.size(), 2u);
+  ASSERT_EQ(b->assigned.size(), 2u);
+  while (Clock::now() < deadline && consumed.unique() < kCount / 4) poll_all({a.get(), b.get()}, consumed);
+  ASSERT_EQ(rd_kafka_commit(a->handle.get(), nullptr, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_commit(b->handle.get(), nullptr, 0), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  // b leaves: a rebalances to all four partitions.
+  rd_kafka_consumer_close(b->handle.get());
+  b.reset();
+  deadline = Clock::now() + 40s;
+  while (Clock::now() < deadline && a->assigned.size() != 4) poll_all({a.get()}, consumed);
+  ASSERT_EQ(a->assigned.size(), 4u);
+  while (Clock::now() < deadline && consumed.unique() < kCount / 2) poll_all({a.get()}, consumed);
+  rd_kafka_consumer_close(a->handle.get());  // revokes, which commits
+  a.reset();
+  const std::size_t before_restart = consumed.unique();
+
+  // The commits are strata's own checkpoints.
+  std::uint64_t committed_total = 0;
+  for (std::uint32_t p = 0; p < 4; ++p) {
+    auto committed = read_group_offset(dir.path(), "workers", "events", p);
+    if (committed.is_ok()) committed_total += committed->offset;
+  }
+  EXPECT_EQ(committed_total, before_restart);
+
+  // A restart of the server; a new member resumes from the commits.
+  broker->stop();
+  broker->start();
+  auto c = join(broker->bootstrap(), "workers", "events");
+  deadline = Clock::now() + 40s;
+  while (Clock::now() < deadline && consumed.unique() < kCount) poll_all({c.get()}, consumed);
+  rd_kafka_consumer_close(c->handle.get());
+  EXPECT_EQ(consumed.unique(), kCount);
+  for (const auto& [value, times] : consumed.values) ASSERT_EQ(times, 1) << value << " received twice";
+}
+
+TEST(KafkaServerWithLibrdkafka, WhatStrataAppendsAKafkaConsumerReceives) {
+  testing::TestDir dir;
+  Broker broker(dir.path());
+  auto topic = broker.log().topic("appended");
+  ASSERT_TRUE(topic.is_ok());
+  auto producer = broker.log().producer();
+  const std::string header_value = "v1";
+  const EventHeader header{"h", std::as_bytes(std::span(header_value.data(), header_value.size()))};
+  for (int i = 0; i < 10; ++i) {
+    const std::string key = "k" + std::to_string(i);
+    const std::string value = "event " + std::to_string(i);
+    auto ticket = producer->append(*topic, 0, std::as_bytes(std::span(key.data(), key.size())),
+                                   std::as_bytes(std::span(value.data(), value.size())), {&header, 1});
+    ASSERT_TRUE(ticket.is_ok());
+  }
+  ASSERT_TRUE(producer->wait_all().is_ok());
+
+  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", broker.bootstrap()}, {"group.id", "reader"}});
+  char error[512];
+  Handle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error));
+  ASSERT_TRUE(consumer);
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(assignment, "appended", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  ASSERT_EQ(rd_kafka_assign(consumer.get(), assignment), RD_KAFKA_RESP_ERR_NO_ERROR);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  int received = 0;
+  const auto deadline = Clock::now() + 20s;
+  while (received < 10 && Clock::now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer.get(), 100);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      EXPECT_EQ(message->offset, received);
+      EXPECT_EQ(std::string(static_cast<const char*>(message->key), message->key_len),
+                "k" + std::to_string(received));
+      EXPECT_EQ(std::string(static_cast<const char*>(message->payload), message->len),
+                "event " + std::to_string(received));
+      rd_kafka_headers_t* headers = nullptr;
+      ASSERT_EQ(rd_kafka_message_headers(message, &headers), RD_KAFKA_RESP_ERR_NO_ERROR);
+      const void* value = nullptr;
+      std::size_t size = 0;
+      ASSERT_EQ(rd_kafka_header_get_last(headers, "h", &value, &size), RD_KAFKA_RESP_ERR_NO_ERROR);
+      EXPECT_EQ(std::string(static_cast<const char*>(value), size), "v1");
+      rd_kafka_timestamp_type_t type;
+      EXPECT_GT(rd_kafka_message_timestamp(message, &type), 1'600'000'000'000);
+      ++received;
+    }
+    rd_kafka_message_destroy(message);
+  }
+  rd_kafka_consumer_close(consumer.get());
+  EXPECT_EQ(received, 10);
+}
+
+}  // namespace
+}  // namespace strata::kafka
