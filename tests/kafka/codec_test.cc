@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "tests/kafka/request_builder.h"
 
 namespace strata::kafka {
@@ -11,9 +13,13 @@ namespace {
 
 using testing::header;
 
+// A decoded Request holds views into its frame: keep every frame a test decodes alive for the whole test
+// binary (callers pass temporaries; ASan caught the views outliving them).
 DecodeResult decode_bytes(const std::vector<std::byte>& frame, Request* request) {
+  static std::deque<std::vector<std::byte>> frames;
+  frames.push_back(frame);
   std::string why;
-  return decode_request(frame, request, &why);
+  return decode_request(frames.back(), request, &why);
 }
 
 TEST(KafkaWire, ReaderRefusesLengthsPastTheFrame) {
