@@ -1,0 +1,455 @@
+// strata::kafka::Server over a raw socket: the pitfalls real clients hit (the ApiVersions v3 probe,
+// pipelining, acks=0), hostile input (absurd sizes, unknown keys, truncated bodies, the connection limit),
+// and the per-partition answers of Produce, Fetch, ListOffsets, OffsetFetch and CreateTopics.
+#include "kafka/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "kafka/wire.h"
+#include "strata/log.h"
+#include "tests/engine/kafka_spec.h"
+#include "tests/engine/test_dir.h"
+#include "tests/kafka/request_builder.h"
+
+namespace strata::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  }
+  ~Client() { ::close(fd_); }
+
+  void send_raw(const void* data, std::size_t size) {
+    ASSERT_EQ(::send(fd_, data, size, MSG_NOSIGNAL), static_cast<ssize_t>(size));
+  }
+  void send_frame(const std::vector<std::byte>& frame) {
+    WireWriter w;
+    w.int32(static_cast<std::int32_t>(frame.size()));
+    w.raw(frame);
+    send_raw(w.buffer().data(), w.size());
+  }
+  // One response frame (after its size), or nullopt when the server closed the connection.
+  std::optional<std::vector<std::byte>> receive(std::chrono::milliseconds timeout = 5s) {
+    std::byte size_bytes[4];
+    if (!read_exact(size_bytes, 4, timeout)) return std::nullopt;
+    WireReader in(size_bytes);
+    std::vector<std::byte> frame(static_cast<std::size_t>(in.int32()));
+    if (!read_exact(frame.data(), frame.size(), timeout)) return std::nullopt;
+    return frame;
+  }
+  // True when the server closed the connection within `timeout`.
+  bool closed_by_server(std::chrono::milliseconds timeout = 5s) {
+    std::byte byte;
+    pollfd pfd{fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(timeout.count())) != 1) return false;
+    return ::recv(fd_, &byte, 1, 0) <= 0;
+  }
+
+ private:
+  bool read_exact(std::byte* out, std::size_t size, std::chrono::milliseconds timeout) {
+    std::size_t got = 0;
+    while (got < size) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(timeout.count())) != 1) return false;
+      const ssize_t n = ::recv(fd_, out + got, size - got, 0);
+      if (n <= 0) return false;
+      got += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+  int fd_ = -1;
+};
+
+class KafkaServer : public ::testing::Test {
+ protected:
+  void SetUp() override { start({}); }
+  void start(ServerOptions options) {
+    server_.reset();
+    if (!log_) log_ = std::move(Log::open({.directory = dir_.path()}).value());
+    options.listen_port = 0;
+    auto server = Server::start(*log_, options);
+    ASSERT_TRUE(server.is_ok()) << server.status().to_string();
+    server_ = std::move(server.value());
+  }
+  std::uint16_t port() const { return server_->port(); }
+
+  strata::testing::TestDir dir_;
+  std::unique_ptr<Log> log_;
+  std::unique_ptr<Server> server_;
+};
+
+std::vector<std::byte> api_versions(std::int16_t version, std::int32_t correlation_id) {
+  WireWriter w = testing::header(18, version, correlation_id);
+  if (version >= 3)
+    w.raw(
+        as_bytes(std::string_view("\x04test\x04"
+                                  "1.00\x00",
+                                  12)));  // flexible body
+  return w.buffer();
+}
+
+std::vector<std::byte> client_batch(int records, std::int64_t producer_id = -1, std::int32_t sequence = -1) {
+  kafka_spec::Batch batch;
+  batch.base_timestamp = 1'700'000'000'000;
+  batch.max_timestamp = batch.base_timestamp + records - 1;
+  batch.last_offset_delta = records - 1;
+  batch.producer_id = producer_id;
+  batch.producer_epoch = producer_id >= 0 ? 0 : -1;
+  batch.base_sequence = sequence;
+  for (int i = 0; i < records; ++i) {
+    kafka_spec::Record record;
+    record.offset_delta = i;
+    record.timestamp_delta = i;
+    record.value = "value " + std::to_string(i);
+    batch.records.push_back(record);
+  }
+  const std::vector<std::uint8_t> bytes = kafka_spec::encode_batch(batch);
+  const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+  return {data, data + bytes.size()};
+}
+
+std::vector<std::byte> produce(std::int16_t acks, std::int32_t correlation_id, const std::string& topic,
+                               const std::vector<std::byte>& batch, std::int16_t version = 7) {
+  WireWriter w = testing::header(0, version, correlation_id);
+  w.nullable_string(std::nullopt);
+  w.int16(acks);
+  w.int32(10'000);
+  w.array_count(1);
+  w.string(topic);
+  w.array_count(1);
+  w.int32(0);
+  w.bytes(batch);
+  return w.buffer();
+}
+
+struct ProduceResult {
+  std::int16_t error = 0;
+  std::int64_t base_offset = -1;
+};
+ProduceResult read_produce(const std::vector<std::byte>& frame) {
+  WireReader in(frame);
+  (void)in.int32();  // correlation id
+  EXPECT_EQ(in.int32(), 1);
+  (void)in.string();
+  EXPECT_EQ(in.int32(), 1);
+  (void)in.int32();
+  ProduceResult result;
+  result.error = in.int16();
+  result.base_offset = in.int64();
+  return result;
+}
+
+std::int32_t correlation(const std::vector<std::byte>& frame) {
+  WireReader in(frame);
+  return in.int32();
+}
+
+TEST_F(KafkaServer, ApiVersionsV3ProbeGetsErrorInTheV0LayoutThenV2Works) {
+  Client client(port());
+  client.send_frame(api_versions(3, 1));
+  auto probe = client.receive();
+  ASSERT_TRUE(probe);
+  WireReader in(*probe);
+  EXPECT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int16(), 35);
+  ASSERT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int16(), 18);
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int16(), 2);
+  EXPECT_EQ(in.remaining(), 0u) << "no throttle field in the v0 layout";
+
+  client.send_frame(api_versions(2, 2));
+  auto full = client.receive();
+  ASSERT_TRUE(full);
+  WireReader list(*full);
+  EXPECT_EQ(list.int32(), 2);
+  EXPECT_EQ(list.int16(), 0);
+  EXPECT_EQ(list.int32(), 16);  // sixteen APIs
+}
+
+TEST_F(KafkaServer, PipelinedRequestsAreAnsweredInOrderAndAcksZeroGetsNoResponse) {
+  Client client(port());
+  client.send_frame(produce(-1, 10, "pipe", client_batch(3)));
+  client.send_frame(produce(0, 11, "pipe", client_batch(2)));  // no response
+  client.send_frame(testing::metadata_request(8, {"pipe"}));   // correlation id 7
+  client.send_frame(produce(1, 12, "pipe", client_batch(1)));
+  auto first = client.receive();
+  auto second = client.receive();
+  auto third = client.receive();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_EQ(correlation(*first), 10);
+  EXPECT_EQ(correlation(*second), 7);
+  EXPECT_EQ(correlation(*third), 12);
+  EXPECT_EQ(read_produce(*first).base_offset, 0);
+  EXPECT_EQ(read_produce(*third).base_offset, 5) << "the acks=0 batch took offsets 3 and 4";
+}
+
+TEST_F(KafkaServer, ProduceErrorsArePerPartitionKafkaCodes) {
+  Client client(port());
+  auto corrupt = client_batch(2);
+  corrupt.back() ^= std::byte{1};  // the CRC no longer matches
+  client.send_frame(produce(-1, 1, "errors", corrupt));
+  auto response = client.receive();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(read_produce(*response).error, 2) << "CORRUPT_MESSAGE";
+
+  auto two_batches = client_batch(1);
+  const auto second = client_batch(1);
+  two_batches.insert(two_batches.end(), second.begin(), second.end());
+  client.send_frame(produce(-1, 2, "errors", two_batches));
+  response = client.receive();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(read_produce(*response).error, 87) << "INVALID_RECORD: one batch per partition";
+
+  client.send_frame(produce(2, 3, "errors", client_batch(1)));
+  response = client.receive();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(read_produce(*response).error, 21) << "INVALID_REQUIRED_ACKS";
+
+  client.send_frame(produce(-1, 4, "bad/name", client_batch(1)));
+  response = client.receive();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(read_produce(*response).error, 17) << "INVALID_TOPIC_EXCEPTION";
+}
+
+TEST_F(KafkaServer, IdempotentRetryIsStoredOnceAndAGapIsOutOfOrder) {
+  auto identity = log_->allocate_producer_id();
+  ASSERT_TRUE(identity.is_ok());
+  Client client(port());
+  const auto batch = client_batch(3, identity->producer_id, 0);
+  client.send_frame(produce(-1, 1, "idem", batch));
+  client.send_frame(produce(-1, 2, "idem", batch));  // the same batch again: a retry
+  client.send_frame(produce(-1, 3, "idem", client_batch(1, identity->producer_id, 7)));
+  auto first = client.receive();
+  auto retry = client.receive();
+  auto gap = client.receive();
+  ASSERT_TRUE(first && retry && gap);
+  EXPECT_EQ(read_produce(*first).base_offset, 0);
+  EXPECT_EQ(read_produce(*retry).error, 0);
+  EXPECT_EQ(read_produce(*retry).base_offset, 0) << "a retry answers the original offset";
+  EXPECT_EQ(read_produce(*gap).error, 45) << "OUT_OF_ORDER_SEQUENCE_NUMBER";
+  auto offsets = log_->offsets(log_->topic("idem").value(), 0);
+  EXPECT_EQ(offsets->durable, 3u);
+}
+
+std::vector<std::byte> fetch_one(std::int32_t correlation_id, const std::string& topic, std::int64_t offset,
+                                 std::int32_t max_wait_ms, std::int32_t partition_max_bytes = 1 << 20) {
+  WireWriter w = testing::header(1, 11, correlation_id);
+  w.int32(-1);
+  w.int32(max_wait_ms);
+  w.int32(1);
+  w.int32(1 << 20);
+  w.int8(0);
+  w.int32(0);
+  w.int32(-1);
+  w.array_count(1);
+  w.string(topic);
+  w.array_count(1);
+  w.int32(0);
+  w.int32(-1);
+  w.int64(offset);
+  w.int64(-1);
+  w.int32(partition_max_bytes);
+  w.array_count(0);
+  w.string("");
+  return w.buffer();
+}
+
+struct FetchResult {
+  std::int16_t error = 0;
+  std::int64_t high_watermark = -1;
+  std::size_t records_bytes = 0;
+};
+FetchResult read_fetch(const std::vector<std::byte>& frame) {
+  WireReader in(frame);
+  (void)in.int32();  // correlation
+  (void)in.int32();  // throttle
+  EXPECT_EQ(in.int16(), 0);
+  (void)in.int32();  // session
+  EXPECT_EQ(in.int32(), 1);
+  (void)in.string();
+  EXPECT_EQ(in.int32(), 1);
+  (void)in.int32();
+  FetchResult result;
+  result.error = in.int16();
+  result.high_watermark = in.int64();
+  (void)in.int64();  // last stable
+  (void)in.int64();  // log start
+  (void)in.int32();  // aborted: null
+  (void)in.int32();  // preferred read replica
+  result.records_bytes = in.bytes().size();
+  EXPECT_TRUE(in.ok());
+  EXPECT_EQ(in.remaining(), 0u);
+  return result;
+}
+
+TEST_F(KafkaServer, FetchLongPollsUntilDataOrMaxWaitAndReturnsWholeBatches) {
+  Client producer(port());
+  producer.send_frame(produce(-1, 1, "poll", client_batch(5)));
+  ASSERT_TRUE(producer.receive());
+
+  Client consumer(port());
+  // At the end: waits max_wait_ms, then answers with no records.
+  auto begin = std::chrono::steady_clock::now();
+  consumer.send_frame(fetch_one(2, "poll", 5, 300));
+  auto empty = consumer.receive();
+  ASSERT_TRUE(empty);
+  EXPECT_GE(std::chrono::steady_clock::now() - begin, 290ms);
+  EXPECT_EQ(read_fetch(*empty).records_bytes, 0u);
+  EXPECT_EQ(read_fetch(*empty).high_watermark, 5);
+
+  // A waiting Fetch is woken by a produce, long before its max_wait_ms.
+  begin = std::chrono::steady_clock::now();
+  consumer.send_frame(fetch_one(3, "poll", 5, 10'000));
+  std::this_thread::sleep_for(100ms);
+  producer.send_frame(produce(-1, 4, "poll", client_batch(2)));
+  ASSERT_TRUE(producer.receive());
+  auto woken = consumer.receive();
+  ASSERT_TRUE(woken);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
+  EXPECT_GT(read_fetch(*woken).records_bytes, 61u);
+  EXPECT_EQ(read_fetch(*woken).high_watermark, 7);
+
+  // From the middle of a batch: the whole batch, even over partition_max_bytes (KIP-74).
+  consumer.send_frame(fetch_one(5, "poll", 2, 0, /*partition_max_bytes=*/10));
+  auto whole = consumer.receive();
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(read_fetch(*whole).records_bytes, client_batch(5).size());
+
+  // Beyond the high watermark: OFFSET_OUT_OF_RANGE.
+  consumer.send_frame(fetch_one(6, "poll", 99, 0));
+  auto out_of_range = consumer.receive();
+  ASSERT_TRUE(out_of_range);
+  EXPECT_EQ(read_fetch(*out_of_range).error, 1);
+}
+
+TEST_F(KafkaServer, OffsetFetchOfAnUncommittedPartitionIsMinusOneWithoutError) {
+  Client client(port());
+  client.send_frame(testing::offset_fetch_request(5, "fresh-group", false));
+  auto response = client.receive();
+  ASSERT_TRUE(response);
+  WireReader in(*response);
+  (void)in.int32();
+  (void)in.int32();  // throttle
+  ASSERT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.string(), "orders");
+  ASSERT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.int32(), 0);
+  EXPECT_EQ(in.int64(), -1);
+  (void)in.int32();  // leader epoch
+  (void)in.nullable_string();
+  EXPECT_EQ(in.int16(), 0);
+}
+
+TEST_F(KafkaServer, HostileFramesCloseTheConnectionAndTheServerGoesOn) {
+  {
+    Client client(port());
+    const std::uint8_t huge[] = {0x7f, 0xff, 0xff, 0xff};  // 2 GiB request: over max_request_bytes
+    client.send_raw(huge, sizeof huge);
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  {
+    Client client(port());
+    const std::uint8_t negative[] = {0xff, 0xff, 0xff, 0xf0};
+    client.send_raw(negative, sizeof negative);
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  {
+    Client client(port());
+    client.send_frame(testing::header(57, 0).buffer());  // an API key strata does not serve
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  {
+    Client client(port());
+    auto frame = testing::fetch_request(11, "t", 0);
+    frame.resize(frame.size() - 9);  // the body ends inside a partition
+    client.send_frame(frame);
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  {
+    Client client(port());
+    WireWriter w = testing::header(3, 8);
+    w.int32(0x10000000);  // 268 million topics in a few bytes
+    w.int64(0);
+    client.send_frame(w.buffer());
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  {
+    Client client(port());
+    const std::uint8_t http[] = "GET / HTTP/1.1\r\n\r\n";  // "GET " read as a size is 1.2 GB
+    client.send_raw(http, sizeof http - 1);
+    EXPECT_TRUE(client.closed_by_server());
+  }
+  Client healthy(port());
+  healthy.send_frame(api_versions(0, 9));
+  auto response = healthy.receive();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(correlation(*response), 9);
+}
+
+TEST_F(KafkaServer, ConnectionsOverTheLimitAreClosed) {
+  ServerOptions options;
+  options.connections_max = 1;
+  start(options);
+  Client first(port());
+  first.send_frame(api_versions(0, 1));
+  ASSERT_TRUE(first.receive());
+  Client second(port());
+  EXPECT_TRUE(second.closed_by_server());
+  first.send_frame(api_versions(0, 2));
+  EXPECT_TRUE(first.receive()) << "the connection within the limit goes on";
+}
+
+TEST_F(KafkaServer, IdleConnectionsAreClosed) {
+  ServerOptions options;
+  options.idle_timeout = 300ms;
+  start(options);
+  Client client(port());
+  EXPECT_TRUE(client.closed_by_server(3s));
+}
+
+TEST_F(KafkaServer, ListOffsetsEarliestLatestAndByTime) {
+  Client client(port());
+  client.send_frame(produce(-1, 1, "orders", client_batch(4)));  // timestamps 1.7e12 + 0..3
+  ASSERT_TRUE(client.receive());
+  for (auto [timestamp, expected] : {std::pair<std::int64_t, std::int64_t>{-2, 0},
+                                     {-1, 4},
+                                     {1'700'000'000'002, 2},
+                                     {1'800'000'000'000, -1}}) {
+    client.send_frame(testing::list_offsets_request(5, timestamp));
+    auto response = client.receive();
+    ASSERT_TRUE(response);
+    WireReader in(*response);
+    (void)in.int32();
+    (void)in.int32();
+    (void)in.int32();
+    (void)in.string();
+    (void)in.int32();
+    (void)in.int32();
+    EXPECT_EQ(in.int16(), 0);
+    (void)in.int64();
+    EXPECT_EQ(in.int64(), expected) << "timestamp " << timestamp;
+  }
+}
+
+}  // namespace
+}  // namespace strata::kafka
