@@ -276,7 +276,10 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
       if (offset) {
         partition.base_offset = static_cast<std::int64_t>(*offset);
       } else {
-        partition.error = error_for(offset.status());
+        // An expired ticket (kNotFound: appends_in_flight_max later appends of the shared producer since)
+        // leaves the outcome unknown: a timeout, which an idempotent client retries and the engine dedups.
+        partition.error = offset.status().code() == StatusCode::kNotFound ? ErrorCode::kRequestTimedOut
+                                                                          : error_for(offset.status());
         std::fprintf(stderr, "strata serve: %s: produce to %s-%d failed: %s\n", client.c_str(),
                      response->topics[append.topic].name.c_str(), partition.index,
                      offset.status().to_string().c_str());
