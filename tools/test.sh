@@ -23,6 +23,6 @@ run_preset() {
 }
 
 run_preset release 10000000 20
-run_preset tsan 300000 0 -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector'
+run_preset tsan 300000 0 -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.'
 run_preset asan 300000 5
 echo "all test suites passed" >&2
