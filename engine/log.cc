@@ -354,6 +354,10 @@ Result<TopicId> Log::topic(std::string_view name, const TopicOptions& options) {
   return core_->topic(name, options);
 }
 
+Result<TopicId> Log::find_topic(std::string_view name) const {
+  return core_->find_topic(name);
+}
+
 TopicInfo Log::topic_info(TopicId topic) const {
   STRATA_ASSERT(topic < core_->topic_count(), "topic id %u of %u", topic, core_->topic_count());
   return core_->topic_entry(topic).info;

@@ -271,6 +271,12 @@ Result<TopicId> LogCore::topic(std::string_view name, const TopicOptions& option
   return create_topic(name, options);
 }
 
+Result<TopicId> LogCore::find_topic(std::string_view name) const {
+  std::lock_guard lock(topics_mutex_);
+  if (const auto it = topic_ids_.find(std::string(name)); it != topic_ids_.end()) return it->second;
+  return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
+}
+
 std::vector<TopicInfo> LogCore::topic_infos() const {
   std::lock_guard lock(topics_mutex_);
   std::vector<TopicInfo> infos;

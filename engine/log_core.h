@@ -39,6 +39,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   ~LogCore();
 
   Result<TopicId> topic(std::string_view name, const TopicOptions& options);
+  Result<TopicId> find_topic(std::string_view name) const;
   std::shared_ptr<ProducerState> new_producer(bool shared);
   Result<ProducerIdentity> allocate_producer_id();
   // REQUIRES: topic < topic_count().

@@ -149,3 +149,18 @@ TEST(Partitions, OpeningWithATooLargeCountIsInvalid) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(Partitions, FindTopicNeverCreates) {
+  testing::TestDir dir;
+  auto log = Log::open(testing::small_options(dir.path(), Durability::kNone)).value();
+  EXPECT_EQ(log->find_topic("missing").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(log->topics().empty()) << "find_topic created a topic";
+  const TopicId id = log->topic("orders", {.partitions = 2}).value();
+  EXPECT_EQ(log->find_topic("orders").value(), id);
+}
+
+}  // namespace
+}  // namespace strata

@@ -228,6 +228,8 @@ class Log {
   // The topic's id, creating it on first use (with `options`). Names: letters, digits, '.', '_', '-'; at
   // most 128 bytes; not "." or "..".
   Result<TopicId> topic(std::string_view name, const TopicOptions& options = {});
+  // The id of an existing topic; kNotFound when there is none (nothing is created).
+  Result<TopicId> find_topic(std::string_view name) const;
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.
