@@ -367,10 +367,14 @@ Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string nam
   topic.partitions = record.partitions;
   topic.compression = static_cast<Compression>(record.compression);
   topic.created_time_us = record.created_time_us;
-  char hex[33];
-  for (std::size_t i = 0; i < sizeof record.log_id; ++i) std::snprintf(hex + 2 * i, 3, "%02x", record.log_id[i]);
-  topic.log_id.assign(hex, 32);
+  topic.log_id = log_id_text(record.log_id);
   return topic;
+}
+
+std::string log_id_text(const std::uint8_t (&log_id)[16]) {
+  char hex[33];
+  for (std::size_t i = 0; i < sizeof log_id; ++i) std::snprintf(hex + 2 * i, 3, "%02x", log_id[i]);
+  return {hex, 32};
 }
 
 std::vector<std::byte> encode_group_checkpoint(const GroupOffset& committed) {

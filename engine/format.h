@@ -319,6 +319,8 @@ struct TopicRecord {
   std::uint64_t checksum;  // xxh3-64 of the bytes before it
 };
 static_assert(sizeof(TopicRecord) == 56);
+// TopicInfo::log_id's text: the 16 bytes of TopicRecord::log_id as 32 lower-case hex digits.
+std::string log_id_text(const std::uint8_t (&log_id)[16]);
 std::vector<std::byte> encode_topic(const TopicInfo& topic);
 Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string name, const std::string& path);
 

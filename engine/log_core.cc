@@ -242,9 +242,7 @@ Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions&
   if (::getrandom(id_bytes, sizeof id_bytes, 0) != static_cast<ssize_t>(sizeof id_bytes)) {
     return io::status_from_errno(errno, "getrandom for the log id of topic " + info.name);
   }
-  char hex[33];
-  for (std::size_t i = 0; i < sizeof id_bytes; ++i) std::snprintf(hex + 2 * i, 3, "%02x", id_bytes[i]);
-  info.log_id.assign(hex, 32);
+  info.log_id = format::log_id_text(id_bytes);
   // Partition directories first, then the metadata file: its rename is what creates the topic.
   for (std::uint32_t p = 0; p < info.partitions; ++p) {
     STRATA_RETURN_IF_ERROR(
