@@ -6,7 +6,8 @@ packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhas
   libgtest-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev libisal-dev libzstd-dev
   liblz4-dev libsnappy-dev zlib1g-dev
   librdkafka-dev kcat python3-confluent-kafka
-  libsqlite3-dev sqlite3)
+  libsqlite3-dev sqlite3
+  e2fsprogs)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
