@@ -9,6 +9,7 @@
 #include "bench/e2e/disk_limit.h"
 #include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/project_workload.h"
+#include "bench/e2e/report.h"
 #include "bench/e2e/workload.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -29,6 +30,7 @@ struct BenchArgs {
   bool disk_limit = false;
   double disk_limit_seconds = 3;
   bool json = false;
+  std::string report;
   bool buffered_io = false;
   std::uint32_t partitions = 1;
   std::string compression = "none";
@@ -51,8 +53,8 @@ std::string result_fields(const bench::WorkloadResult& r) {
       json_number(r.events > 0 ? static_cast<double>(r.disk_bytes) / static_cast<double>(r.events) : 0);
 }
 
-void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit,
-                const bench::WorkloadResult* reference = nullptr, double ratio = 0) {
+std::string json_line(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit,
+                      const bench::WorkloadResult* reference = nullptr, double ratio = 0) {
   std::string line = result_fields(r);
   if (reference != nullptr) {
     line += ",\"reference\":{" + result_fields(*reference) + "},\"ratio\":" + json_number(ratio);
@@ -74,7 +76,7 @@ void print_json(const bench::WorkloadResult& r, const std::optional<bench::DiskL
             ",\"fdatasync_p99_us\":" + json_number(limit->fdatasync_p99_us) +
             ",\"disk_ratio\":" + json_number(disk_mb_s / limit->sequential_mb_s);
   }
-  std::printf("{%s}\n", line.c_str());
+  return "{" + line + "}";
 }
 
 void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit) {
@@ -173,6 +175,12 @@ int run_bench(const BenchArgs& args) {
     workloads = {args.workload};
   }
   int code = 0;
+  std::vector<bench::ReportEntry> report;
+  // The workload's JSON object: printed with --json, kept for --report.
+  auto record = [&](const bench::WorkloadResult& r, std::string json) {
+    if (args.json) std::printf("%s\n", json.c_str());
+    if (!args.report.empty()) report.push_back({r, std::move(json)});
+  };
   for (const std::string& workload : workloads) {
     bench::WorkloadOptions options;
     options.directory = dir + "/" + workload;
@@ -201,9 +209,8 @@ int run_bench(const BenchArgs& args) {
         continue;
       }
       const auto& p = *projected;
-      if (args.json) {
-        print_json(p.result, std::nullopt, &p.reference, p.ratio);
-      } else {
+      record(p.result, json_line(p.result, std::nullopt, &p.reference, p.ratio));
+      if (!args.json) {
         std::printf("project  %llu events caught up by a SQLite projection (an upsert per event on a JSON field)\n"
                     "         %.2f s   %.0f k events/s   reference (same statements from memory) %.0f k events/s   "
                     "ratio %.2f\n",
@@ -231,9 +238,8 @@ int run_bench(const BenchArgs& args) {
         continue;
       }
       const auto& k = *measured;
-      if (args.json) {
-        print_json(k.result, std::nullopt, &k.reference, k.ratio);
-      } else {
+      record(k.result, json_line(k.result, std::nullopt, &k.reference, k.ratio));
+      if (!args.json) {
         std::printf("%s %llu events of %zu bytes, librdkafka %s (acks=all, idempotent, linger 5 ms), durability %s\n"
                     "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "
                     "ratio %.2f\n",
@@ -256,13 +262,15 @@ int run_bench(const BenchArgs& args) {
       code = fail(workload + ": " + result.status().to_string());
       continue;
     }
-    if (args.json) {
-      print_json(*result, limit);
-    } else {
-      print_text(*result, limit);
-    }
+    record(*result, json_line(*result, limit));
+    if (!args.json) print_text(*result, limit);
     std::fflush(stdout);
     std::filesystem::remove_all(options.directory);
+  }
+  if (!args.report.empty()) {
+    auto written = bench::write_report(args.report, report);
+    if (!written) return fail("--report: " + written.status().to_string());
+    std::fprintf(stderr, "%s\n", written->message.c_str());
   }
   return code;
 }
@@ -315,6 +323,9 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"filled", "json"}))
       ->capture_default_str();
   command->add_flag("--json", args->json, "One JSON object per workload on stdout");
+  command->add_option("--report", args->report,
+                      "Also write the JSON, the latency distributions and the rate over time into this directory, "
+                      "and draw them in report.svg (needs gnuplot: Debian's gnuplot-nox)");
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");
   command->callback([args] { exit_code = run_bench(*args); });

@@ -19,35 +19,52 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Prints "<workload>: N of M events" to stderr once a second while the run lasts.
+// Samples a counter every 100 ms while the run lasts: the rate over time for `--report`, and (when enabled)
+// "<workload>: N of M events" on stderr once a second.
 class Progress {
  public:
-  Progress(bool enabled, std::string workload, std::uint64_t total, const std::atomic<std::uint64_t>& done)
-      : workload_(std::move(workload)), total_(total), done_(done) {
-    if (enabled) thread_ = std::thread([this] { loop(); });
+  Progress(bool print, std::string workload, std::uint64_t total, const std::atomic<std::uint64_t>& done)
+      : workload_(std::move(workload)), total_(total), done_(done), print_(print) {
+    thread_ = std::thread([this] { loop(); });
   }
-  ~Progress() {
+  ~Progress() { stop(); }
+
+  // Stops sampling; the rate in each 100 ms since the start.
+  std::vector<RatePoint> stop() {
     stop_.store(true);
     if (thread_.joinable()) thread_.join();
+    return std::move(rates_);
   }
 
  private:
   void loop() {
-    while (!stop_.load()) {
-      for (int i = 0; i < 10 && !stop_.load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (stop_.load()) break;
-      std::fprintf(stderr, "\r%s: %llu of %llu events", workload_.c_str(),
-                   static_cast<unsigned long long>(done_.load()), static_cast<unsigned long long>(total_));
-      printed_ = true;
+    const auto start = Clock::now();
+    auto last_time = start;
+    std::uint64_t last_done = 0;
+    for (unsigned tick = 1; !stop_.load(); ++tick) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      const auto now = Clock::now();
+      const std::uint64_t done = done_.load();
+      const double interval = std::chrono::duration<double>(now - last_time).count();
+      rates_.push_back({std::chrono::duration<double>(now - start).count(),
+                        static_cast<double>(done - last_done) / interval});
+      last_time = now;
+      last_done = done;
+      if (print_ && tick % 10 == 0 && !stop_.load()) {
+        std::fprintf(stderr, "\r%s: %llu of %llu events", workload_.c_str(), static_cast<unsigned long long>(done),
+                     static_cast<unsigned long long>(total_));
+        printed_ = true;
+      }
     }
     if (printed_) std::fputs("\r\033[K", stderr);
   }
   std::string workload_;
   std::uint64_t total_;
   const std::atomic<std::uint64_t>& done_;
+  const bool print_;
   std::atomic<bool> stop_{false};
   bool printed_ = false;
+  std::vector<RatePoint> rates_;
   std::thread thread_;
 };
 
@@ -130,7 +147,7 @@ void finish(WorkloadResult* result, const Log& log) {
 
 // One producer appends `events` events, waiting for each acknowledgement; a reader waits on the topic. The
 // latency is from the producer's wait() returning to the reader's callback for that event.
-Result<LatencySummary> measure_tail_latency(Log& log, TopicId topic, std::uint64_t events,
+Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::uint64_t events,
                                             const WorkloadOptions& options) {
   auto opened = log.reader("durable");
   if (!opened) return opened.status();
@@ -176,7 +193,7 @@ Result<LatencySummary> measure_tail_latency(Log& log, TopicId topic, std::uint64
   if (!error.is_ok()) stop.store(true);
   tailer.join();
   if (!error.is_ok()) return error;
-  return summarize(latencies_us);
+  return latencies_us;
 }
 
 }  // namespace
@@ -227,7 +244,7 @@ Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
       options.json_values ? json_like_values(options.value_bytes) : std::vector<std::vector<std::byte>>{};
 
   std::atomic<std::uint64_t> appended{0};
-  const Progress progress(options.progress, "ingest", options.events, appended);
+  Progress progress(options.progress, "ingest", options.events, appended);
   const auto start = Clock::now();
   STRATA_RETURN_IF_ERROR(run_producers(
       log, options, std::byte{'v'},
@@ -244,6 +261,7 @@ Result<WorkloadResult> run_ingest(const WorkloadOptions& options) {
       }));
   STRATA_RETURN_IF_ERROR(log.flush());  // the final fdatasync
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.rates = progress.stop();
   finish(&result, log);
   STRATA_RETURN_IF_ERROR(log.close());
   return result;
@@ -261,7 +279,7 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
 
   std::atomic<std::uint64_t> acknowledged{0};
   std::vector<std::vector<double>> latencies(options.producers);
-  const Progress progress(options.progress, "durable", options.events, acknowledged);
+  Progress progress(options.progress, "durable", options.events, acknowledged);
   const auto start = Clock::now();
   STRATA_RETURN_IF_ERROR(run_producers(
       log, options, std::byte{'d'},
@@ -281,13 +299,16 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
         return Status::ok();
       }));
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.rates = progress.stop();
   // A separate, short phase, so the reader thread does not compete with the 16 producers measured above.
   auto tail = measure_tail_latency(log, *topic, std::min<std::uint64_t>(options.events, 2000), options);
   if (!tail) return tail.status();
-  result.tail_latency = *tail;
+  result.tail_latency = summarize(*tail);
+  result.tail_latencies_us = std::move(*tail);
   std::vector<double> all;
   for (auto& per_thread : latencies) all.insert(all.end(), per_thread.begin(), per_thread.end());
   result.ack_latency = summarize(all);
+  result.ack_latencies_us = std::move(all);
   finish(&result, log);
   STRATA_RETURN_IF_ERROR(log.close());
   return result;

@@ -30,6 +30,11 @@ struct LatencySummary {
   double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 
+struct RatePoint {
+  double seconds = 0;        // since the workload started
+  double events_per_s = 0;   // over the interval that ended then
+};
+
 struct WorkloadResult {
   std::string workload;
   std::uint64_t events = 0;
@@ -47,6 +52,11 @@ struct WorkloadResult {
   std::uint64_t syncs = 0;
   std::uint32_t partitions = 1;
   Compression compression = Compression::kNone;
+  // For `strata bench --report`: every latency sample, sorted (ack_latency and tail_latency summarize them),
+  // and the rate every 100 ms.
+  std::vector<double> ack_latencies_us;
+  std::vector<double> tail_latencies_us;
+  std::vector<RatePoint> rates;
 
   double events_per_s() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
   double mb_per_s() const {
@@ -70,6 +80,7 @@ Result<WorkloadResult> run_replay(const WorkloadOptions& options, unsigned reade
 // then times Log::open, whose recovery scans and checks the whole active segment.
 Result<WorkloadResult> run_recovery(const WorkloadOptions& options);
 
+// Sorts the samples, then takes the percentiles.
 LatencySummary summarize(std::vector<double>& latencies_us);
 double peak_rss_mb();
 const char* durability_name(Durability durability);

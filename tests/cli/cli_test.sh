@@ -132,6 +132,24 @@ case "$case_name" in
       expect_contains "bench json" "$out" "\"$key\":"
     done
     ;;
+  bench_report)
+    # --report DIR: the JSON, the latency distributions, the rate over time, and (with gnuplot) the picture.
+    "$strata" bench durable --events 3000 --producers 4 --report "$work/report" > /dev/null 2> "$work/err" ||
+      die "bench --report failed: $(cat "$work/err")"
+    for file in bench.json durable-ack-latency.dat durable-tail-latency.dat durable-rate.dat report.gp; do
+      [[ -s "$work/report/$file" ]] || die "--report wrote no $file"
+    done
+    expect_contains "report json" "$(cat "$work/report/bench.json")" '"workload":"durable"'
+    # The distribution ends at the maximum, which the JSON reports too.
+    max=$(tail -n 1 "$work/report/durable-ack-latency.dat" | awk '{ printf "%d", $2 }')
+    [[ $max -gt 0 ]] || die "the latency distribution ends at $max us"
+    if command -v gnuplot > /dev/null; then
+      expect_contains "report message" "$(cat "$work/err")" "$work/report/report.svg"
+      grep -q "<svg" "$work/report/report.svg" || die "report.svg is not an SVG picture"
+    else
+      expect_contains "report message without gnuplot" "$(cat "$work/err")" "gnuplot-nox"
+    fi
+    ;;
   *)
     die "unknown case"
     ;;
