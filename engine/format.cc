@@ -44,9 +44,27 @@ std::size_t put_uvarint(std::byte* out, std::uint64_t value) {
   return n;
 }
 
-bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value) {
-  std::uint64_t result = 0;
+namespace {
+
+[[gnu::always_inline]] inline bool read_varint(const std::byte** in, const std::byte* end, std::int64_t* value) {
   const std::byte* p = *in;
+  // One and two bytes without the loop: nearly every varint of a record (lengths, deltas, counts) is that
+  // short, and readers decode six per record.
+  if (end - p >= 2) [[likely]] {
+    const auto first = static_cast<std::uint64_t>(p[0]);
+    if (first < 0x80) {
+      *in = p + 1;
+      *value = unzigzag(first);
+      return true;
+    }
+    const auto second = static_cast<std::uint64_t>(p[1]);
+    if (second < 0x80) {
+      *in = p + 2;
+      *value = unzigzag((first & 0x7f) | (second << 7));
+      return true;
+    }
+  }
+  std::uint64_t result = 0;
   for (unsigned shift = 0; shift < 64 && p < end; shift += 7) {
     const auto byte = static_cast<std::uint64_t>(*p++);
     result |= (byte & 0x7f) << shift;
@@ -57,6 +75,12 @@ bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value)
     }
   }
   return false;
+}
+
+}  // namespace
+
+bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value) {
+  return read_varint(in, end, value);
 }
 
 // ---- records ----
@@ -209,7 +233,7 @@ Status validate_client_batch(std::span<const std::byte> batch, std::size_t bytes
 
 bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record) {
   std::int64_t length = 0;
-  if (!get_varint(in, end, &length) || length < 0 || length > end - *in) return false;
+  if (!read_varint(in, end, &length) || length < 0 || length > end - *in) return false;
   const std::byte* p = *in;
   const std::byte* record_end = p + length;
   if (p == record_end) return false;
@@ -219,18 +243,18 @@ bool decode_record(const std::byte** in, const std::byte* end, RecordFields* rec
   std::int64_t key_length = 0;
   std::int64_t value_length = 0;
   std::int64_t header_count = 0;
-  if (!get_varint(&p, record_end, &timestamp_delta) || !get_varint(&p, record_end, &offset_delta) ||
-      offset_delta < 0 || offset_delta > INT32_MAX || !get_varint(&p, record_end, &key_length) ||
+  if (!read_varint(&p, record_end, &timestamp_delta) || !read_varint(&p, record_end, &offset_delta) ||
+      offset_delta < 0 || offset_delta > INT32_MAX || !read_varint(&p, record_end, &key_length) ||
       key_length < -1 || key_length > record_end - p) {
     return false;
   }
   const std::byte* key = p;
   p += std::max<std::int64_t>(key_length, 0);
-  if (!get_varint(&p, record_end, &value_length) || value_length < -1 || value_length > record_end - p) return false;
+  if (!read_varint(&p, record_end, &value_length) || value_length < -1 || value_length > record_end - p) return false;
   const std::byte* value = p;
   p += std::max<std::int64_t>(value_length, 0);
   const std::byte* headers = p;
-  if (!get_varint(&p, record_end, &header_count) || header_count < 0 || header_count > record_end - p) return false;
+  if (!read_varint(&p, record_end, &header_count) || header_count < 0 || header_count > record_end - p) return false;
   record->timestamp_delta_ms = timestamp_delta;
   record->offset_delta = static_cast<std::int32_t>(offset_delta);
   record->key = {key, static_cast<std::size_t>(std::max<std::int64_t>(key_length, 0))};
@@ -240,9 +264,9 @@ bool decode_record(const std::byte** in, const std::byte* end, RecordFields* rec
   // Headers are checked for their bounds now, so a record that decodes is whole.
   for (std::int64_t i = 0; i < header_count; ++i) {
     std::int64_t bytes = 0;
-    if (!get_varint(&p, record_end, &bytes) || bytes < 0 || bytes > record_end - p) return false;
+    if (!read_varint(&p, record_end, &bytes) || bytes < 0 || bytes > record_end - p) return false;
     p += bytes;
-    if (!get_varint(&p, record_end, &bytes) || bytes < -1 || bytes > record_end - p) return false;
+    if (!read_varint(&p, record_end, &bytes) || bytes < -1 || bytes > record_end - p) return false;
     p += std::max<std::int64_t>(bytes, 0);
   }
   if (p != record_end) return false;
