@@ -9,6 +9,7 @@
 #include "engine/reader_state.h"
 #include "engine/partitioner.h"
 #include "engine/recovery.h"
+#include "perf/probes.h"
 #include "ring/backpressure.h"
 
 namespace strata {
@@ -157,6 +158,7 @@ Ticket Producer::commit(const AppendClaim& claim) {
   const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
                                claim.ring_end_};
   commit_ring(state, ring_claim, claim.sequence_);
+  STRATA_PROBE3(append, claim.topic_, partition, claim.ring_record_.size());
   return Ticket{claim.sequence_, partition};
 }
 

@@ -9,6 +9,7 @@
 #include "engine/compression.h"
 #include "engine/wall_clock.h"
 #include "io/errno_status.h"
+#include "perf/probes.h"
 
 namespace strata::detail {
 
@@ -266,6 +267,7 @@ void PartitionWriter::close_batch() {
   max_timestamp_us_ = std::max(max_timestamp_us_, batch_timestamp_ms_ * 1000);
   fill_ = batch_start_ + total;
   pending_batches_.push({fill_, next_offset_, batch_acks_});
+  STRATA_PROBE4(batch_framed, id_, batch_base_offset_, batch_records_, total);
   batch_open_ = false;
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
 }
@@ -315,6 +317,7 @@ Status PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
                 static_cast<unsigned long long>(write.end));
   const std::span<const std::byte> bytes{staging_.at(write.begin), write.end - write.begin};
   const std::uint64_t tag = IoTag::encode(id_, slot);
+  STRATA_PROBE3(write_submit, id_, write.begin, bytes.size());
   auto prep = [&] {
     return staging_registered_ ? queue.prep_write_fixed(file_.fd(), bytes, write.begin, tag, id_)
                                : queue.prep_write(file_.fd(), bytes, write.begin, tag);
@@ -366,6 +369,7 @@ bool PartitionWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool 
   if (!(linked ? queue.prep_sync_after_previous(file_.fd(), tag) : queue.prep_sync(file_.fd(), tag))) {
     return false;
   }
+  STRATA_PROBE2(sync_submit, id_, target);
   sync_slot_busy_[slot] = true;
   sync_linked_[slot] = linked;
   sync_targets_[slot] = target;
@@ -380,6 +384,7 @@ Status PartitionWriter::on_sync_completion(std::size_t sync_slot, std::int32_t r
   sync_slot_busy_[sync_slot] = false;
   --syncs_in_flight_;
   const std::uint64_t target = sync_targets_[sync_slot];
+  STRATA_PROBE3(sync_done, id_, target, result);
   if (result == -ECANCELED && sync_linked_[sync_slot]) {
     // Never ran: its write failed or was short (and is being resubmitted). A later sync covers the data.
     sync_requested_ = synced_;
@@ -403,6 +408,7 @@ Status PartitionWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, st
   if (IoTag::is_sync(slot)) return on_sync_completion(slot - IoTag::kSyncSlotBase, result);
   Write& write = writes_[slot];
   const std::uint64_t length = write.end - write.begin;
+  STRATA_PROBE3(write_done, id_, write.begin, result);
   if (result == -EAGAIN || result == -EINTR || (result >= 0 && static_cast<std::uint64_t>(result) < length)) {
     // Resubmit the rest, from the block boundary at or before where the short write stopped.
     if (++write.retries > kWriteRetriesMax) {
@@ -457,6 +463,7 @@ void PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
       if (touched->empty() || touched->back() != ack.producer) touched->push_back(ack.producer);
     }
     counters_.durable_offset.store(batch.next_offset, std::memory_order_release);
+    STRATA_PROBE2(ack, id_, batch.next_offset);
   }
   // Written but not yet synced, for readers that ask for it.
   std::uint64_t written_offset = counters_.durable_offset.load(std::memory_order_relaxed);

@@ -11,6 +11,7 @@
 #include "engine/recovery.h"
 #include "engine/synced_marker.h"
 #include "io/read_only_mapping.h"
+#include "perf/probes.h"
 #include "strata/log.h"
 #include "strata/topics.h"
 
@@ -330,6 +331,7 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
           });
       if (status.is_ok()) status = decode_error;
       if (!status.is_ok()) return std::move(status).with_context(detail::where(state));
+      STRATA_PROBE3(reader_batch, state.partition, header.base_offset, header.records_count);
     }
     if (state.next_offset >= batch_end) {
       state.next_offset = std::max(state.next_offset, batch_end);

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "kafka/codec.h"
+#include "perf/probes.h"
 
 namespace strata::kafka {
 
@@ -142,6 +143,7 @@ void Connection::run() {
       log(why + ": closing");
       break;
     }
+    STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
     enqueue(handler_.handle(request, session_));
   }
   {
@@ -172,6 +174,7 @@ void Connection::write_loop() {
       failed = write_failed_;
     }
     if (!pending.send || failed) continue;
+    STRATA_PROBE3(request_answered, fd_, pending.correlation_id, pending.frame.size());
     if (!write_response(pending)) {
       log(std::string("write failed: ") + std::strerror(errno) + ": closing");
       std::lock_guard lock(mutex_);

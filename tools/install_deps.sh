@@ -7,7 +7,8 @@ packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhas
   liblz4-dev libsnappy-dev zlib1g-dev
   librdkafka-dev kcat python3-confluent-kafka
   libsqlite3-dev sqlite3
-  e2fsprogs gnuplot-nox)
+  e2fsprogs gnuplot-nox systemtap-sdt-dev
+  linux-perf)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
