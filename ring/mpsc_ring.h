@@ -36,18 +36,34 @@ class MpscRing {
   std::size_t max_payload_bytes() const { return buffer_.max_payload_bytes(kCacheLineBytes); }
 
   // Any thread. Each thread may hold several open claims; each must be committed or aborted.
-  ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) {
+  ClaimStatus try_claim(std::size_t payload_bytes, Claim* claim) { return claim_as<kShared>(payload_bytes, claim); }
+
+  // The same for a ring that one thread at a time claims in (the striped ring's exclusive lanes): the tail
+  // moves with a plain store instead of a locked compare-exchange, which also does not wait for the previous
+  // record's stores to drain (ring_bench 2p1c/8 on 2 cores: 22-23 -> 37-43 M records/s). A hand-over of the
+  // ring between threads must be ordered by the caller (release by the old owner, acquire by the new).
+  ClaimStatus try_claim_exclusive(std::size_t payload_bytes, Claim* claim) {
+    return claim_as<kExclusive>(payload_bytes, claim);
+  }
+
+ private:
+  enum Claimers { kShared, kExclusive };
+
+  template <Claimers claimers>
+  [[gnu::always_inline]] ClaimStatus claim_as(std::size_t payload_bytes, Claim* claim) {
     if (payload_bytes > max_payload_bytes()) [[unlikely]]
       return ClaimStatus::kTooLarge;
     const std::size_t slot = slot_bytes(payload_bytes);
     std::uint64_t position;
-    if (!claim_compare_exchange(slot, &position)) return ClaimStatus::kFull;
+    if (!claim_space<claimers>(slot, &position)) return ClaimStatus::kFull;
     RecordHeader* header = buffer_.header_at(position);
     prefetch_for_write(buffer_.at(position + kPrefetchSlotsAhead * slot));
     header->type = RecordType::kData;
     *claim = {{buffer_.at(position) + kRecordHeaderBytes, payload_bytes}, header, position + slot};
     return ClaimStatus::kOk;
   }
+
+ public:
 
   // Publishes one claim. Release: its payload is visible before the consumer sees frame_bytes != 0.
   void commit(const Claim& claim) { commit_claim(claim); }
@@ -143,7 +159,8 @@ class MpscRing {
     return head;
   }
 
-  bool claim_compare_exchange(std::size_t slot, std::uint64_t* position) {
+  template <Claimers claimers>
+  bool claim_space(std::size_t slot, std::uint64_t* position) {
     std::uint64_t tail = shared_.tail.load(std::memory_order_relaxed);
     std::uint64_t head = shared_.head_cached.load(std::memory_order_acquire);
     while (true) {
@@ -154,8 +171,14 @@ class MpscRing {
         head = load_head_fresh();
         if (tail + needed - head > buffer_.capacity()) return false;
       }
-      // Relaxed: the CAS only divides space; ordering with the consumer comes from head and frame_bytes.
-      if (shared_.tail.compare_exchange_weak(tail, tail + needed, std::memory_order_relaxed)) {
+      // Relaxed: the tail only divides space; ordering with the consumer comes from head and frame_bytes.
+      bool claimed = true;
+      if constexpr (claimers == kExclusive) {
+        shared_.tail.store(tail + needed, std::memory_order_relaxed);
+      } else {
+        claimed = shared_.tail.compare_exchange_weak(tail, tail + needed, std::memory_order_relaxed);
+      }
+      if (claimed) {
         if (padding != 0) [[unlikely]] {
           write_padding(tail, padding);
           tail += padding;
