@@ -1,38 +1,55 @@
-#include "engine/inspect.h"
+// strata/inspect.h's describe_log: the topics' metadata, the partitions' segments (from recovery.h's one
+// reader of indexes and scans) and the consumer groups, read without a lock.
+#include "strata/inspect.h"
 
+#include "engine/format.h"
+#include "engine/recovery.h"
 #include "strata/topics.h"
 
-namespace strata::detail {
+namespace strata {
 
-Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const std::string& topic) {
-  std::vector<TopicInfo> infos;
-  if (topic.empty()) {
-    auto listed = list_topics(dir);
-    if (!listed) return listed.status();
-    infos = std::move(listed.value());
-  } else {
-    auto info = read_topic_info(dir, topic);
-    if (!info) return info.status();
-    infos.push_back(std::move(info.value()));
+namespace {
+
+Result<std::vector<TopicInfo>> topics_to_describe(const std::string& dir, std::string_view topic) {
+  if (topic.empty()) return list_topics(dir);
+  auto info = read_topic_info(dir, topic);
+  if (!info) return info.status();
+  return std::vector<TopicInfo>{std::move(info.value())};
+}
+
+Result<PartitionDescription> describe_partition(const std::string& dir, const TopicInfo& info,
+                                                std::uint32_t p) {
+  PartitionDescription partition;
+  partition.partition = p;
+  partition.dir = dir + "/" + format::partition_directory_name(info.name, p);
+  auto segments = detail::describe_segments(partition.dir);
+  if (!segments) return segments.status();
+  for (const detail::SegmentInfo& segment : *segments) {
+    partition.segments.push_back({detail::segment_path(partition.dir, segment.base_offset), segment.base_offset,
+                                  segment.next_offset, segment.data_end, segment.sealed, segment.max_timestamp_us});
+    partition.data_bytes += segment.data_end;
   }
+  if (!partition.segments.empty()) {
+    partition.first_offset = partition.segments.front().base_offset;
+    partition.next_offset = partition.segments.back().next_offset;
+  }
+  return partition;
+}
+
+}  // namespace
+
+Result<std::vector<TopicDescription>> describe_log(const std::string& dir, std::string_view topic) {
+  auto infos = topics_to_describe(dir, topic);
+  if (!infos) return infos.status();
   auto groups = list_groups(dir);
   if (!groups) return groups.status();
   std::vector<TopicDescription> topics;
-  for (TopicInfo& info : infos) {
+  for (TopicInfo& info : *infos) {
     TopicDescription description;
     for (std::uint32_t p = 0; p < info.partitions; ++p) {
-      PartitionDescription partition;
-      partition.partition = p;
-      partition.dir = dir + "/" + format::partition_directory_name(info.name, p);
-      auto segments = describe_segments(partition.dir);
-      if (!segments) return segments.status();
-      partition.segments = std::move(segments.value());
-      if (!partition.segments.empty()) {
-        partition.first_offset = partition.segments.front().base_offset;
-        partition.next_offset = partition.segments.back().next_offset;
-      }
-      for (const SegmentInfo& segment : partition.segments) partition.data_bytes += segment.data_end;
-      description.partitions.push_back(std::move(partition));
+      auto partition = describe_partition(dir, info, p);
+      if (!partition) return partition.status();
+      description.partitions.push_back(std::move(partition.value()));
     }
     for (const std::string& group : *groups) {
       auto offsets = list_group_offsets(dir, group);
@@ -49,4 +66,4 @@ Result<std::vector<TopicDescription>> describe_log(const std::string& dir, const
   return topics;
 }
 
-}  // namespace strata::detail
+}  // namespace strata

@@ -2,6 +2,7 @@
 #include "strata/log.h"
 
 #include <cstring>
+#include <new>
 #include <thread>
 
 #include "engine/format.h"
@@ -347,9 +348,17 @@ Log::~Log() {
 }
 
 Result<std::unique_ptr<Log>> Log::open(LogOptions options) {
-  auto core = detail::LogCore::open(std::move(options));
-  if (!core) return core.status();
-  return std::unique_ptr<Log>(new Log(std::move(core.value())));
+  const std::string directory = options.directory;
+  // The rings are mmapped and the staging slabs allocated here; a failure is the caller's to handle (a
+  // smaller ring_bytes), not an exception through the API. A partly opened core closes in its destructor.
+  try {
+    auto core = detail::LogCore::open(std::move(options));
+    if (!core) return core.status();
+    return std::unique_ptr<Log>(new Log(std::move(core.value())));
+  } catch (const std::bad_alloc&) {
+    return Status(StatusCode::kOutOfMemory, "opening the log in " + directory +
+                                                ": cannot allocate its rings and buffers (see the *_bytes options)");
+  }
 }
 
 Result<TopicId> Log::topic(std::string_view name, const TopicOptions& options) {

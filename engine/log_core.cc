@@ -389,7 +389,7 @@ LogStats LogCore::stats() const {
     topic_stats.durable_offset = counters.durable_offset.load(std::memory_order_relaxed);
     topic_stats.segments = counters.segments.load(std::memory_order_relaxed);
     topic_stats.disk_bytes = counters.disk_bytes.load(std::memory_order_relaxed);
-    topic_stats.registered_staging = counters.staging_registered.load(std::memory_order_relaxed);
+    topic_stats.io_uring_registered_staging = counters.staging_registered.load(std::memory_order_relaxed);
     stats.disk_bytes_written += topic_stats.disk_bytes;
     stats.writes += counters.writes.load(std::memory_order_relaxed);
     stats.syncs += counters.syncs.load(std::memory_order_relaxed);

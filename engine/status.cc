@@ -34,6 +34,8 @@ std::string_view status_code_name(StatusCode code) {
       return "out of order sequence";
     case StatusCode::kProducerFenced:
       return "producer fenced";
+    case StatusCode::kOutOfMemory:
+      return "out of memory";
   }
   return "unknown";
 }

@@ -4,8 +4,8 @@
 #include <csignal>
 #include <cstdio>
 
-#include "engine/verify.h"
 #include "strata/consumer_group.h"
+#include "strata/inspect.h"
 #include "strata/reader.h"
 #include "strata/topics.h"
 #include "tools/commands.h"
@@ -149,7 +149,7 @@ struct VerifyArgs {
 int run_verify(const VerifyArgs& args) {
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
   std::uint64_t done = 0;
-  auto report = detail::verify_log(args.dir, args.topic, [&](const std::string& path) {
+  auto report = verify_log(args.dir, args.topic, [&](const std::string& path) {
     if (terminal)
       std::fprintf(stderr, "\rverified %llu segments (%s)\033[K", static_cast<unsigned long long>(++done),
                    path.c_str());

@@ -3,7 +3,7 @@
 // read without taking the log's lock (a live writer may be ahead of what this shows).
 #include <cstdio>
 
-#include "engine/inspect.h"
+#include "strata/inspect.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -17,13 +17,13 @@ struct StatArgs {
   bool json = false;
 };
 
-std::uint64_t lag(const detail::TopicDescription& topic, const GroupPartitionOffset& committed) {
+std::uint64_t lag(const TopicDescription& topic, const GroupPartitionOffset& committed) {
   if (committed.partition >= topic.partitions.size()) return 0;
   const std::uint64_t end = topic.partitions[committed.partition].next_offset;
   return end > committed.committed.offset ? end - committed.committed.offset : 0;
 }
 
-void print_json(const StatArgs& args, const std::vector<detail::TopicDescription>& topics) {
+void print_json(const StatArgs& args, const std::vector<TopicDescription>& topics) {
   std::printf("{\"dir\":%s,\"topics\":[", json_string(args.dir).c_str());
   for (std::size_t t = 0; t < topics.size(); ++t) {
     const auto& topic = topics[t];
@@ -49,7 +49,7 @@ void print_json(const StatArgs& args, const std::vector<detail::TopicDescription
         std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}",
                     s == 0 ? "" : ",", static_cast<unsigned long long>(segment.base_offset),
                     static_cast<unsigned long long>(segment.next_offset),
-                    static_cast<unsigned long long>(segment.data_end), segment.sealed ? "true" : "false");
+                    static_cast<unsigned long long>(segment.data_bytes), segment.sealed ? "true" : "false");
       }
       std::printf("]}");
     }
@@ -71,7 +71,7 @@ void print_json(const StatArgs& args, const std::vector<detail::TopicDescription
 }
 
 int run_stat(const StatArgs& args) {
-  auto topics = detail::describe_log(args.dir, args.topic);
+  auto topics = describe_log(args.dir, args.topic);
   if (!topics) return fail(topics.status().to_string());
   if (args.json) {
     print_json(args, *topics);
@@ -91,7 +91,7 @@ int run_stat(const StatArgs& args) {
         std::printf("    %020llu.log  offsets %llu..%llu  %.1f MB  %s\n",
                     static_cast<unsigned long long>(segment.base_offset),
                     static_cast<unsigned long long>(segment.base_offset),
-                    static_cast<unsigned long long>(segment.next_offset), static_cast<double>(segment.data_end) / 1e6,
+                    static_cast<unsigned long long>(segment.next_offset), static_cast<double>(segment.data_bytes) / 1e6,
                     segment.sealed ? "sealed" : "active");
       }
     }

@@ -7,10 +7,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 
-#include "engine/recovery.h"
+#include "strata/inspect.h"
 #include "strata/reader.h"
 
 namespace strata::bench {
@@ -413,13 +412,11 @@ Result<WorkloadResult> run_recovery(const WorkloadOptions& options) {
                       std::to_string(stats.topics.empty() ? 0 : stats.topics[0].next_offset) + " events of " +
                       std::to_string(options.events));
   }
+  // What recovery had to read: the topic's valid batch bytes (through the public API, as a user would).
+  auto described = describe_log(options.directory, "recovery");
+  if (!described) return described.status();
   result.disk_bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(options.directory + "/recovery")) {
-    if (entry.path().extension() == ".seg") {
-      auto scan = detail::scan_segment(entry.path().string(), UINT64_MAX);
-      if (scan) result.disk_bytes += scan->valid_end;
-    }
-  }
+  for (const PartitionDescription& partition : described->front().partitions) result.disk_bytes += partition.data_bytes;
   result.io_backend = stats.io_backend;
   result.peak_rss_mb = peak_rss_mb();
   return result;

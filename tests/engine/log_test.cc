@@ -49,7 +49,7 @@ TEST(Log, AppendWaitReturnsDenseOffsetsAndDataIsOnDisk) {
   // Where io_uring takes fixed buffers (it does on the kernels this project runs on), staging is one.
   const LogStats stats = log.value()->stats();
   if (stats.io_backend.rfind("io_uring", 0) == 0) {
-    EXPECT_TRUE(stats.topics[0].registered_staging) << stats.io_backend;
+    EXPECT_TRUE(stats.topics[0].io_uring_registered_staging) << stats.io_backend;
   }
   EXPECT_TRUE(log.value()->close().is_ok());
 }

@@ -1,4 +1,4 @@
-#include "engine/verify.h"
+#include "strata/inspect.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <random>
 
 #include "engine/format.h"
-#include "engine/inspect.h"
+#include "engine/recovery.h"
 #include "strata/log.h"
 #include "strata/reader.h"
 #include "tests/engine/small_options.h"

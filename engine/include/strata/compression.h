@@ -20,6 +20,6 @@ enum class Compression : std::uint8_t {
 std::string_view compression_name(Compression codec);
 
 // The reverse of compression_name(), exact and lower-case. False (and *codec untouched) for anything else.
-bool parse_compression(std::string_view name, Compression* codec);
+[[nodiscard]] bool parse_compression(std::string_view name, Compression* codec);
 
 }  // namespace strata

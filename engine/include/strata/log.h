@@ -86,7 +86,8 @@ struct Ticket {
   std::uint32_t partition = 0;  // the partition the event went to
 };
 
-enum class AppendStatus : std::uint8_t {
+// [[nodiscard]]: an append that is not kOk did not happen; ignoring the answer loses the event.
+enum class [[nodiscard]] AppendStatus : std::uint8_t {
   kOk,
   kFull,      // the ring or the in-flight window is full: retry later (try_append only)
   kTooLarge,  // key, value or headers exceed the limits, or the record does not fit the ring
@@ -161,7 +162,7 @@ class Producer {
   AppendStatus try_claim(TopicId topic, std::size_t key_bytes, std::size_t value_bytes, AppendClaim* claim) {
     return try_claim(topic, kAnyPartition, key_bytes, value_bytes, {}, claim);
   }
-  Ticket commit(const AppendClaim& claim);
+  [[nodiscard]] Ticket commit(const AppendClaim& claim);
   void abort(const AppendClaim& claim);
 
   // Appends a whole Kafka RecordBatch (magic 2) as a client sent it, to one partition: checked (size, magic,
@@ -179,7 +180,7 @@ class Producer {
   [[nodiscard]] Result<std::uint64_t> wait(const Ticket& ticket,
                                            std::chrono::nanoseconds timeout = std::chrono::seconds(60));
   // Non-blocking form of wait(): false while not yet acknowledged.
-  bool is_acknowledged(const Ticket& ticket) const;
+  [[nodiscard]] bool is_acknowledged(const Ticket& ticket) const;
   // Waits until every append made so far is acknowledged (the batch form); the first error if any failed.
   Status wait_all(std::chrono::nanoseconds timeout = std::chrono::seconds(60));
 
@@ -203,7 +204,9 @@ struct TopicStats {  // one per partition
   std::uint64_t durable_offset = 0;  // offsets below it are acknowledged
   std::uint64_t segments = 0;
   std::uint64_t disk_bytes = 0;     // bytes the writer has written to segment files (including rewrites)
-  bool registered_staging = false;  // its staging buffer is an io_uring fixed buffer
+  // io_uring only: its staging buffer is registered with the ring as a fixed buffer (IORING_OP_WRITE_FIXED,
+  // no page pinning per write). Always false under the pwrite writer; for diagnosing write throughput.
+  bool io_uring_registered_staging = false;
 };
 
 struct LogStats {
@@ -220,6 +223,7 @@ class Log {
  public:
   // Opens (creating if missing) the log in options.directory and recovers it. Only one process may have a
   // directory open: a second open() fails with kBusy.
+  // kOutOfMemory when the rings or staging buffers cannot be allocated.
   static Result<std::unique_ptr<Log>> open(LogOptions options);
   ~Log();  // close(); acknowledged events are never lost by destruction
   Log(const Log&) = delete;
@@ -239,7 +243,10 @@ class Log {
   // A new idempotent-producer identity (epoch 0). Ids are handed out durably: never twice, across restarts.
   Result<ProducerIdentity> allocate_producer_id();
 
-  std::unique_ptr<Producer> producer();
+  // A new producer with its own ring (producer_ring_bytes, mmapped now). The one exception the API lets
+  // escape: std::bad_alloc when that mapping fails (the C API answers STRATA_OUT_OF_MEMORY instead).
+  [[nodiscard]] std::unique_ptr<Producer> producer();
+  // The log's one shared producer (its rings were allocated by open()). Valid until the Log is destroyed.
   Producer& shared_producer();
 
   // A reader of one partition of `topic` (created if missing) that sees acknowledged events only, or with

@@ -4,9 +4,8 @@
 // valid only during the callback.
 //
 // What a reader sees:
-//   - opened from a Log (Log::reader): acknowledged (durable) events only, or with read_uncommitted also
-//   those
-//     written but not yet synced; never a record recovery could later remove;
+//   - opened from a Log (Log::reader): acknowledged (durable) events only, or with ReadLevel::kWritten also
+//     those written but not yet synced; never a record recovery could later remove;
 //   - opened on a directory (Reader::open): every valid record on disk, for tools that run beside a writer in
 //     another process (`strata cat`, `strata tail`); or with ReadLevel::kDurable what the writer fdatasynced.
 // Every batch's checksum is checked before any of its events is handed out; corruption is an error naming the

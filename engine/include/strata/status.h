@@ -31,6 +31,7 @@ enum class StatusCode : std::uint8_t {
   kTooLarge,            // an event or batch exceeds a size limit
   kOutOfOrderSequence,  // an idempotent producer's batch does not follow its previous one (Kafka error 45)
   kProducerFenced,      // an idempotent producer's epoch is older than one already seen (Kafka error 47)
+  kOutOfMemory,         // an allocation failed (Log::open's rings and buffers)
 };
 
 std::string_view status_code_name(StatusCode code);
