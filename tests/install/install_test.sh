@@ -3,7 +3,7 @@
 #   1. `cmake --install BUILD_DIR --prefix P` into a temporary prefix;
 #   2. every installed header compiles alone against P (only public headers, nothing internal leaks);
 #      strata.h also as C11;
-#   3. libstrata.so carries its SONAME;
+#   3. libstrata.so carries its SONAME (and the USDT probes, when built with them);
 #   4. tests/install/consumer builds with find_package(strata) (-j2) and its programs run (shared and static);
 #   5. the C consumer builds with pkg-config (shared, and static with --static) and runs.
 set -euo pipefail
@@ -37,6 +37,12 @@ library=$(find "$prefix" -name 'libstrata.so' | head -1)
 libdir=$(dirname "$library")
 [ -f "$libdir/libstrata.a" ] || fail "libstrata.a is not installed"
 readelf -d "$library" | grep -q 'SONAME.*\[libstrata\.so\.0\]' || fail "libstrata.so has no SONAME libstrata.so.0"
+# The USDT probes (perf/probes.h) travel with the installed library, when the build has them.
+if grep -q '^STRATA_PROBES:BOOL=ON' "$build/CMakeCache.txt"; then
+  for probe in append batch_framed write_submit write_done sync_submit sync_done ack reader_batch; do
+    readelf -n "$(readlink -f "$library")" | grep -q "Name: $probe\$" || fail "probe $probe is not in the installed libstrata.so"
+  done
+fi
 
 cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
   >"$work/configure.log" || { cat "$work/configure.log"; fail "find_package(strata) in an outside project"; }
