@@ -191,6 +191,15 @@ Status replace_file_durably(const std::string& dir, const std::string& name, std
   return sync_directory(dir);  // the rename itself must survive a crash
 }
 
+Status rename_durably(const std::string& dir, const std::string& from, const std::string& to) {
+  const std::string from_path = dir + "/" + from;
+  const std::string to_path = dir + "/" + to;
+  if (::rename(from_path.c_str(), to_path.c_str()) != 0) {
+    return status_from_errno(errno, "rename " + from_path + " to " + to_path);
+  }
+  return sync_directory(dir);
+}
+
 Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max) {
   auto file = File::open(path, OpenMode::kReadOnly);
   if (!file) return file.status();

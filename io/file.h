@@ -66,6 +66,8 @@ Status create_directory(const std::string& path);
 // Writes `bytes` to dir/name durably and atomically: a temporary file, fsync, rename over the old one,
 // fsync of the directory. A crash leaves the old file or the new one, never a mix.
 Status replace_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes);
+// Renames dir/from to dir/to (replacing it) and fsyncs the directory, so the rename survives a crash.
+Status rename_durably(const std::string& dir, const std::string& from, const std::string& to);
 // The whole content of a small file; kCorruption when it is larger than bytes_max, kNotFound when missing.
 Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max);
 // The names in a directory (not "." and ".."), unsorted; kNotFound when it does not exist.
