@@ -153,9 +153,9 @@ void BM_FetchSendfile(benchmark::State& state) {
 }
 
 // 1 MiB: Kafka's default max.partition.fetch.bytes; 64 KiB: a consumer keeping up. Batches of 16 KiB
-// (linger-sized) and 1 MiB (a large producer batch).
-BENCHMARK(BM_FetchSendmsgFromMapping)->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
-BENCHMARK(BM_FetchSendfile)->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
+// (linger-sized) and 1 MiB (a large producer batch). Real time: the drain thread shares the 2 cores.
+BENCHMARK(BM_FetchSendmsgFromMapping)->UseRealTime()->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
+BENCHMARK(BM_FetchSendfile)->UseRealTime()->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
 
 }  // namespace
 

@@ -133,6 +133,7 @@ Result<double> consume(const std::string& bootstrap, const WorkloadOptions& opti
 // events paced at kLatencyEventsPerSecond, each value starting with its send time (steady clock, ns); the
 // consumer records receive minus send. Both run in this process, so the clocks agree.
 constexpr double kLatencyEventsPerSecond = 1000;
+constexpr std::int64_t kWarmUpStamp = -1;  // the value stamp of the events sent before measuring
 
 Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptions& options,
                                std::vector<double>* latencies_us) {
@@ -152,6 +153,7 @@ Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptio
   latencies_us->clear();
   latencies_us->reserve(options.events);
   std::atomic<bool> consumer_failed{false};
+  std::atomic<bool> warmed_up{false};
   std::thread receiver([&] {
     const auto give_up = Clock::now() + std::chrono::seconds(30) +
                          std::chrono::milliseconds(static_cast<std::int64_t>(options.events));
@@ -162,7 +164,11 @@ Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptio
         std::int64_t sent_ns = 0;
         std::memcpy(&sent_ns, message->payload, sizeof sent_ns);
         const std::int64_t now_ns = Clock::now().time_since_epoch().count();
-        latencies_us->push_back(static_cast<double>(now_ns - sent_ns) / 1e3);
+        if (sent_ns == kWarmUpStamp) {
+          warmed_up = true;
+        } else {
+          latencies_us->push_back(static_cast<double>(now_ns - sent_ns) / 1e3);
+        }
       }
       rd_kafka_message_destroy(message);
     }
@@ -179,22 +185,30 @@ Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptio
     return producer.status();
   }
   std::vector<char> value(std::max(options.value_bytes, sizeof(std::int64_t)), 'v');
-  const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / kLatencyEventsPerSecond));
-  const auto start = Clock::now();
-  for (std::uint64_t i = 0; i < options.events; ++i) {
-    std::this_thread::sleep_until(start + interval * static_cast<std::int64_t>(i));
-    const std::int64_t sent_ns = Clock::now().time_since_epoch().count();
-    std::memcpy(value.data(), &sent_ns, sizeof sent_ns);
-    const std::uint32_t partition = static_cast<std::uint32_t>(i % options.partitions);
+  const auto send = [&](std::int64_t stamp, std::uint32_t partition) {
+    std::memcpy(value.data(), &stamp, sizeof stamp);
     const rd_kafka_resp_err_t error = rd_kafka_producev(
         producer->get(), RD_KAFKA_V_TOPIC(kTopic), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(partition)),
         RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_OPAQUE(&delivery), RD_KAFKA_V_END);
+    rd_kafka_poll(producer->get(), 0);
+    return error;
+  };
+  // Measured events start once the consumer received a first one: connecting and the first fetches are
+  // start-up, not latency.
+  const auto warm_up_until = Clock::now() + std::chrono::seconds(30);
+  for (std::uint32_t p = 0; p < options.partitions; ++p) (void)send(kWarmUpStamp, p);
+  while (!warmed_up && Clock::now() < warm_up_until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / kLatencyEventsPerSecond));
+  const auto start = Clock::now();
+  for (std::uint64_t i = 0; i < options.events; ++i) {
+    std::this_thread::sleep_until(start + interval * static_cast<std::int64_t>(i));
+    const rd_kafka_resp_err_t error =
+        send(Clock::now().time_since_epoch().count(), static_cast<std::uint32_t>(i % options.partitions));
     if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
       receiver.join();
       return io_error(std::string("produce: ") + rd_kafka_err2str(error));
     }
-    rd_kafka_poll(producer->get(), 0);
   }
   rd_kafka_flush(producer->get(), 30'000);
   receiver.join();
