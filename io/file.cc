@@ -70,6 +70,12 @@ Result<std::uint64_t> File::size() const {
   return static_cast<std::uint64_t>(info.st_size);
 }
 
+Result<File::Identity> File::identity() const {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0) return status_from_errno(errno, "fstat " + path_);
+  return Identity{static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino)};
+}
+
 Status File::preallocate(std::uint64_t bytes) {
   if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
     return status_from_errno(errno, "fallocate " + path_);

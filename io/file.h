@@ -2,6 +2,7 @@
 // file. Direct IO (O_DIRECT) is a property of how the file was opened; alignment() says what it requires.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,14 @@ class File {
   // filesystem block size.
   Result<std::size_t> direct_io_alignment() const;
   Result<std::uint64_t> size() const;
+  // Which file this is (device and inode): two paths, or one path at two times, name the same file only
+  // when these agree.
+  struct Identity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    auto operator<=>(const Identity&) const = default;
+  };
+  Result<Identity> identity() const;
 
   // Reserves [0, bytes) on disk so later writes do not extend the file (no metadata to sync per write).
   Status preallocate(std::uint64_t bytes);

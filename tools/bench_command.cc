@@ -133,6 +133,19 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
               static_cast<unsigned long long>(r.syncs), r.peak_rss_mb, r.io_backend.c_str());
 }
 
+void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
+  const bench::LatencySummary none;
+  const bench::LatencySummary& strata = k.result.tail_latency.value_or(none);
+  const bench::LatencySummary& mock = k.reference.tail_latency.value_or(none);
+  std::printf("kafka-latency %llu events of %zu bytes at 1000/s over %u partition%s, librdkafka producer "
+              "(acks=all, idempotent, linger 0) and consumer, durability %s\n"
+              "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
+              "p99 %.2f ms\n",
+              static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
+              k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability), strata.p50_us / 1e3,
+              strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
+}
+
 int run_bench(const BenchArgs& args) {
   const bool temporary = args.dir.empty();
   std::string dir = args.dir;
@@ -224,10 +237,13 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
-    } else if (workload == "kafka-latency") {
-      options.events = args.events.value_or(5'000);
+    } else if (workload.starts_with("kafka-")) {
+      options.events = args.events.value_or(workload == "kafka-latency" ? 5'000 : 1'000'000);
+      // acks=all means fsynced, the server's default
       options.durability = args.durability_given ? durability_names().at(args.durability) : Durability::kSync;
-      auto measured = bench::run_kafka_latency(options);
+      auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options)
+                      : workload == "kafka-fetch" ? bench::run_kafka_fetch(options)
+                                                  : bench::run_kafka_latency(options);
       if (!measured) {
         code = fail(workload + ": " + measured.status().to_string());
         continue;
@@ -235,36 +251,8 @@ int run_bench(const BenchArgs& args) {
       const auto& k = *measured;
       if (args.json) {
         print_json(k.result, std::nullopt, &k.reference, k.ratio);
-      } else {
-        const bench::LatencySummary none;
-        const bench::LatencySummary& mock = k.reference.tail_latency.value_or(none);
-        std::printf("kafka-latency %llu events of %zu bytes at 1000/s over %u partition%s, librdkafka producer "
-                    "(acks=all, idempotent, linger 0) and consumer, durability %s\n"
-                    "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
-                    "p99 %.2f ms\n",
-                    static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
-                    k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability),
-                    k.result.tail_latency->p50_us / 1e3, k.result.tail_latency->p99_us / 1e3, mock.p50_us / 1e3,
-                    mock.p99_us / 1e3);
-      }
-      std::fflush(stdout);
-      std::filesystem::remove_all(options.directory);
-      continue;
-    } else if (workload == "kafka-produce" || workload == "kafka-fetch") {
-      options.events = args.events.value_or(1'000'000);
-      if (args.durability_given) {
-        options.durability = durability_names().at(args.durability);
-      } else {
-        options.durability = Durability::kSync;  // acks=all means fsynced, the server's default
-      }
-      auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options) : bench::run_kafka_fetch(options);
-      if (!measured) {
-        code = fail(workload + ": " + measured.status().to_string());
-        continue;
-      }
-      const auto& k = *measured;
-      if (args.json) {
-        print_json(k.result, std::nullopt, &k.reference, k.ratio);
+      } else if (workload == "kafka-latency") {
+        print_kafka_latency_text(k);
       } else {
         std::printf("%s %llu events of %zu bytes, librdkafka %s (acks=all, idempotent, linger 5 ms), durability %s\n"
                     "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "

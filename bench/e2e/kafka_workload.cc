@@ -97,20 +97,30 @@ Result<double> produce(const std::string& bootstrap, const WorkloadOptions& opti
   return seconds;
 }
 
-// Reads options.events events from the start of every partition; returns the seconds it took.
-Result<double> consume(const std::string& bootstrap, const WorkloadOptions& options) {
-  auto consumer = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
-                                                  {"group.id", "bench"},
-                                                  {"enable.auto.commit", "false"},
-                                                  {"log_level", "3"}});
+// A consumer assigned every partition of the bench topic from its start (no group membership), with
+// `settings` added to the common ones.
+Result<KafkaHandle> consumer_from_the_start(const std::string& bootstrap, std::uint32_t partitions,
+                                            std::vector<std::pair<std::string, std::string>> settings) {
+  settings.insert(settings.end(), {{"bootstrap.servers", bootstrap},
+                                   {"group.id", "bench"},
+                                   {"enable.auto.commit", "false"},
+                                   {"log_level", "3"}});
+  auto consumer = make_client(RD_KAFKA_CONSUMER, settings);
   if (!consumer) return consumer.status();
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(options.partitions));
-  for (std::uint32_t p = 0; p < options.partitions; ++p) {
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(partitions));
+  for (std::uint32_t p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(assignment, kTopic, static_cast<std::int32_t>(p))->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_assign(consumer->get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
+  return consumer;
+}
+
+// Reads options.events events from the start of every partition; returns the seconds it took.
+Result<double> consume(const std::string& bootstrap, const WorkloadOptions& options) {
+  auto consumer = consumer_from_the_start(bootstrap, options.partitions, {});
+  if (!consumer) return consumer.status();
   std::uint64_t received = 0;
   const auto start = Clock::now();
   while (received < options.events) {
@@ -137,19 +147,8 @@ constexpr std::int64_t kWarmUpStamp = -1;  // the value stamp of the events sent
 
 Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptions& options,
                                std::vector<double>* latencies_us) {
-  auto consumer = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
-                                                  {"group.id", "bench-latency"},
-                                                  {"enable.auto.commit", "false"},
-                                                  {"fetch.wait.max.ms", "500"},
-                                                  {"log_level", "3"}});
+  auto consumer = consumer_from_the_start(bootstrap, options.partitions, {{"fetch.wait.max.ms", "500"}});
   if (!consumer) return consumer.status();
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(options.partitions));
-  for (std::uint32_t p = 0; p < options.partitions; ++p) {
-    rd_kafka_topic_partition_list_add(assignment, kTopic, static_cast<std::int32_t>(p))->offset =
-        RD_KAFKA_OFFSET_BEGINNING;
-  }
-  rd_kafka_assign(consumer->get(), assignment);
-  rd_kafka_topic_partition_list_destroy(assignment);
   latencies_us->clear();
   latencies_us->reserve(options.events);
   std::atomic<bool> consumer_failed{false};

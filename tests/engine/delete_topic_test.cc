@@ -160,5 +160,31 @@ TEST(DeleteTopic, DeletedTopicStaysDeletedAfterReopen) {
   EXPECT_TRUE(log->topics().empty());
 }
 
+// Fills past one 1 MiB segment with 4 KiB values of `fill`, so that segment 0 is sealed (and mapped by readers).
+void fill_past_one_segment(Log& log, TopicId topic, char fill) {
+  auto producer = log.producer();
+  const std::string value(4096, fill);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(producer->append(topic, 0, {}, std::as_bytes(std::span(value))).is_ok());
+  }
+  ASSERT_TRUE(producer->wait_all().is_ok());
+}
+
+TEST(DeleteTopic, ARecreatedTopicNeverReadsTheOldTopicsMappingAtTheSamePath) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  fill_past_one_segment(*log, log->topic("orders").value(), 'o');
+  auto old_reader = log->reader("orders", 0).value();
+  char seen = 0;
+  ASSERT_EQ(old_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
+  ASSERT_EQ(seen, 'o');  // old_reader now holds the mapping of the old orders-0/00000000000000000000.log
+
+  ASSERT_TRUE(log->delete_topic("orders").is_ok());
+  fill_past_one_segment(*log, log->topic("orders").value(), 'n');
+  auto new_reader = log->reader("orders", 0).value();
+  ASSERT_EQ(new_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
+  EXPECT_EQ(seen, 'n');
+}
+
 }  // namespace
 }  // namespace strata
