@@ -370,7 +370,10 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
       if (!polled) {
         std::fprintf(stderr, "strata serve: fetch %s-%d: %s\n", slot.topic.name.c_str(),
                      slot.partition->index, polled.status().to_string().c_str());
-        slot.partition->error = error_for(polled.status());
+        // A topic deleted meanwhile (DeleteTopics on another connection) is one the server no longer knows.
+        const auto current = topics_.find(slot.topic.name);
+        slot.partition->error = current && current->id == slot.topic.id ? error_for(polled.status())
+                                                                         : ErrorCode::kUnknownTopicOrPartition;
         slot.partition->batches.clear();
         slot.done = true;
       }
