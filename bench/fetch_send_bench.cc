@@ -4,8 +4,8 @@
 // sealed segment lie back to back, so one sendfile covers a partition's run). Over loopback TCP to a thread
 // that drains and discards, as a consumer on the same machine would; the file is in the page cache, as a
 // recently written segment is. Arguments: response bytes, batch bytes.
-#include <benchmark/benchmark.h>
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,7 +47,8 @@ class Fixture {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof address;
-    if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener, 1) != 0 ||
+    if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener, 1) != 0 ||
         ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
       std::abort();
     }
@@ -126,7 +127,8 @@ void BM_FetchSendmsgFromMapping(benchmark::State& state) {
     parts.clear();
     parts.push_back({header, sizeof header});
     for (std::size_t offset = 0; offset < response_bytes; offset += batch_bytes) {
-      parts.push_back({const_cast<char*>(f.mapping() + at + offset), std::min(batch_bytes, response_bytes - offset)});
+      parts.push_back(
+          {const_cast<char*>(f.mapping() + at + offset), std::min(batch_bytes, response_bytes - offset)});
     }
     send_all_iovecs(f.socket_fd(), parts);
   }
@@ -154,8 +156,16 @@ void BM_FetchSendfile(benchmark::State& state) {
 
 // 1 MiB: Kafka's default max.partition.fetch.bytes; 64 KiB: a consumer keeping up. Batches of 16 KiB
 // (linger-sized) and 1 MiB (a large producer batch). Real time: the drain thread shares the 2 cores.
-BENCHMARK(BM_FetchSendmsgFromMapping)->UseRealTime()->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
-BENCHMARK(BM_FetchSendfile)->UseRealTime()->Args({1 << 20, 16 << 10})->Args({1 << 20, 1 << 20})->Args({64 << 10, 16 << 10});
+BENCHMARK(BM_FetchSendmsgFromMapping)
+    ->UseRealTime()
+    ->Args({1 << 20, 16 << 10})
+    ->Args({1 << 20, 1 << 20})
+    ->Args({64 << 10, 16 << 10});
+BENCHMARK(BM_FetchSendfile)
+    ->UseRealTime()
+    ->Args({1 << 20, 16 << 10})
+    ->Args({1 << 20, 1 << 20})
+    ->Args({64 << 10, 16 << 10});
 
 }  // namespace
 

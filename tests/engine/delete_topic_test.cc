@@ -85,9 +85,13 @@ TEST(DeleteTopic, RecreatedTopicStartsAtOffsetZeroWithANewLogId) {
   EXPECT_EQ(producer->wait(ticket.value()).value(), 0u);
   auto reader = log->reader("orders", 0).value();
   std::string seen;
-  ASSERT_EQ(reader->poll(10, [&](const Event& event) {
-    seen.assign(reinterpret_cast<const char*>(event.value.data()), event.value.size());
-  }).value(), 1u);
+  ASSERT_EQ(reader
+                ->poll(10,
+                       [&](const Event& event) {
+                         seen.assign(reinterpret_cast<const char*>(event.value.data()), event.value.size());
+                       })
+                .value(),
+            1u);
   EXPECT_EQ(seen, "new");
 }
 
@@ -98,13 +102,15 @@ TEST(DeleteTopic, AppendsToTheDeletedIdAreRefused) {
   auto producer = log->producer();
   ASSERT_TRUE(log->delete_topic("orders").is_ok());
   Ticket ticket;
-  EXPECT_EQ(producer->try_append(topic, {}, std::as_bytes(std::span("x", 1)), &ticket), AppendStatus::kBadTopic);
+  EXPECT_EQ(producer->try_append(topic, {}, std::as_bytes(std::span("x", 1)), &ticket),
+            AppendStatus::kBadTopic);
   kafka_spec::Batch batch;
   batch.records.push_back(kafka_spec::Record{});
   const std::vector<std::uint8_t> bytes = kafka_spec::encode_batch(batch);
   auto appended = producer->append_batch(topic, 0, std::as_bytes(std::span(bytes)));
   ASSERT_FALSE(appended.is_ok());
-  EXPECT_NE(appended.status().message().find("not a topic"), std::string::npos) << appended.status().to_string();
+  EXPECT_NE(appended.status().message().find("not a topic"), std::string::npos)
+      << appended.status().to_string();
   EXPECT_EQ(log->offsets(topic, 0).status().code(), StatusCode::kNotFound);
 }
 
@@ -160,7 +166,8 @@ TEST(DeleteTopic, DeletedTopicStaysDeletedAfterReopen) {
   EXPECT_TRUE(log->topics().empty());
 }
 
-// Fills past one 1 MiB segment with 4 KiB values of `fill`, so that segment 0 is sealed (and mapped by readers).
+// Fills past one 1 MiB segment with 4 KiB values of `fill`, so that segment 0 is sealed (and mapped by
+// readers).
 void fill_past_one_segment(Log& log, TopicId topic, char fill) {
   auto producer = log.producer();
   const std::string value(4096, fill);
@@ -176,13 +183,15 @@ TEST(DeleteTopic, ARecreatedTopicNeverReadsTheOldTopicsMappingAtTheSamePath) {
   fill_past_one_segment(*log, log->topic("orders").value(), 'o');
   auto old_reader = log->reader("orders", 0).value();
   char seen = 0;
-  ASSERT_EQ(old_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
+  ASSERT_EQ(
+      old_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
   ASSERT_EQ(seen, 'o');  // old_reader now holds the mapping of the old orders-0/00000000000000000000.log
 
   ASSERT_TRUE(log->delete_topic("orders").is_ok());
   fill_past_one_segment(*log, log->topic("orders").value(), 'n');
   auto new_reader = log->reader("orders", 0).value();
-  ASSERT_EQ(new_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
+  ASSERT_EQ(
+      new_reader->poll(1, [&](const Event& event) { seen = static_cast<char>(event.value[0]); }).value(), 1u);
   EXPECT_EQ(seen, 'n');
 }
 
