@@ -96,7 +96,8 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   if (topic >= core.topic_count()) [[unlikely]]
     return AppendStatus::kBadTopic;
   const detail::TopicEntry& entry = core.topic_entry(topic);
-  if ((partition != kAnyPartition && partition >= entry.info.partitions) || core.topic_deleted(topic)) [[unlikely]]
+  if ((partition != kAnyPartition && partition >= entry.info.partitions) || core.topic_deleted(topic))
+      [[unlikely]]
     return AppendStatus::kBadTopic;
   const std::size_t headers_bytes = headers.empty() ? 0 : format::encoded_headers_bytes(headers);
   if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax ||

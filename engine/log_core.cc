@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
-#include <sys/random.h>
 
 #include "engine/group_checkpoints.h"
 #include "engine/recovery.h"
@@ -312,12 +312,13 @@ Status LogCore::delete_topic(std::string_view name) {
 
 Status LogCore::finish_topic_deletion(const TopicInfo& info) {
   for (std::uint32_t p = 0; p < info.partitions; ++p) {
-    STRATA_RETURN_IF_ERROR(
-        io::remove_directory_files(options_.directory + "/" + format::partition_directory_name(info.name, p)));
+    STRATA_RETURN_IF_ERROR(io::remove_directory_files(options_.directory + "/" +
+                                                      format::partition_directory_name(info.name, p)));
   }
   STRATA_RETURN_IF_ERROR(remove_topic_group_offsets(options_.directory, info.name));
   STRATA_RETURN_IF_ERROR(io::sync_directory(options_.directory));  // the partition directories are gone
-  STRATA_RETURN_IF_ERROR(io::remove_file(options_.directory + "/" + format::deleting_topic_file_name(info.name)));
+  STRATA_RETURN_IF_ERROR(
+      io::remove_file(options_.directory + "/" + format::deleting_topic_file_name(info.name)));
   return io::sync_directory(options_.directory);
 }
 

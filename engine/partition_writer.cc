@@ -493,9 +493,9 @@ void PartitionWriter::retire() {
   STRATA_ASSERT(counters_.deleted.load(std::memory_order_acquire), "retire() of live partition %s-%u",
                 topic_.c_str(), partition_);
   STRATA_ASSERT(!has_unsynced() && !io_in_flight() && pending_acks_.empty(),
-                "retire() of %s-%u with synced %llu of %llu, io in flight %d, %zu acks pending", topic_.c_str(),
-                partition_, static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_),
-                io_in_flight(), pending_acks_.size());
+                "retire() of %s-%u with synced %llu of %llu, io in flight %d, %zu acks pending",
+                topic_.c_str(), partition_, static_cast<unsigned long long>(synced_),
+                static_cast<unsigned long long>(fill_), io_in_flight(), pending_acks_.size());
   file_.close();
   retired_ = true;
 }

@@ -53,7 +53,8 @@ class MappingCache {
     auto mapped = io::ReadOnlyMapping::map(*file, data_end, /*populate=*/true);
     if (!mapped) return mapped.status();
     auto mapping = std::make_shared<const SegmentMapping>(std::move(file.value()), std::move(mapped.value()));
-    std::erase_if(mappings_, [](const auto& entry) { return entry.second.expired(); });  // bounded by live ones
+    std::erase_if(mappings_,
+                  [](const auto& entry) { return entry.second.expired(); });  // bounded by live ones
     mappings_[*identity] = mapping;
     return std::shared_ptr<const SegmentMapping>(mapping);
   }
@@ -247,7 +248,8 @@ bool topic_was_deleted(const ReaderState& state) {
 
 // kNotFound once the reader's topic was deleted; the reader lets go of the deleted files.
 Status check_topic_kept(ReaderState& state) {
-  if (!topic_was_deleted(state)) [[likely]] return Status::ok();
+  if (!topic_was_deleted(state)) [[likely]]
+    return Status::ok();
   state.have_segment = false;
   state.mapping.reset();
   state.file.close();

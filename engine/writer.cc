@@ -261,7 +261,8 @@ bool Writer::all_quiet() {
 void Writer::retire_deleted_partitions() {
   for (PartitionId id = 0; id < partition_count_; ++id) {
     PartitionWriter& partition = core_.partition_writer(id);
-    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire)) partition.retire();
+    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire))
+      partition.retire();
   }
 }
 

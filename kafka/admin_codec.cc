@@ -1,5 +1,6 @@
 // Codecs of the cluster-level APIs: ApiVersions 0-2, Metadata 1-8, FindCoordinator 0-2, InitProducerId 0-1,
-// CreateTopics 0-4, DeleteTopics 0-3. Field layouts follow Kafka's message schemas (clients/src/main/resources/common/message).
+// CreateTopics 0-4, DeleteTopics 0-3. Field layouts follow Kafka's message schemas
+// (clients/src/main/resources/common/message).
 #include "kafka/codec.h"
 
 namespace strata::kafka {

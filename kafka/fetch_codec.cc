@@ -16,13 +16,14 @@ bool decode(WireReader& in, std::int16_t version, FetchRequest* out) {
     out->session_epoch = in.int32();
   }
   const std::size_t partition_bytes_min = 4 + (version >= 9 ? 4 : 0) + 8 + (version >= 5 ? 8 : 0) + 4;
-  read_topic_array(in, partition_bytes_min, &out->topics, [&](WireReader& r, FetchRequest::Partition& partition) {
-    partition.index = r.int32();
-    if (version >= 9) (void)r.int32();  // current_leader_epoch
-    partition.fetch_offset = r.int64();
-    if (version >= 5) (void)r.int64();  // log_start_offset (a follower's)
-    partition.partition_max_bytes = r.int32();
-  });
+  read_topic_array(in, partition_bytes_min, &out->topics,
+                   [&](WireReader& r, FetchRequest::Partition& partition) {
+                     partition.index = r.int32();
+                     if (version >= 9) (void)r.int32();  // current_leader_epoch
+                     partition.fetch_offset = r.int64();
+                     if (version >= 5) (void)r.int64();  // log_start_offset (a follower's)
+                     partition.partition_max_bytes = r.int32();
+                   });
   if (version >= 7) {  // forgotten_topics_data: no fetch sessions are kept, so nothing to forget
     const std::size_t forgotten = in.array_count(6);
     for (std::size_t f = 0; f < forgotten && in.ok(); ++f) {
@@ -53,10 +54,11 @@ void encode(const FetchResponse& response, std::int16_t version, ResponseFrame& 
     } else {
       w.null_array();
     }
-    if (version >= 11) w.int32(-1);  // preferred_read_replica
+    if (version >= 11) w.int32(-1);    // preferred_read_replica
     w.array_count(partition.bytes());  // the records' int32 length
     for (const BatchView& batch : partition.batches) {
-      out.splices.push_back(Splice{w.size(), batch.bytes, batch.file_fd, batch.file_position, batch.keep_alive});
+      out.splices.push_back(
+          Splice{w.size(), batch.bytes, batch.file_fd, batch.file_position, batch.keep_alive});
     }
   });
 }

@@ -373,7 +373,7 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
         // A topic deleted meanwhile (DeleteTopics on another connection) is one the server no longer knows.
         const auto current = topics_.find(slot.topic.name);
         slot.partition->error = current && current->id == slot.topic.id ? error_for(polled.status())
-                                                                         : ErrorCode::kUnknownTopicOrPartition;
+                                                                        : ErrorCode::kUnknownTopicOrPartition;
         slot.partition->batches.clear();
         slot.done = true;
       }
@@ -476,7 +476,8 @@ void RequestHandler::init_producer_id(const InitProducerIdRequest& request, std:
 }
 
 // Kafka answers a name it does not know, valid or not, with UNKNOWN_TOPIC_OR_PARTITION.
-void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out) {
+void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version,
+                                   ResponseFrame& out) {
   DeleteTopicsResponse response;
   for (std::string_view name : request.names) {
     DeleteTopicsResponse::Topic& result = response.topics.emplace_back();
@@ -486,7 +487,8 @@ void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int1
     if (deleted.code() == StatusCode::kNotFound || deleted.code() == StatusCode::kInvalidArgument) {
       result.error = ErrorCode::kUnknownTopicOrPartition;
     } else {
-      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name.c_str(), deleted.to_string().c_str());
+      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name.c_str(),
+                   deleted.to_string().c_str());
       result.error = error_for(deleted);
     }
   }

@@ -137,13 +137,14 @@ void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
   const bench::LatencySummary none;
   const bench::LatencySummary& strata = k.result.tail_latency.value_or(none);
   const bench::LatencySummary& mock = k.reference.tail_latency.value_or(none);
-  std::printf("kafka-latency %llu events of %zu bytes at 1000/s over %u partition%s, librdkafka producer "
-              "(acks=all, idempotent, linger 0) and consumer, durability %s\n"
-              "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
-              "p99 %.2f ms\n",
-              static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
-              k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability), strata.p50_us / 1e3,
-              strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
+  std::printf(
+      "kafka-latency %llu events of %zu bytes at 1000/s over %u partition%s, librdkafka producer "
+      "(acks=all, idempotent, linger 0) and consumer, durability %s\n"
+      "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
+      "p99 %.2f ms\n",
+      static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
+      k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability), strata.p50_us / 1e3,
+      strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
 }
 
 int run_bench(const BenchArgs& args) {
@@ -298,9 +299,8 @@ void add_bench_command(CLI::App& app) {
                    "kafka-latency | all "
                    "(all: the first four)")
       ->required()
-      ->check(CLI::IsMember(
-          {"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce", "kafka-fetch",
-           "kafka-latency", "all"}));
+      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
+                             "kafka-fetch", "kafka-latency", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

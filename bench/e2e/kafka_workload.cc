@@ -107,7 +107,8 @@ Result<KafkaHandle> consumer_from_the_start(const std::string& bootstrap, std::u
                                    {"log_level", "3"}});
   auto consumer = make_client(RD_KAFKA_CONSUMER, settings);
   if (!consumer) return consumer.status();
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(partitions));
+  rd_kafka_topic_partition_list_t* assignment =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions));
   for (std::uint32_t p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(assignment, kTopic, static_cast<std::int32_t>(p))->offset =
         RD_KAFKA_OFFSET_BEGINNING;
@@ -197,7 +198,8 @@ Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptio
   // start-up, not latency.
   const auto warm_up_until = Clock::now() + std::chrono::seconds(30);
   for (std::uint32_t p = 0; p < options.partitions; ++p) (void)send(kWarmUpStamp, p);
-  while (!warmed_up && Clock::now() < warm_up_until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!warmed_up && Clock::now() < warm_up_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / kLatencyEventsPerSecond));
   const auto start = Clock::now();
   for (std::uint64_t i = 0; i < options.events; ++i) {
@@ -214,11 +216,12 @@ Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptio
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rd_kafka_consumer_close(consumer->get());
   if (delivery.failed > 0) {
-    return io_error(std::to_string(delivery.failed) + " deliveries failed, the first: " + delivery.first_error);
+    return io_error(std::to_string(delivery.failed) +
+                    " deliveries failed, the first: " + delivery.first_error);
   }
   if (consumer_failed) {
-    return Status(StatusCode::kTimedOut, "the consumer received " + std::to_string(latencies_us->size()) + " of " +
-                                             std::to_string(options.events) + " events");
+    return Status(StatusCode::kTimedOut, "the consumer received " + std::to_string(latencies_us->size()) +
+                                             " of " + std::to_string(options.events) + " events");
   }
   return seconds;
 }

@@ -72,9 +72,9 @@ TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
 
 TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
   const std::vector<std::tuple<int, int, int>> expected = {
-      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5}, {22, 0, 1}, {10, 0, 2}, {11, 0, 5},
-      {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},  {9, 1, 5}, {19, 0, 4}, {20, 0, 3}, {16, 0, 2},
-      {15, 0, 4}};
+      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5},  {22, 0, 1},
+      {10, 0, 2}, {11, 0, 5}, {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},
+      {9, 1, 5},  {19, 0, 4}, {20, 0, 3}, {16, 0, 2}, {15, 0, 4}};
   for (const auto& [key, min, max] : expected) {
     auto range = supported_range(static_cast<std::int16_t>(key));
     ASSERT_TRUE(range) << key;

@@ -391,10 +391,11 @@ TEST(KafkaServerWithLibrdkafka, WhatStrataAppendsAKafkaConsumerReceives) {
 
 // Runs one DeleteTopics through librdkafka's admin API; the per-topic results by name.
 std::map<std::string, rd_kafka_resp_err_t> delete_topics(const std::string& bootstrap,
-                                                          const std::vector<std::string>& names) {
+                                                         const std::vector<std::string>& names) {
   std::map<std::string, rd_kafka_resp_err_t> results;
   char error[512];
-  Handle admin(rd_kafka_new(RD_KAFKA_PRODUCER, make_conf({{"bootstrap.servers", bootstrap}}), error, sizeof error));
+  Handle admin(
+      rd_kafka_new(RD_KAFKA_PRODUCER, make_conf({{"bootstrap.servers", bootstrap}}), error, sizeof error));
   EXPECT_TRUE(admin) << error;
   if (!admin) return results;
   std::vector<rd_kafka_DeleteTopic_t*> topics;

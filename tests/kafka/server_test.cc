@@ -471,7 +471,7 @@ TEST_F(KafkaServer, DeleteTopicsEveryVersionDeletesAndAnUnknownNameIsErrorThree)
     auto response = client.receive();
     ASSERT_TRUE(response) << version;
     WireReader in(*response);
-    EXPECT_EQ(in.int32(), 2);                  // correlation id
+    EXPECT_EQ(in.int32(), 2);  // correlation id
     if (version >= 1) {
       EXPECT_EQ(in.int32(), 0);  // throttle_time_ms
     }
