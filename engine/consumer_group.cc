@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/format.h"
+#include "engine/group_checkpoints.h"
 #include "io/file.h"
 #include "strata/log.h"
 
@@ -31,7 +32,41 @@ std::string checkpoint_name(std::string_view topic, std::uint32_t partition) {
   return format::partition_directory_name(topic, partition) + std::string(format::kGroupFileSuffix);
 }
 
+// Parses "<topic>-<partition>.strata-offset"; false for any other name.
+bool parse_checkpoint_name(std::string_view name, std::string* topic, std::uint32_t* partition) {
+  if (!name.ends_with(format::kGroupFileSuffix)) return false;
+  const std::string_view stem = name.substr(0, name.size() - format::kGroupFileSuffix.size());
+  const std::size_t dash = stem.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == stem.size()) return false;
+  const std::string_view partition_text = stem.substr(dash + 1);
+  if (partition_text.find_first_not_of("0123456789") != std::string_view::npos || partition_text.size() > 9) {
+    return false;
+  }
+  *topic = std::string(stem.substr(0, dash));
+  *partition = static_cast<std::uint32_t>(std::stoul(std::string(partition_text)));
+  return true;
+}
+
 }  // namespace
+
+Status remove_topic_group_offsets(const std::string& dir, std::string_view topic) {
+  auto groups = io::list_directory(groups_dir(dir));
+  if (!groups) return groups.status().code() == StatusCode::kNotFound ? Status::ok() : groups.status();
+  for (const std::string& group : *groups) {
+    auto names = io::list_directory(group_dir(dir, group));
+    if (!names) continue;  // not a group's directory
+    bool removed = false;
+    for (const std::string& name : *names) {
+      std::string checkpoint_topic;
+      std::uint32_t partition = 0;
+      if (!parse_checkpoint_name(name, &checkpoint_topic, &partition) || checkpoint_topic != topic) continue;
+      STRATA_RETURN_IF_ERROR(io::remove_file(group_dir(dir, group) + "/" + name));
+      removed = true;
+    }
+    if (removed) STRATA_RETURN_IF_ERROR(io::sync_directory(group_dir(dir, group)));
+  }
+  return Status::ok();
+}
 
 Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
                            std::uint32_t partition, const GroupOffset& committed) {
@@ -81,15 +116,8 @@ Result<std::vector<GroupPartitionOffset>> list_group_offsets(const std::string& 
   if (!names) return names.status();
   std::vector<GroupPartitionOffset> offsets;
   for (const std::string& name : *names) {
-    if (!name.ends_with(format::kGroupFileSuffix)) continue;
-    const std::string stem = name.substr(0, name.size() - format::kGroupFileSuffix.size());
-    const std::size_t dash = stem.rfind('-');
-    if (dash == std::string::npos || dash == 0 || dash + 1 == stem.size()) continue;
-    const std::string partition_text = stem.substr(dash + 1);
-    if (partition_text.find_first_not_of("0123456789") != std::string::npos || partition_text.size() > 9) continue;
     GroupPartitionOffset entry;
-    entry.topic = stem.substr(0, dash);
-    entry.partition = static_cast<std::uint32_t>(std::stoul(partition_text));
+    if (!parse_checkpoint_name(name, &entry.topic, &entry.partition)) continue;
     auto committed = read_group_offset(dir, group, entry.topic, entry.partition);
     if (!committed) return committed.status();
     entry.committed = std::move(committed.value());

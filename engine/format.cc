@@ -479,6 +479,10 @@ std::string topic_file_name(std::string_view topic) {
   return std::string(topic) + std::string(kTopicFileSuffix);
 }
 
+std::string deleting_topic_file_name(std::string_view topic) {
+  return std::string(topic) + std::string(kDeletingTopicFileSuffix);
+}
+
 bool parse_segment_file_name(std::string_view name, std::uint64_t* base_offset) {
   if (name.size() != 24 || name.substr(20) != ".log") return false;
   const auto [end, error] = std::from_chars(name.data(), name.data() + 20, *base_offset);

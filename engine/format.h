@@ -363,6 +363,11 @@ std::string index_file_name(std::uint64_t base_offset);    // 000000000000000012
 std::string partition_directory_name(std::string_view topic, std::uint32_t partition);  // orders-3
 std::string topic_file_name(std::string_view topic);                                     // orders.strata-topic
 inline constexpr std::string_view kTopicFileSuffix = ".strata-topic";
+// A topic being deleted: its metadata file renamed to <topic>.strata-deleting (the point of no return); the
+// partition directories and group checkpoints go next, this file last. Opening a log finishes what a crash
+// interrupted.
+std::string deleting_topic_file_name(std::string_view topic);  // orders.strata-deleting
+inline constexpr std::string_view kDeletingTopicFileSuffix = ".strata-deleting";
 inline constexpr std::string_view kGroupsDirectory = "strata-groups";
 inline constexpr std::string_view kGroupFileSuffix = ".strata-offset";
 inline constexpr std::string_view kProducerIdsFile = "strata-producer-ids";

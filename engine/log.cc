@@ -98,7 +98,8 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   if (topic >= core.topic_count()) [[unlikely]]
     return AppendStatus::kBadTopic;
   const detail::TopicEntry& entry = core.topic_entry(topic);
-  if (partition != kAnyPartition && partition >= entry.info.partitions) [[unlikely]]
+  if ((partition != kAnyPartition && partition >= entry.info.partitions) || core.topic_deleted(topic))
+      [[unlikely]]
     return AppendStatus::kBadTopic;
   const std::size_t headers_bytes = headers.empty() ? 0 : format::encoded_headers_bytes(headers);
   if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax ||
@@ -252,7 +253,8 @@ Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, st
   auto attempt = [&](Ticket* ticket) {
     if (!core.accepting()) [[unlikely]]
       return AppendStatus::kClosed;
-    if (topic >= core.topic_count() || partition >= core.topic_entry(topic).info.partitions) [[unlikely]]
+    if (topic >= core.topic_count() || partition >= core.topic_entry(topic).info.partitions ||
+        core.topic_deleted(topic)) [[unlikely]]
       return AppendStatus::kBadTopic;
     ring::Claim ring_claim;
     std::uint64_t sequence = 0;
@@ -293,6 +295,9 @@ Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseco
         if (offset == detail::kOutOfOrderOffset) {
           return Status(StatusCode::kOutOfOrderSequence,
                         "the batch's sequence does not follow its producer's previous batch");
+        }
+        if (offset == detail::kTopicDeletedOffset) {
+          return Status(StatusCode::kNotFound, "the topic was deleted before the append was written");
         }
         if (offset == detail::kFencedOffset) {
           return Status(StatusCode::kProducerFenced, "the batch's producer epoch is older than one already seen");
@@ -369,6 +374,10 @@ Result<TopicId> Log::find_topic(std::string_view name) const {
   return core_->find_topic(name);
 }
 
+Status Log::delete_topic(std::string_view name) {
+  return core_->delete_topic(name);
+}
+
 TopicInfo Log::topic_info(TopicId topic) const {
   STRATA_ASSERT(topic < core_->topic_count(), "topic id %u of %u", topic, core_->topic_count());
   return core_->topic_entry(topic).info;
@@ -379,6 +388,9 @@ std::vector<TopicInfo> Log::topics() const {
 }
 
 Result<PartitionOffsets> Log::offsets(TopicId topic, std::uint32_t partition) const {
+  if (topic < core_->topic_count() && core_->topic_deleted(topic)) {
+    return Status(StatusCode::kNotFound, "topic " + core_->topic_entry(topic).info.name + " was deleted");
+  }
   if (topic >= core_->topic_count() || partition >= core_->topic_entry(topic).info.partitions) {
     return invalid_argument("no partition " + std::to_string(partition) + " of topic id " + std::to_string(topic));
   }
@@ -417,6 +429,9 @@ Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, std::uint32_
                                         : counters.durable_offset.load(std::memory_order_acquire);
   };
   state->visible_signal = &counters.visible_signal;
+  state->topic_deleted = &counters.deleted;
+  state->log_visible_signal = &core_->visible_signal();
+  state->topic = entry.info.name;
   state->next_offset = writer.log_start_offset();
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,8 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <future>
-#include <sys/random.h>
 
+#include "engine/group_checkpoints.h"
 #include "engine/recovery.h"
 #include "engine/wall_clock.h"
 #include "engine/writer.h"
@@ -72,6 +73,7 @@ Result<std::shared_ptr<LogCore>> LogCore::open(LogOptions options) {
   Status status = core->open_directory();
   if (status.is_ok()) status = core->refuse_format1();
   if (status.is_ok()) status = core->load_producer_ids();
+  if (status.is_ok()) status = core->finish_interrupted_deletions();
   if (status.is_ok()) status = core->recover_topics();
   if (status.is_ok()) {
     std::promise<Status> started;
@@ -243,6 +245,9 @@ Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions&
     return io::status_from_errno(errno, "getrandom for the log id of topic " + info.name);
   }
   info.log_id = format::log_id_text(id_bytes);
+  // A deletion of this name that failed midway (an I/O error) is finished first: its files never become
+  // part of the new topic.
+  if (auto finished = finish_deletion_of(info.name); !finished) return finished.status();
   // Partition directories first, then the metadata file: its rename is what creates the topic.
   for (std::uint32_t p = 0; p < info.partitions; ++p) {
     STRATA_RETURN_IF_ERROR(
@@ -275,10 +280,79 @@ Result<TopicId> LogCore::find_topic(std::string_view name) const {
   return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
 }
 
+// Deleting: the metadata file is renamed to <topic>.strata-deleting first (durably), the commit point: from
+// then on no open of the log sees the topic, and one after a crash finishes the removal. Before that the
+// topic's partitions are marked deleted and the log flushed, so that the writer has written and synced all
+// it took of them, refuses whatever comes later, and closed their files.
+Status LogCore::delete_topic(std::string_view name) {
+  STRATA_RETURN_IF_ERROR(validate_topic_name(name));
+  // Held throughout: topic() cannot recreate the name while its directories are being removed.
+  std::lock_guard lock(topics_mutex_);
+  const auto it = topic_ids_.find(std::string(name));
+  if (it == topic_ids_.end()) {
+    return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
+  }
+  if (!accepting()) return failure();
+  const TopicId id = it->second;
+  const TopicEntry& entry = topics_[id];
+  topic_deleted_[id].store(true, std::memory_order_release);
+  for (std::uint32_t p = 0; p < entry.info.partitions; ++p) {
+    partitions_[entry.first_partition + p]->counters().deleted.store(true, std::memory_order_release);
+  }
+  topic_ids_.erase(it);
+  // Readers waiting on the topic return and answer kNotFound.
+  for (std::uint32_t p = 0; p < entry.info.partitions; ++p) {
+    partitions_[entry.first_partition + p]->counters().visible_signal.notify_always();
+  }
+  STRATA_RETURN_IF_ERROR(flush());
+  STRATA_RETURN_IF_ERROR(io::rename_durably(options_.directory, format::topic_file_name(entry.info.name),
+                                            format::deleting_topic_file_name(entry.info.name)));
+  return finish_topic_deletion(entry.info);
+}
+
+Status LogCore::finish_topic_deletion(const TopicInfo& info) {
+  for (std::uint32_t p = 0; p < info.partitions; ++p) {
+    STRATA_RETURN_IF_ERROR(io::remove_directory_files(options_.directory + "/" +
+                                                      format::partition_directory_name(info.name, p)));
+  }
+  STRATA_RETURN_IF_ERROR(remove_topic_group_offsets(options_.directory, info.name));
+  STRATA_RETURN_IF_ERROR(io::sync_directory(options_.directory));  // the partition directories are gone
+  STRATA_RETURN_IF_ERROR(
+      io::remove_file(options_.directory + "/" + format::deleting_topic_file_name(info.name)));
+  return io::sync_directory(options_.directory);
+}
+
+Result<bool> LogCore::finish_deletion_of(const std::string& topic) {
+  const std::string path = options_.directory + "/" + format::deleting_topic_file_name(topic);
+  auto bytes = io::read_small_file(path, 4096);
+  if (!bytes) return bytes.status().code() == StatusCode::kNotFound ? Result<bool>(false) : bytes.status();
+  auto info = format::decode_topic(*bytes, topic, path);
+  if (!info) return Status(info.status()).with_context("finishing the deletion of topic " + topic);
+  STRATA_RETURN_IF_ERROR(finish_topic_deletion(*info));
+  return true;
+}
+
+Status LogCore::finish_interrupted_deletions() {
+  auto names = io::list_directory(options_.directory);
+  if (!names) return names.status();
+  for (const std::string& name : *names) {
+    const std::string_view suffix = format::kDeletingTopicFileSuffix;
+    if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
+    const std::string topic = name.substr(0, name.size() - suffix.size());
+    if (!validate_topic_name(topic).is_ok()) continue;
+    auto finished = finish_deletion_of(topic);
+    if (!finished) return finished.status();
+    if (*finished) recovery_report_ += "finished deleting topic " + topic + "\n";
+  }
+  return Status::ok();
+}
+
 std::vector<TopicInfo> LogCore::topic_infos() const {
   std::lock_guard lock(topics_mutex_);
   std::vector<TopicInfo> infos;
-  for (TopicId id = 0; id < topic_count_.load(std::memory_order_relaxed); ++id) infos.push_back(topics_[id].info);
+  for (TopicId id = 0; id < topic_count_.load(std::memory_order_relaxed); ++id) {
+    if (!topic_deleted(id)) infos.push_back(topics_[id].info);
+  }
   std::sort(infos.begin(), infos.end(), [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
   return infos;
 }
@@ -382,6 +456,7 @@ LogStats LogCore::stats() const {
   for (PartitionId id = 0; id < count; ++id) {
     PartitionWriter& writer = *partitions_[id];
     PartitionCounters& counters = writer.counters();
+    if (counters.deleted.load(std::memory_order_acquire)) continue;
     TopicStats topic_stats;
     topic_stats.name = writer.topic();
     topic_stats.partition = writer.partition();

@@ -40,6 +40,10 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
 
   Result<TopicId> topic(std::string_view name, const TopicOptions& options);
   Result<TopicId> find_topic(std::string_view name) const;
+  // See Log::delete_topic.
+  Status delete_topic(std::string_view name);
+  // Any thread. True once delete_topic() began for this id (ids are never reused).
+  bool topic_deleted(TopicId topic) const { return topic_deleted_[topic].load(std::memory_order_acquire); }
   std::shared_ptr<ProducerState> new_producer(bool shared);
   Result<ProducerIdentity> allocate_producer_id();
   // REQUIRES: topic < topic_count().
@@ -67,6 +71,8 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   ring::StripedMpscRing& shared_ring() { return shared_ring_; }
   ProducerState& shared_state() { return *shared_state_; }
   ring::ConsumerSignal& writer_signal() { return writer_signal_; }
+  // Notified when what readers may see moved in any partition (Reader::wait_any over several partitions).
+  ring::ConsumerSignal& visible_signal() { return visible_signal_; }
   // Snapshot of the per-thread producers if it changed since `*version`.
   bool producers_changed(std::uint64_t* version, std::vector<std::shared_ptr<ProducerState>>* out);
   void forget_producer(const ProducerState* state);
@@ -87,6 +93,13 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Result<TopicId> add_topic(TopicInfo info);
   Result<TopicId> create_topic(std::string_view name, const TopicOptions& options);
   PartitionConfig partition_config(const TopicInfo& topic) const;
+  // Removes what is left of a topic whose <topic>.strata-deleting file exists (partition directories, group
+  // checkpoints), then that file.
+  Status finish_topic_deletion(const TopicInfo& info);
+  // Finishes the deletion of `topic` if its <topic>.strata-deleting file exists; true when there was one.
+  Result<bool> finish_deletion_of(const std::string& topic);
+  // At open: finishes the deletions a crash interrupted.
+  Status finish_interrupted_deletions();
 
   const LogOptions options_;
   int lock_fd_ = -1;
@@ -98,6 +111,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   mutable std::mutex topics_mutex_;
   std::unordered_map<std::string, TopicId> topic_ids_;
   std::array<TopicEntry, kTopicsMax> topics_;
+  std::array<std::atomic<bool>, kTopicsMax> topic_deleted_{};
   std::atomic<TopicId> topic_count_{0};
   std::array<std::unique_ptr<PartitionWriter>, kLogPartitionsMax> partitions_;
   std::atomic<PartitionId> partition_count_{0};
@@ -113,6 +127,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   ring::StripedMpscRing shared_ring_;
   std::shared_ptr<ProducerState> shared_state_;
   ring::ConsumerSignal writer_signal_;
+  ring::ConsumerSignal visible_signal_;
 
   mutable std::mutex state_mutex_;  // failure_, io_description_, flush completion
   std::condition_variable flush_cv_;

@@ -449,7 +449,7 @@ void PartitionWriter::advance_written() {
   }
 }
 
-void PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
+bool PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
   const std::uint64_t limit = config_.durability == Durability::kNone ? written_ : synced_;
   const std::uint64_t durable_before = counters_.durable_offset.load(std::memory_order_relaxed);
   const std::uint64_t written_before = counters_.written_offset.load(std::memory_order_relaxed);
@@ -480,7 +480,9 @@ void PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
   if (counters_.durable_offset.load(std::memory_order_relaxed) != durable_before ||
       counters_.written_offset.load(std::memory_order_relaxed) != written_before) {
     counters_.visible_signal.notify();
+    return true;
   }
+  return false;
 }
 
 void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
@@ -492,6 +494,17 @@ void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   }
   while (!pending_batches_.empty()) pending_batches_.pop();
   batch_open_ = false;
+}
+
+void PartitionWriter::retire() {
+  STRATA_ASSERT(counters_.deleted.load(std::memory_order_acquire), "retire() of live partition %s-%u",
+                topic_.c_str(), partition_);
+  STRATA_ASSERT(!has_unsynced() && !io_in_flight() && pending_acks_.empty(),
+                "retire() of %s-%u with synced %llu of %llu, io in flight %d, %zu acks pending",
+                topic_.c_str(), partition_, static_cast<unsigned long long>(synced_),
+                static_cast<unsigned long long>(fill_), io_in_flight(), pending_acks_.size());
+  file_.close();
+  retired_ = true;
 }
 
 void PartitionWriter::begin_seal() {

@@ -62,6 +62,8 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> durable_offset{0};  // offsets below are acknowledged
   std::atomic<std::uint64_t> written_offset{0};  // offsets below are written (maybe not synced)
   ring::ConsumerSignal visible_signal;           // notified when durable_offset or written_offset moves
+  // Its topic was deleted (Log::delete_topic): the writer refuses its records and readers answer kNotFound.
+  std::atomic<bool> deleted{false};
   std::atomic<std::uint64_t> segments{0};
   std::atomic<std::uint64_t> disk_bytes{0};
   std::atomic<std::uint64_t> writes{0};
@@ -83,6 +85,7 @@ struct IoTag {
 // Error outcomes an acknowledgement slot can carry instead of an offset (see ProducerState).
 inline constexpr std::uint64_t kFencedOffset = UINT64_MAX - 2;
 inline constexpr std::uint64_t kOutOfOrderOffset = UINT64_MAX - 1;
+inline constexpr std::uint64_t kTopicDeletedOffset = UINT64_MAX - 3;
 
 class PartitionWriter {
  public:
@@ -132,7 +135,8 @@ class PartitionWriter {
   Status on_completion(io::IoQueue& queue, std::uint64_t slot, std::int32_t result);
 
   // Acknowledges every append covered by what is written (kNone) or synced; records each producer touched.
-  void acknowledge(std::vector<ProducerState*>* touched);
+  // True when the offsets readers may see moved.
+  bool acknowledge(std::vector<ProducerState*>* touched);
   // Fails every append not yet acknowledged (the log failed).
   void fail_pending(std::vector<ProducerState*>* touched);
 
@@ -141,6 +145,14 @@ class PartitionWriter {
   bool io_in_flight() const { return writes_in_flight_ > 0 || syncs_in_flight_ > 0; }
   bool has_pending_acks() const { return !pending_acks_.empty(); }
   std::uint64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
+
+  // ---- deletion ----
+  // Closes the active segment file of a deleted, quiet partition, so that the removal of its directory
+  // frees the disk space. The object stays (partition ids are never reused) and is inert from then on: the
+  // writer frames nothing more into it. REQUIRES: counters().deleted, nothing unwritten, unsynced, in flight
+  // or waiting for acknowledgement.
+  void retire();
+  bool retired() const { return retired_; }
 
   // ---- rolling ----
   // Closes the open batch. Then the caller drives I/O until !has_unsynced() && !io_in_flight().
@@ -195,6 +207,7 @@ class PartitionWriter {
   const PartitionConfig config_;
   io::MirroredBuffer staging_;
   bool staging_registered_ = false;
+  bool retired_ = false;
   bool growth_requested_ = false;  // a record waits for bigger staging: write the partial tail now
   std::uint64_t preallocated_ = 0;  // the active segment file is allocated up to here
   // Writes are whole blocks of this size; open() checks the file asks for no coarser alignment.

@@ -1,6 +1,7 @@
 // The state behind a Reader, and how a Log makes one that sees only what it acknowledged.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,11 @@ struct ReaderState {
   // see every valid record (UINT64_MAX).
   std::function<std::uint64_t()> visible_limit;
   ring::ConsumerSignal* visible_signal = nullptr;  // attached: notified when the limit moves
+  // Attached: notified when the limit of any partition of the log moves (Reader::wait_any).
+  ring::ConsumerSignal* log_visible_signal = nullptr;
+  // Attached: set when the topic is deleted (Log::delete_topic); the reader then answers kNotFound.
+  const std::atomic<bool>* topic_deleted = nullptr;
+  std::string topic;  // for messages
 
   std::uint64_t next_offset = 0;
 

@@ -51,7 +51,11 @@ void Writer::run(std::promise<Status>* started) {
     drop_finished_producers();
 
     if (drained.drained_all && all_quiet()) {
-      if (flush_epoch != 0) core_.flush_done(flush_epoch);
+      if (flush_epoch != 0) {
+        // Log::delete_topic flushes, then removes the files. (A failed log keeps its files as they are.)
+        if (!core_.failed()) retire_deleted_partitions();
+        core_.flush_done(flush_epoch);
+      }
       if (closing) break;
     }
     if (drained.records > 0 || completed > 0) continue;
@@ -122,6 +126,12 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
     return true;
   }
   PartitionWriter& partition = core_.partition_writer(header.partition);
+  if (partition.counters().deleted.load(std::memory_order_acquire)) [[unlikely]] {
+    // Appended while its topic was being deleted: refused, never written into a partition being removed.
+    producer.acknowledge(header.sequence, kTopicDeletedOffset);
+    touched_.push_back(&producer);
+    return true;
+  }
   const auto payload = record.subspan(sizeof header);
   std::span<const std::byte> key;
   std::span<const std::byte> value;
@@ -200,14 +210,16 @@ std::size_t Writer::reap(std::chrono::microseconds timeout) {
 }
 
 void Writer::acknowledge() {
+  bool visible_moved = false;
   for (PartitionId id = 0; id < partition_count_; ++id) {
     PartitionWriter& partition = core_.partition_writer(id);
     if (core_.failed()) {
       partition.fail_pending(&touched_);
     } else {
-      partition.acknowledge(&touched_);
+      visible_moved |= partition.acknowledge(&touched_);
     }
   }
+  if (visible_moved) core_.visible_signal().notify();  // one exchange per pass unless a reader sleeps
   for (ProducerState* producer : touched_) producer->ack_signal.notify();
   touched_.clear();
 }
@@ -244,6 +256,14 @@ bool Writer::all_quiet() {
     }
   }
   return true;
+}
+
+void Writer::retire_deleted_partitions() {
+  for (PartitionId id = 0; id < partition_count_; ++id) {
+    PartitionWriter& partition = core_.partition_writer(id);
+    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire))
+      partition.retire();
+  }
 }
 
 void Writer::drop_finished_producers() {

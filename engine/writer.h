@@ -38,6 +38,8 @@ class Writer {
   void roll(PartitionWriter& partition);
   bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
   void drop_finished_producers();
+  // Closes the files of partitions whose topic was deleted. Only when everything is quiet.
+  void retire_deleted_partitions();
   bool rings_empty();
 
   LogCore& core_;

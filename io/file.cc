@@ -70,6 +70,12 @@ Result<std::uint64_t> File::size() const {
   return static_cast<std::uint64_t>(info.st_size);
 }
 
+Result<File::Identity> File::identity() const {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0) return status_from_errno(errno, "fstat " + path_);
+  return Identity{static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino)};
+}
+
 Status File::preallocate(std::uint64_t bytes) {
   if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
     return status_from_errno(errno, "fallocate " + path_);
@@ -189,6 +195,15 @@ Status replace_file_durably(const std::string& dir, const std::string& name, std
     return status_from_errno(errno, "rename " + temporary + " to " + path);
   }
   return sync_directory(dir);  // the rename itself must survive a crash
+}
+
+Status rename_durably(const std::string& dir, const std::string& from, const std::string& to) {
+  const std::string from_path = dir + "/" + from;
+  const std::string to_path = dir + "/" + to;
+  if (::rename(from_path.c_str(), to_path.c_str()) != 0) {
+    return status_from_errno(errno, "rename " + from_path + " to " + to_path);
+  }
+  return sync_directory(dir);
 }
 
 Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max) {

@@ -2,6 +2,7 @@
 // file. Direct IO (O_DIRECT) is a property of how the file was opened; alignment() says what it requires.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,14 @@ class File {
   // filesystem block size.
   Result<std::size_t> direct_io_alignment() const;
   Result<std::uint64_t> size() const;
+  // Which file this is (device and inode): two paths, or one path at two times, name the same file only
+  // when these agree.
+  struct Identity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    auto operator<=>(const Identity&) const = default;
+  };
+  Result<Identity> identity() const;
 
   // Reserves [0, bytes) on disk so later writes do not extend the file (no metadata to sync per write).
   Status preallocate(std::uint64_t bytes);
@@ -66,6 +75,8 @@ Status create_directory(const std::string& path);
 // Writes `bytes` to dir/name durably and atomically: a temporary file, fsync, rename over the old one,
 // fsync of the directory. A crash leaves the old file or the new one, never a mix.
 Status replace_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes);
+// Renames dir/from to dir/to (replacing it) and fsyncs the directory, so the rename survives a crash.
+Status rename_durably(const std::string& dir, const std::string& from, const std::string& to);
 // The whole content of a small file; kCorruption when it is larger than bytes_max, kNotFound when missing.
 Result<std::vector<std::byte>> read_small_file(const std::string& path, std::size_t bytes_max);
 // The names in a directory (not "." and ".."), unsorted; kNotFound when it does not exist.

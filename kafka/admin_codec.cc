@@ -1,5 +1,6 @@
 // Codecs of the cluster-level APIs: ApiVersions 0-2, Metadata 1-8, FindCoordinator 0-2, InitProducerId 0-1,
-// CreateTopics 0-4. Field layouts follow Kafka's message schemas (clients/src/main/resources/common/message).
+// CreateTopics 0-4, DeleteTopics 0-3. Field layouts follow Kafka's message schemas
+// (clients/src/main/resources/common/message).
 #include "kafka/codec.h"
 
 namespace strata::kafka {
@@ -134,6 +135,25 @@ void encode(const CreateTopicsResponse& response, std::int16_t version, Response
     w.string(topic.name);
     w.int16(code(topic.error));
     if (version >= 1) w.nullable_string(topic.message);
+  }
+}
+
+bool decode(WireReader& in, std::int16_t /*version*/, DeleteTopicsRequest* out) {
+  // v0-3 share one layout: topic_names [string], timeout_ms int32.
+  const std::size_t count = in.array_count(2);
+  out->names.reserve(count);
+  for (std::size_t i = 0; i < count && in.ok(); ++i) out->names.push_back(in.string());
+  out->timeout_ms = in.int32();
+  return in.ok();
+}
+
+void encode(const DeleteTopicsResponse& response, std::int16_t version, ResponseFrame& out) {
+  WireWriter& w = out.body;
+  if (version >= 1) w.int32(0);  // throttle_time_ms
+  w.array_count(response.topics.size());
+  for (const auto& topic : response.topics) {
+    w.string(topic.name);
+    w.int16(code(topic.error));
   }
 }
 

@@ -20,7 +20,7 @@ using RequestBody =
     std::variant<ApiVersionsRequest, MetadataRequest, ProduceRequest, FetchRequest, ListOffsetsRequest,
                  InitProducerIdRequest, FindCoordinatorRequest, JoinGroupRequest, SyncGroupRequest,
                  HeartbeatRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest,
-                 CreateTopicsRequest, ListGroupsRequest, DescribeGroupsRequest>;
+                 CreateTopicsRequest, DeleteTopicsRequest, ListGroupsRequest, DescribeGroupsRequest>;
 
 struct Request {
   RequestHeader header;
@@ -63,6 +63,7 @@ void encode(const MetadataResponse& response, std::int16_t version, ResponseFram
 void encode(const FindCoordinatorResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const InitProducerIdResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const CreateTopicsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const DeleteTopicsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const ProduceResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const FetchResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const ListOffsetsResponse& response, std::int16_t version, ResponseFrame& out);
@@ -81,6 +82,7 @@ bool decode(WireReader& in, std::int16_t version, MetadataRequest* out);
 bool decode(WireReader& in, std::int16_t version, FindCoordinatorRequest* out);
 bool decode(WireReader& in, std::int16_t version, InitProducerIdRequest* out);
 bool decode(WireReader& in, std::int16_t version, CreateTopicsRequest* out);
+bool decode(WireReader& in, std::int16_t version, DeleteTopicsRequest* out);
 bool decode(WireReader& in, std::int16_t version, ProduceRequest* out);
 bool decode(WireReader& in, std::int16_t version, FetchRequest* out);
 bool decode(WireReader& in, std::int16_t version, ListOffsetsRequest* out);

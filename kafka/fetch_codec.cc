@@ -1,6 +1,7 @@
 // Codecs of Fetch 4-11 and ListOffsets 1-5. A Fetch response's records are not copied into the body: each
 // stored batch becomes a Splice that the connection writes from the segment's mapping.
 #include "kafka/codec.h"
+#include "kafka/topic_arrays.h"
 
 namespace strata::kafka {
 
@@ -15,24 +16,14 @@ bool decode(WireReader& in, std::int16_t version, FetchRequest* out) {
     out->session_epoch = in.int32();
   }
   const std::size_t partition_bytes_min = 4 + (version >= 9 ? 4 : 0) + 8 + (version >= 5 ? 8 : 0) + 4;
-  const std::size_t topics = in.array_count(6);
-  out->topics.reserve(topics);
-  for (std::size_t t = 0; t < topics && in.ok(); ++t) {
-    FetchRequest::Topic topic;
-    topic.name = in.string();
-    const std::size_t partitions = in.array_count(partition_bytes_min);
-    topic.partitions.reserve(partitions);
-    for (std::size_t p = 0; p < partitions && in.ok(); ++p) {
-      FetchRequest::Partition partition;
-      partition.index = in.int32();
-      if (version >= 9) (void)in.int32();  // current_leader_epoch
-      partition.fetch_offset = in.int64();
-      if (version >= 5) (void)in.int64();  // log_start_offset (a follower's)
-      partition.partition_max_bytes = in.int32();
-      topic.partitions.push_back(partition);
-    }
-    out->topics.push_back(std::move(topic));
-  }
+  read_topic_array(in, partition_bytes_min, &out->topics,
+                   [&](WireReader& r, FetchRequest::Partition& partition) {
+                     partition.index = r.int32();
+                     if (version >= 9) (void)r.int32();  // current_leader_epoch
+                     partition.fetch_offset = r.int64();
+                     if (version >= 5) (void)r.int64();  // log_start_offset (a follower's)
+                     partition.partition_max_bytes = r.int32();
+                   });
   if (version >= 7) {  // forgotten_topics_data: no fetch sessions are kept, so nothing to forget
     const std::size_t forgotten = in.array_count(6);
     for (std::size_t f = 0; f < forgotten && in.ok(); ++f) {
@@ -52,70 +43,49 @@ void encode(const FetchResponse& response, std::int16_t version, ResponseFrame& 
     w.int16(code(response.error));
     w.int32(0);  // session_id: 0, no fetch session (KIP-227 lets the server decline)
   }
-  w.array_count(response.topics.size());
-  for (const auto& topic : response.topics) {
-    w.string(topic.name);
-    w.array_count(topic.partitions.size());
-    for (const auto& partition : topic.partitions) {
-      w.int32(partition.index);
-      w.int16(code(partition.error));
-      w.int64(partition.high_watermark);
-      w.int64(partition.high_watermark);  // last_stable_offset (v4+): no transactions, so the high watermark
-      if (version >= 5) w.int64(partition.log_start_offset);
-      if (response.read_committed) {
-        w.array_count(0);  // aborted_transactions (v4+)
-      } else {
-        w.null_array();
-      }
-      if (version >= 11) w.int32(-1);  // preferred_read_replica
-      const std::size_t bytes = partition.bytes();
-      w.array_count(bytes);  // the records' int32 length
-      for (const BatchView& batch : partition.batches) {
-        out.splices.push_back(
-            Splice{w.size(), batch.bytes, batch.file_fd, batch.file_position, batch.keep_alive});
-      }
+  write_topic_array(w, response.topics, [&](const FetchResponse::Partition& partition) {
+    w.int32(partition.index);
+    w.int16(code(partition.error));
+    w.int64(partition.high_watermark);
+    w.int64(partition.high_watermark);  // last_stable_offset (v4+): no transactions, so the high watermark
+    if (version >= 5) w.int64(partition.log_start_offset);
+    if (response.read_committed) {
+      w.array_count(0);  // aborted_transactions (v4+)
+    } else {
+      w.null_array();
     }
-  }
+    if (version >= 11) w.int32(-1);    // preferred_read_replica
+    w.array_count(partition.bytes());  // the records' int32 length
+    for (const BatchView& batch : partition.batches) {
+      out.splices.push_back(
+          Splice{w.size(), batch.bytes, batch.file_fd, batch.file_position, batch.keep_alive});
+    }
+  });
 }
 
 bool decode(WireReader& in, std::int16_t version, ListOffsetsRequest* out) {
   (void)in.int32();  // replica_id
   if (version >= 2) out->isolation_level = in.int8();
   const std::size_t partition_bytes_min = 4 + (version >= 4 ? 4 : 0) + 8;
-  const std::size_t topics = in.array_count(6);
-  out->topics.reserve(topics);
-  for (std::size_t t = 0; t < topics && in.ok(); ++t) {
-    ListOffsetsRequest::Topic topic;
-    topic.name = in.string();
-    const std::size_t partitions = in.array_count(partition_bytes_min);
-    topic.partitions.reserve(partitions);
-    for (std::size_t p = 0; p < partitions && in.ok(); ++p) {
-      ListOffsetsRequest::Partition partition;
-      partition.index = in.int32();
-      if (version >= 4) (void)in.int32();  // current_leader_epoch
-      partition.timestamp = in.int64();
-      topic.partitions.push_back(partition);
-    }
-    out->topics.push_back(std::move(topic));
-  }
+  read_topic_array(in, partition_bytes_min, &out->topics,
+                   [&](WireReader& r, ListOffsetsRequest::Partition& partition) {
+                     partition.index = r.int32();
+                     if (version >= 4) (void)r.int32();  // current_leader_epoch
+                     partition.timestamp = r.int64();
+                   });
   return in.ok();
 }
 
 void encode(const ListOffsetsResponse& response, std::int16_t version, ResponseFrame& out) {
   WireWriter& w = out.body;
   if (version >= 2) w.int32(0);  // throttle_time_ms
-  w.array_count(response.topics.size());
-  for (const auto& topic : response.topics) {
-    w.string(topic.name);
-    w.array_count(topic.partitions.size());
-    for (const auto& partition : topic.partitions) {
-      w.int32(partition.index);
-      w.int16(code(partition.error));
-      w.int64(partition.timestamp);
-      w.int64(partition.offset);
-      if (version >= 4) w.int32(-1);  // leader_epoch
-    }
-  }
+  write_topic_array(w, response.topics, [&](const ListOffsetsResponse::Partition& partition) {
+    w.int32(partition.index);
+    w.int16(code(partition.error));
+    w.int64(partition.timestamp);
+    w.int64(partition.offset);
+    if (version >= 4) w.int32(-1);  // leader_epoch
+  });
 }
 
 }  // namespace strata::kafka

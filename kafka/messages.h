@@ -95,6 +95,18 @@ struct CreateTopicsResponse {
   std::vector<Topic> topics;
 };
 
+struct DeleteTopicsRequest {
+  std::vector<std::string_view> names;
+  std::int32_t timeout_ms = 0;
+};
+struct DeleteTopicsResponse {
+  struct Topic {
+    std::string name;
+    ErrorCode error = ErrorCode::kNone;
+  };
+  std::vector<Topic> topics;
+};
+
 // ---- Produce ------------------------------------------------------------------------------------------
 
 struct ProduceRequest {

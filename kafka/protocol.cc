@@ -18,6 +18,7 @@ constexpr std::array kSupported = {
     ApiRange{ApiKey::kSyncGroup, 0, 3},       ApiRange{ApiKey::kDescribeGroups, 0, 4},
     ApiRange{ApiKey::kListGroups, 0, 2},      ApiRange{ApiKey::kApiVersions, 0, 2},
     ApiRange{ApiKey::kCreateTopics, 0, 4},    ApiRange{ApiKey::kInitProducerId, 0, 1},
+    ApiRange{ApiKey::kDeleteTopics, 0, 3},
 };
 
 }  // namespace

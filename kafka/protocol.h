@@ -26,6 +26,7 @@ enum class ApiKey : std::int16_t {
   kListGroups = 16,
   kApiVersions = 18,
   kCreateTopics = 19,
+  kDeleteTopics = 20,
   kInitProducerId = 22,
 };
 
@@ -69,7 +70,7 @@ struct ApiRange {
   std::int16_t max_version;
 };
 
-// What ApiVersions advertises, by key. DeleteTopics is absent: the engine cannot delete a topic yet.
+// What ApiVersions advertises, by key.
 std::span<const ApiRange> supported_apis();
 // The advertised range of `key`, or nullopt when the key is not served.
 std::optional<ApiRange> supported_range(std::int16_t key);

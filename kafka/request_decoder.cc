@@ -48,6 +48,8 @@ bool decode_body(WireReader& in, const RequestHeader& header, RequestBody* body)
       return decode_into<OffsetFetchRequest>(in, v, body);
     case ApiKey::kCreateTopics:
       return decode_into<CreateTopicsRequest>(in, v, body);
+    case ApiKey::kDeleteTopics:
+      return decode_into<DeleteTopicsRequest>(in, v, body);
     case ApiKey::kListGroups:
       return decode_into<ListGroupsRequest>(in, v, body);
     case ApiKey::kDescribeGroups:

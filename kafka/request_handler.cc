@@ -14,9 +14,7 @@ namespace {
 constexpr std::size_t kReadersPerSessionMax = 4096;
 constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limit
 constexpr std::int32_t kFetchWaitMaxMs = 30'000;
-// A Fetch over several partitions cannot wait on all their readers at once; it waits for the server's own
-// appends (woken at once) and looks again at least this often for appends by an embedding process.
-constexpr auto kMultiPartitionRecheck = std::chrono::milliseconds(20);
+// A long-polling Fetch looks at the server's stopping flag at least this often.
 constexpr auto kStopCheck = std::chrono::milliseconds(200);
 
 template <typename Response>
@@ -56,19 +54,6 @@ ErrorCode error_for(const Status& status) {
     default:
       return ErrorCode::kUnknownServerError;
   }
-}
-
-void AppendSignal::notify() {
-  {
-    std::lock_guard lock(mutex_);
-    epoch_.fetch_add(1, std::memory_order_release);
-  }
-  moved_.notify_all();
-}
-
-void AppendSignal::wait(std::uint64_t seen, std::chrono::nanoseconds timeout) {
-  std::unique_lock lock(mutex_);
-  moved_.wait_for(lock, timeout, [&] { return epoch_.load(std::memory_order_acquire) != seen; });
 }
 
 RequestHandler::RequestHandler(Log& log, HandlerOptions options, GroupCoordinator& coordinator)
@@ -162,6 +147,8 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
           offset_fetch(body, version, pending.frame);
         } else if constexpr (std::is_same_v<T, CreateTopicsRequest>) {
           create_topics(body, version, pending.frame);
+        } else if constexpr (std::is_same_v<T, DeleteTopicsRequest>) {
+          delete_topics(body, version, pending.frame);
         } else if constexpr (std::is_same_v<T, ListGroupsRequest>) {
           list_groups(version, pending.frame);
         } else if constexpr (std::is_same_v<T, DescribeGroupsRequest>) {
@@ -288,7 +275,6 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
         partition.log_start_offset = static_cast<std::int64_t>(offsets->log_start);
       }
     }
-    if (!in_flight->empty()) append_signal_.notify();
     encode(*response, version, out);
   };
 }
@@ -361,8 +347,8 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(std::clamp(request.max_wait_ms, 0, kFetchWaitMaxMs));
   std::size_t total = 0;
+  std::vector<Reader*> waiting;
   for (;;) {
-    const std::uint64_t epoch = append_signal_.epoch();
     for (Slot& slot : slots) {
       if (slot.done) continue;
       std::size_t partition_bytes = slot.partition->bytes();
@@ -384,28 +370,24 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
       if (!polled) {
         std::fprintf(stderr, "strata serve: fetch %s-%d: %s\n", slot.topic.name.c_str(),
                      slot.partition->index, polled.status().to_string().c_str());
-        slot.partition->error = error_for(polled.status());
+        // A topic deleted meanwhile (DeleteTopics on another connection) is one the server no longer knows.
+        const auto current = topics_.find(slot.topic.name);
+        slot.partition->error = current && current->id == slot.topic.id ? error_for(polled.status())
+                                                                        : ErrorCode::kUnknownTopicOrPartition;
         slot.partition->batches.clear();
         slot.done = true;
       }
     }
     const auto now = std::chrono::steady_clock::now();
     const bool stopping = session.stopping != nullptr && session.stopping->load(std::memory_order_relaxed);
-    std::size_t waiting = 0;
-    Slot* only = nullptr;
+    waiting.clear();
     for (Slot& slot : slots) {
-      if (!slot.done) {
-        ++waiting;
-        only = &slot;
-      }
+      if (!slot.done) waiting.push_back(slot.reader);
     }
-    if (total >= min_bytes || total >= response_max || now >= deadline || stopping || waiting == 0) break;
+    if (total >= min_bytes || total >= response_max || now >= deadline || stopping || waiting.empty()) break;
     const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-    if (waiting == 1 && slots.size() == 1) {
-      (void)only->reader->wait(std::min<std::chrono::nanoseconds>(left, kStopCheck));
-    } else {
-      append_signal_.wait(epoch, std::min<std::chrono::nanoseconds>(left, kMultiPartitionRecheck));
-    }
+    // The engine's wake-up: one partition's, or the log's for several (no polling either way).
+    (void)Reader::wait_any(waiting, std::min<std::chrono::nanoseconds>(left, kStopCheck));
   }
   // The high watermark after the reads: at least the end of every batch returned.
   for (Slot& slot : slots) {
@@ -489,6 +471,26 @@ void RequestHandler::init_producer_id(const InitProducerIdRequest& request, std:
     std::fprintf(stderr, "strata serve: allocating a producer id: %s\n",
                  identity.status().to_string().c_str());
     response.error = ErrorCode::kKafkaStorageError;
+  }
+  encode(response, version, out);
+}
+
+// Kafka answers a name it does not know, valid or not, with UNKNOWN_TOPIC_OR_PARTITION.
+void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version,
+                                   ResponseFrame& out) {
+  DeleteTopicsResponse response;
+  for (std::string_view name : request.names) {
+    DeleteTopicsResponse::Topic& result = response.topics.emplace_back();
+    result.name = std::string(name);
+    const Status deleted = topics_.remove(name);
+    if (deleted.is_ok()) continue;
+    if (deleted.code() == StatusCode::kNotFound || deleted.code() == StatusCode::kInvalidArgument) {
+      result.error = ErrorCode::kUnknownTopicOrPartition;
+    } else {
+      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name.c_str(),
+                   deleted.to_string().c_str());
+      result.error = error_for(deleted);
+    }
   }
   encode(response, version, out);
 }

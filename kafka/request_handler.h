@@ -9,12 +9,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "kafka/codec.h"
@@ -32,21 +30,6 @@ struct HandlerOptions {
   std::uint32_t default_partitions = 1;
   bool auto_create_topics = true;
   std::string cluster_id = "strata";
-};
-
-// Wakes long-polling Fetch requests when the server acknowledged a Produce (an epoch counter and a
-// condition variable).
-class AppendSignal {
- public:
-  std::uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
-  void notify();
-  // Returns when the epoch moved past `seen`, or `timeout` passed.
-  void wait(std::uint64_t seen, std::chrono::nanoseconds timeout);
-
- private:
-  std::atomic<std::uint64_t> epoch_{0};
-  std::mutex mutex_;
-  std::condition_variable moved_;
 };
 
 // One connection's state: its client, its Producer (created on its first Produce), its Readers by
@@ -73,7 +56,6 @@ class RequestHandler {
   RequestHandler(Log& log, HandlerOptions options, GroupCoordinator& coordinator);
 
   PendingResponse handle(Request& request, Session& session);
-  AppendSignal& append_signal() { return append_signal_; }
 
  private:
   void metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out);
@@ -84,6 +66,7 @@ class RequestHandler {
                     ResponseFrame& out);
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
+  void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void offset_commit(const OffsetCommitRequest& request, std::int16_t version, ResponseFrame& out);
   void offset_fetch(const OffsetFetchRequest& request, std::int16_t version, ResponseFrame& out);
   void list_groups(std::int16_t version, ResponseFrame& out);
@@ -97,7 +80,6 @@ class RequestHandler {
   const HandlerOptions options_;
   GroupCoordinator& coordinator_;
   TopicTable topics_;
-  AppendSignal append_signal_;
   const std::string directory_;
 };
 

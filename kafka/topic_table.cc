@@ -6,11 +6,12 @@
 namespace strata::kafka {
 
 Result<TopicEntry> TopicTable::open_existing(std::string_view name) {
-  auto id = log_.topic(name);  // exists: opens it with its own count
+  // Under the lock, and never creating: a remove() cannot slip between the lookup and remembering it.
+  std::unique_lock lock(mutex_);
+  auto id = log_.find_topic(name);
   if (!id) return id.status();
   const TopicInfo info = log_.topic_info(*id);
   TopicEntry entry{info.name, *id, info.partitions};
-  std::unique_lock lock(mutex_);
   known_.insert_or_assign(entry.name, entry);
   return entry;
 }
@@ -21,13 +22,9 @@ std::optional<TopicEntry> TopicTable::find(std::string_view name) {
     auto it = known_.find(name);
     if (it != known_.end()) return it->second;
   }
-  for (const TopicInfo& info : log_.topics()) {
-    if (info.name != name) continue;
-    auto entry = open_existing(name);
-    if (!entry) return std::nullopt;
-    return *entry;
-  }
-  return std::nullopt;
+  auto entry = open_existing(name);
+  if (!entry) return std::nullopt;
+  return *entry;
 }
 
 Result<TopicEntry> TopicTable::create(std::string_view name, std::uint32_t partitions) {
@@ -36,6 +33,14 @@ Result<TopicEntry> TopicTable::create(std::string_view name, std::uint32_t parti
   if (!id && id.status().code() != StatusCode::kInvalidArgument) return id.status();
   // kInvalidArgument with a valid name: it exists with another count; open it as it is.
   return open_existing(name);
+}
+
+Status TopicTable::remove(std::string_view name) {
+  // Held across the deletion: a find() meanwhile could otherwise remember the topic being deleted.
+  std::unique_lock lock(mutex_);
+  Status deleted = log_.delete_topic(name);
+  if (auto it = known_.find(name); it != known_.end()) known_.erase(it);
+  return deleted;
 }
 
 std::vector<TopicEntry> TopicTable::all() {

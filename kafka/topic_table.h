@@ -1,6 +1,6 @@
 // TopicTable: name -> (TopicId, partition count) for the server, without creating topics by looking.
-// Log::topic() creates a topic it does not find, so lookups go through Log::topics() first and remember
-// what they found (topics are never deleted, so an entry never goes stale).
+// Lookups go through Log::find_topic() (Log::topic() would create a topic it does not find) and remember
+// what they found; remove() deletes a topic and forgets it under the table's lock, so no entry goes stale.
 //
 // Threads: any.
 #pragma once
@@ -33,6 +33,8 @@ class TopicTable {
   Result<TopicEntry> create(std::string_view name, std::uint32_t partitions);
   // Every topic of the log, by name.
   std::vector<TopicEntry> all();
+  // Log::delete_topic, and the table forgets the topic. kNotFound when there is none.
+  Status remove(std::string_view name);
 
  private:
   Result<TopicEntry> open_existing(std::string_view name);

@@ -53,12 +53,8 @@ std::string result_fields(const bench::WorkloadResult& r) {
       json_number(r.events > 0 ? static_cast<double>(r.disk_bytes) / static_cast<double>(r.events) : 0);
 }
 
-std::string json_line(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit,
-                      const bench::WorkloadResult* reference = nullptr, double ratio = 0) {
-  std::string line = result_fields(r);
-  if (reference != nullptr) {
-    line += ",\"reference\":{" + result_fields(*reference) + "},\"ratio\":" + json_number(ratio);
-  }
+std::string latency_fields(const bench::WorkloadResult& r) {
+  std::string line;
   if (r.ack_latency) {
     line += ",\"ack_latency_us\":{\"p50\":" + json_number(r.ack_latency->p50_us) +
             ",\"p99\":" + json_number(r.ack_latency->p99_us) +
@@ -68,6 +64,16 @@ std::string json_line(const bench::WorkloadResult& r, const std::optional<bench:
   if (r.tail_latency) {
     line += ",\"tail_latency_us\":{\"p50\":" + json_number(r.tail_latency->p50_us) +
             ",\"p99\":" + json_number(r.tail_latency->p99_us) + "}";
+  }
+  return line;
+}
+
+std::string json_line(const bench::WorkloadResult& r, const std::optional<bench::DiskLimit>& limit,
+                      const bench::WorkloadResult* reference = nullptr, double ratio = 0) {
+  std::string line = result_fields(r) + latency_fields(r);
+  if (reference != nullptr) {
+    line += ",\"reference\":{" + result_fields(*reference) + latency_fields(*reference) +
+            "},\"ratio\":" + json_number(ratio);
   }
   if (limit) {
     const double disk_mb_s = r.seconds > 0 ? static_cast<double>(r.disk_bytes) / r.seconds / 1e6 : 0;
@@ -127,6 +133,20 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
   }
   std::printf("         %llu fdatasyncs   peak RSS %.0f MB   writer: %s\n",
               static_cast<unsigned long long>(r.syncs), r.peak_rss_mb, r.io_backend.c_str());
+}
+
+void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
+  const bench::LatencySummary none;
+  const bench::LatencySummary& strata = k.result.tail_latency.value_or(none);
+  const bench::LatencySummary& mock = k.reference.tail_latency.value_or(none);
+  std::printf(
+      "kafka-latency %llu events of %zu bytes at 1000/s over %u partition%s, librdkafka producer "
+      "(acks=all, idempotent, linger 0) and consumer, durability %s\n"
+      "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
+      "p99 %.2f ms\n",
+      static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
+      k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability), strata.p50_us / 1e3,
+      strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
 }
 
 int run_bench(const BenchArgs& args) {
@@ -225,21 +245,22 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
-    } else if (workload == "kafka-produce" || workload == "kafka-fetch") {
-      options.events = args.events.value_or(1'000'000);
-      if (args.durability_given) {
-        options.durability = durability_names().at(args.durability);
-      } else {
-        options.durability = Durability::kSync;  // acks=all means fsynced, the server's default
-      }
-      auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options) : bench::run_kafka_fetch(options);
+    } else if (workload.starts_with("kafka-")) {
+      options.events = args.events.value_or(workload == "kafka-latency" ? 5'000 : 1'000'000);
+      // acks=all means fsynced, the server's default
+      options.durability = args.durability_given ? durability_names().at(args.durability) : Durability::kSync;
+      auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options)
+                      : workload == "kafka-fetch" ? bench::run_kafka_fetch(options)
+                                                  : bench::run_kafka_latency(options);
       if (!measured) {
         code = fail(workload + ": " + measured.status().to_string());
         continue;
       }
       const auto& k = *measured;
       record(k.result, json_line(k.result, std::nullopt, &k.reference, k.ratio));
-      if (!args.json) {
+      if (!args.json && workload == "kafka-latency") {
+        print_kafka_latency_text(k);
+      } else if (!args.json) {
         std::printf("%s %llu events of %zu bytes, librdkafka %s (acks=all, idempotent, linger 5 ms), durability %s\n"
                     "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "
                     "ratio %.2f\n",
@@ -282,11 +303,12 @@ void add_bench_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
   command
       ->add_option("workload", args->workload,
-                   "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | all "
+                   "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | "
+                   "kafka-latency | all "
                    "(all: the first four)")
       ->required()
-      ->check(CLI::IsMember(
-          {"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce", "kafka-fetch", "all"}));
+      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
+                             "kafka-fetch", "kafka-latency", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

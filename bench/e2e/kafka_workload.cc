@@ -3,10 +3,14 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "kafka/server.h"
 
@@ -93,20 +97,31 @@ Result<double> produce(const std::string& bootstrap, const WorkloadOptions& opti
   return seconds;
 }
 
-// Reads options.events events from the start of every partition; returns the seconds it took.
-Result<double> consume(const std::string& bootstrap, const WorkloadOptions& options) {
-  auto consumer = make_client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", bootstrap},
-                                                  {"group.id", "bench"},
-                                                  {"enable.auto.commit", "false"},
-                                                  {"log_level", "3"}});
+// A consumer assigned every partition of the bench topic from its start (no group membership), with
+// `settings` added to the common ones.
+Result<KafkaHandle> consumer_from_the_start(const std::string& bootstrap, std::uint32_t partitions,
+                                            std::vector<std::pair<std::string, std::string>> settings) {
+  settings.insert(settings.end(), {{"bootstrap.servers", bootstrap},
+                                   {"group.id", "bench"},
+                                   {"enable.auto.commit", "false"},
+                                   {"log_level", "3"}});
+  auto consumer = make_client(RD_KAFKA_CONSUMER, settings);
   if (!consumer) return consumer.status();
-  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(options.partitions));
-  for (std::uint32_t p = 0; p < options.partitions; ++p) {
+  rd_kafka_topic_partition_list_t* assignment =
+      rd_kafka_topic_partition_list_new(static_cast<int>(partitions));
+  for (std::uint32_t p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(assignment, kTopic, static_cast<std::int32_t>(p))->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_assign(consumer->get(), assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
+  return consumer;
+}
+
+// Reads options.events events from the start of every partition; returns the seconds it took.
+Result<double> consume(const std::string& bootstrap, const WorkloadOptions& options) {
+  auto consumer = consumer_from_the_start(bootstrap, options.partitions, {});
+  if (!consumer) return consumer.status();
   std::uint64_t received = 0;
   const auto start = Clock::now();
   while (received < options.events) {
@@ -121,6 +136,93 @@ Result<double> consume(const std::string& bootstrap, const WorkloadOptions& opti
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   rd_kafka_consumer_close(consumer->get());
+  return seconds;
+}
+
+// Produce-to-consume latency at a low rate: a consumer (assigned every partition, from the start) runs while
+// a producer (acks=all, idempotent, linger 0: one event per request at this rate) sends options.events
+// events paced at kLatencyEventsPerSecond, each value starting with its send time (steady clock, ns); the
+// consumer records receive minus send. Both run in this process, so the clocks agree.
+constexpr double kLatencyEventsPerSecond = 1000;
+constexpr std::int64_t kWarmUpStamp = -1;  // the value stamp of the events sent before measuring
+
+Result<double> measure_latency(const std::string& bootstrap, const WorkloadOptions& options,
+                               std::vector<double>* latencies_us) {
+  auto consumer = consumer_from_the_start(bootstrap, options.partitions, {{"fetch.wait.max.ms", "500"}});
+  if (!consumer) return consumer.status();
+  latencies_us->clear();
+  latencies_us->reserve(options.events);
+  std::atomic<bool> consumer_failed{false};
+  std::atomic<bool> warmed_up{false};
+  std::thread receiver([&] {
+    const auto give_up = Clock::now() + std::chrono::seconds(30) +
+                         std::chrono::milliseconds(static_cast<std::int64_t>(options.events));
+    while (latencies_us->size() < options.events && Clock::now() < give_up) {
+      rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer->get(), 100);
+      if (message == nullptr) continue;
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR && message->len >= sizeof(std::int64_t)) {
+        std::int64_t sent_ns = 0;
+        std::memcpy(&sent_ns, message->payload, sizeof sent_ns);
+        const std::int64_t now_ns = Clock::now().time_since_epoch().count();
+        if (sent_ns == kWarmUpStamp) {
+          warmed_up = true;
+        } else {
+          latencies_us->push_back(static_cast<double>(now_ns - sent_ns) / 1e3);
+        }
+      }
+      rd_kafka_message_destroy(message);
+    }
+    if (latencies_us->size() < options.events) consumer_failed = true;
+  });
+  Delivery delivery;
+  auto producer = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap},
+                                                  {"acks", "all"},
+                                                  {"enable.idempotence", "true"},
+                                                  {"linger.ms", "0"},
+                                                  {"log_level", "3"}});
+  if (!producer) {
+    receiver.join();
+    return producer.status();
+  }
+  std::vector<char> value(std::max(options.value_bytes, sizeof(std::int64_t)), 'v');
+  const auto send = [&](std::int64_t stamp, std::uint32_t partition) {
+    std::memcpy(value.data(), &stamp, sizeof stamp);
+    const rd_kafka_resp_err_t error = rd_kafka_producev(
+        producer->get(), RD_KAFKA_V_TOPIC(kTopic), RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(partition)),
+        RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(&delivery), RD_KAFKA_V_END);
+    rd_kafka_poll(producer->get(), 0);
+    return error;
+  };
+  // Measured events start once the consumer received a first one: connecting and the first fetches are
+  // start-up, not latency.
+  const auto warm_up_until = Clock::now() + std::chrono::seconds(30);
+  for (std::uint32_t p = 0; p < options.partitions; ++p) (void)send(kWarmUpStamp, p);
+  while (!warmed_up && Clock::now() < warm_up_until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto interval = std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 / kLatencyEventsPerSecond));
+  const auto start = Clock::now();
+  for (std::uint64_t i = 0; i < options.events; ++i) {
+    std::this_thread::sleep_until(start + interval * static_cast<std::int64_t>(i));
+    const rd_kafka_resp_err_t error =
+        send(Clock::now().time_since_epoch().count(), static_cast<std::uint32_t>(i % options.partitions));
+    if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      receiver.join();
+      return io_error(std::string("produce: ") + rd_kafka_err2str(error));
+    }
+  }
+  rd_kafka_flush(producer->get(), 30'000);
+  receiver.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  rd_kafka_consumer_close(consumer->get());
+  if (delivery.failed > 0) {
+    return io_error(std::to_string(delivery.failed) +
+                    " deliveries failed, the first: " + delivery.first_error);
+  }
+  if (consumer_failed) {
+    return Status(StatusCode::kTimedOut, "the consumer received " + std::to_string(latencies_us->size()) +
+                                             " of " + std::to_string(options.events) + " events");
+  }
   return seconds;
 }
 
@@ -199,6 +301,18 @@ Result<KafkaWorkloadResult> run_both(const char* name, const WorkloadOptions& op
 
 Result<KafkaWorkloadResult> run_kafka_produce(const WorkloadOptions& options) {
   return run_both("kafka-produce", options, false, [&](const std::string& bootstrap) { return produce(bootstrap, options); });
+}
+
+Result<KafkaWorkloadResult> run_kafka_latency(const WorkloadOptions& options) {
+  std::vector<double> latencies_us[2];  // strata serve, then the mock cluster
+  int run = 0;
+  auto measured = run_both("kafka-latency", options, false, [&](const std::string& bootstrap) {
+    return measure_latency(bootstrap, options, &latencies_us[run++]);
+  });
+  if (!measured) return measured.status();
+  measured->result.tail_latency = summarize(latencies_us[0]);
+  if (!latencies_us[1].empty()) measured->reference.tail_latency = summarize(latencies_us[1]);
+  return measured;
 }
 
 Result<KafkaWorkloadResult> run_kafka_fetch(const WorkloadOptions& options) {

@@ -17,6 +17,10 @@ struct KafkaWorkloadResult {
 // options.value_bytes values) to a topic of options.partitions partitions; timed until every delivery report
 // arrived. With options.durability (sync by default) the server acknowledges after the fdatasync.
 Result<KafkaWorkloadResult> run_kafka_produce(const WorkloadOptions& options);
+// Produce-to-consume latency at a low rate (1000 events/s): a consumer of every partition runs while a
+// producer (acks=all, idempotent, linger 0) sends options.events events round-robin over the partitions,
+// each carrying its send time; tail_latency is receive minus send (p50, p99).
+Result<KafkaWorkloadResult> run_kafka_latency(const WorkloadOptions& options);
 // The topic filled as above, then a consumer reads every event from the start of each partition; timed.
 Result<KafkaWorkloadResult> run_kafka_fetch(const WorkloadOptions& options);
 

@@ -449,5 +449,44 @@ TEST(Retention, DeletesOldestSealedSegmentsButNotUnderAReader) {
   EXPECT_NE(seek.message().find("earliest offset kept is "), std::string::npos) << seek.to_string();
 }
 
+TEST(Reader, WaitAnyOverPartitionsReturnsWhenAnyOfThemGetsAnEvent) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->topic("orders", {.partitions = 3}).value();
+  std::vector<std::unique_ptr<Reader>> readers;
+  std::vector<Reader*> waiting;
+  for (std::uint32_t p = 0; p < 3; ++p) {
+    readers.push_back(log->reader("orders", p).value());
+    waiting.push_back(readers.back().get());
+  }
+  EXPECT_FALSE(Reader::wait_any(waiting, std::chrono::milliseconds(20)));  // nothing anywhere
+
+  std::atomic<bool> woke{false};
+  std::thread waiter([&] { woke = Reader::wait_any(waiting, std::chrono::seconds(30)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let it sleep: the test also passes if not
+  auto producer = log->producer();
+  auto ticket = producer->append(topic, 2, {}, std::as_bytes(std::span("x", 1)));
+  ASSERT_TRUE(ticket.is_ok());
+  ASSERT_TRUE(producer->wait(ticket.value()).is_ok());
+  waiter.join();
+  EXPECT_TRUE(woke);  // before the 30 s timeout: false would mean it slept through the acknowledgement
+  EXPECT_EQ(readers[2]->poll(10, [](const Event&) {}).value(), 1u);
+  EXPECT_FALSE(Reader::wait_any(waiting, std::chrono::milliseconds(1)));  // all caught up again
+}
+
+TEST(Reader, WaitAnyOverReadersOfADirectoryLooksAtTheFiles) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->topic("orders", {.partitions = 2}).value();
+  auto first = Reader::open(dir.path(), "orders", 0).value();
+  auto second = Reader::open(dir.path(), "orders", 1).value();
+  Reader* waiting[] = {first.get(), second.get()};
+  EXPECT_FALSE(Reader::wait_any(waiting, std::chrono::milliseconds(5)));
+  auto producer = log->producer();
+  ASSERT_TRUE(producer->append(topic, 1, {}, std::as_bytes(std::span("x", 1))).is_ok());
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  EXPECT_TRUE(Reader::wait_any(waiting, std::chrono::seconds(30)));
+}
+
 }  // namespace
 }  // namespace strata

@@ -72,15 +72,33 @@ TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
 
 TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
   const std::vector<std::tuple<int, int, int>> expected = {
-      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5}, {22, 0, 1}, {10, 0, 2}, {11, 0, 5},
-      {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},  {9, 1, 5}, {19, 0, 4}, {16, 0, 2}, {15, 0, 4}};
+      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5},  {22, 0, 1},
+      {10, 0, 2}, {11, 0, 5}, {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},
+      {9, 1, 5},  {19, 0, 4}, {20, 0, 3}, {16, 0, 2}, {15, 0, 4}};
   for (const auto& [key, min, max] : expected) {
     auto range = supported_range(static_cast<std::int16_t>(key));
     ASSERT_TRUE(range) << key;
     EXPECT_EQ(range->min_version, min) << key;
     EXPECT_EQ(range->max_version, max) << key;
   }
-  EXPECT_FALSE(supported_range(20)) << "DeleteTopics is advertised, but the engine cannot delete a topic";
+}
+
+TEST(KafkaDecoder, DeleteTopicsEveryVersion) {
+  for (std::int16_t v = 0; v <= 3; ++v) {
+    WireWriter w = header(20, v);
+    w.array_count(2);
+    w.string("a");
+    w.string("orders");
+    w.int32(1000);
+    Request request;
+    ASSERT_EQ(decode_bytes(w.buffer(), &request), DecodeResult::kOk) << v;
+    const auto& body = std::get<DeleteTopicsRequest>(request.body);
+    ASSERT_EQ(body.names.size(), 2u);
+    EXPECT_EQ(body.names[1], "orders");
+    EXPECT_EQ(body.timeout_ms, 1000);
+  }
+  Request flexible;  // v4 is the first flexible version: not served
+  EXPECT_EQ(decode_bytes(header(20, 4).buffer(), &flexible), DecodeResult::kUnsupportedVersion);
 }
 
 TEST(KafkaDecoder, UnknownKeyAndVersionOutsideTheRangeAreRefused) {

@@ -13,7 +13,8 @@ import sys
 import tempfile
 import time
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 strata = sys.argv[1]
 work = tempfile.mkdtemp(prefix="strata-kafka-py.", dir=os.environ.get("STRATA_TEST_DIR", "/var/tmp"))
@@ -157,6 +158,22 @@ try:
     if [m.value() for m in again] != [b"late"]:
         fail(f"after a restart the group read {[m.value() for m in again][:5]}, expected only the new event")
     print("resume after restart: ok")
+
+    # AdminClient.delete_topics: the topic, its files and its group's commits go; an unknown name is an error.
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    futures = admin.delete_topics([topic, "never-was"], operation_timeout=10)
+    futures[topic].result(timeout=20)
+    try:
+        futures["never-was"].result(timeout=20)
+        fail("deleting an unknown topic succeeded")
+    except KafkaException as error:
+        if error.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+            fail(f"deleting an unknown topic: {error}, not UNKNOWN_TOPIC_OR_PART")
+    if topic in admin.list_topics(timeout=10).topics:
+        fail(f"{topic} is still listed after delete_topics")
+    if any(name.startswith(f"{topic}-") for name in os.listdir(f"{work}/log")):
+        fail(f"partition directories of {topic} are left: {os.listdir(f'{work}/log')}")
+    print("delete_topics: ok")
 finally:
     if server is not None and server.poll() is None:
         server.terminate()

@@ -4,6 +4,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -386,6 +387,61 @@ TEST(KafkaServerWithLibrdkafka, WhatStrataAppendsAKafkaConsumerReceives) {
   }
   rd_kafka_consumer_close(consumer.get());
   EXPECT_EQ(received, 10);
+}
+
+// Runs one DeleteTopics through librdkafka's admin API; the per-topic results by name.
+std::map<std::string, rd_kafka_resp_err_t> delete_topics(const std::string& bootstrap,
+                                                         const std::vector<std::string>& names) {
+  std::map<std::string, rd_kafka_resp_err_t> results;
+  char error[512];
+  Handle admin(
+      rd_kafka_new(RD_KAFKA_PRODUCER, make_conf({{"bootstrap.servers", bootstrap}}), error, sizeof error));
+  EXPECT_TRUE(admin) << error;
+  if (!admin) return results;
+  std::vector<rd_kafka_DeleteTopic_t*> topics;
+  for (const std::string& name : names) topics.push_back(rd_kafka_DeleteTopic_new(name.c_str()));
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin.get());
+  rd_kafka_DeleteTopics(admin.get(), topics.data(), topics.size(), nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 20'000);
+  EXPECT_NE(event, nullptr);
+  if (event != nullptr) {
+    EXPECT_EQ(rd_kafka_event_error(event), RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_event_error_string(event);
+    const rd_kafka_DeleteTopics_result_t* result = rd_kafka_event_DeleteTopics_result(event);
+    if (result != nullptr) {
+      std::size_t count = 0;
+      const rd_kafka_topic_result_t** topic_results = rd_kafka_DeleteTopics_result_topics(result, &count);
+      for (std::size_t i = 0; i < count; ++i) {
+        results[rd_kafka_topic_result_name(topic_results[i])] = rd_kafka_topic_result_error(topic_results[i]);
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_DeleteTopic_destroy_array(topics.data(), topics.size());
+  return results;
+}
+
+TEST(KafkaServerWithLibrdkafka, DeleteTopicsRemovesTheTopicAndARecreatedOneStartsAtZero) {
+  testing::TestDir dir;
+  Broker broker(dir.path());
+  const Deliveries first = produce(broker.bootstrap(), "doomed", 20);
+  ASSERT_EQ(first.offsets.back(), 19);
+  ASSERT_TRUE(broker.log().find_topic("kept").is_ok() || broker.log().topic("kept").is_ok());
+  ASSERT_TRUE(commit_group_offset(broker.dir(), "g", "doomed", 0, {7, ""}).is_ok());
+
+  auto results = delete_topics(broker.bootstrap(), {"doomed", "never-was"});
+  EXPECT_EQ(results["doomed"], RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(results["never-was"], RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  EXPECT_EQ(broker.log().find_topic("doomed").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(broker.log().find_topic("kept").is_ok());
+  EXPECT_FALSE(std::filesystem::exists(broker.dir() + "/doomed-0"));
+  EXPECT_EQ(read_group_offset(broker.dir(), "g", "doomed", 0).status().code(), StatusCode::kNotFound);
+
+  // Auto-created again on the next produce: a new history from offset 0.
+  const Deliveries second = produce(broker.bootstrap(), "doomed", 5);
+  EXPECT_EQ(second.errors.front(), RD_KAFKA_RESP_ERR_NO_ERROR);
+  EXPECT_EQ(second.offsets.front(), 0);
+  EXPECT_EQ(second.offsets.back(), 4);
 }
 
 }  // namespace

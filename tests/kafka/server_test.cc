@@ -1,6 +1,6 @@
 // strata::kafka::Server over a raw socket: the pitfalls real clients hit (the ApiVersions v3 probe,
 // pipelining, acks=0), hostile input (absurd sizes, unknown keys, truncated bodies, the connection limit),
-// and the per-partition answers of Produce, Fetch, ListOffsets, OffsetFetch and CreateTopics.
+// and the per-partition answers of Produce, Fetch, ListOffsets, OffsetFetch, CreateTopics and DeleteTopics.
 #include "kafka/server.h"
 
 #include <arpa/inet.h>
@@ -183,7 +183,7 @@ TEST_F(KafkaServer, ApiVersionsV3ProbeGetsErrorInTheV0LayoutThenV2Works) {
   WireReader list(*full);
   EXPECT_EQ(list.int32(), 2);
   EXPECT_EQ(list.int16(), 0);
-  EXPECT_EQ(list.int32(), 16);  // sixteen APIs
+  EXPECT_EQ(list.int32(), 17);  // seventeen APIs
 }
 
 TEST_F(KafkaServer, PipelinedRequestsAreAnsweredInOrderAndAcksZeroGetsNoResponse) {
@@ -450,6 +450,102 @@ TEST_F(KafkaServer, ListOffsetsEarliestLatestAndByTime) {
     (void)in.int64();
     EXPECT_EQ(in.int64(), expected) << "timestamp " << timestamp;
   }
+}
+
+std::vector<std::byte> delete_topics(std::int16_t version, std::int32_t correlation_id,
+                                     const std::vector<std::string>& names) {
+  WireWriter w = testing::header(20, version, correlation_id);
+  w.array_count(names.size());
+  for (const std::string& name : names) w.string(name);
+  w.int32(5'000);  // timeout_ms
+  return w.buffer();
+}
+
+TEST_F(KafkaServer, DeleteTopicsEveryVersionDeletesAndAnUnknownNameIsErrorThree) {
+  Client client(port());
+  for (std::int16_t version = 0; version <= 3; ++version) {
+    const std::string topic = "doomed" + std::to_string(version);
+    client.send_frame(produce(-1, 1, topic, client_batch(3)));
+    ASSERT_TRUE(client.receive());
+    client.send_frame(delete_topics(version, 2, {topic, "never-was", "bad/name"}));
+    auto response = client.receive();
+    ASSERT_TRUE(response) << version;
+    WireReader in(*response);
+    EXPECT_EQ(in.int32(), 2);  // correlation id
+    if (version >= 1) {
+      EXPECT_EQ(in.int32(), 0);  // throttle_time_ms
+    }
+    ASSERT_EQ(in.int32(), 3);
+    EXPECT_EQ(in.string(), topic);
+    EXPECT_EQ(in.int16(), 0) << version;
+    EXPECT_EQ(in.string(), "never-was");
+    EXPECT_EQ(in.int16(), 3) << version;  // UNKNOWN_TOPIC_OR_PARTITION
+    EXPECT_EQ(in.string(), "bad/name");
+    EXPECT_EQ(in.int16(), 3) << version;  // as Kafka: an invalid name is a topic it does not know
+    EXPECT_EQ(in.remaining(), 0u);
+    EXPECT_EQ(log_->find_topic(topic).status().code(), StatusCode::kNotFound) << version;
+
+    // Produced to again: auto-created afresh, from offset 0.
+    client.send_frame(produce(-1, 3, topic, client_batch(2)));
+    auto again = client.receive();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(read_produce(*again).error, 0);
+    EXPECT_EQ(read_produce(*again).base_offset, 0);
+  }
+}
+
+TEST_F(KafkaServer, FetchOverSeveralPartitionsIsWokenByAnAppendOfTheEmbeddingProcess) {
+  const TopicId topic = log_->topic("multi", {.partitions = 2}).value();
+  Client consumer(port());
+  WireWriter w = testing::header(1, 11, 9);
+  w.int32(-1);
+  w.int32(10'000);  // max_wait_ms
+  w.int32(1);       // min_bytes
+  w.int32(1 << 20);
+  w.int8(0);
+  w.int32(0);
+  w.int32(-1);
+  w.array_count(1);
+  w.string("multi");
+  w.array_count(2);
+  for (std::int32_t partition = 0; partition < 2; ++partition) {
+    w.int32(partition);
+    w.int32(-1);
+    w.int64(0);
+    w.int64(-1);
+    w.int32(1 << 20);
+  }
+  w.array_count(0);
+  w.string("");
+  consumer.send_frame(w.buffer());
+  std::this_thread::sleep_for(100ms);  // let the Fetch wait: the test also passes if it has not yet
+  auto producer = log_->producer();
+  ASSERT_TRUE(producer->append(topic, 1, {}, as_bytes(std::string_view("in-process"))).is_ok());
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  auto response = consumer.receive(15s);
+  ASSERT_TRUE(response);
+  WireReader in(*response);
+  EXPECT_EQ(in.int32(), 9);
+  (void)in.int32();  // throttle
+  EXPECT_EQ(in.int16(), 0);
+  (void)in.int32();  // session
+  ASSERT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.string(), "multi");
+  ASSERT_EQ(in.int32(), 2);
+  std::size_t records_bytes[2] = {};
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_EQ(in.int32(), p);
+    EXPECT_EQ(in.int16(), 0);
+    (void)in.int64();  // high watermark
+    (void)in.int64();  // last stable
+    (void)in.int64();  // log start
+    (void)in.int32();  // aborted: null
+    (void)in.int32();  // preferred read replica
+    records_bytes[p] = in.bytes().size();
+  }
+  EXPECT_TRUE(in.ok());
+  EXPECT_EQ(records_bytes[0], 0u);
+  EXPECT_GT(records_bytes[1], 61u);  // the batch the embedding process appended
 }
 
 }  // namespace

@@ -234,6 +234,15 @@ class Log {
   Result<TopicId> topic(std::string_view name, const TopicOptions& options = {});
   // The id of an existing topic; kNotFound when there is none (nothing is created).
   Result<TopicId> find_topic(std::string_view name) const;
+  // Deletes the topic: its partition directories, its metadata file and every group's checkpoints of it,
+  // durably (a crash midway is finished by the next open()). kNotFound when there is none. Blocks while the
+  // log flushes (what was appended to the topic before the call is written first, then removed).
+  // What happens to users of the deleted topic's id: appends answer kBadTopic (those racing with the call
+  // get kNotFound from wait()), offsets() answers kNotFound, and its Readers answer kNotFound from then on
+  // (wait() returns false at once) and release the files. topic() of the same name later creates a new
+  // topic: a new id, a new log_id, offsets from 0. A deleted topic's in-memory partition state (its staging
+  // buffers) is kept until the log closes: ids are never reused.
+  Status delete_topic(std::string_view name);
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.

@@ -104,6 +104,12 @@ class Reader {
   Result<std::size_t> poll_batches(std::size_t bytes_max, const std::function<bool(const BatchView&)>& fn);
   // Waits until an event at position() is visible, or `timeout` passes. True when one is.
   [[nodiscard]] bool wait(std::chrono::nanoseconds timeout);
+  // Waits until any of `readers` has an event visible at its position (or its topic was deleted, which its
+  // next poll reports), or `timeout` passes; true when one has. Readers of one Log sleep on the log's
+  // wake-up, notified when any partition's visible offsets move: no polling. Readers opened on a directory
+  // (Reader::open) or of different Logs are looked at now and then, as wait() does for one such reader.
+  // Threads: the calling thread must be the one that uses each of the readers.
+  [[nodiscard]] static bool wait_any(std::span<Reader* const> readers, std::chrono::nanoseconds timeout);
 
  private:
   friend class Log;

@@ -1,0 +1,46 @@
+// The array most Kafka requests and responses carry: topics, each a name and an array of partitions. One
+// reader and one writer for it; each codec says only how one partition reads or writes.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "kafka/wire.h"
+
+namespace strata::kafka {
+
+// Reads [name, [partition]] into `topics` (a vector of a struct with `name` and `partitions`).
+// `partition_bytes_min` is the smallest encoding of one partition: it bounds the count against the bytes
+// left (no allocation larger than the frame allows). read_partition(in, partition) reads one. With `null`,
+// a null array is allowed and reported there.
+template <typename Topic, typename ReadPartition>
+void read_topic_array(WireReader& in, std::size_t partition_bytes_min, std::vector<Topic>* topics,
+                      ReadPartition&& read_partition, bool* null = nullptr) {
+  const std::size_t count = in.array_count(6, null);  // name(2) + partitions count(4)
+  topics->reserve(count);
+  for (std::size_t t = 0; t < count && in.ok(); ++t) {
+    Topic topic;
+    topic.name = in.string();
+    const std::size_t partitions = in.array_count(partition_bytes_min);
+    topic.partitions.reserve(partitions);
+    for (std::size_t p = 0; p < partitions && in.ok(); ++p) {
+      typename decltype(topic.partitions)::value_type partition{};
+      read_partition(in, partition);
+      topic.partitions.push_back(partition);
+    }
+    topics->push_back(std::move(topic));
+  }
+}
+
+// Writes [name, [partition]]; write_partition(partition) writes one.
+template <typename Topic, typename WritePartition>
+void write_topic_array(WireWriter& w, const std::vector<Topic>& topics, WritePartition&& write_partition) {
+  w.array_count(topics.size());
+  for (const Topic& topic : topics) {
+    w.string(topic.name);
+    w.array_count(topic.partitions.size());
+    for (const auto& partition : topic.partitions) write_partition(partition);
+  }
+}
+
+}  // namespace strata::kafka
