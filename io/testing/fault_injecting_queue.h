@@ -60,8 +60,5 @@ class FaultInjectingQueue final : public IoQueue {
   unsigned syncs_ = 0;
 };
 
-using IoQueueWrapper = std::function<std::unique_ptr<IoQueue>(std::unique_ptr<IoQueue>)>;
-// Every queue make_io_queue() creates from now on is passed through `wrapper` (empty: no wrapping).
-void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper);
 
 }  // namespace strata::io

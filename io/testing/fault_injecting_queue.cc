@@ -1,30 +1,8 @@
-#include "io/fault_injecting_queue.h"
+#include "io/testing/fault_injecting_queue.h"
 
 #include <cerrno>
-#include <mutex>
 
 namespace strata::io {
-
-namespace {
-
-std::mutex wrapper_mutex;
-IoQueueWrapper& wrapper_slot() {
-  static IoQueueWrapper wrapper;
-  return wrapper;
-}
-
-}  // namespace
-
-void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper) {
-  std::lock_guard lock(wrapper_mutex);
-  wrapper_slot() = std::move(wrapper);
-}
-
-// Called by make_io_queue().
-std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue) {
-  std::lock_guard lock(wrapper_mutex);
-  return wrapper_slot() ? wrapper_slot()(std::move(queue)) : std::move(queue);
-}
 
 bool FaultInjectingQueue::prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                                      std::uint64_t user_data) {
