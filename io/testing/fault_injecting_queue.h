@@ -39,8 +39,8 @@ struct FaultPlan {
   unsigned fail_write_at = 0;      // the Nth write (1-based) reports -write_error; 0: never
   int write_error = 5;             // EIO
   unsigned fail_sync_at = 0;       // the Nth sync reports -EIO; 0: never
-  Fault fault = Fault::kNone;      // reported by the fault_at-th operation it applies to (1-based): writes and
-  std::uint64_t fault_at = 0;      // syncs for kEio and kEnospc, writes only for kShortWrite and kEagain
+  Fault fault = Fault::kNone;  // reported by the fault_at-th operation it applies to (1-based): writes and
+  std::uint64_t fault_at = 0;  // syncs for kEio and kEnospc, writes only for kShortWrite and kEagain
   std::shared_ptr<FaultCounters> counters = nullptr;  // optional, shared with the test
 };
 
@@ -81,6 +81,5 @@ class FaultInjectingQueue final : public IoQueue {
   unsigned syncs_ = 0;
   std::uint64_t fault_operations_ = 0;  // operations the plan's `fault` applies to, so far
 };
-
 
 }  // namespace strata::io

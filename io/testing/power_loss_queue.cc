@@ -61,8 +61,13 @@ void PowerLossState::queued_write(int fd, std::span<const std::byte> bytes, std:
                                   std::uint64_t user_data) {
   std::lock_guard lock(mutex_);
   const std::uint64_t id = next_write_id_++;
-  unsynced_.push_back({id, fd, path_of_fd(fd), offset, {bytes.begin(), bytes.end()},
-                       read_region(fd, offset, bytes.size()), false});
+  unsynced_.push_back({id,
+                       fd,
+                       path_of_fd(fd),
+                       offset,
+                       {bytes.begin(), bytes.end()},
+                       read_region(fd, offset, bytes.size()),
+                       false});
   write_by_user_data_[user_data] = id;
   last_queued_write_ = id;
 }
@@ -109,7 +114,8 @@ void PowerLossState::completed(std::uint64_t user_data, std::int32_t result) {
   if (sync == sync_by_user_data_.end()) return;
   if (result == 0) {
     std::erase_if(unsynced_, [&](const PendingWrite& w) {
-      return std::find(sync->second.covers.begin(), sync->second.covers.end(), w.id) != sync->second.covers.end();
+      return std::find(sync->second.covers.begin(), sync->second.covers.end(), w.id) !=
+             sync->second.covers.end();
     });
   }
   sync_by_user_data_.erase(sync);
@@ -128,7 +134,8 @@ Status PowerLossState::cut_locked() {
     by_path[write.path].push_back(&write);
   }
   for (const auto& [path, writes] : by_path) {
-    STRATA_RETURN_IF_ERROR(rewrite_unsynced(writes, plan_.crash_directory + path.substr(log_directory.size())));
+    STRATA_RETURN_IF_ERROR(
+        rewrite_unsynced(writes, plan_.crash_directory + path.substr(log_directory.size())));
   }
   return Status::ok();
 }

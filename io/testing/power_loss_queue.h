@@ -32,8 +32,8 @@
 namespace strata::io {
 
 struct PowerLossPlan {
-  std::string log_directory;    // what the writer writes in
-  std::string crash_directory;  // created at the cut: the log as the power cut left it
+  std::string log_directory;        // what the writer writes in
+  std::string crash_directory;      // created at the cut: the log as the power cut left it
   std::uint64_t crash_at_reap = 0;  // 1-based; 0: never on its own (crash_now() only)
   std::uint64_t seed = 0;           // which unsynced writes survive, and where the last one tears
 };
@@ -87,8 +87,8 @@ class PowerLossState {
   bool crashed_ = false;
   std::uint64_t reaps_ = 0;
   std::uint64_t next_write_id_ = 0;
-  std::uint64_t last_queued_write_ = UINT64_MAX;  // what a linked sync follows
-  std::vector<PendingWrite> unsynced_;            // in the order queued
+  std::uint64_t last_queued_write_ = UINT64_MAX;                         // what a linked sync follows
+  std::vector<PendingWrite> unsynced_;                                   // in the order queued
   std::unordered_map<std::uint64_t, std::uint64_t> write_by_user_data_;  // in flight
   std::unordered_map<std::uint64_t, PendingSync> sync_by_user_data_;     // in flight
   CutSummary summary_;

@@ -69,7 +69,8 @@ TEST(AcknowledgementBound, ProducersBeyondTheBoundWaitAndLoseNothing) {
   for (int i = 0; i < 3000 && log->stats().topics.at(0).next_offset < total; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_EQ(log->stats().topics.at(0).next_offset, total) << "the writer stalled at the acknowledgement bound";
+  ASSERT_EQ(log->stats().topics.at(0).next_offset, total)
+      << "the writer stalled at the acknowledgement bound";
   EXPECT_GT(log->stats().syncs, 0u);
   ASSERT_TRUE(log->flush().is_ok());
   auto reader = log->reader("t", 0).value();

@@ -24,7 +24,9 @@ constexpr std::size_t kEvents = 100;  // 12 KB each: the 1 MiB segment rolls onc
 constexpr std::size_t kWindow = 1;
 constexpr std::uint64_t kRunsPerFaultMax = 40;  // operations beyond are sampled evenly
 
-std::string value_for(std::size_t i) { return "e" + std::to_string(i) + std::string(12000, static_cast<char>('a' + i % 26)); }
+std::string value_for(std::size_t i) {
+  return "e" + std::to_string(i) + std::string(12000, static_cast<char>('a' + i % 26));
+}
 
 // tmpfs, where it exists, keeps the hundred-odd runs fast (the faults are injected, not the device's).
 std::string scratch_base() {
@@ -75,7 +77,8 @@ RunResult append_until_error(Log& log) {
 }
 
 // Events 0 .. at least `acknowledged` - 1 of t-0 are there and right; returns how many there are.
-std::size_t expect_acknowledged_intact(const std::string& dir, std::size_t acknowledged, const std::string& where) {
+std::size_t expect_acknowledged_intact(const std::string& dir, std::size_t acknowledged,
+                                       const std::string& where) {
   auto log = Log::open(options_for(dir));
   EXPECT_TRUE(log) << where << ": reopen: " << log.status().to_string();
   if (!log) return 0;
@@ -104,10 +107,11 @@ class IoErrorEveryCall : public ::testing::TestWithParam<io::Fault> {
   // fault applies to.
   std::uint64_t run(std::uint64_t at) {
     TestDir dir(scratch_base());
-    const std::string where = "fault " + std::to_string(static_cast<int>(GetParam())) + " at operation " +
-                              std::to_string(at);
+    const std::string where =
+        "fault " + std::to_string(static_cast<int>(GetParam())) + " at operation " + std::to_string(at);
     auto counters = std::make_shared<io::FaultCounters>();
-    const io::FaultPlan plan{.fault = at == 0 ? io::Fault::kNone : GetParam(), .fault_at = at, .counters = counters};
+    const io::FaultPlan plan{
+        .fault = at == 0 ? io::Fault::kNone : GetParam(), .fault_at = at, .counters = counters};
     io::set_io_queue_wrapper_for_testing([plan](std::unique_ptr<io::IoQueue> queue) {
       return std::unique_ptr<io::IoQueue>(std::make_unique<io::FaultInjectingQueue>(std::move(queue), plan));
     });
@@ -123,12 +127,15 @@ class IoErrorEveryCall : public ::testing::TestWithParam<io::Fault> {
       if (fatal) {
         // The log failed: appends after it are refused with the reason, and close reports it.
         EXPECT_FALSE(closed.is_ok()) << where;
-        const StatusCode expected = GetParam() == io::Fault::kEio ? StatusCode::kIoError : StatusCode::kNoSpace;
+        const StatusCode expected =
+            GetParam() == io::Fault::kEio ? StatusCode::kIoError : StatusCode::kNoSpace;
         EXPECT_EQ(closed.code(), expected) << where << ": " << closed.to_string();
         const std::string message = closed.to_string();
-        EXPECT_TRUE(message.find("write ") != std::string::npos || message.find("fdatasync ") != std::string::npos)
+        EXPECT_TRUE(message.find("write ") != std::string::npos ||
+                    message.find("fdatasync ") != std::string::npos)
             << where << ": the error does not say which operation failed: " << message;
-        EXPECT_NE(message.find(dir.path()), std::string::npos) << where << ": the error names no file: " << message;
+        EXPECT_NE(message.find(dir.path()), std::string::npos)
+            << where << ": the error names no file: " << message;
         // A failure just before close() may reach the caller only there; otherwise an append saw it.
         if (!result.error.is_ok()) {
           EXPECT_EQ(result.error.code(), expected) << where << ": " << result.error.to_string();
@@ -154,9 +161,10 @@ TEST_P(IoErrorEveryCall, EachOperationInTurn) {
   const std::uint64_t step = (operations + kRunsPerFaultMax - 1) / kRunsPerFaultMax;
   std::uint64_t runs = 0;
   for (std::uint64_t at = 1; at <= operations && !HasFailure(); at += step, ++runs) run(at);
-  std::printf("%llu operations (that the fault applies to) in the clean run; %llu runs, the fault reported in %llu\n",
-              static_cast<unsigned long long>(operations), static_cast<unsigned long long>(runs),
-              static_cast<unsigned long long>(runs_injected_));
+  std::printf(
+      "%llu operations (that the fault applies to) in the clean run; %llu runs, the fault reported in %llu\n",
+      static_cast<unsigned long long>(operations), static_cast<unsigned long long>(runs),
+      static_cast<unsigned long long>(runs_injected_));
   // Thread timing changes the count a little between runs, but most must have met their fault.
   EXPECT_GE(runs_injected_ * 10, runs * 9);
 }

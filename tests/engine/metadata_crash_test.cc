@@ -31,7 +31,8 @@ TEST(MetadataCrash, InterruptedReplacementsLeaveTheOldFilesInForce) {
     auto log = Log::open(small_options(dir.path())).value();
     const TopicId topic = log->topic("t").value();
     auto producer = log->producer();
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(producer->wait(producer->append(topic, "", "v" + std::to_string(i)).value()));
+    for (int i = 0; i < 10; ++i)
+      ASSERT_TRUE(producer->wait(producer->append(topic, "", "v" + std::to_string(i)).value()));
     producer_id = log->allocate_producer_id().value().producer_id;
     ASSERT_TRUE(log->close().is_ok());
   }

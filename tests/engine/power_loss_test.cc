@@ -9,7 +9,8 @@
 // random one of them. (Which state the Nth reap meets still depends on thread timing.)
 // The copies are simulated, not real, power cuts, so the rounds run in /dev/shm (page-cache writes, free
 // fdatasyncs) when it exists: hundreds of rounds in seconds.
-// STRATA_POWER_LOSS_ROUNDS sets the rounds per durability (default 50); the seed of a failing round is printed.
+// STRATA_POWER_LOSS_ROUNDS sets the rounds per durability (default 50); the seed of a failing round is
+// printed.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -41,7 +42,7 @@ std::string scratch_base() {
 
 LogOptions options_for(const std::string& dir, Durability durability) {
   LogOptions options = small_options(dir, durability);
-  options.allow_buffered_io = true;  // tmpfs may refuse O_DIRECT
+  options.allow_buffered_io = true;      // tmpfs may refuse O_DIRECT
   options.batch_sync_bytes = 64u << 10;  // several batch syncs per round
   options.batch_sync_interval = std::chrono::milliseconds(2);
   return options;
@@ -140,7 +141,8 @@ class PowerLoss : public ::testing::Test {
     auto producer = recovered.value()->producer();
     const TopicId topic = recovered.value()->topic("t").value();
     std::vector<Ticket> tickets;
-    for (std::size_t i = kept; i < kept + 20; ++i) tickets.push_back(producer->append(topic, "", value_for(i)).value());
+    for (std::size_t i = kept; i < kept + 20; ++i)
+      tickets.push_back(producer->append(topic, "", value_for(i)).value());
     for (std::size_t i = 0; i < tickets.size(); ++i) {
       auto offset = producer->wait(tickets[i]);
       EXPECT_TRUE(offset) << where << ": " << offset.status().to_string();
@@ -170,14 +172,16 @@ class PowerLoss : public ::testing::Test {
       const std::uint64_t seed = random();
       run_round({durability, 1 + seed % reaps, seed});
     }
-    // What the cuts did, so that a run shows the simulation bit (a cut that never drops a write tests little).
-    std::printf("%llu rounds (%llu reaps to choose from): unsynced writes kept %llu, torn %llu, dropped %llu; "
-                "acknowledged events lost %llu\n",
-                static_cast<unsigned long long>(totals_.rounds), static_cast<unsigned long long>(reaps),
-                static_cast<unsigned long long>(totals_.writes_kept),
-                static_cast<unsigned long long>(totals_.writes_torn),
-                static_cast<unsigned long long>(totals_.writes_dropped),
-                static_cast<unsigned long long>(totals_.acknowledged_lost));
+    // What the cuts did, so that a run shows the simulation bit (a cut that never drops a write tests
+    // little).
+    std::printf(
+        "%llu rounds (%llu reaps to choose from): unsynced writes kept %llu, torn %llu, dropped %llu; "
+        "acknowledged events lost %llu\n",
+        static_cast<unsigned long long>(totals_.rounds), static_cast<unsigned long long>(reaps),
+        static_cast<unsigned long long>(totals_.writes_kept),
+        static_cast<unsigned long long>(totals_.writes_torn),
+        static_cast<unsigned long long>(totals_.writes_dropped),
+        static_cast<unsigned long long>(totals_.acknowledged_lost));
     if (rounds >= 20) {
       EXPECT_GT(totals_.writes_dropped, 0u) << "no cut ever dropped an unsynced write";
     }
@@ -193,9 +197,15 @@ class PowerLoss : public ::testing::Test {
   Totals totals_;
 };
 
-TEST_F(PowerLoss, SyncKeepsEveryAcknowledgedEvent) { crash_at_random_points(Durability::kSync); }
-TEST_F(PowerLoss, BatchKeepsAValidPrefix) { crash_at_random_points(Durability::kBatch); }
-TEST_F(PowerLoss, NoneKeepsAValidPrefix) { crash_at_random_points(Durability::kNone); }
+TEST_F(PowerLoss, SyncKeepsEveryAcknowledgedEvent) {
+  crash_at_random_points(Durability::kSync);
+}
+TEST_F(PowerLoss, BatchKeepsAValidPrefix) {
+  crash_at_random_points(Durability::kBatch);
+}
+TEST_F(PowerLoss, NoneKeepsAValidPrefix) {
+  crash_at_random_points(Durability::kNone);
+}
 
 }  // namespace
 }  // namespace strata
