@@ -229,7 +229,8 @@ Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions&
   info.compression = options.compression;
   info.created_time_us = wall_clock_us();
   std::uint8_t id_bytes[16];
-  STRATA_RETURN_IF_ERROR(io::random_bytes(std::as_writable_bytes(std::span(id_bytes)), "the log id of topic " + info.name));
+  STRATA_RETURN_IF_ERROR(
+      io::random_bytes(std::as_writable_bytes(std::span(id_bytes)), "the log id of topic " + info.name));
   info.log_id = format::log_id_text(id_bytes);
   // Partition directories first, then the metadata file: its rename is what creates the topic.
   for (std::uint32_t p = 0; p < info.partitions; ++p) {

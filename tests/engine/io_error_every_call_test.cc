@@ -3,10 +3,14 @@
 // injected at the Nth. EIO and ENOSPC (writes and syncs) must fail the log with a clear error that names the
 // operation and file, refuse appends after it, and leave every acknowledged event intact after a reopen.
 // A short write and EAGAIN (writes) are retried: every event is acknowledged and stored.
+// FileErrorEveryCall does the same for the calls the log makes outside the queue (io/file.cc: fallocate,
+// fsync of new segments and directories, the index and metadata writes and renames): each in turn fails
+// with EIO or ENOSPC, in Log::open or during the workload, and the same promises hold.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "io/file.h"
 #include "io/testing/fault_injecting_queue.h"
 #include "strata/log.h"
 #include "tests/engine/small_options.h"
@@ -47,7 +51,12 @@ struct RunResult {
 
 RunResult append_until_error(Log& log) {
   RunResult result;
-  const TopicId topic = log.topic("t").value();
+  auto topic_id = log.topic("t");
+  if (!topic_id) {
+    result.error = topic_id.status();
+    return result;
+  }
+  const TopicId topic = *topic_id;
   auto producer = log.producer();
   for (std::size_t begin = 0; begin < kEvents && result.error.is_ok(); begin += kWindow) {
     std::vector<Ticket> tickets;
@@ -186,6 +195,71 @@ INSTANTIATE_TEST_SUITE_P(Faults, IoErrorEveryCall,
                                break;
                            }
                            return std::string("None");
+                         });
+
+class FileErrorEveryCall : public ::testing::TestWithParam<int> {
+ protected:
+  void TearDown() override { io::set_file_fault_hook_for_testing(nullptr); }
+
+  // Runs the workload failing the `at`-th file call in the test's directory (0: none); returns the calls.
+  std::uint64_t run(std::uint64_t at) {
+    TestDir dir(scratch_base());
+    const std::string where = "errno " + std::to_string(GetParam()) + " at file call " + std::to_string(at);
+    auto calls = std::make_shared<std::atomic<std::uint64_t>>(0);
+    auto failed = std::make_shared<std::atomic<bool>>(false);
+    io::set_file_fault_hook_for_testing([=, prefix = dir.path() + "/", error = GetParam()](
+                                            std::string_view, const std::string& path) {
+      if (!path.starts_with(prefix)) return 0;
+      if (++*calls != at) return 0;
+      failed->store(true);
+      return error;
+    });
+    RunResult result;
+    {
+      auto log = Log::open(options_for(dir.path()));
+      if (log) {
+        result = append_until_error(**log);
+        const Status closed = log.value()->close();
+        if (failed->load()) {
+          // A failed topic creation is that call's error (the log goes on); any other failure fails the log.
+          EXPECT_FALSE(closed.is_ok() && result.error.is_ok()) << where << ": the failure never reached the caller";
+          check_error(result.error.is_ok() ? closed : result.error, dir.path(), where);
+        } else {
+          EXPECT_TRUE(closed.is_ok()) << where << ": " << closed.to_string();
+          EXPECT_EQ(result.acknowledged, kEvents) << where;
+        }
+      } else {
+        EXPECT_TRUE(failed->load()) << where << ": " << log.status().to_string();
+        check_error(log.status(), dir.path(), where);
+      }
+    }
+    io::set_file_fault_hook_for_testing(nullptr);
+    expect_acknowledged_intact(dir.path(), result.acknowledged, where);
+    if (failed->load()) ++runs_failed_;
+    return calls->load();
+  }
+
+  void check_error(const Status& error, const std::string& dir, const std::string& where) {
+    EXPECT_EQ(error.code(), GetParam() == ENOSPC ? StatusCode::kNoSpace : StatusCode::kIoError)
+        << where << ": " << error.to_string();
+    EXPECT_NE(error.to_string().find(dir), std::string::npos) << where << ": names no file: " << error.to_string();
+  }
+
+  std::uint64_t runs_failed_ = 0;
+};
+
+TEST_P(FileErrorEveryCall, EachCallInTurn) {
+  const std::uint64_t calls = run(0);
+  ASSERT_GT(calls, 5u) << "the clean run made too few file calls";
+  for (std::uint64_t at = 1; at <= calls && !HasFailure(); ++at) run(at);
+  std::printf("%llu file calls in the clean run, each failed in turn (%llu runs met it)\n",
+              static_cast<unsigned long long>(calls), static_cast<unsigned long long>(runs_failed_));
+  EXPECT_GE(runs_failed_ * 10, calls * 9);
+}
+
+INSTANTIATE_TEST_SUITE_P(Errors, FileErrorEveryCall, ::testing::Values(EIO, ENOSPC),
+                         [](const ::testing::TestParamInfo<int>& error) {
+                           return std::string(error.param == EIO ? "Eio" : "Enospc");
                          });
 
 }  // namespace
