@@ -1,7 +1,9 @@
-// Fifo<T>: a circular queue that grows by doubling and never shrinks, so that after warm-up pushing and
-// popping allocate nothing. Single-threaded.
+// Fifo<T>: a bounded circular queue that grows by doubling up to capacity_max and never shrinks, so that
+// after warm-up pushing and popping allocate nothing. full() is a normal answer: the caller stops producing
+// (see PartitionWriter::acks_full); pushing onto a full Fifo is a programmer error. Single-threaded.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -12,9 +14,12 @@ namespace strata::detail {
 template <typename T>
 class Fifo {
  public:
-  explicit Fifo(std::size_t initial_capacity = 1024) : items_(round_up(initial_capacity)) {}
+  // Capacities are rounded up to powers of two.
+  Fifo(std::size_t initial_capacity, std::size_t capacity_max)
+      : items_(round_up(std::min(initial_capacity, capacity_max))), capacity_max_(round_up(capacity_max)) {}
 
   bool empty() const { return head_ == tail_; }
+  bool full() const { return size() == capacity_max_; }
   std::size_t size() const { return tail_ - head_; }
   T& front() {
     STRATA_ASSERT(!empty(), "front() of an empty Fifo");
@@ -33,7 +38,9 @@ class Fifo {
     STRATA_ASSERT(!empty(), "pop() of an empty Fifo");
     ++head_;
   }
+  // REQUIRES: !full().
   void push(const T& item) {
+    STRATA_ASSERT(!full(), "push() onto a full Fifo of %zu", size());
     if (size() == items_.size()) [[unlikely]]
       grow();
     items_[tail_++ & (items_.size() - 1)] = item;
@@ -53,6 +60,7 @@ class Fifo {
     items_.swap(bigger);
   }
   std::vector<T> items_;
+  std::size_t capacity_max_;
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
 };

@@ -1,14 +1,6 @@
 #include "engine/log_core.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <future>
 
@@ -16,8 +8,9 @@
 #include "engine/recovery.h"
 #include "engine/wall_clock.h"
 #include "engine/writer.h"
-#include "io/errno_status.h"
 #include "io/file.h"
+#include "io/file_lock.h"
+#include "io/random_bytes.h"
 
 namespace strata::detail {
 
@@ -93,18 +86,15 @@ Status LogCore::open_directory() {
   const std::string& dir = options_.directory;
   STRATA_RETURN_IF_ERROR(io::create_directory(dir));
   const std::string lock_path = dir + "/LOCK";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) return io::status_from_errno(errno, "open " + lock_path);
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int error_number = errno;
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-    if (error_number == EWOULDBLOCK) {
+  auto lock = io::FileLock::acquire(lock_path);
+  if (!lock) {
+    if (lock.status().code() == StatusCode::kBusy) {
       return {StatusCode::kBusy,
               "another process has the log in " + dir + " open (" + lock_path + " is locked)"};
     }
-    return io::status_from_errno(error_number, "flock " + lock_path);
+    return lock.status();
   }
+  lock_ = std::move(lock.value());
   auto direct = io::supports_direct_io(dir);
   if (!direct) return direct.status();
   if (!*direct) {
@@ -241,9 +231,8 @@ Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions&
   info.compression = options.compression;
   info.created_time_us = wall_clock_us();
   std::uint8_t id_bytes[16];
-  if (::getrandom(id_bytes, sizeof id_bytes, 0) != static_cast<ssize_t>(sizeof id_bytes)) {
-    return io::status_from_errno(errno, "getrandom for the log id of topic " + info.name);
-  }
+  STRATA_RETURN_IF_ERROR(
+      io::random_bytes(std::as_writable_bytes(std::span(id_bytes)), "the log id of topic " + info.name));
   info.log_id = format::log_id_text(id_bytes);
   // A deletion of this name that failed midway (an I/O error) is finished first: its files never become
   // part of the new topic.
@@ -431,8 +420,7 @@ Status LogCore::close() {
   closing_.store(true, std::memory_order_release);
   writer_signal_.notify_always();
   if (writer_thread_.joinable()) writer_thread_.join();
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-  lock_fd_ = -1;
+  lock_.release();
   // Producers hold this core (to answer kClosed after close); it no longer holds them back.
   {
     std::lock_guard producers_lock(producers_mutex_);

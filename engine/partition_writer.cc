@@ -345,8 +345,9 @@ Status PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_cl
       in_flight_max = kSyncsInFlightMax;
       break;
     case Durability::kBatch:
+      // A full acknowledgement queue is due too: the producers wait for room in it (see acks_full()).
       due = due || written_ - synced_ >= config_.batch_sync_bytes ||
-            now - last_sync_ >= config_.batch_sync_interval;
+            now - last_sync_ >= config_.batch_sync_interval || acks_full();
       break;
     case Durability::kNone:
       break;

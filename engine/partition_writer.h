@@ -102,6 +102,12 @@ class PartitionWriter {
   // ---- framing ----
   // True when a record of this size fits in staging now (false: write and reclaim first).
   bool has_room(std::size_t record_bytes_max) const;
+  // True when the appends waiting for acknowledgement fill their queue (kPendingAcksMax): frame nothing more
+  // into this partition until writes and syncs acknowledge some. The records wait in the producers' rings,
+  // which then push back on the producers (kFull, or blocking). Progress is certain: the queue holds far
+  // more appends than fit in the partial last block, so whole blocks are written, and under `batch`
+  // durability a full queue makes a sync due at once.
+  bool acks_full() const { return pending_acks_.full(); }
   // True when the record would not fit in the active segment: seal and roll first.
   bool needs_roll(std::size_t record_bytes_max) const;
   // True when staging is too small for a record of this size ever to fit: grow() once quiet.
@@ -113,12 +119,12 @@ class PartitionWriter {
   // Replaces staging with one big enough for records of this size. REQUIRES: quiet_for_growth().
   Status grow(io::IoQueue& queue, std::size_t record_bytes_max);
   // Frames one record, stamped `timestamp_ms`, into the open batch (opening one if needed).
-  // REQUIRES: has_room(), !needs_roll().
+  // REQUIRES: has_room(), !acks_full(), !needs_roll().
   void append(std::uint64_t sequence, std::int64_t timestamp_ms, std::span<const std::byte> key,
               std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
               ProducerState* producer);
   // Stores a client's batch (already validated by the producer) after the idempotence check, or answers
-  // it as a duplicate or a refusal. REQUIRES: has_room(batch.size()), !needs_roll(batch.size()).
+  // it as a duplicate or a refusal. REQUIRES: has_room(batch.size()), !acks_full(), !needs_roll(batch.size()).
   void append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch, ProducerState* producer);
   // Closes the open batch, if any: header and CRC written (compressed if configured), ready to be written.
   void close_batch();
@@ -180,6 +186,9 @@ class PartitionWriter {
     std::size_t acks;  // appends of this batch in pending_acks_
   };
   static constexpr std::size_t kWritesInFlightMax = 8;
+  // Appends framed and not yet acknowledged, per partition: four producers' worth of the default
+  // appends_in_flight_max (65536), 6 MiB at most. Each pending batch holds at least one of them.
+  static constexpr std::size_t kPendingAcksMax = 1u << 18;
   static constexpr std::uint32_t kWriteRetriesMax = 16;
 
   PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
@@ -250,8 +259,8 @@ class PartitionWriter {
   ProducerSequences sequences_;
   SyncedMarker synced_marker_;  // what is fdatasynced, for readers in other processes
   std::atomic<std::uint64_t> log_start_offset_{0};
-  Fifo<PendingAck> pending_acks_;
-  Fifo<PendingBatch> pending_batches_;
+  Fifo<PendingAck> pending_acks_{1024, kPendingAcksMax};
+  Fifo<PendingBatch> pending_batches_{1024, kPendingAcksMax};
 
   // Sparse index of the active segment, and its newest timestamp.
   std::vector<format::IndexEntry> index_;

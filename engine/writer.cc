@@ -170,7 +170,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
       return frame(producer, record);
     }
   }
-  if (!partition.has_room(bytes_max)) return false;
+  if (!partition.has_room(bytes_max) || partition.acks_full()) return false;
   if (client_batch) [[unlikely]] {
     partition.append_client_batch(header.sequence, payload, &producer);
   } else {

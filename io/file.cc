@@ -9,11 +9,41 @@
 
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <utility>
 
 #include "io/errno_status.h"
 
 namespace strata::io {
+
+namespace {
+
+std::atomic<bool> file_fault_hook_set{false};  // skips the mutex when no test installed a hook
+std::mutex file_fault_hook_mutex;
+FileFaultHook& file_fault_hook() {
+  static FileFaultHook hook;
+  return hook;
+}
+
+// The errno a test wants `operation` on `path` to fail with; 0 (always, outside tests): make the call.
+int injected_fault(std::string_view operation, const std::string& path) {
+  if (!file_fault_hook_set.load(std::memory_order_acquire)) [[likely]] {
+    return 0;
+  }
+  std::lock_guard lock(file_fault_hook_mutex);
+  return file_fault_hook() ? file_fault_hook()(operation, path) : 0;
+}
+
+// Bounds the retries of a call interrupted by a signal (EINTR) or making no progress.
+constexpr int kInterruptedRetriesMax = 64;
+
+}  // namespace
+
+void set_file_fault_hook_for_testing(FileFaultHook hook) {
+  std::lock_guard lock(file_fault_hook_mutex);
+  file_fault_hook_set.store(static_cast<bool>(hook), std::memory_order_release);
+  file_fault_hook() = std::move(hook);
+}
 
 File::~File() {
   close();
@@ -77,8 +107,9 @@ Result<File::Identity> File::identity() const {
 }
 
 Status File::preallocate(std::uint64_t bytes) {
-  if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
-    return status_from_errno(errno, "fallocate " + path_);
+  const int fault = injected_fault("fallocate", path_);
+  if (fault != 0 || ::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) != 0) {
+    return status_from_errno(fault != 0 ? fault : errno, "fallocate " + path_);
   }
   return Status::ok();
 }
@@ -109,12 +140,16 @@ Status File::truncate(std::uint64_t bytes) {
 }
 
 Status File::sync_data() {
-  if (::fdatasync(fd_) != 0) return status_from_errno(errno, "fdatasync " + path_);
+  const int fault = injected_fault("fdatasync", path_);
+  if (fault != 0 || ::fdatasync(fd_) != 0) {
+    return status_from_errno(fault != 0 ? fault : errno, "fdatasync " + path_);
+  }
   return Status::ok();
 }
 
 Status File::sync_all() {
-  if (::fsync(fd_) != 0) return status_from_errno(errno, "fsync " + path_);
+  const int fault = injected_fault("fsync", path_);
+  if (fault != 0 || ::fsync(fd_) != 0) return status_from_errno(fault != 0 ? fault : errno, "fsync " + path_);
   return Status::ok();
 }
 
@@ -133,15 +168,21 @@ Result<std::size_t> File::read_at(std::span<std::byte> out, std::uint64_t offset
 }
 
 Status File::write_at(std::span<const std::byte> bytes, std::uint64_t offset) {
+  if (const int fault = injected_fault("pwrite", path_); fault != 0) {
+    return status_from_errno(fault, "pwrite " + path_ + " at " + std::to_string(offset));
+  }
   std::size_t done = 0;
-  while (done < bytes.size()) {
+  // Bounded: every pass writes something, or is one of a bounded number of interruptions.
+  for (int stalls = 0; done < bytes.size();) {
     const ssize_t n =
         ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return status_from_errno(errno, "pwrite " + path_ + " at " + std::to_string(offset + done));
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+      continue;
     }
-    done += static_cast<std::size_t>(n);
+    const int error_number = n < 0 ? errno : EIO;  // a write of 0 bytes to a regular file: no progress
+    if ((error_number == EINTR || n == 0) && ++stalls < kInterruptedRetriesMax) continue;
+    return status_from_errno(error_number, "pwrite " + path_ + " at " + std::to_string(offset + done));
   }
   return Status::ok();
 }
@@ -149,8 +190,9 @@ Status File::write_at(std::span<const std::byte> bytes, std::uint64_t offset) {
 Status sync_directory(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return status_from_errno(errno, "open directory " + path);
-  const int result = ::fsync(fd);
-  const int error_number = errno;
+  const int fault = injected_fault("fsync directory", path);
+  const int result = fault != 0 ? -1 : ::fsync(fd);
+  const int error_number = fault != 0 ? fault : errno;
   ::close(fd);
   if (result != 0) return status_from_errno(error_number, "fsync directory " + path);
   return Status::ok();
@@ -191,8 +233,9 @@ Status replace_file_durably(const std::string& dir, const std::string& name, std
   STRATA_RETURN_IF_ERROR(file->write_at(bytes, 0));
   STRATA_RETURN_IF_ERROR(file->sync_all());
   file->close();
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return status_from_errno(errno, "rename " + temporary + " to " + path);
+  const int fault = injected_fault("rename", path);
+  if (fault != 0 || ::rename(temporary.c_str(), path.c_str()) != 0) {
+    return status_from_errno(fault != 0 ? fault : errno, "rename " + temporary + " to " + path);
   }
   return sync_directory(dir);  // the rename itself must survive a crash
 }

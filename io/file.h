@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -93,6 +94,11 @@ Status remove_directory_files(const std::string& path);
 // Whether files in directory `dir` can be opened with O_DIRECT (tmpfs on older kernels and some overlay
 // setups refuse it with EINVAL). Probes with a scratch file, removed again.
 Result<bool> supports_direct_io(const std::string& dir);
+// For tests: before each fallocate, fdatasync, fsync (of a file or directory), pwrite and rename, asks `hook`
+// for an errno to fail the call with (0: make it). `operation` is the call's name ("fallocate"). Empty: none.
+using FileFaultHook = std::function<int(std::string_view operation, const std::string& path)>;
+void set_file_fault_hook_for_testing(FileFaultHook hook);
+
 // Makes supports_direct_io() answer false from now on, as such a filesystem would (false: ask the
 // filesystem again). For tests: no filesystem on this project's machines refuses O_DIRECT.
 void force_direct_io_refusal_for_testing(bool refuse);

@@ -1,7 +1,8 @@
 // IoQueue: the asynchronous write interface the log's writer thread drives. Two implementations:
 //   UringQueue - io_uring (the default),
 //   SyncQueue  - plain pwrite/fdatasync executed at submit time, for kernels or containers without io_uring.
-// Tests wrap either in FaultInjectingQueue to produce short writes, EIO, ENOSPC and failed syncs.
+// Tests wrap either (set_io_queue_wrapper_for_testing) in the queues of io/testing/: FaultInjectingQueue for
+// short writes, EAGAIN, EIO, ENOSPC and failed syncs; PowerLossQueue for what a power cut leaves on disk.
 //
 // Threads: one thread owns a queue (io_uring is set up SINGLE_ISSUER); nothing here is thread-safe.
 // Results follow liburing: a completion's result is bytes written (>= 0) or -errno.
@@ -9,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -62,6 +64,10 @@ enum class IoBackend : std::uint8_t {
 // Makes every io_uring setup from now on fail with `error_number` (0: stop), as a kernel with io_uring
 // disabled (EPERM from the sysctl, ENOSYS under seccomp) would. For tests.
 void force_uring_setup_failure_for_testing(int error_number);
+
+using IoQueueWrapper = std::function<std::unique_ptr<IoQueue>(std::unique_ptr<IoQueue>)>;
+// Every queue make_io_queue() creates from now on is passed through `wrapper` (empty: no wrapping). For tests.
+void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper);
 
 // Creates the queue for the calling thread (which must be the one that submits). `entries` bounds the
 // operations in flight.

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <string>
 
 #include "io/errno_status.h"
@@ -223,9 +224,23 @@ int setup_uring(unsigned entries, io_uring* ring, std::string* description) {
   return result;
 }
 
+std::mutex wrapper_mutex;
+IoQueueWrapper& wrapper_slot() {
+  static IoQueueWrapper wrapper;
+  return wrapper;
+}
+
+std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue) {
+  std::lock_guard lock(wrapper_mutex);
+  return wrapper_slot() ? wrapper_slot()(std::move(queue)) : std::move(queue);
+}
+
 }  // namespace
 
-std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue);  // fault_injecting_queue.cc
+void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper) {
+  std::lock_guard lock(wrapper_mutex);
+  wrapper_slot() = std::move(wrapper);
+}
 
 void force_uring_setup_failure_for_testing(int error_number) {
   forced_setup_errno.store(error_number);

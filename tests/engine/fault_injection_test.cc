@@ -1,7 +1,7 @@
 // The writer's error paths, driven by FaultInjectingQueue at the io/ boundary.
 #include <gtest/gtest.h>
 
-#include "io/fault_injecting_queue.h"
+#include "io/testing/fault_injecting_queue.h"
 #include "strata/log.h"
 #include "tests/engine/read_all.h"
 #include "tests/engine/small_options.h"

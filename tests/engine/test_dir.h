@@ -10,9 +10,9 @@ namespace strata::testing {
 
 class TestDir {
  public:
-  TestDir() {
-    const char* base = std::getenv("STRATA_TEST_DIR");
-    std::string pattern = std::string(base != nullptr ? base : "/var/tmp") + "/strata-test.XXXXXX";
+  TestDir() : TestDir(std::getenv("STRATA_TEST_DIR") != nullptr ? std::getenv("STRATA_TEST_DIR") : "/var/tmp") {}
+  explicit TestDir(const std::string& base) {
+    std::string pattern = base + "/strata-test.XXXXXX";
     path_ = ::mkdtemp(pattern.data());
   }
   ~TestDir() { std::filesystem::remove_all(path_); }

@@ -7,6 +7,7 @@
 // Tests install it for every queue the process creates with set_io_queue_wrapper_for_testing().
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -17,12 +18,30 @@
 
 namespace strata::io {
 
+// One fault at one operation, for running a workload once per operation (SQLite's way): count the operations
+// of a clean run (FaultCounters::operations), then inject the fault at each N in turn.
+enum class Fault : std::uint8_t {
+  kNone,
+  kEio,         // a write or fdatasync reports -EIO
+  kEnospc,      // a write or fdatasync reports -ENOSPC
+  kShortWrite,  // a write reports half its length (block-aligned; the write of less than two blocks: nothing)
+  kEagain,      // a write reports -EAGAIN
+};
+struct FaultCounters {
+  std::atomic<std::uint64_t> operations{0};  // completions of writes and syncs seen
+  std::atomic<std::uint64_t> writes{0};      // of which writes
+  std::atomic<std::uint64_t> injected{0};    // faults reported
+};
+
 struct FaultPlan {
   unsigned short_write_every = 0;  // every Nth write reports half its length (block-aligned); 0: never
   unsigned eagain_every = 0;       // every Nth write reports -EAGAIN; 0: never
   unsigned fail_write_at = 0;      // the Nth write (1-based) reports -write_error; 0: never
   int write_error = 5;             // EIO
   unsigned fail_sync_at = 0;       // the Nth sync reports -EIO; 0: never
+  Fault fault = Fault::kNone;  // reported by the fault_at-th operation it applies to (1-based): writes and
+  std::uint64_t fault_at = 0;  // syncs for kEio and kEnospc, writes only for kShortWrite and kEagain
+  std::shared_ptr<FaultCounters> counters = nullptr;  // optional, shared with the test
 };
 
 class FaultInjectingQueue final : public IoQueue {
@@ -51,6 +70,8 @@ class FaultInjectingQueue final : public IoQueue {
   std::unique_ptr<IoQueue> inner_;
   FaultPlan plan_;
   void queued_write(std::uint64_t user_data);
+  // The result the completion reports under the plan's single fault.
+  std::int32_t apply_fault(bool sync, std::int32_t result);
 
   std::unordered_map<std::uint64_t, bool> is_sync_;                // by user_data, for operations in flight
   std::optional<std::uint64_t> last_write_;                        // the write a sync queued now would follow
@@ -58,10 +79,7 @@ class FaultInjectingQueue final : public IoQueue {
   std::unordered_set<std::uint64_t> reported_incomplete_;          // writes reported failed or short
   unsigned writes_ = 0;
   unsigned syncs_ = 0;
+  std::uint64_t fault_operations_ = 0;  // operations the plan's `fault` applies to, so far
 };
-
-using IoQueueWrapper = std::function<std::unique_ptr<IoQueue>(std::unique_ptr<IoQueue>)>;
-// Every queue make_io_queue() creates from now on is passed through `wrapper` (empty: no wrapping).
-void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper);
 
 }  // namespace strata::io

@@ -1,30 +1,8 @@
-#include "io/fault_injecting_queue.h"
+#include "io/testing/fault_injecting_queue.h"
 
 #include <cerrno>
-#include <mutex>
 
 namespace strata::io {
-
-namespace {
-
-std::mutex wrapper_mutex;
-IoQueueWrapper& wrapper_slot() {
-  static IoQueueWrapper wrapper;
-  return wrapper;
-}
-
-}  // namespace
-
-void set_io_queue_wrapper_for_testing(IoQueueWrapper wrapper) {
-  std::lock_guard lock(wrapper_mutex);
-  wrapper_slot() = std::move(wrapper);
-}
-
-// Called by make_io_queue().
-std::unique_ptr<IoQueue> wrap_for_testing(std::unique_ptr<IoQueue> queue) {
-  std::lock_guard lock(wrapper_mutex);
-  return wrapper_slot() ? wrapper_slot()(std::move(queue)) : std::move(queue);
-}
 
 bool FaultInjectingQueue::prep_write(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                                      std::uint64_t user_data) {
@@ -68,6 +46,7 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
     Completion& completion = out[i];
     const bool sync = is_sync_[completion.user_data];
     is_sync_.erase(completion.user_data);
+    if (plan_.counters) plan_.counters->operations.fetch_add(1, std::memory_order_relaxed);
     if (sync) {
       // The linked write was reaped before its sync: the kernel runs the sync only after the write.
       const auto linked = linked_write_.find(completion.user_data);
@@ -78,12 +57,18 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
         completion.result = -ECANCELED;
       } else if (++syncs_ == plan_.fail_sync_at) {
         completion.result = -EIO;
+      } else {
+        completion.result = apply_fault(/*sync=*/true, completion.result);
       }
       continue;
     }
+    if (plan_.counters) plan_.counters->writes.fetch_add(1, std::memory_order_relaxed);
     if (completion.result < 0) continue;
     ++writes_;
-    if (writes_ == plan_.fail_write_at) {
+    const std::int32_t faulted = apply_fault(/*sync=*/false, completion.result);
+    if (faulted != completion.result) {
+      completion.result = faulted;
+    } else if (writes_ == plan_.fail_write_at) {
       completion.result = -plan_.write_error;
     } else if (plan_.eagain_every != 0 && writes_ % plan_.eagain_every == 0) {
       completion.result = -EAGAIN;
@@ -97,6 +82,31 @@ Result<std::size_t> FaultInjectingQueue::reap(std::span<Completion> out, std::ch
     reported_incomplete_.insert(completion.user_data);
   }
   return reaped;
+}
+
+std::int32_t FaultInjectingQueue::apply_fault(bool sync, std::int32_t result) {
+  if (plan_.fault == Fault::kNone || result < 0) return result;
+  const bool applies = !sync || plan_.fault == Fault::kEio || plan_.fault == Fault::kEnospc;
+  if (!applies || ++fault_operations_ != plan_.fault_at) return result;
+  std::int32_t faulted = result;
+  switch (plan_.fault) {
+    case Fault::kEio:
+      faulted = -EIO;
+      break;
+    case Fault::kEnospc:
+      faulted = -ENOSPC;
+      break;
+    case Fault::kShortWrite:
+      faulted = (result / 2) & ~4095;
+      break;
+    case Fault::kEagain:
+      faulted = -EAGAIN;
+      break;
+    case Fault::kNone:
+      break;
+  }
+  if (faulted != result && plan_.counters) plan_.counters->injected.fetch_add(1, std::memory_order_relaxed);
+  return faulted;
 }
 
 }  // namespace strata::io
