@@ -12,17 +12,18 @@ jobs="${STRATA_JOBS:-2}"
 tools/install_deps.sh
 
 run_preset() {
-  local preset=$1 records=$2 crash_rounds=$3
-  shift 3
+  local preset=$1 records=$2 crash_rounds=$3 power_cuts=$4
+  shift 4
   echo "==== $preset build ====" >&2
   cmake --preset "$preset" -DSTRATA_WERROR=ON >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
   echo "==== $preset tests ====" >&2
-  STRATA_STRESS_RECORDS="$records" STRATA_CRASH_ROUNDS="$crash_rounds" \
+  STRATA_STRESS_RECORDS="$records" STRATA_CRASH_ROUNDS="$crash_rounds" STRATA_POWER_LOSS_ROUNDS="$power_cuts" \
     ctest --test-dir "build/$preset" --output-on-failure -j1 --timeout 900 "$@"
 }
 
-run_preset release 10000000 20
-run_preset tsan 300000 0 -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.'
-run_preset asan 300000 5
+run_preset release 10000000 20 50
+run_preset tsan 300000 0 10 \
+  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.'
+run_preset asan 300000 5 15
 echo "all test suites passed" >&2
