@@ -32,8 +32,15 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
+# Stages from one probe to another, matched by the arguments at these positions: probe -> (stage, key args).
+STARTS = {"write_submit": ("write", (0, 1)), "sync_submit": ("fdatasync", (0, 1)),
+          "request_received": ("kafka request", (0, 2))}
+ENDS = {"write_done": ("write", (0, 1)), "sync_done": ("fdatasync", (0, 1)),
+        "request_answered": ("kafka request", (0, 1))}
+
+
 def main(stream):
-    started = {}                      # (stage, key) -> time of the start probe
+    started = {}                      # (stage, key...) -> time of the start probe
     framed = defaultdict(deque)       # partition_id -> deque of (end offset, time framed)
     latencies = defaultdict(list)     # stage -> microseconds
     unmatched = 0
@@ -43,22 +50,16 @@ def main(stream):
             continue
         seconds, probe, arg_text = float(match.group(1)), match.group(2), match.group(3)
         args = parse_args(arg_text)
-        if probe == "write_submit":
-            started[("write", args[0], args[1])] = seconds
-        elif probe == "write_done":
-            start = started.pop(("write", args[0], args[1]), None)
+        if probe in STARTS:
+            stage, positions = STARTS[probe]
+            started[(stage,) + tuple(args[i] for i in positions)] = seconds
+        elif probe in ENDS:
+            stage, positions = ENDS[probe]
+            start = started.pop((stage,) + tuple(args[i] for i in positions), None)
             if start is None:
                 unmatched += 1
             else:
-                latencies["write"].append((seconds - start) * 1e6)
-        elif probe == "sync_submit":
-            started[("fdatasync", args[0], args[1])] = seconds
-        elif probe == "sync_done":
-            start = started.pop(("fdatasync", args[0], args[1]), None)
-            if start is None:
-                unmatched += 1
-            else:
-                latencies["fdatasync"].append((seconds - start) * 1e6)
+                latencies[stage].append((seconds - start) * 1e6)
         elif probe == "batch_framed":
             partition_id, base_offset, records = args[0], args[1], args[2]
             framed[partition_id].append((base_offset + records, seconds))
@@ -67,12 +68,6 @@ def main(stream):
             batches = framed[partition_id]
             while batches and batches[0][0] <= next_offset:
                 latencies["framed to ack"].append((seconds - batches.popleft()[1]) * 1e6)
-        elif probe == "request_received":
-            started[("kafka request", args[0], args[2])] = seconds
-        elif probe == "request_answered":
-            start = started.pop(("kafka request", args[0], args[1]), None)
-            if start is not None:
-                latencies["kafka request"].append((seconds - start) * 1e6)
     if not latencies:
         print("no strata probes in the input: was it recorded with -e 'sdt_strata:*'?", file=sys.stderr)
         return 1
