@@ -29,6 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 perf probe -q -d 'sdt_strata:*' > /dev/null 2>&1  # left by an earlier run
+# Another binary with the same build id (an identical build elsewhere) makes perf look for the probes there.
+perf buildid-cache --remove "$strata" > /dev/null 2>&1
 perf buildid-cache --add "$strata" > /dev/null 2>&1
 perf probe -x "$strata" -q --add 'sdt_strata:*' > "$work/probe.err" 2>&1 || skip "perf probe failed: $(cat "$work/probe.err")"
 perf record -q -e 'sdt_strata:*' -o "$work/perf.data" -- "$strata" bench durable --events 2000 --producers 4 \
