@@ -63,6 +63,18 @@ RequestHandler::RequestHandler(Log& log, HandlerOptions options, GroupCoordinato
       topics_(log),
       directory_(log.options().directory) {}
 
+ErrorCode RequestHandler::partition_offsets(const std::optional<TopicEntry>& entry, ErrorCode topic_error,
+                                            std::int32_t partition, PartitionOffsets* offsets) {
+  if (!entry) return topic_error;
+  if (partition < 0 || static_cast<std::uint32_t>(partition) >= entry->partitions) {
+    return ErrorCode::kUnknownTopicOrPartition;
+  }
+  auto found = log_.offsets(entry->id, static_cast<std::uint32_t>(partition));
+  if (!found) return error_for(found.status());
+  *offsets = *found;
+  return ErrorCode::kNone;
+}
+
 std::optional<TopicEntry> RequestHandler::topic_for(std::string_view name, bool create, ErrorCode* error) {
   *error = ErrorCode::kNone;
   if (auto found = topics_.find(name)) return found;
@@ -303,22 +315,12 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     for (const auto& partition : topic.partitions) {
       FetchResponse::Partition& partition_out = response.topics[t].partitions.emplace_back();
       partition_out.index = partition.index;
-      if (!entry) {
-        partition_out.error = topic_error;
-        continue;
-      }
-      if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
-        partition_out.error = ErrorCode::kUnknownTopicOrPartition;
-        continue;
-      }
+      PartitionOffsets offsets;
+      partition_out.error = partition_offsets(entry, topic_error, partition.index, &offsets);
+      if (partition_out.error != ErrorCode::kNone) continue;
       const auto index = static_cast<std::uint32_t>(partition.index);
-      auto offsets = log_.offsets(entry->id, index);
-      if (!offsets) {
-        partition_out.error = error_for(offsets.status());
-        continue;
-      }
-      partition_out.high_watermark = static_cast<std::int64_t>(offsets->durable);
-      partition_out.log_start_offset = static_cast<std::int64_t>(offsets->log_start);
+      partition_out.high_watermark = static_cast<std::int64_t>(offsets.durable);
+      partition_out.log_start_offset = static_cast<std::int64_t>(offsets.log_start);
       if (partition.fetch_offset < partition_out.log_start_offset ||
           partition.fetch_offset > partition_out.high_watermark) {
         partition_out.error = ErrorCode::kOffsetOutOfRange;
@@ -410,26 +412,16 @@ void RequestHandler::list_offsets(const ListOffsetsRequest& request, std::int16_
     for (const auto& partition : topic.partitions) {
       ListOffsetsResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;
-      if (!entry) {
-        partition_out.error = topic_error;
-        continue;
-      }
-      if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
-        partition_out.error = ErrorCode::kUnknownTopicOrPartition;
-        continue;
-      }
+      PartitionOffsets offsets;
+      partition_out.error = partition_offsets(entry, topic_error, partition.index, &offsets);
+      if (partition_out.error != ErrorCode::kNone) continue;
       const auto index = static_cast<std::uint32_t>(partition.index);
-      auto offsets = log_.offsets(entry->id, index);
-      if (!offsets) {
-        partition_out.error = error_for(offsets.status());
-        continue;
-      }
       if (partition.timestamp == -1) {
-        partition_out.offset = static_cast<std::int64_t>(offsets->durable);
+        partition_out.offset = static_cast<std::int64_t>(offsets.durable);
         continue;
       }
       if (partition.timestamp == -2) {
-        partition_out.offset = static_cast<std::int64_t>(offsets->log_start);
+        partition_out.offset = static_cast<std::int64_t>(offsets.log_start);
         continue;
       }
       if (partition.timestamp < 0) {  // -3 (max timestamp) and others need versions not served

@@ -75,6 +75,10 @@ class RequestHandler {
   // The topic, created with the default partition count when auto-creation allows it.
   std::optional<TopicEntry> topic_for(std::string_view name, bool create, ErrorCode* error);
   Reader* reader_for(Session& session, const TopicEntry& topic, std::uint32_t partition);
+  // The offsets of `partition` of a looked-up topic (nullopt: the lookup failed with `topic_error`), or the
+  // Kafka error to answer for that partition (kNone when *offsets is set).
+  ErrorCode partition_offsets(const std::optional<TopicEntry>& entry, ErrorCode topic_error, std::int32_t partition,
+                              PartitionOffsets* offsets);
 
   Log& log_;
   const HandlerOptions options_;

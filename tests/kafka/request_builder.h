@@ -32,12 +32,14 @@ inline std::vector<std::byte> metadata_request(std::int16_t version, const std::
   return w.buffer();
 }
 
+// One batch for partition 0 of `topic`.
 inline std::vector<std::byte> produce_request(std::int16_t version, const std::string& topic,
-                                              const std::vector<std::byte>& batch) {
-  WireWriter w = header(0, version);
+                                              const std::vector<std::byte>& batch, std::int16_t acks = -1,
+                                              std::int32_t correlation_id = 7, std::int32_t timeout_ms = 30000) {
+  WireWriter w = header(0, version, correlation_id);
   w.nullable_string(std::nullopt);  // transactional_id
-  w.int16(-1);                      // acks
-  w.int32(30000);
+  w.int16(acks);
+  w.int32(timeout_ms);
   w.array_count(1);
   w.string(topic);
   w.array_count(1);

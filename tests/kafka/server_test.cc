@@ -129,16 +129,7 @@ std::vector<std::byte> client_batch(int records, std::int64_t producer_id = -1, 
 
 std::vector<std::byte> produce(std::int16_t acks, std::int32_t correlation_id, const std::string& topic,
                                const std::vector<std::byte>& batch, std::int16_t version = 7) {
-  WireWriter w = testing::header(0, version, correlation_id);
-  w.nullable_string(std::nullopt);
-  w.int16(acks);
-  w.int32(10'000);
-  w.array_count(1);
-  w.string(topic);
-  w.array_count(1);
-  w.int32(0);
-  w.bytes(batch);
-  return w.buffer();
+  return testing::produce_request(version, topic, batch, acks, correlation_id, 10'000);
 }
 
 struct ProduceResult {
