@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -57,21 +58,9 @@ std::string rate_table(const std::vector<RatePoint>& rates) {
   return text;
 }
 
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return false;
-  std::string_view rest = path;
-  while (!rest.empty()) {
-    const std::size_t colon = rest.find(':');
-    const std::string dir(rest.substr(0, colon));
-    if (!dir.empty() && ::access((dir + "/" + program).c_str(), X_OK) == 0) return true;
-    if (colon == std::string_view::npos) break;
-    rest.remove_prefix(colon + 1);
-  }
-  return false;
-}
-
-// Runs `gnuplot script` with its messages in `log`; the exit status, or -1 when it could not start.
+// Runs `gnuplot script` (found on PATH) with its messages in `log`: its exit status, kNotInstalled when there
+// is no gnuplot, or -1 when it could not run.
+constexpr int kNotInstalled = -2;
 int run_gnuplot(const std::string& script, const std::string& log) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -83,7 +72,7 @@ int run_gnuplot(const std::string& script, const std::string& log) {
   pid_t pid = 0;
   const int spawned = ::posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
+  if (spawned != 0) return spawned == ENOENT ? kNotInstalled : -1;
   int status = 0;
   if (::waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -167,13 +156,13 @@ Result<ReportOutcome> write_report(const std::string& dir, const std::vector<Rep
   const std::string script_path = base + "/report.gp";
   STRATA_RETURN_IF_ERROR(write_file(script_path, script));
 
-  if (!on_path("gnuplot")) {
+  const std::string log = base + "/gnuplot.log";
+  const int code = run_gnuplot(script_path, log);
+  if (code == kNotInstalled) {
     outcome.message = "report: data in " + base + "; no picture: gnuplot is not installed (Debian: apt-get install "
                       "gnuplot-nox), then run: gnuplot " + script_path;
     return outcome;
   }
-  const std::string log = base + "/gnuplot.log";
-  const int code = run_gnuplot(script_path, log);
   if (code != 0) {
     outcome.message = "report: data in " + base + "; gnuplot failed (exit " + std::to_string(code) + "), see " + log;
     return outcome;
