@@ -33,7 +33,7 @@ bool take_sequence(ProducerState& state, std::uint64_t* sequence) {
   std::uint64_t next = state.next_sequence.load(std::memory_order_relaxed);
   while (true) {
     if (state.slot(next).done.load(std::memory_order_acquire) != free_mark(next, slots)) return false;
-    if (state.spsc != nullptr) {
+    if (state.owned) {
       *sequence = next;  // one thread owns this producer: published after the commit
       return true;
     }
@@ -49,38 +49,76 @@ bool take_sequence(ProducerState& state, std::uint64_t* sequence) {
 // ---- Producer ---------------------------------------------------------------------------------------------
 
 Producer::~Producer() {
-  if (state_ && state_->spsc != nullptr) state_->closed.store(true, std::memory_order_release);
+  if (state_ && state_->owned) state_->closed.store(true, std::memory_order_release);
 }
 
 namespace {
 
-// Claims ring room for `bytes` of payload after the ring header and takes a sequence for it.
-AppendStatus claim_ring(ProducerState& state, std::size_t bytes, ring::Claim* ring_claim, std::uint64_t* sequence) {
-  const ring::ClaimStatus claimed = state.spsc != nullptr ? state.spsc->try_claim(bytes, ring_claim)
-                                                          : state.mpsc->try_claim(bytes, ring_claim);
+ring::ClaimStatus try_claim_in(ProducerState& state, unsigned writer, std::size_t bytes, ring::Claim* ring_claim) {
+  return state.owned ? state.spsc[writer]->try_claim(bytes, ring_claim)
+                     : state.mpsc[writer]->try_claim(bytes, ring_claim);
+}
+
+void abort_in(ProducerState& state, unsigned writer, const ring::Claim& ring_claim) {
+  if (state.owned) {
+    state.spsc[writer]->abort(ring_claim);
+  } else {
+    state.mpsc[writer]->abort(ring_claim);
+  }
+}
+
+// Claims room for `bytes` of payload after the ring header in the ring of `writer` and takes a sequence for it.
+AppendStatus claim_ring(ProducerState& state, unsigned writer, std::size_t bytes, ring::Claim* ring_claim,
+                        std::uint64_t* sequence) {
+  const ring::ClaimStatus claimed = try_claim_in(state, writer, bytes, ring_claim);
   if (claimed != ring::ClaimStatus::kOk) [[unlikely]] {
     return claimed == ring::ClaimStatus::kFull ? AppendStatus::kFull : AppendStatus::kTooLarge;
   }
   if (!take_sequence(state, sequence)) [[unlikely]] {
-    if (state.spsc != nullptr) {
-      state.spsc->abort(*ring_claim);
-    } else {
-      state.mpsc->abort(*ring_claim);
-    }
+    abort_in(state, writer, *ring_claim);
     return AppendStatus::kFull;
   }
   return AppendStatus::kOk;
 }
 
-void commit_ring(ProducerState& state, const ring::Claim& ring_claim, std::uint64_t sequence) {
-  if (state.spsc != nullptr) {
-    state.spsc->commit(ring_claim);
-    // Release: the writer's unacknowledged() count never sees a sequence whose record is not in the ring.
+void commit_ring(ProducerState& state, unsigned writer, const ring::Claim& ring_claim, std::uint64_t sequence) {
+  if (state.owned) {
+    state.spsc[writer]->commit(ring_claim);
+    // Release: the writers' unacknowledged() count never sees a sequence whose record is not in a ring.
     state.next_sequence.store(sequence + 1, std::memory_order_release);
   } else {
-    state.mpsc->commit(ring_claim);
+    state.mpsc[writer]->commit(ring_claim);
   }
-  state.core->wake_writer();
+  state.core->wake_writer(writer);
+}
+
+// Commit of a claim whose partition (chosen by its key, at commit) belongs to another writer than the ring it
+// was claimed in: the record moves to that writer's ring, waiting for room there. If the log stops accepting
+// meanwhile, the append is settled as failed (its ticket's wait() says why).
+void commit_moved(ProducerState& state, unsigned from, unsigned to, const ring::Claim& claimed,
+                  std::uint64_t sequence) {
+  ring::Claim moved;
+  for (unsigned tries = 0;; ++tries) {
+    const ring::ClaimStatus status = try_claim_in(state, to, claimed.payload.size(), &moved);
+    if (status == ring::ClaimStatus::kOk) break;
+    // kTooLarge cannot happen: the rings of one producer have one size. kFull: the writer drains it.
+    if (!state.core->accepting()) {
+      abort_in(state, from, claimed);
+      if (state.owned) state.next_sequence.store(sequence + 1, std::memory_order_release);
+      detail::publish_ack(state.slot(sequence), sequence, detail::kFailedOffset);
+      state.settled_by_producer.fetch_add(1, std::memory_order_acq_rel);
+      return;
+    }
+    state.core->wake_writer(to);
+    if (tries < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+  std::memcpy(moved.payload.data(), claimed.payload.data(), claimed.payload.size());
+  commit_ring(state, to, moved, sequence);
+  abort_in(state, from, claimed);  // after the commit: an SPSC ring's abort must not give the sequence back
 }
 
 std::span<const std::byte> as_bytes(std::string_view text) {
@@ -107,13 +145,6 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
       format::record_bytes_max(key_bytes, value_bytes, headers_bytes) > core.event_bytes_max()) [[unlikely]] {
     return AppendStatus::kTooLarge;
   }
-  const std::size_t extra = headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes;
-  ring::Claim ring_claim;
-  std::uint64_t sequence = 0;
-  const AppendStatus claimed =
-      claim_ring(state, sizeof(RingRecordHeader) + key_bytes + value_bytes + extra, &ring_claim, &sequence);
-  if (claimed != AppendStatus::kOk) [[unlikely]]
-    return claimed;
   std::uint32_t chosen = partition;
   if (partition == kAnyPartition) {
     if (entry.info.partitions == 1) {
@@ -122,6 +153,15 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
       chosen = state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions;
     }  // else by the key, at commit
   }
+  // By the key: claimed in the ring of the topic's first partition's writer, moved at commit if need be.
+  const unsigned writer = state.writer_of(entry.first_partition + (chosen == kAnyPartition ? 0 : chosen));
+  const std::size_t extra = headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes;
+  ring::Claim ring_claim;
+  std::uint64_t sequence = 0;
+  const AppendStatus claimed = claim_ring(state, writer, sizeof(RingRecordHeader) + key_bytes + value_bytes + extra,
+                                          &ring_claim, &sequence);
+  if (claimed != AppendStatus::kOk) [[unlikely]]
+    return claimed;
   std::byte* payload = ring_claim.payload.data() + sizeof(RingRecordHeader);
   std::uint32_t key_field = static_cast<std::uint32_t>(key_bytes);
   if (!headers.empty()) {
@@ -140,6 +180,7 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   claim->ring_end_ = ring_claim.end_position;
   claim->sequence_ = sequence;
   claim->partition_ = chosen;
+  claim->writer_ = writer;
   claim->by_key_ = chosen == kAnyPartition;
   claim->topic_ = topic;
   return AppendStatus::kOk;
@@ -148,6 +189,8 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
 Ticket Producer::commit(const AppendClaim& claim) {
   ProducerState& state = *state_;
   std::uint32_t partition = claim.partition_;
+  const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
+                               claim.ring_end_};
   if (claim.by_key_) {
     // The partition of the key as written, by Kafka's default partitioner.
     const detail::TopicEntry& entry = state.core->topic_entry(claim.topic_);
@@ -156,10 +199,13 @@ Ticket Producer::commit(const AppendClaim& claim) {
     std::memcpy(&header, claim.ring_record_.data(), sizeof header);
     header.partition = entry.first_partition + partition;
     std::memcpy(claim.ring_record_.data(), &header, sizeof header);
+    if (const unsigned owner = state.writer_of(header.partition); owner != claim.writer_) [[unlikely]] {
+      commit_moved(state, claim.writer_, owner, ring_claim, claim.sequence_);
+      STRATA_PROBE3(append, claim.topic_, partition, claim.ring_record_.size());
+      return Ticket{claim.sequence_, partition};
+    }
   }
-  const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
-                               claim.ring_end_};
-  commit_ring(state, ring_claim, claim.sequence_);
+  commit_ring(state, claim.writer_, ring_claim, claim.sequence_);
   STRATA_PROBE3(append, claim.topic_, partition, claim.ring_record_.size());
   return Ticket{claim.sequence_, partition};
 }
@@ -168,11 +214,11 @@ void Producer::abort(const AppendClaim& claim) {
   ProducerState& state = *state_;
   const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
                                claim.ring_end_};
-  if (state.spsc != nullptr) {
-    state.spsc->abort(ring_claim);  // its sequence was never published: the next claim takes it again
-  } else {
-    state.mpsc->abort(ring_claim);  // becomes padding
-    // The shared sequence is taken for good: settle its slot so the in-flight window does not stall on it.
+  abort_in(state, claim.writer_, ring_claim);
+  if (!state.owned) {
+    // An SPSC ring's sequence was never published: the next claim takes it again. A shared ring's claim
+    // becomes padding and its sequence is taken for good:
+    // settle its slot so the in-flight window does not stall on it.
     detail::publish_ack(state.slot(claim.sequence_), claim.sequence_, detail::kFailedOffset);
   }
 }
@@ -180,6 +226,12 @@ void Producer::abort(const AppendClaim& claim) {
 AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
                                   std::span<const std::byte> value, std::span<const EventHeader> headers,
                                   Ticket* ticket) {
+  detail::LogCore& core = *state_->core;
+  if (partition == kAnyPartition && !key.empty() && state_->writer_count > 1 && topic < core.topic_count()) {
+    // Known now, so the claim lands in the ring of the partition's writer at once (see commit()).
+    const std::uint32_t partitions = core.topic_entry(topic).info.partitions;
+    if (partitions > 1) partition = format::partition_for_key(key, partitions);
+  }
   AppendClaim claim;
   const AppendStatus status = try_claim(topic, partition, key.size(), value.size(), headers, &claim);
   if (status != AppendStatus::kOk) [[unlikely]]
@@ -256,15 +308,17 @@ Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, st
     if (topic >= core.topic_count() || partition >= core.topic_entry(topic).info.partitions ||
         core.topic_deleted(topic)) [[unlikely]]
       return AppendStatus::kBadTopic;
+    const detail::PartitionId id = core.topic_entry(topic).first_partition + partition;
+    const unsigned writer = state.writer_of(id);
     ring::Claim ring_claim;
     std::uint64_t sequence = 0;
-    const AppendStatus claimed = claim_ring(state, sizeof(RingRecordHeader) + batch.size(), &ring_claim, &sequence);
+    const AppendStatus claimed =
+        claim_ring(state, writer, sizeof(RingRecordHeader) + batch.size(), &ring_claim, &sequence);
     if (claimed != AppendStatus::kOk) return claimed;
-    const RingRecordHeader ring_header{core.topic_entry(topic).first_partition + partition,
-                                       RingRecordHeader::kClientBatch, sequence};
+    const RingRecordHeader ring_header{id, RingRecordHeader::kClientBatch, sequence};
     std::memcpy(ring_claim.payload.data(), &ring_header, sizeof ring_header);
     std::memcpy(ring_claim.payload.data() + sizeof ring_header, batch.data(), batch.size());
-    commit_ring(state, ring_claim, sequence);
+    commit_ring(state, writer, ring_claim, sequence);
     *ticket = Ticket{sequence, partition};
     return AppendStatus::kOk;
   };
@@ -338,7 +392,7 @@ Status Producer::wait_all(std::chrono::nanoseconds timeout) {
       first_error = offset.status();
     }
   }
-  if (state.spsc != nullptr) state.waited_through = end;
+  if (state.owned) state.waited_through = end;
   return first_error;
 }
 

@@ -36,6 +36,10 @@ Status validate_options(const LogOptions& options) {
   if (!ring::is_power_of_two(options.appends_in_flight_max)) {
     return invalid_argument("appends_in_flight_max must be a power of two");
   }
+  if (options.writer_threads < 1 || options.writer_threads > kWriterThreadsMax) {
+    return invalid_argument("writer_threads must be between 1 and " + std::to_string(kWriterThreadsMax) + ", not " +
+                            std::to_string(options.writer_threads));
+  }
   return Status::ok();
 }
 
@@ -48,7 +52,9 @@ constexpr std::size_t kStagingMinBytes = 256u << 10;
 constexpr std::size_t kStagingMaxBytes = 64u << 20;
 constexpr std::int64_t kProducerIdBlock = 1000;
 
-LogCore::LogCore(LogOptions options) : options_(std::move(options)), shared_ring_(options_.shared_ring_bytes) {}
+LogCore::LogCore(LogOptions options) : options_(std::move(options)) {
+  for (unsigned w = 0; w < options_.writer_threads; ++w) writers_.emplace_back(options_.shared_ring_bytes);
+}
 
 LogCore::~LogCore() {
   (void)close();
@@ -57,8 +63,10 @@ LogCore::~LogCore() {
 Result<std::shared_ptr<LogCore>> LogCore::open(LogOptions options) {
   STRATA_RETURN_IF_ERROR(validate_options(options));
   std::shared_ptr<LogCore> core(new LogCore(std::move(options)));
-  core->shared_state_ =
-      std::make_shared<ProducerState>(core, 0, core->options_.appends_in_flight_max, &core->shared_ring_);
+  std::vector<ring::StripedMpscRing*> shared_rings;
+  for (WriterSlot& writer : core->writers_) shared_rings.push_back(&writer.shared_ring);
+  core->shared_state_ = std::make_shared<ProducerState>(core, 0, core->options_.appends_in_flight_max, shared_rings,
+                                                        core->writer_count());
   // The largest record fits a segment and twice in the largest staging (see PartitionWriter::needs_growth).
   core->event_bytes_max_ =
       std::min<std::size_t>(core->options_.segment_bytes - format::kBatchHeaderBytes,
@@ -68,12 +76,12 @@ Result<std::shared_ptr<LogCore>> LogCore::open(LogOptions options) {
   if (status.is_ok()) status = core->load_producer_ids();
   if (status.is_ok()) status = core->finish_interrupted_deletions();
   if (status.is_ok()) status = core->recover_topics();
-  if (status.is_ok()) {
+  for (unsigned w = 0; status.is_ok() && w < core->writer_count(); ++w) {
     std::promise<Status> started;
     auto started_future = started.get_future();
-    core->writer_thread_ = std::thread([raw = core.get(), &started] { Writer(*raw).run(&started); });
+    core->writers_[w].thread = std::thread([raw = core.get(), w, &started] { Writer(*raw, w).run(&started); });
     status = started_future.get();
-    if (!status.is_ok()) core->writer_thread_.join();
+    if (!status.is_ok()) core->writers_[w].thread.join();
   }
   if (!status.is_ok()) {
     (void)core->close();
@@ -124,7 +132,8 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic) const {
           options_.batch_sync_bytes,
           options_.batch_sync_interval,
           direct_io_,
-          RetentionPolicy{options_.retention_bytes, options_.retention_age}};
+          RetentionPolicy{options_.retention_bytes, options_.retention_age},
+          writer_count()};
 }
 
 Status LogCore::refuse_format1() const {
@@ -349,7 +358,8 @@ std::vector<TopicInfo> LogCore::topic_infos() const {
 std::shared_ptr<ProducerState> LogCore::new_producer(bool shared) {
   if (shared) return shared_state_;
   auto state = std::make_shared<ProducerState>(shared_from_this(), options_.producer_ring_bytes,
-                                               options_.appends_in_flight_max, nullptr);
+                                               options_.appends_in_flight_max,
+                                               std::span<ring::StripedMpscRing* const>{}, writer_count());
   std::lock_guard lock(producers_mutex_);
   producers_.push_back(state);
   producers_version_.fetch_add(1, std::memory_order_release);
@@ -391,13 +401,21 @@ void LogCore::set_io_description(std::string description) {
   io_description_ = std::move(description);
 }
 
-void LogCore::flush_done(std::uint64_t epoch) {
+void LogCore::flush_done(unsigned writer, std::uint64_t epoch) {
   std::lock_guard lock(state_mutex_);
-  flush_completed_ = std::max(flush_completed_, epoch);
+  writers_[writer].flush_completed = std::max(writers_[writer].flush_completed, epoch);
+  std::uint64_t completed = epoch;
+  for (const WriterSlot& slot : writers_) completed = std::min(completed, slot.flush_completed);
+  if (completed <= flush_completed_) return;  // other writers still work on it
+  flush_completed_ = completed;
   // Clear the request unless a newer one arrived meanwhile.
-  std::uint64_t expected = epoch;
+  std::uint64_t expected = completed;
   flush_requested_.compare_exchange_strong(expected, 0);
   flush_cv_.notify_all();
+}
+
+void LogCore::wake_all_writers() {
+  for (WriterSlot& writer : writers_) writer.signal.notify_always();
 }
 
 Status LogCore::flush() {
@@ -405,7 +423,7 @@ Status LogCore::flush() {
   if (closed_ || closing_.load()) return {StatusCode::kClosed, "flush() on a closed log"};
   const std::uint64_t epoch = ++flush_epochs_;  // under state_mutex_
   flush_requested_.store(epoch, std::memory_order_release);
-  writer_signal_.notify_always();
+  wake_all_writers();
   flush_cv_.wait(lock, [&] { return flush_completed_ >= epoch || failed_.load(); });
   if (failed_.load()) return failure_;
   return Status::ok();
@@ -418,8 +436,10 @@ Status LogCore::close() {
     closed_ = true;
   }
   closing_.store(true, std::memory_order_release);
-  writer_signal_.notify_always();
-  if (writer_thread_.joinable()) writer_thread_.join();
+  wake_all_writers();
+  for (WriterSlot& writer : writers_) {
+    if (writer.thread.joinable()) writer.thread.join();
+  }
   lock_.release();
   // Producers hold this core (to answer kClosed after close); it no longer holds them back.
   {

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,16 +63,17 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
     return !closing_.load(std::memory_order_acquire) && !failed_.load(std::memory_order_acquire);
   }
   TopicId topic_count() const { return topic_count_.load(std::memory_order_acquire); }
-  void wake_writer() { writer_signal_.notify(); }
+  void wake_writer(unsigned writer) { writers_[writer].signal.notify(); }
   Status failure() const;
 
   PartitionId partition_count() const { return partition_count_.load(std::memory_order_acquire); }
 
-  // ---- for the writer thread ----
+  // ---- for the writer threads ----
+  unsigned writer_count() const { return static_cast<unsigned>(writers_.size()); }
   PartitionWriter& partition_writer(PartitionId id) { return *partitions_[id]; }
-  ring::StripedMpscRing& shared_ring() { return shared_ring_; }
+  ring::StripedMpscRing& shared_ring(unsigned writer) { return writers_[writer].shared_ring; }
   ProducerState& shared_state() { return *shared_state_; }
-  ring::ConsumerSignal& writer_signal() { return writer_signal_; }
+  ring::ConsumerSignal& writer_signal(unsigned writer) { return writers_[writer].signal; }
   // Notified when what readers may see moved in any partition (Reader::wait_any over several partitions).
   ring::ConsumerSignal& visible_signal() { return visible_signal_; }
   // Snapshot of the per-thread producers if it changed since `*version`.
@@ -81,7 +83,8 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   bool closing() const { return closing_.load(std::memory_order_acquire); }
   std::uint64_t flush_requested() const { return flush_requested_.load(std::memory_order_acquire); }
-  void flush_done(std::uint64_t epoch);
+  // Writer `writer` has written and synced everything appended before flush request `epoch`.
+  void flush_done(unsigned writer, std::uint64_t epoch);
   void set_io_description(std::string description);
 
  private:
@@ -125,9 +128,18 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::vector<std::shared_ptr<ProducerState>> producers_;
   std::atomic<std::uint64_t> producers_version_{0};
 
-  ring::StripedMpscRing shared_ring_;
+  // What producers and the log share with one writer thread.
+  struct WriterSlot {
+    explicit WriterSlot(std::size_t shared_ring_bytes) : shared_ring(shared_ring_bytes) {}
+    ring::StripedMpscRing shared_ring;  // shared_producer()'s records for this writer's partitions
+    ring::ConsumerSignal signal;        // producers wake the writer through it
+    std::uint64_t flush_completed = 0;  // under state_mutex_
+    std::thread thread;
+  };
+  void wake_all_writers();
+
+  std::deque<WriterSlot> writers_;  // a deque: slots never move
   std::shared_ptr<ProducerState> shared_state_;
-  ring::ConsumerSignal writer_signal_;
   ring::ConsumerSignal visible_signal_;
 
   mutable std::mutex state_mutex_;  // failure_, io_description_, flush completion
@@ -138,10 +150,8 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::atomic<bool> closing_{false};
   std::atomic<std::uint64_t> flush_requested_{0};
   std::uint64_t flush_epochs_ = 0;  // flush() calls so far
-  std::uint64_t flush_completed_ = 0;
+  std::uint64_t flush_completed_ = 0;  // by every writer
   bool closed_ = false;
-
-  std::thread writer_thread_;
 };
 
 }  // namespace strata::detail

@@ -25,6 +25,7 @@ constexpr std::uint64_t kPreallocateStepMaxBytes = 64u << 20;
 PartitionWriter::PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
                                  const PartitionConfig& config, io::MirroredBuffer staging)
     : id_(id),
+      writer_(id % config.writer_threads),
       topic_(std::move(topic)),
       partition_(partition),
       dir_(std::move(dir)),
@@ -460,7 +461,7 @@ bool PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
     for (std::size_t i = 0; i < batch.acks; ++i) {
       const PendingAck ack = pending_acks_.front();
       pending_acks_.pop();
-      ack.producer->acknowledge(ack.sequence, ack.offset);
+      ack.producer->acknowledge(writer_, ack.sequence, ack.offset);
       if (touched->empty() || touched->back() != ack.producer) touched->push_back(ack.producer);
     }
     counters_.durable_offset.store(batch.next_offset, std::memory_order_release);
@@ -490,7 +491,7 @@ void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   while (!pending_acks_.empty()) {
     const PendingAck ack = pending_acks_.front();
     pending_acks_.pop();
-    ack.producer->acknowledge(ack.sequence, kFailedOffset);
+    ack.producer->acknowledge(writer_, ack.sequence, kFailedOffset);
     if (touched->empty() || touched->back() != ack.producer) touched->push_back(ack.producer);
   }
   while (!pending_batches_.empty()) pending_batches_.pop();

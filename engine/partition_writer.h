@@ -55,6 +55,7 @@ struct PartitionConfig {
   std::chrono::microseconds batch_sync_interval;
   bool direct_io;
   RetentionPolicy retention;
+  unsigned writer_threads;  // the partition belongs to writer id % writer_threads
 };
 
 struct PartitionCounters {
@@ -210,6 +211,7 @@ class PartitionWriter {
   void advance_written();
 
   const PartitionId id_;
+  const unsigned writer_;  // the writer thread that owns this partition
   const std::string topic_;
   const std::uint32_t partition_;
   const std::string dir_;

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "ring/consumer_signal.h"
 #include "ring/spsc_ring.h"
@@ -48,39 +50,62 @@ inline void publish_ack(AckSlot& slot, std::uint64_t sequence, std::uint64_t off
   slot.done.store(sequence + 1, std::memory_order_release);
 }
 
+// Appends acknowledged by one writer thread, on its own cache line (each writer counts its own).
+struct alignas(64) AckCount {
+  std::atomic<std::uint64_t> count{0};
+};
+
+// A producer has a ring per writer thread (LogOptions::writer_threads): a record goes into the ring of the
+// writer that owns its partition, so each ring has exactly one consumer.
 struct ProducerState {
+  // One SPSC ring of `ring_bytes` per writer (producer()), or the log's shared rings (shared_producer()).
   ProducerState(std::shared_ptr<LogCore> owner, std::size_t ring_bytes, std::size_t slot_count,
-                ring::StripedMpscRing* shared)
+                std::span<ring::StripedMpscRing* const> shared_rings, unsigned writers)
       : core(std::move(owner)),
-        spsc(shared == nullptr ? std::make_unique<ring::SpscRing>(ring_bytes) : nullptr),
-        mpsc(shared),
+        owned(shared_rings.empty()),
+        writer_count(writers),
+        mpsc(shared_rings.begin(), shared_rings.end()),
         slot_mask(slot_count - 1),
-        slots(std::make_unique<AckSlot[]>(slot_count)) {}
+        slots(std::make_unique<AckSlot[]>(slot_count)),
+        acknowledged(std::make_unique<AckCount[]>(writers)) {
+    if (owned) {
+      for (unsigned w = 0; w < writers; ++w) spsc.push_back(std::make_unique<ring::SpscRing>(ring_bytes));
+    }
+  }
 
   // Shared: a Producer used after its Log is gone still finds the (closed) core and answers kClosed.
   const std::shared_ptr<LogCore> core;
-  const std::unique_ptr<ring::SpscRing> spsc;  // set for producer()
-  ring::StripedMpscRing* const mpsc;           // set for shared_producer()
+  const bool owned;  // producer(): one thread owns it (SPSC rings); false for shared_producer()
+  const unsigned writer_count;
+  std::vector<std::unique_ptr<ring::SpscRing>> spsc;  // producer(): one per writer
+  const std::vector<ring::StripedMpscRing*> mpsc;     // shared_producer(): the log's, one per writer
   const std::uint64_t slot_mask;
   const std::unique_ptr<AckSlot[]> slots;
   std::atomic<std::uint64_t> next_sequence{0};
   std::uint64_t waited_through = 0;  // wait_all(): appends below this were checked (owner thread)
-  ring::ConsumerSignal ack_signal;   // the writer notifies after acknowledging
-  std::atomic<bool> closed{false};   // the Producer handle is gone; the writer drops the state once drained
+  ring::ConsumerSignal ack_signal;   // the writers notify after acknowledging
+  std::atomic<bool> closed{false};   // the Producer handle is gone; the writers drop the state once drained
   std::atomic<std::uint32_t> round_robin{0};  // the next partition for events without a key
-
-  std::uint64_t acknowledged = 0;  // writer thread only: appends acknowledged or failed
+  // Appends each writer acknowledged or failed (its own slot only).
+  const std::unique_ptr<AckCount[]> acknowledged;
+  // Appends the producer settled itself (failed at commit because the log closed); see Producer::commit.
+  std::atomic<std::uint64_t> settled_by_producer{0};
 
   AckSlot& slot(std::uint64_t sequence) const { return slots[sequence & slot_mask]; }
+  // The writer that owns `partition` (a PartitionId): whose ring carries its records.
+  unsigned writer_of(std::uint32_t partition) const { return writer_count == 1 ? 0 : partition % writer_count; }
 
-  // Writer thread only.
-  void acknowledge(std::uint64_t sequence, std::uint64_t offset) {
+  // Writer thread `writer` only.
+  void acknowledge(unsigned writer, std::uint64_t sequence, std::uint64_t offset) {
     publish_ack(slot(sequence), sequence, offset);
-    ++acknowledged;
+    std::atomic<std::uint64_t>& count = acknowledged[writer].count;
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   }
-  // Writer thread only: appends made but not yet acknowledged (or failed).
+  // Any writer thread: appends made but not yet acknowledged (or failed) by any writer.
   std::uint64_t unacknowledged() const {
-    return next_sequence.load(std::memory_order_acquire) - acknowledged;
+    std::uint64_t settled = settled_by_producer.load(std::memory_order_acquire);
+    for (unsigned w = 0; w < writer_count; ++w) settled += acknowledged[w].count.load(std::memory_order_acquire);
+    return next_sequence.load(std::memory_order_acquire) - settled;
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "engine/wall_clock.h"
 
@@ -20,7 +21,8 @@ constexpr std::chrono::microseconds kIdleSleep{50'000};
 }  // namespace
 
 void Writer::run(std::promise<Status>* started) {
-  pthread_setname_np(pthread_self(), "strata-writer");
+  const std::string name = stride_ == 1 ? "strata-writer" : "strata-writer" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.c_str());  // at most 15 characters: "strata-writer63"
   io::IoBackend backend = io::IoBackend::kAuto;
   if (core_.options().io_mode == IoMode::kRequireUring) backend = io::IoBackend::kUring;
   if (core_.options().io_mode == IoMode::kPwrite) backend = io::IoBackend::kPwrite;
@@ -30,16 +32,19 @@ void Writer::run(std::promise<Status>* started) {
     return;
   }
   queue_ = std::move(queue.value());
-  core_.set_io_description(std::string(queue_->description()));
+  if (index_ == 0) core_.set_io_description(std::string(queue_->description()));
   started->set_value(Status::ok());
 
   const bool spin = core_.options().writer_spin;
   while (true) {
     core_.producers_changed(&producers_version_, &producers_);
     for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
-      core_.partition_writer(partition_count_).register_staging(*queue_);  // one this writer has not seen yet
+      // One this writer has not seen yet.
+      if (partition_count_ % stride_ == index_) core_.partition_writer(partition_count_).register_staging(*queue_);
     }
-    const std::uint64_t flush_epoch = core_.flush_requested();
+    // A flush request this writer has finished while others still work on it is no longer its concern.
+    std::uint64_t flush_epoch = core_.flush_requested();
+    if (flush_epoch <= flush_done_) flush_epoch = 0;
     const bool closing = core_.closing();
 
     const DrainResult drained = drain_rings();
@@ -54,7 +59,8 @@ void Writer::run(std::promise<Status>* started) {
       if (flush_epoch != 0) {
         // Log::delete_topic flushes, then removes the files. (A failed log keeps its files as they are.)
         if (!core_.failed()) retire_deleted_partitions();
-        core_.flush_done(flush_epoch);
+        flush_done_ = flush_epoch;
+        core_.flush_done(index_, flush_epoch);
       }
       if (closing) break;
     }
@@ -71,17 +77,17 @@ void Writer::run(std::promise<Status>* started) {
       const auto timeout = core_.options().durability == Durability::kBatch
                                ? std::min(kIdleSleep, core_.options().batch_sync_interval)
                                : kIdleSleep;
-      core_.writer_signal().wait_for(
-          [&] { return rings_empty() && !core_.closing() && core_.flush_requested() == 0; }, timeout);
+      core_.writer_signal(index_).wait_for(
+          [&] { return rings_empty() && !core_.closing() && core_.flush_requested() <= flush_done_; }, timeout);
     }
   }
   queue_.reset();
 }
 
 bool Writer::rings_empty() {
-  if (!core_.shared_ring().empty()) return false;
+  if (!core_.shared_ring(index_).empty()) return false;
   for (const auto& producer : producers_) {
-    if (!producer->spsc->empty()) return false;
+    if (!producer->spsc[index_]->empty()) return false;
   }
   return true;
 }
@@ -93,9 +99,9 @@ Writer::DrainResult Writer::drain_rings() {
   // a run, so a topic's timestamps follow its offsets and seek_time finds what it should.
   // Kafka timestamps are milliseconds.
   append_time_ms_ = std::max(append_time_ms_, wall_clock_us() / 1000);
-  for (const auto& producer : producers_) drain_ring(*producer->spsc, *producer, &result);
-  drain_ring(core_.shared_ring(), core_.shared_state(), &result);
-  for (PartitionId id = 0; id < partition_count_; ++id) core_.partition_writer(id).close_batch();
+  for (const auto& producer : producers_) drain_ring(*producer->spsc[index_], *producer, &result);
+  drain_ring(core_.shared_ring(index_), core_.shared_state(), &result);
+  for_each_partition([](PartitionWriter& partition) { partition.close_batch(); });
   return result;
 }
 
@@ -118,17 +124,18 @@ void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
 bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   RingRecordHeader header;
   std::memcpy(&header, record.data(), sizeof header);
-  STRATA_ASSERT(header.partition < partition_count_, "record for partition %u of %u", header.partition,
-                partition_count_);
+  STRATA_ASSERT(header.partition < partition_count_ && header.partition % stride_ == index_,
+                "record for partition %u of %u in the ring of writer %u of %u", header.partition, partition_count_,
+                index_, stride_);
   if (core_.failed()) [[unlikely]] {
-    producer.acknowledge(header.sequence, kFailedOffset);
+    producer.acknowledge(index_, header.sequence, kFailedOffset);
     touched_.push_back(&producer);
     return true;
   }
   PartitionWriter& partition = core_.partition_writer(header.partition);
   if (partition.counters().deleted.load(std::memory_order_acquire)) [[unlikely]] {
     // Appended while its topic was being deleted: refused, never written into a partition being removed.
-    producer.acknowledge(header.sequence, kTopicDeletedOffset);
+    producer.acknowledge(index_, header.sequence, kTopicDeletedOffset);
     touched_.push_back(&producer);
     return true;
   }
@@ -182,7 +189,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
 void Writer::schedule_io(bool urgent, bool force_sync) {
   if (core_.failed()) return;  // nothing more is written once the log failed
   const auto now = std::chrono::steady_clock::now();
-  for (PartitionId id = 0; id < partition_count_; ++id) {
+  for (PartitionId id = index_; id < partition_count_; id += stride_) {
     PartitionWriter& partition = core_.partition_writer(id);
     Status status = partition.schedule_writes(*queue_, urgent);
     if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
@@ -211,14 +218,14 @@ std::size_t Writer::reap(std::chrono::microseconds timeout) {
 
 void Writer::acknowledge() {
   bool visible_moved = false;
-  for (PartitionId id = 0; id < partition_count_; ++id) {
-    PartitionWriter& partition = core_.partition_writer(id);
-    if (core_.failed()) {
+  const bool failed = core_.failed();
+  for_each_partition([&](PartitionWriter& partition) {
+    if (failed) {
       partition.fail_pending(&touched_);
     } else {
       visible_moved |= partition.acknowledge(&touched_);
     }
-  }
+  });
   if (visible_moved) core_.visible_signal().notify();  // one exchange per pass unless a reader sleeps
   for (ProducerState* producer : touched_) producer->ack_signal.notify();
   touched_.clear();
@@ -245,7 +252,7 @@ void Writer::roll(PartitionWriter& partition) {
 }
 
 bool Writer::all_quiet() {
-  for (PartitionId id = 0; id < partition_count_; ++id) {
+  for (PartitionId id = index_; id < partition_count_; id += stride_) {
     PartitionWriter& topic = core_.partition_writer(id);
     if (core_.failed()) {
       if (topic.io_in_flight()) return false;
@@ -259,11 +266,9 @@ bool Writer::all_quiet() {
 }
 
 void Writer::retire_deleted_partitions() {
-  for (PartitionId id = 0; id < partition_count_; ++id) {
-    PartitionWriter& partition = core_.partition_writer(id);
-    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire))
-      partition.retire();
-  }
+  for_each_partition([](PartitionWriter& partition) {
+    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire)) partition.retire();
+  });
 }
 
 void Writer::drop_finished_producers() {
@@ -271,7 +276,9 @@ void Writer::drop_finished_producers() {
   // until then pending acknowledgements point at it.
   for (auto it = producers_.begin(); it != producers_.end();) {
     ProducerState& state = **it;
-    if (state.closed.load(std::memory_order_acquire) && state.spsc->empty() && state.unacknowledged() == 0) {
+    // Every append acknowledged (by whichever writer) means every ring of it is empty.
+    if (state.closed.load(std::memory_order_acquire) && state.spsc[index_]->empty() &&
+        state.unacknowledged() == 0) {
       core_.forget_producer(&state);
       it = producers_.erase(it);
     } else {

@@ -51,7 +51,13 @@ struct LogOptions {
   IoMode io_mode = IoMode::kAuto;
   bool allow_buffered_io = false;  // if the filesystem refuses O_DIRECT, write through the page cache
   bool writer_spin = false;        // writer polls instead of sleeping (for a dedicated core)
+  // Writer threads, each with its own io_uring; partition i (counted over all topics of the log, in order of
+  // creation) belongs to writer i % writer_threads. Each producer() has a ring per writer (producer_ring_bytes
+  // each), the shared producer a set of lanes per writer. 1 to kWriterThreadsMax.
+  unsigned writer_threads = 1;
 };
+
+inline constexpr unsigned kWriterThreadsMax = 64;
 
 using TopicId = std::uint32_t;
 
@@ -113,6 +119,7 @@ struct AppendClaim {
   std::uint64_t ring_end_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint32_t partition_ = 0;
+  std::uint32_t writer_ = 0;  // whose ring holds the claim
   TopicId topic_ = 0;
   bool by_key_ = false;  // the partition is chosen at commit, from the key as written
 };
