@@ -38,6 +38,8 @@ TEST(OptionValidation, EveryInvalidOptionIsRefusedNamingTheOption) {
       {"write_bytes_max", [](LogOptions& o) { o.write_bytes_max = 1024; }},
       {"write_bytes_max", [](LogOptions& o) { o.write_bytes_max = o.staging_bytes; }},
       {"appends_in_flight_max", [](LogOptions& o) { o.appends_in_flight_max = 1000; }},
+      {"writer_threads", [](LogOptions& o) { o.writer_threads = 0; }},
+      {"writer_threads", [](LogOptions& o) { o.writer_threads = kWriterThreadsMax + 1; }},
   };
   for (const auto& c : cases) {
     TestDir dir;
@@ -58,6 +60,7 @@ TEST(OptionValidation, TheLimitsThemselvesAreAccepted) {
   options.write_bytes_max = options.staging_bytes / 2;
   options.producer_ring_bytes = 256;
   options.appends_in_flight_max = 1;
+  options.writer_threads = kWriterThreadsMax;
   auto log = Log::open(options);
   ASSERT_TRUE(log) << log.status().to_string();
   const TopicId topic = (*log)->topic("t").value();
