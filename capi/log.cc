@@ -48,6 +48,7 @@ extern "C" void strata_log_options_init(strata_log_options* options) {
   options->retention_bytes = defaults.retention_bytes;
   options->retention_age_us = defaults.retention_age.count();
   options->producer_ring_bytes = defaults.producer_ring_bytes;
+  options->writer_threads = defaults.writer_threads;
 }
 
 extern "C" int strata_log_open(const strata_log_options* options, strata_log** log) {
@@ -67,6 +68,7 @@ extern "C" int strata_log_open(const strata_log_options* options, strata_log** l
     cxx.retention_bytes = options->retention_bytes;
     cxx.retention_age = std::chrono::microseconds(options->retention_age_us);
     cxx.producer_ring_bytes = options->producer_ring_bytes;
+    cxx.writer_threads = options->writer_threads;
     auto opened = strata::Log::open(std::move(cxx));
     if (!opened) return fail(opened.status());
     *log = new strata_log{std::move(opened.value())};

@@ -33,6 +33,7 @@ struct BenchArgs {
   std::string report;
   bool buffered_io = false;
   std::uint32_t partitions = 1;
+  unsigned writers = 1;
   std::string compression = "none";
   std::string values = "filled";
 };
@@ -48,6 +49,7 @@ std::string result_fields(const bench::WorkloadResult& r) {
       ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
       ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
       ",\"io_backend\":" + json_string(r.io_backend) + ",\"partitions\":" + std::to_string(r.partitions) +
+      ",\"writer_threads\":" + std::to_string(r.writer_threads) +
       ",\"compression\":" + json_string(compression_name(r.compression)) +
       ",\"disk_bytes_per_event\":" +
       json_number(r.events > 0 ? static_cast<double>(r.disk_bytes) / static_cast<double>(r.events) : 0);
@@ -101,10 +103,11 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
         r.workload.c_str(), static_cast<unsigned long long>(r.events), r.readers);
   } else {
     std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s, %u partition%s, "
-                "compression %s\n",
+                "compression %s%s\n",
                 r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.value_bytes,
                 r.key_bytes, bench::durability_name(r.durability), r.partitions, r.partitions == 1 ? "" : "s",
-                std::string(compression_name(r.compression)).c_str());
+                std::string(compression_name(r.compression)).c_str(),
+                r.writer_threads == 1 ? "" : (", " + std::to_string(r.writer_threads) + " writer threads").c_str());
   }
   std::printf("         %.2f s   %.2f M events/s   %.0f MB/s of keys+values", r.seconds,
               r.events_per_s() / 1e6, r.mb_per_s());
@@ -210,6 +213,7 @@ int run_bench(const BenchArgs& args) {
     options.progress = !args.json && ::isatty(STDERR_FILENO);
     options.allow_buffered_io = args.buffered_io;
     options.partitions = args.partitions;
+    options.writer_threads = args.writers;
     (void)parse_compression(args.compression, &options.compression);
     options.json_values = args.values == "json";
     Result<bench::WorkloadResult> result = Status(StatusCode::kUnsupported, "unknown workload");
@@ -337,6 +341,10 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--partitions", args->partitions, "Partitions of the ingest topic (events spread by key)")
       ->check(CLI::Range(1u, kPartitionsMax))
+      ->capture_default_str();
+  command->add_option("--writers", args->writers,
+                      "Writer threads, each with its own io_uring; partitions are spread over them")
+      ->check(CLI::Range(1u, kWriterThreadsMax))
       ->capture_default_str();
   command->add_option("--compression", args->compression, "Compression of the ingest topic's batches")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))

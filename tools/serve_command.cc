@@ -25,6 +25,7 @@ struct ServeArgs {
   std::uint64_t max_request_bytes = 100u << 20;
   std::size_t max_connections = 1024;
   bool buffered_io = false;
+  unsigned writers = 1;
 };
 
 // "host:port", "[v6]:port" or ":port" (all addresses).
@@ -73,6 +74,7 @@ int run_serve(const ServeArgs& args) {
   log_options.directory = args.dir;
   log_options.durability = durability_names().at(args.durability);
   log_options.allow_buffered_io = args.buffered_io;
+  log_options.writer_threads = args.writers;
   auto log = Log::open(log_options);
   if (!log) return fail(log.status().to_string());
   auto server = kafka::Server::start(*log.value(), options);
@@ -113,6 +115,10 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--max-connections", args->max_connections, "Connections served at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  command->add_option("--writers", args->writers,
+                      "Writer threads, each with its own io_uring; partitions are spread over them")
+      ->check(CLI::Range(1u, kWriterThreadsMax))
       ->capture_default_str();
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");

@@ -72,6 +72,7 @@ LogOptions log_options(const WorkloadOptions& options) {
   log.directory = options.directory;
   log.durability = options.durability;
   log.allow_buffered_io = options.allow_buffered_io;
+  log.writer_threads = options.writer_threads;
   return log;
 }
 
@@ -133,6 +134,7 @@ WorkloadResult base_result(const char* name, const WorkloadOptions& options, uns
   result.value_bytes = options.value_bytes;
   result.key_bytes = options.key_bytes;
   result.durability = options.durability;
+  result.writer_threads = options.writer_threads;
   return result;
 }
 

@@ -22,6 +22,7 @@ struct WorkloadOptions {
   bool progress = false;  // print progress to stderr
   bool allow_buffered_io = false;
   std::uint32_t partitions = 1;  // of the ingest topic; events spread by key
+  unsigned writer_threads = 1;   // LogOptions::writer_threads
   Compression compression = Compression::kNone;  // of the ingest topic
   bool json_values = false;  // ingest: JSON-like values that differ (for compression), not one filled byte
 };
@@ -51,6 +52,7 @@ struct WorkloadResult {
   std::string io_backend;
   std::uint64_t syncs = 0;
   std::uint32_t partitions = 1;
+  unsigned writer_threads = 1;
   Compression compression = Compression::kNone;
   // For `strata bench --report`: every latency sample, sorted (ack_latency and tail_latency summarize them),
   // and the rate every 100 ms.

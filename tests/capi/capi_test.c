@@ -73,6 +73,11 @@ static void test_errors_without_a_log(const char* dir) {
   options.durability = 7;
   CHECK_CODE(strata_log_open(&options, &log), STRATA_INVALID_ARGUMENT);
   CHECK(strstr(strata_last_error(), "durability") != NULL);
+  options.durability = STRATA_DURABILITY_SYNC;
+  CHECK(options.writer_threads == 1);
+  options.writer_threads = 0;
+  CHECK_CODE(strata_log_open(&options, &log), STRATA_INVALID_ARGUMENT);
+  CHECK(strstr(strata_last_error(), "writer_threads") != NULL);
   CHECK(strcmp(strata_code_name(STRATA_CLOSED), "closed") == 0);
   CHECK(strcmp(strata_code_name(12345), "unknown") == 0);
   CHECK(strlen(strata_version()) >= 5);

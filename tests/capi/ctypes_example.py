@@ -17,7 +17,8 @@ class LogOptions(ctypes.Structure):
     _fields_ = [("directory", ctypes.c_char_p), ("durability", ctypes.c_int),
                 ("batch_sync_bytes", ctypes.c_uint64), ("batch_sync_interval_us", ctypes.c_int64),
                 ("segment_bytes", ctypes.c_uint64), ("retention_bytes", ctypes.c_uint64),
-                ("retention_age_us", ctypes.c_int64), ("producer_ring_bytes", ctypes.c_size_t)]
+                ("retention_age_us", ctypes.c_int64), ("producer_ring_bytes", ctypes.c_size_t),
+                ("writer_threads", ctypes.c_uint)]
 
 
 class Ticket(ctypes.Structure):

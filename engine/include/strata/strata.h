@@ -81,7 +81,8 @@ typedef struct strata_log_options {
   uint64_t segment_bytes;   /* roll size, at least 1 MiB */
   uint64_t retention_bytes; /* per topic; 0: keep everything */
   int64_t retention_age_us; /* 0: never delete by age */
-  size_t producer_ring_bytes; /* per producer; a power of two */
+  size_t producer_ring_bytes; /* per producer and writer thread; a power of two */
+  unsigned writer_threads;    /* 1 to 64: partitions are spread over this many writer threads */
 } strata_log_options;
 
 /* Fills *options with the C++ defaults (strata::LogOptions) and a NULL directory. */
