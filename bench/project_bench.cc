@@ -19,7 +19,7 @@ std::string fields(const strata::bench::WorkloadResult& r) {
       "\"durability\":\"%s\",\"partitions\":%u,\"seconds\":%.6f,\"events_per_s\":%.1f,\"mb_per_s\":%.2f,"
       "\"disk_bytes\":%llu,\"peak_rss_mb\":%.1f",
       r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.readers, r.value_bytes,
-      strata::bench::durability_name(r.durability), r.partitions, r.seconds, r.events_per_s(), r.mb_per_s(),
+      std::string(durability_name(r.durability)).c_str(), r.partitions, r.seconds, r.events_per_s(), r.mb_per_s(),
       static_cast<unsigned long long>(r.disk_bytes), r.peak_rss_mb);
   return text;
 }

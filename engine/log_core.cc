@@ -122,15 +122,13 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic) const {
   const std::size_t staging =
       std::max(kStagingMinBytes, options_.staging_bytes / topic.partitions / page * page);
   const std::size_t write_bytes_max = std::min(options_.write_bytes_max, staging / 2);
-  return {options_.durability,
+  return {durability_policy(),
           topic.compression,
           options_.segment_bytes,
           std::min(staging, options_.staging_bytes),
           std::max(kStagingMaxBytes, options_.staging_bytes),
           write_bytes_max,
           std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
-          options_.batch_sync_bytes,
-          options_.batch_sync_interval,
           direct_io_,
           RetentionPolicy{options_.retention_bytes, options_.retention_age},
           writer_count()};

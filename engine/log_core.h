@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/durability_policy.h"
 #include "engine/producer_state.h"
 #include "engine/partition_writer.h"
 #include "io/file_lock.h"
@@ -57,6 +58,9 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status close();
   LogStats stats() const;
   const LogOptions& options() const { return options_; }
+  DurabilityPolicy durability_policy() const {
+    return {options_.durability, options_.batch_sync_bytes, options_.batch_sync_interval};
+  }
 
   // ---- for producers (any thread) ----
   bool accepting() const {

@@ -299,11 +299,10 @@ Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     ++writes_in_flight_;
     submitted_ = write.data_end;
     STRATA_RETURN_IF_ERROR(submit_write(queue, slot));
-    // With `sync` durability a write that is the only one in flight takes its fdatasync along, linked: the
-    // kernel starts the sync when the write lands, instead of this thread a wake-up later. (With other
-    // writes in flight it could land first, and the sync would not cover them.)
-    if (config_.durability == Durability::kSync && writes_in_flight_ == 1 &&
-        syncs_in_flight_ < kSyncsInFlightMax) {
+    // Only a write that is the only one in flight: with other writes in flight it could land first, and the
+    // sync would not cover them.
+    if (config_.durability.links_sync_to_lone_write() && writes_in_flight_ == 1 &&
+        syncs_in_flight_ < config_.durability.syncs_in_flight_max()) {
       // No room for it in the submission queue is fine: schedule_sync() queues a plain one.
       (void)queue_sync(queue, write.data_end, /*linked=*/true);
     }
@@ -334,26 +333,8 @@ Status PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
 Status PartitionWriter::schedule_sync(io::IoQueue& queue, std::chrono::steady_clock::time_point now, bool force) {
   // Only data written since the last sync was submitted needs another.
   if (written_ <= sync_requested_) return Status::ok();
-  bool due = force;
-  std::size_t in_flight_max = 1;
-  switch (config_.durability) {
-    case Durability::kSync:
-      // Greedy group commit, overlapped: a sync starts as soon as anything was written since the last one
-      // started, without waiting for it to finish. Waiting (one sync at a time) left data whose write
-      // completed just after a sync started to wait for that sync and the next: ack p99 2.1-3.2x the
-      // device's write+fdatasync p99. Concurrent fdatasyncs share the device's cache flushes.
-      due = true;
-      in_flight_max = kSyncsInFlightMax;
-      break;
-    case Durability::kBatch:
-      // A full acknowledgement queue is due too: the producers wait for room in it (see acks_full()).
-      due = due || written_ - synced_ >= config_.batch_sync_bytes ||
-            now - last_sync_ >= config_.batch_sync_interval || acks_full();
-      break;
-    case Durability::kNone:
-      break;
-  }
-  if (!due || syncs_in_flight_ >= in_flight_max) return Status::ok();
+  const bool due = force || config_.durability.sync_due(written_ - synced_, now - last_sync_, acks_full());
+  if (!due || syncs_in_flight_ >= config_.durability.syncs_in_flight_max()) return Status::ok();
   if (!queue_sync(queue, written_, /*linked=*/false)) {
     STRATA_RETURN_IF_ERROR(queue.submit());
     if (!queue_sync(queue, written_, false)) {
@@ -452,7 +433,7 @@ void PartitionWriter::advance_written() {
 }
 
 bool PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
-  const std::uint64_t limit = config_.durability == Durability::kNone ? written_ : synced_;
+  const std::uint64_t limit = config_.durability.acks_wait_for_sync() ? synced_ : written_;
   const std::uint64_t durable_before = counters_.durable_offset.load(std::memory_order_relaxed);
   const std::uint64_t written_before = counters_.written_offset.load(std::memory_order_relaxed);
   while (!pending_batches_.empty() && pending_batches_.front().end <= limit) {
@@ -474,7 +455,7 @@ bool PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
   }
   counters_.written_offset.store(std::max(written_offset, written_before), std::memory_order_release);
   // Other processes' readers see what is fdatasynced: under `none` durability only once all of it is.
-  if (config_.durability != Durability::kNone) {
+  if (config_.durability.acks_wait_for_sync()) {
     synced_marker_.publish(counters_.durable_offset.load(std::memory_order_relaxed));
   } else if (!batch_open_ && synced_ == fill_) {
     synced_marker_.publish(next_offset_);

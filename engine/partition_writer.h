@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/durability_policy.h"
 #include "engine/fifo.h"
 #include "engine/format.h"
 #include "engine/idempotence.h"
@@ -44,15 +45,13 @@ namespace strata::detail {
 using PartitionId = std::uint32_t;  // a partition's index among all partitions of the log
 
 struct PartitionConfig {
-  Durability durability;
+  DurabilityPolicy durability;
   Compression compression;  // of the batches the writer frames
   std::uint64_t segment_bytes;
   std::size_t staging_bytes;      // to begin with
   std::size_t staging_bytes_max;  // what growth may reach
   std::size_t write_bytes_max;
   std::size_t batch_bytes_max;
-  std::uint64_t batch_sync_bytes;
-  std::chrono::microseconds batch_sync_interval;
   bool direct_io;
   RetentionPolicy retention;
   unsigned writer_threads;  // the partition belongs to writer id % writer_threads
@@ -241,9 +240,9 @@ class PartitionWriter {
   std::uint64_t submitted_ = 0;  // data covered by submitted writes
   std::uint64_t written_ = 0;    // data covered by completed writes, in order
   std::uint64_t synced_ = 0;     // data covered by a completed fdatasync
-  // Syncs in flight, by slot, each with the data it covers (what was written when it was submitted). With
-  // `sync` durability up to kSyncsInFlightMax overlap (see schedule_sync); otherwise one at a time.
-  static constexpr std::size_t kSyncsInFlightMax = 4;
+  // Syncs in flight, by slot, each with the data it covers (what was written when it was submitted): as many
+  // as the durability allows (DurabilityPolicy::syncs_in_flight_max).
+  static constexpr std::size_t kSyncsInFlightMax = DurabilityPolicy::kSyncsInFlightMax;
   std::uint64_t sync_targets_[kSyncsInFlightMax] = {};
   bool sync_slot_busy_[kSyncsInFlightMax] = {};
   bool sync_linked_[kSyncsInFlightMax] = {};  // linked to a write: runs only if that write completed in full

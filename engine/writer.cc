@@ -74,9 +74,7 @@ void Writer::run(std::promise<Status>* started) {
     } else if (!drained.drained_all) {
       continue;
     } else if (!spin && flush_epoch == 0 && !closing) {
-      const auto timeout = core_.options().durability == Durability::kBatch
-                               ? std::min(kIdleSleep, core_.options().batch_sync_interval)
-                               : kIdleSleep;
+      const auto timeout = core_.durability_policy().idle_sleep(kIdleSleep);
       core_.writer_signal(index_).wait_for(
           [&] { return rings_empty() && !core_.closing() && core_.flush_requested() <= flush_done_; }, timeout);
     }

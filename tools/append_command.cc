@@ -24,7 +24,7 @@ struct AppendArgs {
   std::string topic;
   std::uint32_t partitions = 0;
   std::int64_t partition = -1;
-  std::string durability = "sync";
+  Durability durability = Durability::kSync;
   std::string compression = "none";
   std::string key_separator;
   bool acks = false;
@@ -113,7 +113,7 @@ class AckPrinter {
 int run_append(const AppendArgs& args) {
   LogOptions options;
   options.directory = args.dir;
-  options.durability = durability_names().at(args.durability);
+  options.durability = args.durability;
   options.allow_buffered_io = args.buffered_io;
   options.segment_bytes = args.segment_bytes;
   options.retention_bytes = args.retention_bytes;
@@ -175,9 +175,7 @@ void add_append_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("append", "Append one event per stdin line (the line is the value)");
   command->add_option("--dir", args->dir, "Log directory (created if missing)")->required();
   command->add_option("--topic", args->topic, "Topic name (created if missing)")->required();
-  command->add_option("--durability", args->durability, "When an event counts as acknowledged")
-      ->check(CLI::IsMember({"none", "batch", "sync"}))
-      ->capture_default_str();
+  add_durability_option(*command, &args->durability, "When an event counts as acknowledged");
   command->add_option("--key-sep", args->key_separator, "The part of a line before this character is the key")
       ->check(
           [](const std::string& value) { return value.size() == 1 ? "" : "--key-sep takes one character"; });

@@ -25,7 +25,7 @@ struct BenchArgs {
   std::optional<unsigned> producers;
   std::size_t size = 100;
   unsigned readers = 4;
-  std::string durability = "none";
+  Durability durability = Durability::kNone;
   bool durability_given = false;
   bool disk_limit = false;
   double disk_limit_seconds = 3;
@@ -44,7 +44,7 @@ std::string result_fields(const bench::WorkloadResult& r) {
       "\"workload\":" + json_string(r.workload) + ",\"events\":" + std::to_string(r.events) +
       ",\"producers\":" + std::to_string(r.producers) + ",\"readers\":" + std::to_string(r.readers) +
       ",\"value_bytes\":" + std::to_string(r.value_bytes) + ",\"key_bytes\":" + std::to_string(r.key_bytes) +
-      ",\"durability\":" + json_string(bench::durability_name(r.durability)) +
+      ",\"durability\":" + json_string(durability_name(r.durability)) +
       ",\"seconds\":" + json_number(r.seconds) + ",\"events_per_s\":" + json_number(r.events_per_s()) +
       ",\"mb_per_s\":" + json_number(r.mb_per_s()) + ",\"disk_bytes\":" + std::to_string(r.disk_bytes) +
       ",\"syncs\":" + std::to_string(r.syncs) + ",\"peak_rss_mb\":" + json_number(r.peak_rss_mb) +
@@ -105,7 +105,7 @@ void print_text(const bench::WorkloadResult& r, const std::optional<bench::DiskL
     std::printf("%-8s %llu events, %u producers, %zu-byte values, %zu-byte keys, durability %s, %u partition%s, "
                 "compression %s%s\n",
                 r.workload.c_str(), static_cast<unsigned long long>(r.events), r.producers, r.value_bytes,
-                r.key_bytes, bench::durability_name(r.durability), r.partitions, r.partitions == 1 ? "" : "s",
+                r.key_bytes, std::string(durability_name(r.durability)).c_str(), r.partitions, r.partitions == 1 ? "" : "s",
                 std::string(compression_name(r.compression)).c_str(),
                 r.writer_threads == 1 ? "" : (", " + std::to_string(r.writer_threads) + " writer threads").c_str());
   }
@@ -148,7 +148,7 @@ void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
       "         produce to consume: strata serve p50 %.2f ms  p99 %.2f ms   mock cluster p50 %.2f ms  "
       "p99 %.2f ms\n",
       static_cast<unsigned long long>(k.result.events), k.result.value_bytes, k.result.partitions,
-      k.result.partitions == 1 ? "" : "s", bench::durability_name(k.result.durability), strata.p50_us / 1e3,
+      k.result.partitions == 1 ? "" : "s", std::string(durability_name(k.result.durability)).c_str(), strata.p50_us / 1e3,
       strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
 }
 
@@ -209,7 +209,7 @@ int run_bench(const BenchArgs& args) {
     options.directory = dir + "/" + workload;
     options.value_bytes = args.size;
     options.readers = args.readers;
-    options.durability = durability_names().at(args.durability);
+    options.durability = args.durability;
     options.progress = !args.json && ::isatty(STDERR_FILENO);
     options.allow_buffered_io = args.buffered_io;
     options.partitions = args.partitions;
@@ -252,7 +252,7 @@ int run_bench(const BenchArgs& args) {
     } else if (workload.starts_with("kafka-")) {
       options.events = args.events.value_or(workload == "kafka-latency" ? 5'000 : 1'000'000);
       // acks=all means fsynced, the server's default
-      options.durability = args.durability_given ? durability_names().at(args.durability) : Durability::kSync;
+      options.durability = args.durability_given ? args.durability : Durability::kSync;
       auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options)
                       : workload == "kafka-fetch" ? bench::run_kafka_fetch(options)
                                                   : bench::run_kafka_latency(options);
@@ -269,7 +269,7 @@ int run_bench(const BenchArgs& args) {
                     "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "
                     "ratio %.2f\n",
                     workload.c_str(), static_cast<unsigned long long>(k.result.events), k.result.value_bytes,
-                    workload == "kafka-produce" ? "producer" : "consumer", bench::durability_name(k.result.durability),
+                    workload == "kafka-produce" ? "producer" : "consumer", std::string(durability_name(k.result.durability)).c_str(),
                     k.result.seconds, k.result.events_per_s() / 1e3, k.result.mb_per_s(),
                     k.reference.events_per_s() / 1e3, k.ratio);
       }
@@ -327,10 +327,8 @@ void add_bench_command(CLI::App& app) {
   command->add_option("--readers", args->readers, "Reader threads for fanout")
       ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
-  command->add_option("--durability", args->durability, "Durability of the ingest workload (kafka-*: default sync)")
-      ->check(CLI::IsMember({"none", "batch", "sync"}))
-      ->each([args](const std::string&) { args->durability_given = true; })
-      ->capture_default_str();
+  add_durability_option(*command, &args->durability, "Durability of the ingest workload (kafka-*: default sync)")
+      ->each([args](const std::string&) { args->durability_given = true; });
   command->add_flag(
       "--disk-limit", args->disk_limit,
       "First measure the disk's sequential O_DIRECT bandwidth and fdatasync latency, and report "

@@ -25,7 +25,7 @@ void add_project_command(CLI::App& app);  // project, project status
 // Prints "strata: <message>" to stderr and returns 1 (or `code`).
 int fail(const std::string& message, int code = 1);
 
-// Maps "none|batch|sync".
-const std::map<std::string, Durability>& durability_names();
+// Adds --durability (one of durability_name()'s names) to `command`, stored in *durability.
+CLI::Option* add_durability_option(CLI::App& command, Durability* durability, const std::string& description);
 
 }  // namespace strata::tools

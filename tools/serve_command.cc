@@ -21,7 +21,7 @@ struct ServeArgs {
   std::string advertise;
   std::uint32_t partitions = 1;
   bool no_auto_create = false;
-  std::string durability = "sync";
+  Durability durability = Durability::kSync;
   std::uint64_t max_request_bytes = 100u << 20;
   std::size_t max_connections = 1024;
   bool buffered_io = false;
@@ -72,7 +72,7 @@ int run_serve(const ServeArgs& args) {
 
   LogOptions log_options;
   log_options.directory = args.dir;
-  log_options.durability = durability_names().at(args.durability);
+  log_options.durability = args.durability;
   log_options.allow_buffered_io = args.buffered_io;
   log_options.writer_threads = args.writers;
   auto log = Log::open(log_options);
@@ -107,9 +107,7 @@ void add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1u, kPartitionsMax))
       ->capture_default_str();
   command->add_flag("--no-auto-create", args->no_auto_create, "Refuse topics that do not exist");
-  command->add_option("--durability", args->durability, "When a produced batch counts as acknowledged")
-      ->check(CLI::IsMember({"none", "batch", "sync"}))
-      ->capture_default_str();
+  add_durability_option(*command, &args->durability, "When a produced batch counts as acknowledged");
   command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted (units work)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();

@@ -2,6 +2,8 @@
 #include <mimalloc-new-delete.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "tools/commands.h"
 
@@ -14,10 +16,15 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-const std::map<std::string, Durability>& durability_names() {
-  static const std::map<std::string, Durability> names = {
-      {"none", Durability::kNone}, {"batch", Durability::kBatch}, {"sync", Durability::kSync}};
-  return names;
+CLI::Option* add_durability_option(CLI::App& command, Durability* durability, const std::string& description) {
+  std::vector<std::string> names;
+  for (Durability mode : kDurabilities) names.emplace_back(durability_name(mode));
+  return command
+      .add_option_function<std::string>(
+          "--durability", [durability](const std::string& name) { (void)parse_durability(name, durability); },
+          description)
+      ->check(CLI::IsMember(names))
+      ->default_str(std::string(durability_name(*durability)));
 }
 
 }  // namespace strata::tools

@@ -199,18 +199,6 @@ Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::u
 
 }  // namespace
 
-const char* durability_name(Durability durability) {
-  switch (durability) {
-    case Durability::kNone:
-      return "none";
-    case Durability::kBatch:
-      return "batch";
-    case Durability::kSync:
-      return "sync";
-  }
-  return "?";
-}
-
 double peak_rss_mb() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);

@@ -85,6 +85,5 @@ Result<WorkloadResult> run_recovery(const WorkloadOptions& options);
 // Sorts the samples, then takes the percentiles.
 LatencySummary summarize(std::vector<double>& latencies_us);
 double peak_rss_mb();
-const char* durability_name(Durability durability);
 
 }  // namespace strata::bench

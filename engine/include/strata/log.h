@@ -6,11 +6,7 @@
 //   strata::Ticket ticket = producer->append(orders, key, value).value();
 //   std::uint64_t offset = producer->wait(ticket).value();            // acknowledged under the durability
 //
-// What "acknowledged" means is the log's durability:
-//   kNone:  written to the segment file (O_DIRECT, so in the device, not the page cache), not yet synced; a
-//           power loss may lose it, a process crash does not. Synced at segment seal, flush() and close().
-//   kBatch: synced, by an fdatasync issued every batch_sync_bytes or batch_sync_interval, whichever first.
-//   kSync:  synced, by the fdatasync that covers it; fdatasyncs are issued back to back (group commit).
+// What "acknowledged" means is the log's durability (strata/durability.h).
 #pragma once
 
 #include <chrono>
@@ -22,12 +18,11 @@
 #include <vector>
 
 #include "strata/compression.h"
+#include "strata/durability.h"
 #include "strata/reader.h"
 #include "strata/status.h"
 
 namespace strata {
-
-enum class Durability : std::uint8_t { kNone, kBatch, kSync };
 
 enum class IoMode : std::uint8_t {
   kAuto,          // io_uring when the kernel allows it, else pwrite (stats say which)
