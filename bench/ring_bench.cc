@@ -82,7 +82,7 @@ std::uint64_t first_word(const std::byte* bytes, std::size_t size) {
 template <typename Ring>
 Ring make_ring() {
   if constexpr (std::is_same_v<Ring, strata::ring::StripedMpscRing>) {
-    return Ring(kQueueBytes / strata::ring::StripedMpscRing::default_lanes());
+    return Ring(kQueueBytes / strata::ring::StripedMpscRing::kExclusiveLanesDefault);
   } else {
     return Ring(kQueueBytes);
   }
