@@ -15,7 +15,7 @@
 // compare-exchange (ring_bench 2p1c/8 on 2 cores: 0.43-0.47x moodycamel with shared lanes, 0.72-0.84x with
 // the plain store). There are 16 of them, not one per core: the log's shared producer is for any thread, and
 // threads outnumber cores. With one per core, two of four producers on 2 cores shared an overflow lane and
-// its locked claim was 48% of their time (4p1c/8: 0.54-0.86x moodycamel; with 16 lanes 1.1-1.3x).
+// its locked claim was 48% of their time (4p1c/8: 0.54-0.86x moodycamel; with 16 lanes 1.08-1.32x in four of five runs).
 // Threads beyond the exclusive lanes share the overflow lanes (one per core up to 8), round-robin. The
 // consumer polls only the lanes ever bound, and lanes are bound lowest first, so it polls as many lanes as
 // threads produced at once. What the log needs stays: one thread's records stay in order (a thread never
