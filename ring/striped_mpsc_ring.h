@@ -15,7 +15,8 @@
 // compare-exchange (ring_bench 2p1c/8 on 2 cores: 0.43-0.47x moodycamel with shared lanes, 0.72-0.84x with
 // the plain store). There are 16 of them, not one per core: the log's shared producer is for any thread, and
 // threads outnumber cores. With one per core, two of four producers on 2 cores shared an overflow lane and
-// its locked claim was 48% of their time (4p1c/8: 0.54-0.86x moodycamel; with 16 lanes 1.08-1.32x in four of five runs).
+// its locked claim was 48% of their time (4p1c/8: 0.54-0.86x moodycamel; with 16 lanes 1.08-1.32x in four
+// of five runs).
 // Threads beyond the exclusive lanes share the overflow lanes (one per core up to 8), round-robin. The
 // consumer polls only the lanes ever bound, and lanes are bound lowest first, so it polls as many lanes as
 // threads produced at once. What the log needs stays: one thread's records stay in order (a thread never
@@ -56,7 +57,9 @@ class StripedMpscRing {
   // once a thread claims in it, so the ring holds at most (lanes claimed in) x lane_bytes.
   explicit StripedMpscRing(std::size_t lane_bytes, std::size_t exclusive_lanes = kExclusiveLanesDefault,
                            std::size_t overflow_lanes = default_overflow_lanes())
-      : exclusive_lanes_(exclusive_lanes), overflow_lanes_(overflow_lanes), owners_(new Owner[exclusive_lanes]) {
+      : exclusive_lanes_(exclusive_lanes),
+        overflow_lanes_(overflow_lanes),
+        owners_(new Owner[exclusive_lanes]) {
     STRATA_ASSERT(exclusive_lanes >= 1 && overflow_lanes >= 1, "lane counts %zu and %zu must be at least 1",
                   exclusive_lanes, overflow_lanes);
     lanes_.reserve(exclusive_lanes + overflow_lanes);
