@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <chrono>
@@ -78,11 +79,12 @@ std::uint64_t first_word(const std::byte* bytes, std::size_t size) {
 
 // ---- adapters: try_push(const Item&) per producer, drain(sum) -> items consumed -------------------------
 
-// The same total buffering for every impl: a striped ring splits kQueueBytes across its lanes.
+// The same buffering for every impl: a striped ring gives each producer a lane of its own, so it splits
+// kQueueBytes across the producers' lanes (the lanes nobody claims in hold nothing).
 template <typename Ring>
-Ring make_ring() {
+Ring make_ring(std::uint64_t producers) {
   if constexpr (std::is_same_v<Ring, strata::ring::StripedMpscRing>) {
-    return Ring(kQueueBytes / strata::ring::StripedMpscRing::default_lanes());
+    return Ring(std::bit_floor(kQueueBytes / producers));
   } else {
     return Ring(kQueueBytes);
   }
@@ -90,7 +92,8 @@ Ring make_ring() {
 
 template <typename Ring, std::size_t N>
 struct StrataQueue {
-  Ring ring = make_ring<Ring>();
+  explicit StrataQueue(std::uint64_t producers) : ring(make_ring<Ring>(producers)) {}
+  Ring ring;
   struct Producer {
     StrataQueue& q;
     bool try_push(const Item<N>& item) {
@@ -165,10 +168,20 @@ struct Moodycamel {
 
 // ---- the pipeline: P producer threads, the consumer on the benchmark thread ------------------------------
 
+// A queue that sizes itself by the producer count is told it.
+template <typename Queue>
+std::unique_ptr<Queue> make_queue(std::uint64_t producers) {
+  if constexpr (std::is_constructible_v<Queue, std::uint64_t>) {
+    return std::make_unique<Queue>(producers);
+  } else {
+    return std::make_unique<Queue>();
+  }
+}
+
 template <typename Queue, std::size_t N>
 void run_pipeline(benchmark::State& state, std::uint64_t producers) {
   const std::uint64_t per_producer = kItemsPerIteration / producers;
-  auto queue = std::make_unique<Queue>();
+  auto queue = make_queue<Queue>(producers);
   std::uint64_t sum = 0;
   if (producers == 1) pin_to_cpu(0);
   for (auto _ : state) {

@@ -10,13 +10,18 @@
 // producer) moved 190-330 M/s. A lane per core (up to 8) gave 82/113/178 M/s at 2/4/8 producers against
 // moodycamel's 128/266/229 in the same run.
 //
-// Exclusive lanes: a thread's first claim takes a lane of its own if one is free (a compare-exchange on the
+// Exclusive lanes: a thread's first claim takes the lowest free lane of its own (a compare-exchange on the
 // lane's owner) and keeps it until it exits; its claims then move the tail with a plain store, not a locked
 // compare-exchange (ring_bench 2p1c/8 on 2 cores: 0.43-0.47x moodycamel with shared lanes, 0.72-0.84x with
-// the plain store). Threads beyond the exclusive lanes share the overflow lanes, round-robin, as before.
-// What the log needs stays: one thread's records stay in order (a thread never changes lanes while it
-// lives), and any number of threads may produce. Order between threads is the consumer's interleaving, as it
-// is between the log's per-thread producers.
+// the plain store). There are 16 of them, not one per core: the log's shared producer is for any thread, and
+// threads outnumber cores. With one per core, two of four producers on 2 cores shared an overflow lane and
+// its locked claim was 48% of their time (4p1c/8: 0.54-0.86x moodycamel; with 16 lanes 1.08-1.32x in four
+// of five runs).
+// Threads beyond the exclusive lanes share the overflow lanes (one per core up to 8), round-robin. The
+// consumer polls only the lanes ever bound, and lanes are bound lowest first, so it polls as many lanes as
+// threads produced at once. What the log needs stays: one thread's records stay in order (a thread never
+// changes lanes while it lives), and any number of threads may produce. Order between threads is the
+// consumer's interleaving, as it is between the log's per-thread producers.
 //
 // A thread gives its exclusive lanes back when it exits (a thread_local's destructor, under the registry's
 // mutex, so a ring destroyed meanwhile is never touched). Untouched lanes cost address space, not memory.
@@ -24,7 +29,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -40,19 +44,27 @@ namespace strata::ring {
 
 class StripedMpscRing {
  public:
-  // One lane per core up to kLanesMax, a power of two.
-  static std::size_t default_lanes() {
+  // Exclusive lanes: one per thread producing at the same time, up to 16 (more threads than cores is the
+  // normal case for the log's shared producer, and a thread without a lane of its own pays a locked claim).
+  static constexpr std::size_t kExclusiveLanesDefault = 16;
+  // Overflow lanes: one per core up to 8.
+  static std::size_t default_overflow_lanes() {
     const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-    return std::bit_floor(std::min(cores, kLanesMax));
+    return std::min(cores, kOverflowLanesMax);
   }
 
-  // `lane_bytes` is each lane's capacity (a power of two of at least 256); `lanes` a power of two: that many
-  // exclusive lanes, and as many overflow lanes.
-  explicit StripedMpscRing(std::size_t lane_bytes, std::size_t lanes = default_lanes())
-      : exclusive_lanes_(lanes), lane_mask_(lanes - 1), owners_(new Owner[lanes]) {
-    STRATA_ASSERT(lanes >= 1 && std::has_single_bit(lanes), "lane count %zu is not a power of two", lanes);
-    lanes_.reserve(2 * lanes);
-    for (std::size_t i = 0; i < 2 * lanes; ++i) lanes_.push_back(std::make_unique<MpscRing>(lane_bytes));
+  // `lane_bytes` is each lane's capacity (a power of two of at least 256). A lane's memory is touched only
+  // once a thread claims in it, so the ring holds at most (lanes claimed in) x lane_bytes.
+  explicit StripedMpscRing(std::size_t lane_bytes, std::size_t exclusive_lanes = kExclusiveLanesDefault,
+                           std::size_t overflow_lanes = default_overflow_lanes())
+      : exclusive_lanes_(exclusive_lanes),
+        overflow_lanes_(overflow_lanes),
+        owners_(new Owner[exclusive_lanes]) {
+    STRATA_ASSERT(exclusive_lanes >= 1 && overflow_lanes >= 1, "lane counts %zu and %zu must be at least 1",
+                  exclusive_lanes, overflow_lanes);
+    lanes_.reserve(exclusive_lanes + overflow_lanes);
+    for (std::size_t i = 0; i < exclusive_lanes + overflow_lanes; ++i)
+      lanes_.push_back(std::make_unique<MpscRing>(lane_bytes));
     Registry& registry = Registry::instance();
     std::lock_guard lock(registry.mutex);
     id_ = registry.next_id++;
@@ -66,8 +78,10 @@ class StripedMpscRing {
   StripedMpscRing(const StripedMpscRing&) = delete;
   StripedMpscRing& operator=(const StripedMpscRing&) = delete;
 
-  // Exclusive lanes (as many overflow lanes come with them).
-  std::size_t lanes() const { return exclusive_lanes_; }
+  std::size_t exclusive_lanes() const { return exclusive_lanes_; }
+  // The lanes the consumer polls: one past the highest lane a thread was ever bound to. Acquire: pairs with
+  // bind()'s release, so the consumer looks at a lane once claims go there.
+  std::size_t lanes_in_use() const { return lanes_in_use_.load(std::memory_order_acquire); }
   std::size_t max_payload_bytes() const { return lanes_.front()->max_payload_bytes(); }
 
   // Any thread; see MpscRing::try_claim. Each thread may hold several open claims.
@@ -93,12 +107,14 @@ class StripedMpscRing {
       return true;
     };
     std::size_t records = 0;
-    // The overflow lanes only once a thread was put in one: until then the consumer polls what it did before
-    // exclusive lanes existed.
+    // Only the lanes a thread ever claimed in: lanes are bound lowest first, so that is as many as threads
+    // produced at the same time, not the 16 (and more) that exist.
     const std::size_t lanes = lanes_in_use();
-    const std::size_t first = next_lane_++;
+    if (++next_lane_ >= lanes) next_lane_ = 0;
+    std::size_t lane = next_lane_;
     for (std::size_t i = 0; i < lanes && records < records_max && !refused; ++i) {
-      records += lanes_[(first + i) & (lanes - 1)]->consume(records_max - records, accept);
+      records += lanes_[lane]->consume(records_max - records, accept);
+      if (++lane == lanes) lane = 0;
     }
     return records;
   }
@@ -111,7 +127,7 @@ class StripedMpscRing {
   }
 
  private:
-  static constexpr std::size_t kLanesMax = 8;
+  static constexpr std::size_t kOverflowLanesMax = 8;
 
   struct alignas(kCacheLineBytes) Owner {
     std::atomic<std::uintptr_t> thread{0};  // 0: free; else the owning thread's token
@@ -169,10 +185,6 @@ class StripedMpscRing {
     return slot;
   }
 
-  // Acquire: pairs with bind()'s release, so the consumer looks at an overflow lane once claims go there.
-  std::size_t lanes_in_use() const {
-    return overflow_used_.load(std::memory_order_acquire) ? lanes_.size() : exclusive_lanes_;
-  }
 
   Binding binding_of_this_thread() {
     if (last_ring_id_ == id_) [[likely]]
@@ -190,22 +202,29 @@ class StripedMpscRing {
     return binding;
   }
 
-  // This thread's first claim in this ring: a free exclusive lane, else an overflow lane.
+  // This thread's first claim in this ring: the lowest free exclusive lane (so the lanes in use stay as few
+  // as the threads producing at once), else an overflow lane.
   Binding bind(ThreadBindings& mine) {
     const auto token = reinterpret_cast<std::uintptr_t>(&mine);
-    const std::size_t start = thread_slot();
-    const std::size_t overflow = exclusive_lanes_ + (start & lane_mask_);
+    const std::size_t overflow = exclusive_lanes_ + thread_slot() % overflow_lanes_;
     Binding binding{lanes_[overflow].get(), overflow, false};
-    for (std::size_t i = 0; i < exclusive_lanes_; ++i) {
-      const std::size_t lane = (start + i) & lane_mask_;
+    for (std::size_t lane = 0; lane < exclusive_lanes_; ++lane) {
+      std::atomic<std::uintptr_t>& owner = owners_[lane].thread;
       std::uintptr_t expected = 0;
-      // Acquire: the previous owner's claims in the lane happen before ours.
-      if (owners_[lane].thread.compare_exchange_strong(expected, token, std::memory_order_acquire)) {
+      // Acquire: the previous owner's claims in the lane happen before ours. The plain load first keeps
+      // the scan from taking every owned lane's line.
+      if (owner.load(std::memory_order_relaxed) == 0 &&
+          owner.compare_exchange_strong(expected, token, std::memory_order_acquire)) {
         binding = {lanes_[lane].get(), lane, true};
         break;
       }
     }
-    if (!binding.exclusive) overflow_used_.store(true, std::memory_order_release);
+    // Release: the consumer polls the lane before this thread's first record can be there.
+    std::size_t in_use = lanes_in_use_.load(std::memory_order_relaxed);
+    while (in_use <= binding.lane &&
+           !lanes_in_use_.compare_exchange_weak(in_use, binding.lane + 1, std::memory_order_release,
+                                                std::memory_order_relaxed)) {
+    }
     Registry& registry = Registry::instance();
     std::lock_guard lock(registry.mutex);
     // Forget the rings that are gone, so a long-lived thread's list stays as short as the live rings.
@@ -215,10 +234,12 @@ class StripedMpscRing {
   }
 
   const std::size_t exclusive_lanes_;
-  const std::size_t lane_mask_;
+  const std::size_t overflow_lanes_;
   std::unique_ptr<Owner[]> owners_;
-  std::vector<std::unique_ptr<MpscRing>> lanes_;  // [0, lanes): exclusive; [lanes, 2 lanes): overflow
-  std::atomic<bool> overflow_used_{false};  // set (for good) when a thread is put in an overflow lane
+  // [0, exclusive_lanes_): exclusive; then the overflow lanes.
+  std::vector<std::unique_ptr<MpscRing>> lanes_;
+  // One past the highest lane a thread was ever bound to: the lanes the consumer polls. Only grows.
+  std::atomic<std::size_t> lanes_in_use_{0};
   std::uint64_t id_ = 0;
   // Consumer only, in a line of its own: producers read the fields above on every claim.
   alignas(kCacheLineBytes) std::size_t next_lane_ = 0;

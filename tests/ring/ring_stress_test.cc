@@ -146,9 +146,14 @@ TEST(RingStress, Spsc1Producer) {
 TEST(RingStress, Mpsc4Producers) {
   run_stress<MpscRing>(4);
 }
-// Five producers over two lanes: lanes are shared, and each producer's records must stay in order.
-TEST(RingStress, StripedMpsc5ProducersOn2Lanes) {
-  run_stress<StripedMpscRing>(5, std::size_t{2});
+// Five producers over two exclusive lanes and one overflow lane, which three of them share: each producer's
+// records must stay in order.
+TEST(RingStress, StripedMpsc5ProducersOn2ExclusiveLanesAnd1Overflow) {
+  run_stress<StripedMpscRing>(5, std::size_t{2}, std::size_t{1});
+}
+// The default lanes: as many producers as exclusive lanes, each in a lane of its own.
+TEST(RingStress, StripedMpscAProducerPerExclusiveLane) {
+  run_stress<StripedMpscRing>(static_cast<std::uint32_t>(StripedMpscRing::kExclusiveLanesDefault));
 }
 
 // Threads that come and go: each round's threads take the exclusive lanes the previous round's threads gave
@@ -158,7 +163,7 @@ TEST(RingStress, StripedMpscThreadsComeAndGoAcrossExclusiveLanes) {
   constexpr std::uint32_t kRounds = 20;
   constexpr std::uint32_t kThreadsPerRound = 3;
   const std::uint64_t per_producer = std::max<std::uint64_t>(1, records_total() / 20 / (kRounds * kThreadsPerRound));
-  StripedMpscRing ring(64 * 1024, 2);
+  StripedMpscRing ring(64 * 1024, 2, 1);
   ConsumerSignal signal;
   Checker checker(kRounds * kThreadsPerRound);
   std::thread spawner([&] {

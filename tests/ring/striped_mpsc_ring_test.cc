@@ -31,7 +31,7 @@ std::vector<std::string> push_from_new_thread(StripedMpscRing& ring, const std::
 
 TEST(StripedMpscRing, EmptyUntilAnyLaneHasARecord) {
   StripedMpscRing ring(1024, 4);
-  EXPECT_EQ(ring.lanes(), 4u);
+  EXPECT_EQ(ring.exclusive_lanes(), 4u);
   EXPECT_TRUE(ring.empty());
   push_from_new_thread(ring, "a", 1);
   EXPECT_FALSE(ring.empty());
@@ -65,12 +65,59 @@ TEST(StripedMpscRing, RefusalStopsTheWholeConsumeAndKeepsTheRecord) {
 
 TEST(StripedMpscRing, ConsumeStartsAtTheNextLaneEachCall) {
   StripedMpscRing ring(1024, 2);
-  push_from_new_thread(ring, "a", 4);
+  // This thread keeps the first lane while b's takes the second (a thread that exited would have given its
+  // lane back for b's to take).
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(push(ring, "a" + std::to_string(i)), ClaimStatus::kOk);
   push_from_new_thread(ring, "b", 4);
   // One record per call: successive calls alternate lanes, so neither lane waits for the other to drain.
   const std::string first = drain(ring, 1).at(0);
   const std::string second = drain(ring, 1).at(0);
   EXPECT_NE(first[0], second[0]);
+}
+
+TEST(StripedMpscRing, AThreadTakesTheLowestFreeLaneSoTheConsumerPollsOnlyTheLanesInUse) {
+  StripedMpscRing ring(1024, 4, 2);
+  EXPECT_EQ(ring.lanes_in_use(), 0u);
+  // Threads one after the other: each gives its lane back on exit and the next takes it again.
+  for (const char* name : {"a", "b", "c"}) push_from_new_thread(ring, name, 1);
+  EXPECT_EQ(ring.lanes_in_use(), 1u);
+  // This thread holds the first lane: the next thread takes the second.
+  ASSERT_EQ(push(ring, "m"), ClaimStatus::kOk);
+  push_from_new_thread(ring, "d", 1);
+  EXPECT_EQ(ring.lanes_in_use(), 2u);
+  EXPECT_EQ(drain(ring).size(), 5u);
+}
+
+TEST(StripedMpscRing, EveryThreadProducingAtOnceGetsAnExclusiveLaneUpToTheLimit) {
+  constexpr std::size_t kExclusive = 6;
+  StripedMpscRing ring(1024, kExclusive, 1);
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t holding = 0;
+  bool release = false;
+  std::vector<std::thread> threads;
+  // One thread more than there are exclusive lanes, all alive at once: the last one overflows.
+  for (std::size_t t = 0; t <= kExclusive; ++t) {
+    threads.emplace_back([&, t] {
+      EXPECT_EQ(push(ring, std::to_string(t)), ClaimStatus::kOk);
+      std::unique_lock lock(mutex);
+      ++holding;
+      changed.notify_all();
+      changed.wait(lock, [&] { return release; });
+    });
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return holding == t + 1; });
+  }
+  EXPECT_EQ(ring.lanes_in_use(), kExclusive + 1);  // every exclusive lane and the overflow lane
+  std::vector<std::string> all = drain(ring);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6"}));
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  for (auto& thread : threads) thread.join();
 }
 
 TEST(StripedMpscRing, OpenClaimStopsOnlyItsLane) {
@@ -88,7 +135,7 @@ TEST(StripedMpscRing, OpenClaimStopsOnlyItsLane) {
 }
 
 TEST(StripedMpscRing, ThreadsBeyondTheExclusiveLanesShareAnOverflowLane) {
-  StripedMpscRing ring(1024, 1);
+  StripedMpscRing ring(1024, 1, 1);
   Claim open;
   ASSERT_EQ(ring.try_claim(4, &open), ClaimStatus::kOk);  // the only exclusive lane, held by this thread
   std::vector<std::string> all;

@@ -39,7 +39,7 @@ struct LogOptions {
   std::uint64_t retention_bytes = 0;           // per topic; oldest sealed segments go first; 0: keep all
   std::chrono::microseconds retention_age{0};  // delete sealed segments whose newest event is older; 0: never
   std::size_t producer_ring_bytes = 1u << 20;  // per producer(); a power of two
-  std::size_t shared_ring_bytes = 4u << 20;    // shared_producer(): per lane, a lane per core up to 8
+  std::size_t shared_ring_bytes = 4u << 20;    // shared_producer(): per lane, a lane per thread up to 16
   std::size_t staging_bytes = 16u << 20;       // per topic, a multiple of 4096
   std::size_t write_bytes_max = 2u << 20;      // largest single write
   std::size_t appends_in_flight_max = 1u << 16;  // per producer; a power of two
