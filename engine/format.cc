@@ -274,8 +274,18 @@ bool decode_record(const std::byte** in, const std::byte* end, RecordFields* rec
   return true;
 }
 
+Status RecordReader::status() const {
+  if (undecodable_) return corruption("record " + std::to_string(index_) + " of the batch does not decode");
+  if (in_ != end_) return corruption("the batch has " + std::to_string(end_ - in_) + " bytes after its records");
+  return Status::ok();
+}
+
 bool decode_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out) {
   out->clear();
+  return append_headers(encoded, count, out);
+}
+
+bool append_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out) {
   const std::byte* p = encoded.data();
   const std::byte* end = p + encoded.size();
   std::int64_t stored_count = 0;

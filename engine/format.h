@@ -239,10 +239,47 @@ struct RecordFields {
 bool decode_record(const std::byte** in, const std::byte* end, RecordFields* record);
 // Decodes encoded headers (from RecordFields::headers) into `out`. False when malformed.
 bool decode_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out);
+// The same, appending to `out` (what it held before stays). False when malformed; then `out` may hold some
+// of them after what it held before.
+bool append_headers(std::span<const std::byte> encoded, std::int32_t count, std::vector<EventHeader>* out);
 
 // The records region of a batch, decompressed into `scratch` when the batch is compressed.
 Result<std::span<const std::byte>> batch_records(std::span<const std::byte> batch, const BatchHeader& header,
                                                  std::vector<std::byte>* scratch);
+
+// The records of a checked batch (its records region, from batch_records()), one at a time, for callers
+// that may stop early. Lifetime: `records` and `header` must outlive it.
+class RecordReader {
+ public:
+  RecordReader(std::span<const std::byte> records, const BatchHeader& header)
+      : in_(records.data()), end_(records.data() + records.size()), header_(&header) {}
+
+  // Decodes the next record: its fields, offset and timestamp (milliseconds). False after the last one
+  // (records_count of them) or when one does not decode; status() then says which.
+  bool next(RecordFields* fields, std::uint64_t* offset, std::int64_t* timestamp_ms) {
+    if (index_ == header_->records_count) [[unlikely]]
+      return false;
+    if (!decode_record(&in_, end_, fields)) [[unlikely]] {
+      undecodable_ = true;
+      return false;
+    }
+    ++index_;
+    *offset = header_->base_offset + static_cast<std::uint64_t>(fields->offset_delta);
+    *timestamp_ms = header_->log_append_time() ? header_->max_timestamp_ms
+                                               : header_->base_timestamp_ms + fields->timestamp_delta_ms;
+    return true;
+  }
+  // Once next() returned false: ok when every record decoded and nothing follows the last; kCorruption naming
+  // the record that does not decode, or the bytes left over. REQUIRES: next() returned false.
+  Status status() const;
+
+ private:
+  const std::byte* in_;
+  const std::byte* end_;
+  const BatchHeader* header_;
+  std::int32_t index_ = 0;
+  bool undecodable_ = false;
+};
 
 // Calls fn(const RecordFields&, std::uint64_t offset, std::int64_t timestamp_ms) for each record of a
 // checked batch; kCorruption naming the record when one does not decode or the count is off.
@@ -251,19 +288,12 @@ Status for_each_record(std::span<const std::byte> batch, const BatchHeader& head
                        std::vector<std::byte>* scratch, Fn&& fn) {
   auto records = batch_records(batch, header, scratch);
   if (!records) return records.status();
-  const std::byte* in = records->data();
-  const std::byte* end = in + records->size();
+  RecordReader reader(*records, header);
   RecordFields fields;
-  for (std::int32_t i = 0; i < header.records_count; ++i) {
-    if (!decode_record(&in, end, &fields)) {
-      return corruption("record " + std::to_string(i) + " of the batch does not decode");
-    }
-    const std::int64_t timestamp_ms =
-        header.log_append_time() ? header.max_timestamp_ms : header.base_timestamp_ms + fields.timestamp_delta_ms;
-    fn(fields, header.base_offset + static_cast<std::uint64_t>(fields.offset_delta), timestamp_ms);
-  }
-  if (in != end) return corruption("the batch has " + std::to_string(end - in) + " bytes after its records");
-  return Status::ok();
+  std::uint64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  while (reader.next(&fields, &offset, &timestamp_ms)) fn(fields, offset, timestamp_ms);
+  return reader.status();
 }
 
 // ---- the sparse index of a sealed segment (<base>.strata-index) ----------------------------------------

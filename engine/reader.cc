@@ -257,6 +257,71 @@ Status check_topic_kept(ReaderState& state) {
   return Status(StatusCode::kNotFound, "topic " + state.topic + " was deleted");
 }
 
+// Hands fn the run gathered in state.run (count events), then starts a new one.
+void hand_out_run(ReaderState& state, std::size_t count, const EventRunCallback& fn) {
+  if (count == 0) return;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t begin = state.run_header_begin[i];
+    const std::size_t end = i + 1 < count ? state.run_header_begin[i + 1] : state.run_headers.size();
+    state.run[i].headers = std::span<const EventHeader>(state.run_headers).subspan(begin, end - begin);
+  }
+  fn(std::span<const Event>(state.run).first(count));
+  state.run_headers.clear();
+}
+
+// Hands fn the events of one checked batch (its `records` region) that are visible (below `limit`) and at or
+// after state.next_offset, in runs, until *delivered reaches `max`; advances state.next_offset past each
+// event handed out. Events decoded before a record that does not decode are handed out first.
+Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std::span<const std::byte> records,
+                     std::uint64_t limit, std::size_t max, const EventRunCallback& fn, std::size_t* delivered) {
+  if (state.run.size() < Reader::kEventRunMax) {
+    state.run.resize(Reader::kEventRunMax, Event{0, 0, {}, {}, {}, state.partition});
+    state.run_header_begin.resize(Reader::kEventRunMax);
+  }
+  format::RecordReader reader(records, header);
+  format::RecordFields fields;
+  std::uint64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  // Locals, not state's fields: fn is opaque to the compiler, which would otherwise reload them per event.
+  std::uint64_t next_offset = state.next_offset;
+  std::size_t left = max - *delivered;
+  std::size_t count = 0;
+  Status status;
+  while (left > 0 && reader.next(&fields, &offset, &timestamp_ms)) {
+    // Before position() (a seek into the middle of a batch), or past what is visible.
+    if (offset < next_offset || offset >= limit) continue;
+    state.run_header_begin[count] = state.run_headers.size();
+    if (fields.header_count > 0 && !format::append_headers(fields.headers, fields.header_count, &state.run_headers))
+        [[unlikely]] {
+      const auto kept = static_cast<std::ptrdiff_t>(state.run_header_begin[count]);
+      state.run_headers.erase(state.run_headers.begin() + kept, state.run_headers.end());
+      status = corruption("the headers of offset " + std::to_string(offset) + " do not decode");
+      break;
+    }
+    // Field by field: an Event built whole on the stack and copied stalled on store forwarding (perf).
+    Event& event = state.run[count];
+    event.offset = offset;
+    event.timestamp_us = timestamp_ms * 1000;
+    event.key = {fields.key.data(), fields.key.size()};
+    event.value = {fields.value.data(), fields.value.size()};
+    next_offset = offset + 1;
+    --left;
+    if (++count == Reader::kEventRunMax) {
+      hand_out_run(state, count, fn);
+      *delivered += count;
+      state.next_offset = next_offset;
+      count = 0;
+    }
+  }
+  // The reader stopped after a record: look one further so that a batch ending in bytes that are no record
+  // is reported even when `max` ends the poll at its last record.
+  if (status.is_ok() && (left > 0 || !reader.next(&fields, &offset, &timestamp_ms))) status = reader.status();
+  hand_out_run(state, count, fn);
+  *delivered += count;
+  state.next_offset = next_offset;
+  return status;
+}
+
 }  // namespace
 
 std::unique_ptr<ReaderState> make_reader_state(std::string partition_dir, std::uint32_t partition) {
@@ -335,6 +400,12 @@ Status Reader::seek_to_end() {
 }
 
 Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
+  return poll_runs(max, [&fn](std::span<const Event> events) {
+    for (const Event& event : events) fn(event);
+  });
+}
+
+Result<std::size_t> Reader::poll_runs(std::size_t max, const EventRunCallback& fn) {
   ReaderState& state = *state_;
   STRATA_RETURN_IF_ERROR(detail::check_topic_kept(state));
   const std::uint64_t limit = state.visible_limit();
@@ -349,21 +420,9 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
     if (*step == detail::Step::kStop) break;
     const std::uint64_t batch_end = header.next_offset();
     if (batch_end > state.next_offset) {
-      Status decode_error;
-      Status status = format::for_each_record(
-          bytes, header, &state.decompressed,
-          [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t timestamp_ms) {
-            if (offset < state.next_offset || delivered == max || offset >= limit || !decode_error.is_ok()) return;
-            state.headers.clear();
-            if (record.header_count > 0 && !format::decode_headers(record.headers, record.header_count, &state.headers)) {
-              decode_error = corruption("the headers of offset " + std::to_string(offset) + " do not decode");
-              return;
-            }
-            fn(Event{offset, timestamp_ms * 1000, record.key, record.value, state.headers, state.partition});
-            ++delivered;
-            state.next_offset = offset + 1;
-          });
-      if (status.is_ok()) status = decode_error;
+      auto records = format::batch_records(bytes, header, &state.decompressed);
+      Status status = records ? detail::deliver_batch(state, header, *records, limit, max, fn, &delivered)
+                              : records.status();
       if (!status.is_ok()) return std::move(status).with_context(detail::where(state));
       STRATA_PROBE3(reader_batch, state.partition, header.base_offset, header.records_count);
     }

@@ -44,7 +44,11 @@ struct ReaderState {
   std::uint64_t validated_position = UINT64_MAX;  // the batch at this position passed its checks
 
   std::vector<std::byte> decompressed;  // the records of a compressed batch
-  std::vector<EventHeader> headers;     // the current record's headers
+  // The run of events poll_runs() hands out next (Reader::kEventRunMax at most), and their headers: event i's
+  // are run_headers[run_header_begin[i]...] (spans are set once the run is whole: the vector may grow).
+  std::vector<Event> run;
+  std::vector<EventHeader> run_headers;
+  std::vector<std::size_t> run_header_begin;
 };
 
 std::unique_ptr<ReaderState> make_reader_state(std::string partition_dir, std::uint32_t partition);

@@ -1,7 +1,8 @@
-// Reader: a cursor over one topic. Events are handed to a callback as views: for sealed segments they point
-// into a read-only mapping shared by every reader in the process (no copy); for the active segment into the
-// reader's own buffer (the active segment is never mapped: O_DIRECT writes may still touch it). Views are
-// valid only during the callback.
+// Reader: a cursor over one topic. Events are handed to a callback as views into the reader's own buffer,
+// which it fills with pread (one copy out of the page cache, into memory that stays in cache: cheaper than the
+// first touch of a fresh mapping, measured on replay). Batch-level reads (poll_batches) hand out sealed
+// segments from a read-only mapping shared by every reader in the process (no copy), the active segment from
+// a copy (it is never mapped: O_DIRECT writes may still touch it). Views are valid only during the callback.
 //
 // What a reader sees:
 //   - opened from a Log (Log::reader): acknowledged (durable) events only, or with ReadLevel::kWritten also
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +47,8 @@ struct Event {
 };
 
 using EventCallback = std::function<void(const Event&)>;
+// Consecutive events of one stored batch, in offset order.
+using EventRunCallback = std::function<void(std::span<const Event>)>;
 
 // One stored Kafka RecordBatch, as a Kafka Fetch sends it: the bytes exactly as on disk (baseOffset
 // already the assigned one). Valid during the callback only, unless `keep_alive` is held: it keeps `bytes`
@@ -97,6 +101,20 @@ class Reader {
 
   // Calls fn for up to `max` visible events from position(), in offset order; returns how many.
   Result<std::size_t> poll(std::size_t max, const EventCallback& fn);
+  // The same for any callable: the call per event is inlined here rather than made through a
+  // std::function (replay's hot path; a lambda argument picks this overload).
+  template <typename Fn>
+    requires std::invocable<Fn&, const Event&>
+  Result<std::size_t> poll(std::size_t max, Fn&& fn) {
+    return poll_runs(max, [&fn](std::span<const Event> events) {
+      for (const Event& event : events) fn(event);
+    });
+  }
+  // What poll() does, handing fn runs of consecutive events (each from one batch, at most kEventRunMax)
+  // instead of one event at a time. Every event of a run is valid until fn returns; position() moves past
+  // a run once fn returned.
+  static constexpr std::size_t kEventRunMax = 64;
+  Result<std::size_t> poll_runs(std::size_t max, const EventRunCallback& fn);
   // Calls fn for whole stored batches from the one holding position(), in offset order, while their bytes
   // add up to at most `bytes_max` (the first batch is always given, however large, as Kafka's Fetch does)
   // and fn returns true; only batches wholly visible are given. Advances position() past each batch given.
