@@ -17,6 +17,7 @@ namespace strata::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kSyncFloorSeconds = 2;
 
 // Samples a counter every 100 ms while the run lasts: the rate over time for `--report`, and (when enabled)
 // "<workload>: N of M events" on stderr once a second.
@@ -265,6 +266,10 @@ Result<WorkloadResult> run_durable(const WorkloadOptions& options) {
   auto topic = log.topic("durable");
   if (!topic) return topic.status();
   WorkloadResult result = base_result("durable", sync_options, options.producers);
+  // Before the producers start, so the two do not share the device.
+  auto floor = measure_sync_floor(options.directory, kSyncFloorSeconds, options.allow_buffered_io);
+  if (!floor) return Status(floor.status().code(), "sync floor: " + floor.status().message());
+  result.sync_floor = *floor;
 
   std::atomic<std::uint64_t> acknowledged{0};
   std::vector<std::vector<double>> latencies(options.producers);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/e2e/disk_limit.h"
 #include "strata/log.h"
 
 namespace strata::bench {
@@ -48,6 +49,8 @@ struct WorkloadResult {
   std::uint64_t disk_bytes = 0;
   std::optional<LatencySummary> ack_latency;
   std::optional<LatencySummary> tail_latency;  // acknowledgement to a waiting reader's callback
+  // durable: what one acknowledgement cannot beat on this directory (measure_sync_floor, just before the run)
+  std::optional<SyncLatency> sync_floor;
   double peak_rss_mb = 0;
   std::string io_backend;
   std::uint64_t syncs = 0;
@@ -70,6 +73,7 @@ struct WorkloadResult {
 // fdatasync completed (Log::flush).
 Result<WorkloadResult> run_ingest(const WorkloadOptions& options);
 // P producers (16 by default) each append one event and wait for its acknowledgement before the next.
+// First measures the sync floor of the log's directory (2 s), so the acknowledgements can be read against it.
 Result<WorkloadResult> run_durable(const WorkloadOptions& options);
 
 // Appends N events with one producer (offset == key), closes the log so its segments are sealed, reads
