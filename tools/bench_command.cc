@@ -10,6 +10,7 @@
 #include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/project_workload.h"
 #include "bench/e2e/report.h"
+#include "bench/e2e/rocksdb_reference.h"
 #include "bench/e2e/workload.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -168,6 +169,25 @@ void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
       strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
 }
 
+// The durable workload's RocksDB reference in the same run, or nullopt (and why, on stderr).
+std::optional<bench::WorkloadResult> durable_reference(const bench::WorkloadOptions& options) {
+  bench::WorkloadOptions reference_options = options;
+  reference_options.directory = options.directory + "-rocksdb";
+  auto reference = bench::run_durable_rocksdb(reference_options);
+  std::filesystem::remove_all(reference_options.directory);
+  if (!reference) {
+    std::fprintf(stderr, "durable reference: %s\n", reference.status().to_string().c_str());
+    return std::nullopt;
+  }
+  return *reference;
+}
+
+void print_reference_text(const bench::WorkloadResult& r, const bench::WorkloadResult& reference) {
+  std::printf("         reference: %s, %u threads: %.0f events/s   ack p50 %.0f us   p99 %.0f us   ratio %.2f\n",
+              reference.io_backend.c_str(), reference.producers, reference.events_per_s(),
+              reference.ack_latency->p50_us, reference.ack_latency->p99_us, r.events_per_s() / reference.events_per_s());
+}
+
 int run_bench(const BenchArgs& args) {
   const bool temporary = args.dir.empty();
   std::string dir = args.dir;
@@ -234,6 +254,7 @@ int run_bench(const BenchArgs& args) {
     (void)parse_compression(args.compression, &options.compression);
     options.json_values = args.values == "json";
     Result<bench::WorkloadResult> result = Status(StatusCode::kUnsupported, "unknown workload");
+    std::optional<bench::WorkloadResult> reference;  // run in the same run, when the workload has one
     if (workload == "ingest") {
       options.events = args.events.value_or(10'000'000);
       options.producers = args.producers.value_or(2);
@@ -242,6 +263,7 @@ int run_bench(const BenchArgs& args) {
       options.events = args.events.value_or(100'000);
       options.producers = args.producers.value_or(16);
       result = bench::run_durable(options);
+      if (result) reference = durable_reference(options);
     } else if (workload == "project") {
       options.events = args.events.value_or(1'000'000);
       auto projected = bench::run_project(options);
@@ -304,8 +326,10 @@ int run_bench(const BenchArgs& args) {
       code = fail(workload + ": " + result.status().to_string());
       continue;
     }
-    record(*result, json_line(*result, limit));
+    const double ratio = reference ? result->events_per_s() / reference->events_per_s() : 0;
+    record(*result, json_line(*result, limit, reference ? &*reference : nullptr, ratio));
     if (!args.json) print_text(*result, limit);
+    if (!args.json && reference) print_reference_text(*result, *reference);
     std::fflush(stdout);
     std::filesystem::remove_all(options.directory);
   }

@@ -160,18 +160,23 @@ Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::u
   std::vector<double> latencies_us;
   latencies_us.reserve(events);
   std::atomic<bool> stop{false};
+  Status read_error;  // the tailer's, read after it joined
   auto now_ns = [] {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
   };
   std::thread tailer([&] {
     while (!stop.load() && reader.position() < first + events) {
       if (!reader.wait(std::chrono::milliseconds(100))) continue;
-      (void)reader.poll(4096, [&](const Event& event) {
+      auto polled = reader.poll(4096, [&](const Event& event) {
         const std::int64_t acked = acked_at_ns[event.offset - first].load(std::memory_order_acquire);
         // The reader may get an event before its producer's wait() returned: that counts as zero.
         latencies_us.push_back(acked == 0 ? 0.0
                                           : std::max(0.0, static_cast<double>(now_ns() - acked) / 1000.0));
       });
+      if (!polled) {  // never spin on it: the run reports it
+        read_error = polled.status();
+        return;
+      }
     }
   });
   auto producer = log.producer();
@@ -195,6 +200,7 @@ Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::u
   if (!error.is_ok()) stop.store(true);
   tailer.join();
   if (!error.is_ok()) return error;
+  if (!read_error.is_ok()) return Status(read_error.code(), "tail reader: " + read_error.to_string());
   return latencies_us;
 }
 
