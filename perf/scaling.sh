@@ -15,6 +15,13 @@ nproc
 for producers in 1 2 4 8; do
   "$bin/tools/strata" bench ${STRATA_BENCH_FLAGS:-} ingest --events 10000000 --producers "$producers" --json --dir "$dir"
 done | tee "$out/ingest.jsonl"
+# Writer threads (LogOptions::writer_threads): 100-byte events keyed over 16 partitions.
+for writers in 1 4 8; do
+  for producers in 1 2 4 8; do
+    "$bin/tools/strata" bench ${STRATA_BENCH_FLAGS:-} ingest --events 10000000 --partitions 16 --producers "$producers" \
+      --writers "$writers" --json --dir "$dir"
+  done
+done | tee "$out/ingest_writers.jsonl"
 {
   "$bin/tools/strata" bench ${STRATA_BENCH_FLAGS:-} ingest --events 1000000 --size 4096 --disk-limit --json --dir "$dir"
   "$bin/tools/strata" bench ${STRATA_BENCH_FLAGS:-} durable --events 100000 --disk-limit --json --dir "$dir"
