@@ -141,8 +141,16 @@ Status PowerLossState::cut_locked() {
 }
 
 Status PowerLossState::copy_directory(const std::string& from, const std::string& to) const {
+  // The log's other threads may rename a file in the middle of the copy (a topic's metadata is written to a
+  // temporary file, then renamed): a file listed and gone by the time it is copied says only that, so the
+  // copy starts over. (The cut is on the writer thread; nothing else writes segment data.)
   std::error_code error;
-  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, error);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    error.clear();
+    std::filesystem::remove_all(to, error);
+    std::filesystem::copy(from, to, std::filesystem::copy_options::recursive, error);
+    if (error != std::errc::no_such_file_or_directory) break;
+  }
   if (error) return status_from_errno(error.value(), "copy " + from + " to " + to);
   return Status::ok();
 }
