@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/enum_names.h"
+
 namespace strata {
 
 namespace {
@@ -21,18 +23,11 @@ constexpr std::array<std::string_view, 5> kCompressionNames = {"none", "gzip", "
 }  // namespace
 
 std::string_view compression_name(Compression codec) {
-  const auto index = static_cast<std::size_t>(codec);
-  return index < kCompressionNames.size() ? kCompressionNames[index] : "unknown";
+  return detail::enum_name(kCompressionNames, codec);
 }
 
 bool parse_compression(std::string_view name, Compression* codec) {
-  for (std::size_t i = 0; i < kCompressionNames.size(); ++i) {
-    if (name == kCompressionNames[i]) {
-      *codec = static_cast<Compression>(i);
-      return true;
-    }
-  }
-  return false;
+  return detail::parse_enum_name(kCompressionNames, name, codec);
 }
 
 }  // namespace strata

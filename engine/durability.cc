@@ -1,7 +1,8 @@
 #include "strata/durability.h"
 
 #include <array>
-#include <cstddef>
+
+#include "engine/enum_names.h"
 
 namespace strata {
 
@@ -11,18 +12,11 @@ constexpr std::array<std::string_view, 3> kDurabilityNames = {"none", "batch", "
 }  // namespace
 
 std::string_view durability_name(Durability durability) {
-  const auto index = static_cast<std::size_t>(durability);
-  return index < kDurabilityNames.size() ? kDurabilityNames[index] : "unknown";
+  return detail::enum_name(kDurabilityNames, durability);
 }
 
 bool parse_durability(std::string_view name, Durability* durability) {
-  for (std::size_t i = 0; i < kDurabilityNames.size(); ++i) {
-    if (name == kDurabilityNames[i]) {
-      *durability = static_cast<Durability>(i);
-      return true;
-    }
-  }
-  return false;
+  return detail::parse_enum_name(kDurabilityNames, name, durability);
 }
 
 }  // namespace strata
