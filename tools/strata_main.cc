@@ -1,5 +1,10 @@
 // strata: the command-line tool. Errors go to stderr with a non-zero exit; data goes to stdout.
+// new and delete through mimalloc (whose library, linked in, also takes malloc and malloc_usable_size). Not
+// under a sanitizer: it takes malloc for itself, and memory from mimalloc's new handed to its
+// malloc_usable_size (RocksDB's arena does that) is a wild pointer to it; nor would it see the heap.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #include <mimalloc-new-delete.h>
+#endif
 
 #include <cstdio>
 #include <string>
