@@ -215,10 +215,9 @@ void Producer::abort(const AppendClaim& claim) {
   const ring::Claim ring_claim{claim.ring_record_, static_cast<ring::RecordHeader*>(claim.ring_header_),
                                claim.ring_end_};
   abort_in(state, claim.writer_, ring_claim);
+  // An SPSC ring's sequence was never published: the next claim takes it again. A shared ring's claim becomes
+  // padding and its sequence is taken for good: its slot is settled so the in-flight window does not stall.
   if (!state.owned) {
-    // An SPSC ring's sequence was never published: the next claim takes it again. A shared ring's claim
-    // becomes padding and its sequence is taken for good:
-    // settle its slot so the in-flight window does not stall on it.
     detail::publish_ack(state.slot(claim.sequence_), claim.sequence_, detail::kFailedOffset);
   }
 }

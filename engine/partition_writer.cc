@@ -25,7 +25,7 @@ constexpr std::uint64_t kPreallocateStepMaxBytes = 64u << 20;
 PartitionWriter::PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
                                  const PartitionConfig& config, io::MirroredBuffer staging)
     : id_(id),
-      writer_(id % config.writer_threads),
+      writer_(owning_writer(id, config.writer_threads)),
       topic_(std::move(topic)),
       partition_(partition),
       dir_(std::move(dir)),

@@ -50,6 +50,11 @@ inline void publish_ack(AckSlot& slot, std::uint64_t sequence, std::uint64_t off
   slot.done.store(sequence + 1, std::memory_order_release);
 }
 
+// The writer thread that owns partition `partition` (a PartitionId, counted over the log) of `writers`.
+inline unsigned owning_writer(std::uint32_t partition, unsigned writers) {
+  return writers == 1 ? 0 : partition % writers;
+}
+
 // Appends acknowledged by one writer thread, on its own cache line (each writer counts its own).
 struct alignas(64) AckCount {
   std::atomic<std::uint64_t> count{0};
@@ -93,7 +98,7 @@ struct ProducerState {
 
   AckSlot& slot(std::uint64_t sequence) const { return slots[sequence & slot_mask]; }
   // The writer that owns `partition` (a PartitionId): whose ring carries its records.
-  unsigned writer_of(std::uint32_t partition) const { return writer_count == 1 ? 0 : partition % writer_count; }
+  unsigned writer_of(std::uint32_t partition) const { return owning_writer(partition, writer_count); }
 
   // Writer thread `writer` only.
   void acknowledge(unsigned writer, std::uint64_t sequence, std::uint64_t offset) {

@@ -40,7 +40,9 @@ void Writer::run(std::promise<Status>* started) {
     core_.producers_changed(&producers_version_, &producers_);
     for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
       // One this writer has not seen yet.
-      if (partition_count_ % stride_ == index_) core_.partition_writer(partition_count_).register_staging(*queue_);
+      if (owning_writer(partition_count_, stride_) == index_) {
+        core_.partition_writer(partition_count_).register_staging(*queue_);
+      }
     }
     // A flush request this writer has finished while others still work on it is no longer its concern.
     std::uint64_t flush_epoch = core_.flush_requested();
@@ -122,7 +124,7 @@ void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
 bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   RingRecordHeader header;
   std::memcpy(&header, record.data(), sizeof header);
-  STRATA_ASSERT(header.partition < partition_count_ && header.partition % stride_ == index_,
+  STRATA_ASSERT(header.partition < partition_count_ && owning_writer(header.partition, stride_) == index_,
                 "record for partition %u of %u in the ring of writer %u of %u", header.partition, partition_count_,
                 index_, stride_);
   if (core_.failed()) [[unlikely]] {

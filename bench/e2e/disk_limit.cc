@@ -6,6 +6,7 @@
 #include <chrono>
 #include <vector>
 
+#include "bench/e2e/workload.h"
 #include "io/aligned_buffer.h"
 #include "io/errno_status.h"
 #include "io/file.h"
@@ -70,9 +71,8 @@ Result<SyncLatency> sync_latency(io::File& file, std::uint64_t region_bytes, dou
     STRATA_RETURN_IF_ERROR(file.sync_data());
     latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
   }
-  std::sort(latencies_us.begin(), latencies_us.end());
-  return SyncLatency{latencies_us[latencies_us.size() / 2],
-                     latencies_us[std::min(latencies_us.size() - 1, latencies_us.size() * 99 / 100)]};
+  const LatencySummary summary = summarize(latencies_us);
+  return SyncLatency{summary.p50_us, summary.p99_us};
 }
 
 // Writes [0, bytes) in 1 MiB writes and syncs it: from then on a write there converts no unwritten extent.

@@ -40,12 +40,7 @@ Result<WorkloadResult> run_durable_rocksdb(const WorkloadOptions& options) {
   if (!open_status.ok()) return io_error("RocksDB open " + path + ": " + open_status.ToString());
   std::unique_ptr<rocksdb::DB> db(opened);
 
-  WorkloadResult result;
-  result.workload = "durable-rocksdb";
-  result.events = options.events;
-  result.producers = options.producers;
-  result.value_bytes = options.value_bytes;
-  result.key_bytes = options.key_bytes;
+  WorkloadResult result = base_result("durable-rocksdb", options, options.producers);
   result.durability = Durability::kSync;
   result.io_backend = "RocksDB " + std::to_string(ROCKSDB_MAJOR) + "." + std::to_string(ROCKSDB_MINOR) + "." +
                       std::to_string(ROCKSDB_PATCH) + " (WriteOptions::sync)";
@@ -58,15 +53,15 @@ Result<WorkloadResult> run_durable_rocksdb(const WorkloadOptions& options) {
     threads.emplace_back([&, p] {
       rocksdb::WriteOptions write_options;
       write_options.sync = true;
-      std::string key(options.key_bytes, '\0');
+      std::vector<std::byte> key(options.key_bytes);
       const std::string value(options.value_bytes, 'd');
-      const std::uint64_t begin = options.events * p / options.producers;
-      const std::uint64_t end = options.events * (p + 1) / options.producers;
+      const auto [begin, end] = producer_slice(options, p);
       latencies[p].reserve(end - begin);
       for (std::uint64_t i = begin; i < end; ++i) {
-        std::memcpy(key.data(), &i, std::min(key.size(), sizeof i));
+        fill_key(key, i);
         const auto sent = Clock::now();
-        const rocksdb::Status put = db->Put(write_options, key, value);
+        const rocksdb::Status put =
+            db->Put(write_options, rocksdb::Slice(reinterpret_cast<const char*>(key.data()), key.size()), value);
         if (!put.ok()) {
           errors[p] = put.ToString();
           return;

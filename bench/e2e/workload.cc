@@ -77,15 +77,6 @@ LogOptions log_options(const WorkloadOptions& options) {
   return log;
 }
 
-// The events [begin, end) that producer p of options.producers appends.
-std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p) {
-  return {options.events * p / options.producers, options.events * (p + 1) / options.producers};
-}
-
-void fill_key(std::vector<std::byte>& key, std::uint64_t index) {
-  std::memcpy(key.data(), &index, std::min(key.size(), sizeof index));
-}
-
 // Runs options.producers threads, each with its own producer, key and value buffers (the value filled with
 // `fill`) and its slice of the events; body(p, producer, key, value, begin, end) appends them. Returns the
 // first error any thread reported, after all joined.
@@ -125,18 +116,6 @@ std::vector<std::vector<std::byte>> json_like_values(std::size_t bytes) {
     values.emplace_back(data, data + value.size());
   }
   return values;
-}
-
-WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers) {
-  WorkloadResult result;
-  result.workload = name;
-  result.events = options.events;
-  result.producers = producers;
-  result.value_bytes = options.value_bytes;
-  result.key_bytes = options.key_bytes;
-  result.durability = options.durability;
-  result.writer_threads = options.writer_threads;
-  return result;
 }
 
 void finish(WorkloadResult* result, const Log& log) {
@@ -205,6 +184,26 @@ Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::u
 }
 
 }  // namespace
+
+std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p) {
+  return {options.events * p / options.producers, options.events * (p + 1) / options.producers};
+}
+
+void fill_key(std::vector<std::byte>& key, std::uint64_t index) {
+  std::memcpy(key.data(), &index, std::min(key.size(), sizeof index));
+}
+
+WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers) {
+  WorkloadResult result;
+  result.workload = name;
+  result.events = options.events;
+  result.producers = producers;
+  result.value_bytes = options.value_bytes;
+  result.key_bytes = options.key_bytes;
+  result.durability = options.durability;
+  result.writer_threads = options.writer_threads;
+  return result;
+}
 
 double peak_rss_mb() {
   rusage usage{};

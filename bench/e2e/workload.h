@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/e2e/disk_limit.h"
@@ -68,6 +70,12 @@ struct WorkloadResult {
     return seconds > 0 ? static_cast<double>(events * (value_bytes + key_bytes)) / seconds / 1e6 : 0;
   }
 };
+
+// What every workload shares: the events [begin, end) that producer p of options.producers appends; an
+// event's key from its index (little-endian, cut to key_bytes); a result filled from the options.
+std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p);
+void fill_key(std::vector<std::byte>& key, std::uint64_t index);
+WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers);
 
 // P producers append N events without waiting per event; ends when all are acknowledged and a final
 // fdatasync completed (Log::flush).
