@@ -369,6 +369,13 @@ Result<SegmentSummary> decode_index(std::span<const std::byte> bytes, std::uint6
   return SegmentSummary{base_offset, header.next_offset, header.data_end, header.max_timestamp_us};
 }
 
+void set_log_append_time(std::byte* batch, std::size_t total_bytes, std::int64_t append_time_ms) {
+  const auto attributes = load_be<std::uint16_t>(batch + kAttributesAt);
+  store_be<std::uint16_t>(batch + kAttributesAt, static_cast<std::uint16_t>(attributes | kLogAppendTimeFlag));
+  store_be<std::int64_t>(batch + kMaxTimestampAt, append_time_ms);
+  store_be<std::uint32_t>(batch + kCrcAt, crc32c({batch + kAttributesAt, total_bytes - kAttributesAt}));
+}
+
 std::vector<std::byte> encode_topic(const TopicInfo& topic) {
   TopicRecord record{};
   std::memcpy(record.magic, kTopicMagic, sizeof record.magic);
@@ -379,24 +386,69 @@ std::vector<std::byte> encode_topic(const TopicInfo& topic) {
     std::from_chars(topic.log_id.data() + 2 * i, topic.log_id.data() + 2 * i + 2, record.log_id[i], 16);
   }
   record.compression = static_cast<std::uint8_t>(topic.compression);
+  if (!topic.configs.empty()) record.reserved[0] = kTopicHasConfigs;
   record.checksum = checksum(bytes_of(record).first(offsetof(TopicRecord, checksum)));
   const auto bytes = bytes_of(record);
-  return {bytes.begin(), bytes.end()};
+  std::vector<std::byte> out(bytes.begin(), bytes.end());
+  if (topic.configs.empty()) return out;
+  std::string text;
+  for (const auto& [key, value] : topic.configs) text += key + "=" + value + "\n";
+  const auto size = static_cast<std::uint32_t>(text.size());
+  append_bytes(&out, bytes_of(size));
+  append_bytes(&out, std::as_bytes(std::span(text)));
+  const std::uint64_t sum = checksum(out);
+  append_bytes(&out, bytes_of(sum));
+  return out;
 }
+
+namespace {
+
+// The configs after the record: "key=value\n" lines, checksummed with everything before them.
+Status decode_topic_configs(std::span<const std::byte> bytes, const std::string& path, TopicConfigs* configs) {
+  const std::size_t at = sizeof(TopicRecord);
+  std::uint32_t size = 0;
+  if (bytes.size() < at + sizeof size + sizeof(std::uint64_t)) return corruption(path + ": topic configs truncated");
+  std::memcpy(&size, bytes.data() + at, sizeof size);
+  if (bytes.size() != at + sizeof size + size + sizeof(std::uint64_t)) {
+    return corruption(path + ": topic configs of " + std::to_string(size) + " bytes do not match the file's " +
+                      std::to_string(bytes.size()) + " bytes");
+  }
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - sizeof stored, sizeof stored);
+  if (stored != checksum(bytes.first(bytes.size() - sizeof stored))) return corruption(path + ": topic configs checksum mismatch");
+  std::string_view text(reinterpret_cast<const char*>(bytes.data() + at + sizeof size), size);
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    const std::size_t equals = text.find('=');
+    if (end == std::string_view::npos || equals == std::string_view::npos || equals > end) {
+      return corruption(path + ": topic configs malformed");
+    }
+    configs->emplace(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1, end - equals - 1)));
+    text.remove_prefix(end + 1);
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string name, const std::string& path) {
   TopicRecord record{};
-  if (bytes.size() != sizeof record) return corruption(path + ": topic metadata of " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof record));
+  if (bytes.size() < sizeof record) return corruption(path + ": topic metadata of " + std::to_string(bytes.size()) + " bytes, expected at least " + std::to_string(sizeof record));
   std::memcpy(&record, bytes.data(), sizeof record);
   if (std::memcmp(record.magic, kTopicMagic, sizeof record.magic) != 0 || record.version != kFormatVersion ||
       record.checksum != checksum(bytes_of(record).first(offsetof(TopicRecord, checksum)))) {
     return corruption(path + ": not valid topic metadata (bad magic, version or checksum)");
   }
   if (record.partitions == 0 || record.partitions > kPartitionsMax ||
-      record.compression > static_cast<std::uint8_t>(Compression::kZstd)) {
+      record.compression > static_cast<std::uint8_t>(Compression::kZstd) || record.reserved[0] > kTopicHasConfigs) {
     return corruption(path + ": topic metadata out of range");
   }
   TopicInfo topic;
+  if (record.reserved[0] == kTopicHasConfigs) {
+    STRATA_RETURN_IF_ERROR(decode_topic_configs(bytes, path, &topic.configs));
+  } else if (bytes.size() != sizeof record) {
+    return corruption(path + ": topic metadata of " + std::to_string(bytes.size()) + " bytes, expected " + std::to_string(sizeof record));
+  }
   topic.name = std::move(name);
   topic.partitions = record.partitions;
   topic.compression = static_cast<Compression>(record.compression);

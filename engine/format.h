@@ -144,6 +144,10 @@ inline void set_base_offset(std::byte* batch, std::uint64_t base_offset) {
   store_be<std::uint64_t>(batch + kBaseOffsetAt, base_offset);
 }
 
+// Stamps a stored client batch as Kafka does under message.timestamp.type=LogAppendTime: the attribute's
+// timestamp-type bit set, maxTimestamp = append_time_ms, the CRC recomputed (both lie under it).
+void set_log_append_time(std::byte* batch, std::size_t total_bytes, std::int64_t append_time_ms);
+
 // ---- checksums ------------------------------------------------------------------------------------------
 
 // CRC-32C (Castagnoli), as Kafka's batches carry it: engine/crc32c.h (ISA-L).
@@ -349,6 +353,13 @@ struct TopicRecord {
   std::uint64_t checksum;  // xxh3-64 of the bytes before it
 };
 static_assert(sizeof(TopicRecord) == 56);
+// Topic configs (strata/topic_config.h) follow the record when reserved[0] has kTopicHasConfigs (a file
+// written before configs existed is the record alone and still opens, with no configs):
+//   config_bytes u32 | "key=value\n" per config, sorted by key | checksum u64 (xxh3-64 of all before it)
+// The flag sits under the record's own checksum, so a file cut back to the bare record is refused, never
+// read as a topic without its configs.
+inline constexpr std::uint8_t kTopicHasConfigs = 1;
+inline constexpr std::size_t kTopicFileBytesMax = 16384;
 // TopicInfo::log_id's text: the 16 bytes of TopicRecord::log_id as 32 lower-case hex digits.
 std::string log_id_text(const std::uint8_t (&log_id)[16]);
 std::vector<std::byte> encode_topic(const TopicInfo& topic);

@@ -301,6 +301,14 @@ Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, st
   format::BatchHeader header;
   STRATA_RETURN_IF_ERROR(format::validate_client_batch(
       batch, std::min(detail::kClientBatchBytesMax, core.event_bytes_max()), &header));
+  if (topic < core.topic_count()) {
+    const std::uint32_t limit = core.topic_entry(topic).settings->max_message_bytes.load(std::memory_order_relaxed);
+    if (batch.size() > limit) {
+      return Status(StatusCode::kTooLarge, "a batch of " + std::to_string(batch.size()) + " bytes exceeds topic " +
+                                               core.topic_entry(topic).info.name + "'s max.message.bytes " +
+                                               std::to_string(limit));
+    }
+  }
   auto attempt = [&](Ticket* ticket) {
     if (!core.accepting()) [[unlikely]]
       return AppendStatus::kClosed;
@@ -433,7 +441,11 @@ Status Log::delete_topic(std::string_view name) {
 
 TopicInfo Log::topic_info(TopicId topic) const {
   STRATA_ASSERT(topic < core_->topic_count(), "topic id %u of %u", topic, core_->topic_count());
-  return core_->topic_entry(topic).info;
+  return core_->topic_info(topic);
+}
+
+Status Log::set_topic_configs(std::string_view name, TopicConfigs configs) {
+  return core_->set_topic_configs(name, std::move(configs));
 }
 
 std::vector<TopicInfo> Log::topics() const {

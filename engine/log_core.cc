@@ -117,20 +117,25 @@ Status LogCore::open_directory() {
   return Status::ok();
 }
 
-PartitionConfig LogCore::partition_config(const TopicInfo& topic) const {
+std::shared_ptr<LiveTopicSettings> LogCore::live_settings(const TopicInfo& info) const {
+  auto settings = std::make_shared<LiveTopicSettings>();
+  settings->store(resolve_topic_settings(info.configs, options_), info.compression);
+  return settings;
+}
+
+PartitionConfig LogCore::partition_config(const TopicInfo& topic,
+                                          std::shared_ptr<const LiveTopicSettings> settings) const {
   const std::size_t page = 4096;
   const std::size_t staging =
       std::max(kStagingMinBytes, options_.staging_bytes / topic.partitions / page * page);
   const std::size_t write_bytes_max = std::min(options_.write_bytes_max, staging / 2);
   return {durability_policy(),
-          topic.compression,
-          options_.segment_bytes,
+          std::move(settings),
           std::min(staging, options_.staging_bytes),
           std::max(kStagingMaxBytes, options_.staging_bytes),
           write_bytes_max,
           std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
           direct_io_,
-          RetentionPolicy{options_.retention_bytes, options_.retention_age},
           writer_count()};
 }
 
@@ -190,7 +195,7 @@ Status LogCore::recover_topics() {
   for (const std::string& name : topics) {
     if (!validate_topic_name(name).is_ok()) continue;
     const std::string path = options_.directory + "/" + format::topic_file_name(name);
-    auto bytes = io::read_small_file(path, 4096);
+    auto bytes = io::read_small_file(path, format::kTopicFileBytesMax);
     if (!bytes) return bytes.status();
     auto info = format::decode_topic(*bytes, name, path);
     if (!info) return info.status();
@@ -209,7 +214,8 @@ Result<TopicId> LogCore::add_topic(TopicInfo info) {
   if (first + info.partitions > kLogPartitionsMax) {
     return invalid_argument("too many partitions: at most " + std::to_string(kLogPartitionsMax) + " per log");
   }
-  const PartitionConfig config = partition_config(info);
+  auto settings = live_settings(info);
+  const PartitionConfig config = partition_config(info, settings);
   for (std::uint32_t p = 0; p < info.partitions; ++p) {
     const std::string dir = options_.directory + "/" + format::partition_directory_name(info.name, p);
     STRATA_RETURN_IF_ERROR(io::create_directory(dir));
@@ -221,7 +227,7 @@ Result<TopicId> LogCore::add_topic(TopicInfo info) {
     partitions_[first + p] = std::move(writer.value());
   }
   topic_ids_.emplace(info.name, id);
-  topics_[id] = {std::move(info), first};
+  topics_[id] = {std::move(info), first, std::move(settings)};
   // Release: the writer thread and producers see the partitions and topic complete before the new counts.
   partition_count_.store(first + topics_[id].info.partitions, std::memory_order_release);
   topic_count_.store(id + 1, std::memory_order_release);
@@ -235,7 +241,9 @@ Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions&
   TopicInfo info;
   info.name = std::string(name);
   info.partitions = options.partitions == 0 ? 1 : options.partitions;
-  info.compression = options.compression;
+  info.configs = options.configs;
+  STRATA_RETURN_IF_ERROR(validate_topic_configs(&info.configs).with_context("topic " + info.name));
+  info.compression = resolve_topic_settings(info.configs, options_).compression.value_or(options.compression);
   info.created_time_us = wall_clock_us();
   std::uint8_t id_bytes[16];
   STRATA_RETURN_IF_ERROR(
@@ -268,6 +276,32 @@ Result<TopicId> LogCore::topic(std::string_view name, const TopicOptions& option
   }
   if (!accepting()) return Status(StatusCode::kClosed, "the log is closed");
   return create_topic(name, options);
+}
+
+Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
+  STRATA_RETURN_IF_ERROR(validate_topic_configs(&configs).with_context("topic " + std::string(name)));
+  std::lock_guard lock(topics_mutex_);
+  const auto it = topic_ids_.find(std::string(name));
+  if (it == topic_ids_.end()) {
+    return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
+  }
+  if (!accepting()) return failure();
+  TopicEntry& entry = topics_[it->second];
+  TopicInfo info = entry.info;
+  info.configs = std::move(configs);
+  // A codec in compression.type sets the engine's batches; "producer" (or none set) keeps what the topic had.
+  if (auto codec = resolve_topic_settings(info.configs, options_).compression) info.compression = *codec;
+  // Durable first: what is in effect is never ahead of what a restart would find.
+  STRATA_RETURN_IF_ERROR(
+      io::replace_file_durably(options_.directory, format::topic_file_name(info.name), format::encode_topic(info)));
+  entry.settings->store(resolve_topic_settings(info.configs, options_), info.compression);
+  entry.info = std::move(info);
+  return Status::ok();
+}
+
+TopicInfo LogCore::topic_info(TopicId topic) const {
+  std::lock_guard lock(topics_mutex_);
+  return topics_[topic].info;
 }
 
 Result<TopicId> LogCore::find_topic(std::string_view name) const {
@@ -320,7 +354,7 @@ Status LogCore::finish_topic_deletion(const TopicInfo& info) {
 
 Result<bool> LogCore::finish_deletion_of(const std::string& topic) {
   const std::string path = options_.directory + "/" + format::deleting_topic_file_name(topic);
-  auto bytes = io::read_small_file(path, 4096);
+  auto bytes = io::read_small_file(path, format::kTopicFileBytesMax);
   if (!bytes) return bytes.status().code() == StatusCode::kNotFound ? Result<bool>(false) : bytes.status();
   auto info = format::decode_topic(*bytes, topic, path);
   if (!info) return Status(info.status()).with_context("finishing the deletion of topic " + topic);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/durability_policy.h"
+#include "engine/live_topic_settings.h"
 #include "engine/producer_state.h"
 #include "engine/partition_writer.h"
 #include "io/file_lock.h"
@@ -32,8 +33,9 @@ inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
 
 // What producers need of a topic, published before topic_count() covers it.
 struct TopicEntry {
-  TopicInfo info;
+  TopicInfo info;  // info.configs and info.compression change under topics_mutex_ (set_topic_configs)
   PartitionId first_partition = 0;
+  std::shared_ptr<LiveTopicSettings> settings;  // what info.configs resolve to, read lock-free
 };
 
 class LogCore : public std::enable_shared_from_this<LogCore> {
@@ -45,6 +47,10 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Result<TopicId> find_topic(std::string_view name) const;
   // See Log::delete_topic.
   Status delete_topic(std::string_view name);
+  // See Log::set_topic_configs.
+  Status set_topic_configs(std::string_view name, TopicConfigs configs);
+  // A copy of the topic's metadata, taken under the topics lock (its configs may be altered meanwhile).
+  TopicInfo topic_info(TopicId topic) const;
   // Any thread. True once delete_topic() began for this id (ids are never reused).
   bool topic_deleted(TopicId topic) const { return topic_deleted_[topic].load(std::memory_order_acquire); }
   std::shared_ptr<ProducerState> new_producer(bool shared);
@@ -100,7 +106,9 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   // REQUIRES: topics_mutex_ held.
   Result<TopicId> add_topic(TopicInfo info);
   Result<TopicId> create_topic(std::string_view name, const TopicOptions& options);
-  PartitionConfig partition_config(const TopicInfo& topic) const;
+  PartitionConfig partition_config(const TopicInfo& topic, std::shared_ptr<const LiveTopicSettings> settings) const;
+  // The live settings `info`'s configs resolve to over the log's options.
+  std::shared_ptr<LiveTopicSettings> live_settings(const TopicInfo& info) const;
   // Removes what is left of a topic whose <topic>.strata-deleting file exists (partition directories, group
   // checkpoints), then that file.
   Status finish_topic_deletion(const TopicInfo& info);

@@ -81,7 +81,7 @@ Status PartitionWriter::preallocate_through(std::uint64_t end) {
   // Steps double with the data written, so a busy segment calls fallocate rarely and an idle one reserves
   // little; data writes never extend the file (an extending direct write costs a journal commit).
   const std::uint64_t step = std::clamp<std::uint64_t>(preallocated_, kPreallocateFirstBytes, kPreallocateStepMaxBytes);
-  const std::uint64_t target = std::min<std::uint64_t>(std::max(end, preallocated_ + step), config_.segment_bytes);
+  const std::uint64_t target = std::min<std::uint64_t>(std::max(end, preallocated_ + step), segment_bytes());
   STRATA_RETURN_IF_ERROR(file_.preallocate(std::max(target, end)));
   preallocated_ = std::max(target, end);
   return Status::ok();
@@ -97,6 +97,7 @@ Status PartitionWriter::open_segment(std::uint64_t base_offset) {
   STRATA_RETURN_IF_ERROR(file_.sync_all());             // its size and allocation
   STRATA_RETURN_IF_ERROR(io::sync_directory(dir_));  // the new file's name must survive a crash
   segment_base_ = base_offset;
+  segment_opened_us_ = wall_clock_us();
   next_offset_ = base_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = 0;
   last_indexed_position_ = 0;
@@ -117,6 +118,7 @@ Status PartitionWriter::resume_segment(const SegmentInfo& active) {
   if (!size) return size.status();
   preallocated_ = *size;
   segment_base_ = active.base_offset;
+  segment_opened_us_ = wall_clock_us();
   next_offset_ = active.next_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = active.data_end;
   // The next write rewrites the partial last block from its start, so staging must hold its bytes.
@@ -147,7 +149,9 @@ bool PartitionWriter::has_room(std::size_t record_bytes_max) const {
 }
 
 bool PartitionWriter::needs_roll(std::size_t record_bytes_max) const {
-  return open_end() + format::kBatchHeaderBytes + record_bytes_max > config_.segment_bytes;
+  // An empty segment takes any record: a topic's segment.bytes may be below the log's largest event.
+  if (open_end() == 0) return false;
+  return open_end() + format::kBatchHeaderBytes + record_bytes_max > segment_bytes();
 }
 
 bool PartitionWriter::needs_growth(std::size_t record_bytes_max) const {
@@ -207,7 +211,7 @@ void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, 
 }
 
 void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch,
-                                          ProducerState* producer) {
+                                          ProducerState* producer, std::int64_t append_time_ms) {
   close_batch();
   format::BatchHeader header = format::decode_batch_header(batch);
   if (header.producer_id >= 0) {
@@ -227,6 +231,10 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
   std::memcpy(stored, batch.data(), batch.size());
   format::set_base_offset(stored, next_offset_);
   header.base_offset = next_offset_;
+  if (config_.settings->log_append_time.load(std::memory_order_relaxed)) {
+    format::set_log_append_time(stored, batch.size(), append_time_ms);
+    header.max_timestamp_ms = append_time_ms;
+  }
   sequences_.record(header);
   if (index_.empty() || fill_ - last_indexed_position_ >= format::kIndexIntervalBytes) {
     index_.push_back({static_cast<std::uint32_t>(next_offset_ - segment_base_), static_cast<std::uint32_t>(fill_),
@@ -247,15 +255,16 @@ void PartitionWriter::close_batch() {
   std::byte* batch = staging_.at(batch_start_);
   std::size_t records_bytes = batch_end_ - batch_start_ - format::kBatchHeaderBytes;
   Compression compression = Compression::kNone;
-  if (config_.compression != Compression::kNone) {
+  const auto configured = static_cast<Compression>(config_.settings->compression.load(std::memory_order_relaxed));
+  if (configured != Compression::kNone) {
     const std::span<const std::byte> records{batch + format::kBatchHeaderBytes, records_bytes};
     // Kept only when smaller: the reader handles either, and incompressible data should not grow.
     compress_scratch_.clear();  // compress() appends
-    if (format::compress(config_.compression, records, &compress_scratch_).is_ok() &&
+    if (format::compress(configured, records, &compress_scratch_).is_ok() &&
         compress_scratch_.size() < records_bytes) {
       std::memcpy(batch + format::kBatchHeaderBytes, compress_scratch_.data(), compress_scratch_.size());
       records_bytes = compress_scratch_.size();
-      compression = config_.compression;
+      compression = configured;
     }
   }
   const std::size_t total =
@@ -505,7 +514,20 @@ Status PartitionWriter::finish_seal() {
   STRATA_RETURN_IF_ERROR(file_.make_read_only());
   file_.close();
   STRATA_RETURN_IF_ERROR(open_segment(next_offset_));
-  auto retained = apply_retention(dir_, config_.retention, wall_clock_us());
+  return apply_retention_now(wall_clock_us());
+}
+
+bool PartitionWriter::segment_age_due(std::int64_t now_us) const {
+  const std::int64_t age_us = config_.settings->segment_age_us.load(std::memory_order_relaxed);
+  return age_us > 0 && open_end() > 0 && !retired_ && now_us - segment_opened_us_ >= age_us;
+}
+
+Status PartitionWriter::apply_retention_now(std::int64_t now_us) {
+  if (retired_) return Status::ok();
+  const RetentionPolicy policy{config_.settings->retention_bytes.load(std::memory_order_relaxed),
+                               std::chrono::microseconds(config_.settings->retention_age_us.load(std::memory_order_relaxed))};
+  if (policy.retention_bytes == 0 && policy.retention_age.count() == 0) return Status::ok();
+  auto retained = apply_retention(dir_, policy, now_us);
   if (!retained) return retained.status();
   counters_.segments.fetch_sub(retained->deleted, std::memory_order_relaxed);
   log_start_offset_.store(retained->log_start_offset, std::memory_order_release);

@@ -32,6 +32,7 @@
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
 #include "engine/synced_marker.h"
+#include "engine/live_topic_settings.h"
 #include "engine/retention.h"
 #include "io/aligned_buffer.h"
 #include "io/file.h"
@@ -46,14 +47,14 @@ using PartitionId = std::uint32_t;  // a partition's index among all partitions 
 
 struct PartitionConfig {
   DurabilityPolicy durability;
-  Compression compression;  // of the batches the writer frames
-  std::uint64_t segment_bytes;
+  // The topic's settings (compression of the batches the writer frames, segment size and age, retention,
+  // timestamps), shared by its partitions and altered live by Log::set_topic_configs.
+  std::shared_ptr<const LiveTopicSettings> settings;
   std::size_t staging_bytes;      // to begin with
   std::size_t staging_bytes_max;  // what growth may reach
   std::size_t write_bytes_max;
   std::size_t batch_bytes_max;
   bool direct_io;
-  RetentionPolicy retention;
   unsigned writer_threads;  // the partition belongs to writer id % writer_threads
 };
 
@@ -125,7 +126,9 @@ class PartitionWriter {
               ProducerState* producer);
   // Stores a client's batch (already validated by the producer) after the idempotence check, or answers
   // it as a duplicate or a refusal. REQUIRES: has_room(batch.size()), !acks_full(), !needs_roll(batch.size()).
-  void append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch, ProducerState* producer);
+  // `append_time_ms` stamps it when the topic's message.timestamp.type is LogAppendTime.
+  void append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch, ProducerState* producer,
+                           std::int64_t append_time_ms);
   // Closes the open batch, if any: header and CRC written (compressed if configured), ready to be written.
   void close_batch();
 
@@ -159,6 +162,13 @@ class PartitionWriter {
   // or waiting for acknowledgement.
   void retire();
   bool retired() const { return retired_; }
+
+  // ---- timed upkeep (the writer calls it about once a second) ----
+  // True when the active segment holds data and is older than the topic's segment.ms: seal and roll it.
+  bool segment_age_due(std::int64_t now_us) const;
+  // Deletes sealed segments the topic's retention no longer keeps (not only when a segment seals: an idle
+  // partition's old segments go too). Writer thread.
+  Status apply_retention_now(std::int64_t now_us);
 
   // ---- rolling ----
   // Closes the open batch. Then the caller drives I/O until !has_unsynced() && !io_in_flight().
@@ -205,6 +215,7 @@ class PartitionWriter {
   bool queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked);
   Status on_sync_completion(std::size_t sync_slot, std::int32_t result);
   std::uint64_t open_end() const { return batch_open_ ? batch_end_ : fill_; }
+  std::uint64_t segment_bytes() const { return config_.settings->segment_bytes.load(std::memory_order_relaxed); }
   std::uint64_t round_down(std::uint64_t position) const { return position & ~(block_bytes_ - 1); }
   std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
   void advance_written();
@@ -267,6 +278,7 @@ class PartitionWriter {
   std::vector<format::IndexEntry> index_;
   std::uint64_t last_indexed_position_ = 0;
   std::int64_t max_timestamp_us_ = 0;
+  std::int64_t segment_opened_us_ = 0;  // wall clock when the active segment was opened (or resumed)
 
   PartitionCounters counters_;
 };

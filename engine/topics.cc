@@ -11,7 +11,7 @@ namespace strata {
 Result<TopicInfo> read_topic_info(const std::string& dir, std::string_view topic) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(topic));
   const std::string path = dir + "/" + format::topic_file_name(topic);
-  auto bytes = io::read_small_file(path, 4096);
+  auto bytes = io::read_small_file(path, format::kTopicFileBytesMax);
   if (!bytes) {
     if (bytes.status().code() == StatusCode::kNotFound) {
       return Status(StatusCode::kNotFound, "no topic " + std::string(topic) + " in " + dir);

@@ -56,6 +56,7 @@ void Writer::run(std::promise<Status>* started) {
     schedule_io(urgent, flush_epoch != 0 || closing);  // syncs and tail writes the completions unblocked
     acknowledge();
     drop_finished_producers();
+    run_timed_upkeep();
 
     if (drained.drained_all && all_quiet()) {
       if (flush_epoch != 0) {
@@ -179,7 +180,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   }
   if (!partition.has_room(bytes_max) || partition.acks_full()) return false;
   if (client_batch) [[unlikely]] {
-    partition.append_client_batch(header.sequence, payload, &producer);
+    partition.append_client_batch(header.sequence, payload, &producer, append_time_ms_);
   } else {
     partition.append(header.sequence, append_time_ms_, key, value, headers, &producer);
   }
@@ -249,6 +250,21 @@ void Writer::roll(PartitionWriter& partition) {
   }
   if (core_.failed()) return;
   if (Status status = partition.finish_seal(); !status.is_ok()) core_.fail(std::move(status));
+}
+
+// Retention by age must act on a partition nobody appends to, and segment.ms on a segment that never fills:
+// once a second each partition of this writer rolls an aged active segment and applies its retention.
+void Writer::run_timed_upkeep() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_upkeep_ || core_.failed()) return;
+  next_upkeep_ = now + kUpkeepInterval;
+  const std::int64_t now_us = wall_clock_us();
+  for_each_partition([&](PartitionWriter& partition) {
+    if (core_.failed() || partition.retired() || partition.counters().deleted.load(std::memory_order_acquire)) return;
+    if (partition.segment_age_due(now_us)) roll(partition);
+    if (core_.failed()) return;
+    if (Status status = partition.apply_retention_now(now_us); !status.is_ok()) core_.fail(std::move(status));
+  });
 }
 
 bool Writer::all_quiet() {

@@ -37,6 +37,8 @@ class Writer {
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();
   void roll(PartitionWriter& partition);
+  // Rolls segments older than their topic's segment.ms and applies retention, at most once a second.
+  void run_timed_upkeep();
   bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
   void drop_finished_producers();
   // Closes the files of partitions whose topic was deleted. Only when everything is quiet.
@@ -59,6 +61,8 @@ class Writer {
   std::int64_t append_time_ms_ = 0;  // the timestamp of events framed in this drain pass (Kafka: ms)
   std::vector<io::Completion> completions_ = std::vector<io::Completion>(256);
   PartitionId partition_count_ = 0;  // partitions this writer has seen (its own and others')
+  static constexpr std::chrono::seconds kUpkeepInterval{1};
+  std::chrono::steady_clock::time_point next_upkeep_ = std::chrono::steady_clock::now() + kUpkeepInterval;
 };
 
 }  // namespace strata::detail

@@ -109,18 +109,19 @@ bool decode(WireReader& in, std::int16_t version, CreateTopicsRequest* out) {
     topic.name = in.string();
     topic.partitions = in.int32();
     topic.replication_factor = in.int16();
-    topic.assignments = in.array_count(8);
-    for (std::size_t a = 0; a < topic.assignments && in.ok(); ++a) {
+    const std::size_t assignments = in.array_count(8);
+    for (std::size_t a = 0; a < assignments && in.ok(); ++a) {
       (void)in.int32();  // partition index
-      const std::size_t brokers = in.array_count(4);
-      in.skip(brokers * 4);
+      auto& brokers = topic.assignments.emplace_back();
+      const std::size_t ids = in.array_count(4);
+      for (std::size_t b = 0; b < ids && in.ok(); ++b) brokers.push_back(in.int32());
     }
     const std::size_t configs = in.array_count(4);
     for (std::size_t c = 0; c < configs && in.ok(); ++c) {
-      (void)in.string();           // name
-      (void)in.nullable_string();  // value: strata has no per-topic configs; accepted and ignored
+      const std::string_view name = in.string();
+      topic.configs.emplace_back(name, in.nullable_string());
     }
-    out->topics.push_back(topic);
+    out->topics.push_back(std::move(topic));
   }
   out->timeout_ms = in.int32();
   if (version >= 1) out->validate_only = in.boolean();

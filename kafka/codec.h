@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "kafka/config_messages.h"
 #include "kafka/messages.h"
 #include "kafka/protocol.h"
 #include "kafka/wire.h"
@@ -20,7 +21,8 @@ using RequestBody =
     std::variant<ApiVersionsRequest, MetadataRequest, ProduceRequest, FetchRequest, ListOffsetsRequest,
                  InitProducerIdRequest, FindCoordinatorRequest, JoinGroupRequest, SyncGroupRequest,
                  HeartbeatRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest,
-                 CreateTopicsRequest, DeleteTopicsRequest, ListGroupsRequest, DescribeGroupsRequest>;
+                 CreateTopicsRequest, DeleteTopicsRequest, ListGroupsRequest, DescribeGroupsRequest,
+                 DescribeConfigsRequest, AlterConfigsRequest, IncrementalAlterConfigsRequest>;
 
 struct Request {
   RequestHeader header;
@@ -75,6 +77,8 @@ void encode(const OffsetCommitResponse& response, std::int16_t version, Response
 void encode(const OffsetFetchResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const ListGroupsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const DescribeGroupsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const DescribeConfigsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const AlterConfigsResponse& response, std::int16_t version, ResponseFrame& out);
 
 // Per-family decoders, called by decode_request() with the version already checked against the table.
 // Each returns reader.ok() at its end.
@@ -94,6 +98,9 @@ bool decode(WireReader& in, std::int16_t version, OffsetCommitRequest* out);
 bool decode(WireReader& in, std::int16_t version, OffsetFetchRequest* out);
 bool decode(WireReader& in, std::int16_t version, ListGroupsRequest* out);
 bool decode(WireReader& in, std::int16_t version, DescribeGroupsRequest* out);
+bool decode(WireReader& in, std::int16_t version, DescribeConfigsRequest* out);
+bool decode(WireReader& in, std::int16_t version, AlterConfigsRequest* out);
+bool decode(WireReader& in, std::int16_t version, IncrementalAlterConfigsRequest* out);
 
 inline std::int16_t code(ErrorCode error) {
   return static_cast<std::int16_t>(error);

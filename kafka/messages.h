@@ -80,7 +80,9 @@ struct CreateTopicsRequest {
     std::string_view name;
     std::int32_t partitions = -1;
     std::int16_t replication_factor = -1;
-    std::size_t assignments = 0;  // manual replica assignments (refused: one node)
+    // Manual replica assignments: broker ids per partition (accepted when every one names this node).
+    std::vector<std::vector<std::int32_t>> assignments;
+    std::vector<std::pair<std::string_view, std::optional<std::string_view>>> configs;
   };
   std::vector<Topic> topics;
   std::int32_t timeout_ms = 0;

@@ -19,6 +19,10 @@ constexpr std::array kSupported = {
     ApiRange{ApiKey::kListGroups, 0, 2},      ApiRange{ApiKey::kApiVersions, 0, 2},
     ApiRange{ApiKey::kCreateTopics, 0, 4},    ApiRange{ApiKey::kInitProducerId, 0, 1},
     ApiRange{ApiKey::kDeleteTopics, 0, 3},
+    // Topic configs: the non-flexible versions (DescribeConfigs 4, AlterConfigs 2 and
+    // IncrementalAlterConfigs 1 are flexible).
+    ApiRange{ApiKey::kDescribeConfigs, 0, 3}, ApiRange{ApiKey::kAlterConfigs, 0, 1},
+    ApiRange{ApiKey::kIncrementalAlterConfigs, 0, 0},
 };
 
 }  // namespace
@@ -70,6 +74,14 @@ std::string_view api_name(std::int16_t key) {
       return "DeleteTopics";
     case 22:
       return "InitProducerId";
+    case 32:
+      return "DescribeConfigs";
+    case 33:
+      return "AlterConfigs";
+    case 37:
+      return "CreatePartitions";
+    case 44:
+      return "IncrementalAlterConfigs";
     default:
       return "unknown";
   }

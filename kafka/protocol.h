@@ -28,6 +28,9 @@ enum class ApiKey : std::int16_t {
   kCreateTopics = 19,
   kDeleteTopics = 20,
   kInitProducerId = 22,
+  kDescribeConfigs = 32,
+  kAlterConfigs = 33,
+  kIncrementalAlterConfigs = 44,
 };
 
 // Kafka's error codes (org.apache.kafka.common.protocol.Errors), those strata answers with.
@@ -54,6 +57,8 @@ enum class ErrorCode : std::int16_t {
   kTopicAlreadyExists = 36,
   kInvalidPartitions = 37,
   kInvalidReplicationFactor = 38,
+  kInvalidReplicaAssignment = 39,
+  kInvalidConfig = 40,
   kInvalidRequest = 42,
   kOutOfOrderSequenceNumber = 45,
   kInvalidProducerEpoch = 47,

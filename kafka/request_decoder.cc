@@ -54,6 +54,12 @@ bool decode_body(WireReader& in, const RequestHeader& header, RequestBody* body)
       return decode_into<ListGroupsRequest>(in, v, body);
     case ApiKey::kDescribeGroups:
       return decode_into<DescribeGroupsRequest>(in, v, body);
+    case ApiKey::kDescribeConfigs:
+      return decode_into<DescribeConfigsRequest>(in, v, body);
+    case ApiKey::kAlterConfigs:
+      return decode_into<AlterConfigsRequest>(in, v, body);
+    case ApiKey::kIncrementalAlterConfigs:
+      return decode_into<IncrementalAlterConfigsRequest>(in, v, body);
   }
   return false;  // unreachable: the key was checked against the table
 }

@@ -161,6 +161,12 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
           create_topics(body, version, pending.frame);
         } else if constexpr (std::is_same_v<T, DeleteTopicsRequest>) {
           delete_topics(body, version, pending.frame);
+        } else if constexpr (std::is_same_v<T, DescribeConfigsRequest>) {
+          describe_configs(body, version, pending.frame);
+        } else if constexpr (std::is_same_v<T, IncrementalAlterConfigsRequest>) {
+          alter_configs(body, /*incremental=*/true, version, pending.frame);
+        } else if constexpr (std::is_same_v<T, AlterConfigsRequest>) {
+          alter_configs(body, /*incremental=*/false, version, pending.frame);
         } else if constexpr (std::is_same_v<T, ListGroupsRequest>) {
           list_groups(version, pending.frame);
         } else if constexpr (std::is_same_v<T, DescribeGroupsRequest>) {
@@ -494,8 +500,10 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
     CreateTopicsResponse::Topic& result = response.topics.emplace_back();
     result.name = std::string(topic.name);
     Status valid = validate_topic_name(topic.name);
-    const std::int32_t partitions =
-        topic.partitions == -1 ? static_cast<std::int32_t>(options_.default_partitions) : topic.partitions;
+    const std::int32_t partitions = topic.partitions != -1       ? topic.partitions
+                                    : !topic.assignments.empty() ? static_cast<std::int32_t>(topic.assignments.size())
+                                                                 : static_cast<std::int32_t>(options_.default_partitions);
+    TopicOptions topic_options;
     if (!valid.is_ok()) {
       result.error = ErrorCode::kInvalidTopic;
       result.message = valid.message();
@@ -508,11 +516,14 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
     } else if (topic.replication_factor != -1 && topic.replication_factor != 1) {
       result.error = ErrorCode::kInvalidReplicationFactor;
       result.message = "strata is one node: the replication factor is 1";
-    } else if (topic.assignments != 0) {
-      result.error = ErrorCode::kInvalidRequest;
-      result.message = "manual replica assignments are not supported";
+    } else if (!replicas_are_this_node(topic.assignments, options_.node_id, &result.message)) {
+      result.error = ErrorCode::kInvalidReplicaAssignment;
+    } else if ((result.error = create_topic_configs(topic, &topic_options.configs, &result.message)) !=
+               ErrorCode::kNone) {
+      // the message names the config
     } else if (!request.validate_only) {
-      auto created = topics_.create(topic.name, static_cast<std::uint32_t>(partitions));
+      topic_options.partitions = static_cast<std::uint32_t>(partitions);
+      auto created = topics_.create(topic.name, topic_options);
       if (!created) {
         result.error = ErrorCode::kUnknownServerError;
         result.message = created.status().to_string();

@@ -67,6 +67,12 @@ class RequestHandler {
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
+  // Topic configs (config_admin.cc).
+  void describe_configs(const DescribeConfigsRequest& request, std::int16_t version, ResponseFrame& out);
+  void alter_configs(const AlterConfigsRequest& request, bool incremental, std::int16_t version, ResponseFrame& out);
+  // The configs of a CreateTopics topic, checked; the error (INVALID_CONFIG naming the key) and its message.
+  ErrorCode create_topic_configs(const CreateTopicsRequest::Topic& topic, TopicConfigs* configs,
+                                 std::optional<std::string>* message);
   void offset_commit(const OffsetCommitRequest& request, std::int16_t version, ResponseFrame& out);
   void offset_fetch(const OffsetFetchRequest& request, std::int16_t version, ResponseFrame& out);
   void list_groups(std::int16_t version, ResponseFrame& out);
@@ -89,5 +95,10 @@ class RequestHandler {
 
 // The Kafka error code for an engine Status (append, offsets, checkpoints).
 ErrorCode error_for(const Status& status);
+
+// True when every broker id of a manual replica assignment (CreateTopics) is `node_id`,
+// this one node; else false with *message saying which is not.
+bool replicas_are_this_node(const std::vector<std::vector<std::int32_t>>& assignments, std::int32_t node_id,
+                            std::optional<std::string>* message);
 
 }  // namespace strata::kafka

@@ -28,8 +28,14 @@ std::optional<TopicEntry> TopicTable::find(std::string_view name) {
 }
 
 Result<TopicEntry> TopicTable::create(std::string_view name, std::uint32_t partitions) {
+  TopicOptions options;
+  options.partitions = partitions;
+  return create(name, options);
+}
+
+Result<TopicEntry> TopicTable::create(std::string_view name, const TopicOptions& options) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(name));
-  auto id = log_.topic(name, TopicOptions{partitions});
+  auto id = log_.topic(name, options);
   if (!id && id.status().code() != StatusCode::kInvalidArgument) return id.status();
   // kInvalidArgument with a valid name: it exists with another count; open it as it is.
   return open_existing(name);

@@ -31,6 +31,9 @@ class TopicTable {
   std::optional<TopicEntry> find(std::string_view name);
   // Creates the topic with `partitions` (or opens it when it exists, whatever its count).
   Result<TopicEntry> create(std::string_view name, std::uint32_t partitions);
+  // The same with the topic's options (configs). REQUIRES: options.configs were validated (an invalid one
+  // would read as "exists with another count").
+  Result<TopicEntry> create(std::string_view name, const TopicOptions& options);
   // Every topic of the log, by name.
   std::vector<TopicEntry> all();
   // Log::delete_topic, and the table forgets the topic. kNotFound when there is none.

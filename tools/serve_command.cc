@@ -1,8 +1,11 @@
 // strata serve --dir D [--listen HOST:PORT] [--advertise HOST:PORT] [--partitions N] [--no-auto-create]
 //              [--durability MODE] [--max-request-bytes N] [--max-connections N]
+//              [--retention-ms MS] [--retention-bytes B] [--segment-bytes B]
 // The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr
 // once it accepts connections; SIGINT or SIGTERM stop it cleanly (requests already read are answered,
 // appends in flight acknowledged or refused, then the log is closed).
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -26,6 +29,10 @@ struct ServeArgs {
   std::size_t max_connections = 1024;
   bool buffered_io = false;
   unsigned writers = 1;
+  // Defaults for topics without their own retention.ms / retention.bytes / segment.bytes (-1: no limit).
+  std::int64_t retention_ms = -1;
+  std::uint64_t retention_bytes = 0;  // 0: no limit
+  std::uint64_t segment_bytes = 1ull << 30;
 };
 
 // "host:port", "[v6]:port" or ":port" (all addresses).
@@ -75,6 +82,9 @@ int run_serve(const ServeArgs& args) {
   log_options.durability = args.durability;
   log_options.allow_buffered_io = args.buffered_io;
   log_options.writer_threads = args.writers;
+  if (args.retention_ms >= 0) log_options.retention_age = std::chrono::milliseconds(std::max<std::int64_t>(args.retention_ms, 1));
+  log_options.retention_bytes = args.retention_bytes;
+  log_options.segment_bytes = args.segment_bytes;
   auto log = Log::open(log_options);
   if (!log) return fail(log.status().to_string());
   auto server = kafka::Server::start(*log.value(), options);
@@ -117,6 +127,19 @@ void add_serve_command(CLI::App& app) {
   command->add_option("--writers", args->writers,
                       "Writer threads, each with its own io_uring; partitions are spread over them")
       ->check(CLI::Range(1u, kWriterThreadsMax))
+      ->capture_default_str();
+  command->add_option("--retention-ms", args->retention_ms,
+                      "Delete sealed segments older than this, for topics without retention.ms (-1: keep)")
+      ->check(CLI::Range(std::int64_t{-1}, std::int64_t{INT64_MAX / 1000}))
+      ->capture_default_str();
+  command->add_option("--retention-bytes", args->retention_bytes,
+                      "Keep at most this much per partition, for topics without retention.bytes (0: no limit; "
+                      "units work)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  command->add_option("--segment-bytes", args->segment_bytes,
+                      "Roll segments at this size, for topics without segment.bytes (1MiB to 4GiB; units work)")
+      ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");

@@ -21,6 +21,7 @@
 #include "strata/durability.h"
 #include "strata/reader.h"
 #include "strata/status.h"
+#include "strata/topic_config.h"
 
 namespace strata {
 
@@ -68,6 +69,9 @@ struct TopicOptions {
   // For the batches the engine frames itself (a new topic only; stored in its metadata). Batches appended
   // with append_batch() keep the compression their client chose.
   Compression compression = Compression::kNone;
+  // Kafka topic configs (strata/topic_config.h), stored in the new topic's metadata; checked, an unknown key
+  // or bad value is kInvalidArgument naming it. compression.type set to a codec overrides `compression`.
+  TopicConfigs configs = {};
 };
 
 // A topic's durable metadata (strata's own file beside the partition directories).
@@ -79,6 +83,7 @@ struct TopicInfo {
   // 32 hex digits, random at creation: a directory recreated under the same name gets another one, so a
   // consumer holding positions of the old one (a projection's checkpoint) can tell the histories apart.
   std::string log_id;
+  TopicConfigs configs = {};  // those set on the topic (the others follow the log's defaults)
 };
 
 // Identifies one append of one producer. Cheap to copy.
@@ -245,6 +250,10 @@ class Log {
   // topic: a new id, a new log_id, offsets from 0. A deleted topic's in-memory partition state (its staging
   // buffers) is kept until the log closes: ids are never reused.
   Status delete_topic(std::string_view name);
+  // Replaces the configs set on the topic by `configs` (Kafka's AlterConfigs; a key left out goes back to
+  // its default), checked first, durably (the metadata file is rewritten and synced) and in effect for the
+  // appends, rolls and retention passes that follow. kNotFound when there is no such topic.
+  Status set_topic_configs(std::string_view name, TopicConfigs configs);
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.
