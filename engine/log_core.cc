@@ -295,7 +295,9 @@ Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
   STRATA_RETURN_IF_ERROR(
       io::replace_file_durably(options_.directory, format::topic_file_name(info.name), format::encode_topic(info)));
   entry.settings->store(resolve_topic_settings(info.configs, options_), info.compression);
-  entry.info = std::move(info);
+  // Only the fields that changed: producers read entry.info's name and partitions without the lock.
+  entry.info.configs = std::move(info.configs);
+  entry.info.compression = info.compression;
   return Status::ok();
 }
 

@@ -33,7 +33,8 @@ inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
 
 // What producers need of a topic, published before topic_count() covers it.
 struct TopicEntry {
-  TopicInfo info;  // info.configs and info.compression change under topics_mutex_ (set_topic_configs)
+  // info.configs and info.compression change under topics_mutex_ (set_topic_configs); read them under it.
+  TopicInfo info;
   PartitionId first_partition = 0;
   std::shared_ptr<LiveTopicSettings> settings;  // what info.configs resolve to, read lock-free
 };

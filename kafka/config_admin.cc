@@ -27,7 +27,7 @@ ConfigSource default_source(std::string_view key, const LogOptions& options) {
 }
 
 bool wanted(const DescribeConfigsRequest::Resource& resource, std::string_view key) {
-  return !resource.keys || std::find(resource.keys->begin(), resource.keys->end(), key) != resource.keys->end();
+  return !resource.keys || resource.keys->empty() || std::find(resource.keys->begin(), resource.keys->end(), key) != resource.keys->end();
 }
 
 ErrorCode config_error(const Status& status) {

@@ -31,7 +31,7 @@ struct DescribeConfigsRequest {
   struct Resource {
     std::int8_t type = 0;
     std::string_view name;
-    std::optional<std::vector<std::string_view>> keys;  // nullopt: every config
+    std::optional<std::vector<std::string_view>> keys;  // nullopt or empty: every config
   };
   std::vector<Resource> resources;
   bool include_synonyms = false;       // v1+

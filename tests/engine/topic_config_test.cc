@@ -4,6 +4,7 @@
 // segment.ms rolls, max.message.bytes, message.timestamp.type=LogAppendTime.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -320,6 +321,53 @@ TEST(TopicLimits, LogAppendTimeStampsClientBatchesWithAValidCrc) {
   EXPECT_EQ(batches, 1u);
   ASSERT_TRUE(reader->seek(0).is_ok());
   (void)reader->poll(1, [&](const Event& event) { EXPECT_GE(event.timestamp_us, before_ms * 1000); });
+}
+
+// Configs altered while producers append and the writer rolls and applies retention: every event is
+// acknowledged at its dense offset and the partition reads back in order from where retention left it.
+TEST(TopicConfigs, AlteredWhileProducersAppendLoseNothing) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
+  const TopicId topic = log->topic("t", {.partitions = 2}).value();
+  constexpr int kPerProducer = 4000;
+  std::atomic<bool> done{false};
+  std::thread alterer([&] {
+    const std::vector<TopicConfigs> variants = {{{"segment.bytes", "1048576"}, {"compression.type", "lz4"}},
+                                                {{"segment.ms", "5"}, {"retention.bytes", "-1"}},
+                                                {{"message.timestamp.type", "LogAppendTime"}}};
+    for (int i = 0; !done.load() && i < 400; ++i) {
+      ASSERT_TRUE(log->set_topic_configs("t", variants[i % variants.size()]).is_ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::vector<std::thread> producers;
+  for (std::uint32_t p = 0; p < 2; ++p) {
+    producers.emplace_back([&, p] {
+      auto producer = log->producer();
+      const std::string value(700, static_cast<char>('a' + p));
+      for (int i = 0; i < kPerProducer; ++i) {
+        auto ticket = producer->append(topic, p, {}, std::as_bytes(std::span(value)));
+        ASSERT_TRUE(ticket);
+        ASSERT_EQ(producer->wait(*ticket).value(), static_cast<std::uint64_t>(i));
+      }
+    });
+  }
+  for (auto& thread : producers) thread.join();
+  done = true;
+  alterer.join();
+  for (std::uint32_t p = 0; p < 2; ++p) {
+    auto reader = log->reader("t", p).value();
+    std::uint64_t next = 0;
+    while (next < kPerProducer) {
+      auto polled = reader->poll(1000, [&](const Event& e) {
+        EXPECT_EQ(e.offset, next++);
+        EXPECT_EQ(e.value.size(), 700u);
+      });
+      ASSERT_TRUE(polled);
+      if (*polled == 0) break;
+    }
+    EXPECT_EQ(next, static_cast<std::uint64_t>(kPerProducer)) << "partition " << p;
+  }
 }
 
 }  // namespace

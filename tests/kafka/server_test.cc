@@ -625,7 +625,9 @@ std::pair<std::int16_t, std::map<std::string, Described>> read_describe(const st
     d.read_only = in.boolean();
     d.source = version == 0 ? static_cast<std::int8_t>(in.boolean()) : in.int8();
     EXPECT_FALSE(in.boolean());  // is_sensitive
-    if (version >= 1) EXPECT_EQ(in.int32(), 0);  // synonyms
+    if (version >= 1) {
+      EXPECT_EQ(in.int32(), 0);  // synonyms
+    }
     if (version >= 3) {
       d.type = in.int8();
       d.documentation = std::string(in.nullable_string().value_or(""));
