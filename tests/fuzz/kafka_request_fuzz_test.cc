@@ -22,6 +22,11 @@ std::vector<std::vector<std::byte>> seeds() {
   for (std::int16_t v = 1; v <= 7; ++v) out.push_back(testing::offset_commit_request(v, "g"));
   for (std::int16_t v = 1; v <= 5; ++v) out.push_back(testing::offset_fetch_request(v, "g", v >= 2));
   for (std::int16_t v = 1; v <= 5; ++v) out.push_back(testing::list_offsets_request(v, -1));
+  out.push_back(testing::create_topics_request("t", -1, {{0}, {0}}, {{"retention.ms", "1"}, {"segment.ms", {}}}));
+  for (std::int16_t v = 0; v <= 3; ++v) out.push_back(testing::describe_configs_request(v, 2, "t", {"retention.ms"}));
+  for (bool incremental : {false, true}) {
+    out.push_back(testing::alter_configs_request(incremental, "t", {{"retention.ms", 0, "1"}, {"segment.ms", 1, {}}}));
+  }
   return out;
 }
 

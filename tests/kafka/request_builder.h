@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/wire.h"
@@ -134,6 +136,68 @@ inline std::vector<std::byte> list_offsets_request(std::int16_t version, std::in
   w.int32(0);
   if (version >= 4) w.int32(-1);
   w.int64(timestamp);
+  return w.buffer();
+}
+
+// CreateTopics v4 of one topic (assignments: broker ids per partition), DescribeConfigs of one resource
+// (v1+ without synonyms, v3 with documentation), AlterConfigs v0 / IncrementalAlterConfigs v0 of one topic.
+inline std::vector<std::byte> create_topics_request(const std::string& topic, std::int32_t partitions,
+                                    const std::vector<std::vector<std::int32_t>>& assignments,
+                                    const std::vector<std::pair<std::string, std::optional<std::string>>>& configs) {
+  WireWriter w = header(19, 4, 5);
+  w.array_count(1);
+  w.string(topic);
+  w.int32(partitions);
+  w.int16(-1);  // replication factor
+  w.array_count(assignments.size());
+  for (std::size_t p = 0; p < assignments.size(); ++p) {
+    w.int32(static_cast<std::int32_t>(p));
+    w.array_count(assignments[p].size());
+    for (std::int32_t broker : assignments[p]) w.int32(broker);
+  }
+  w.array_count(configs.size());
+  for (const auto& [key, value] : configs) {
+    w.string(key);
+    w.nullable_string(value);
+  }
+  w.int32(10'000);
+  w.boolean(false);  // validate_only
+  return w.buffer();
+}
+
+inline std::vector<std::byte> describe_configs_request(std::int16_t version, std::int8_t type, const std::string& name,
+                                const std::vector<std::string>& keys) {
+  WireWriter w = header(32, version, 6);
+  w.array_count(1);
+  w.int8(type);
+  w.string(name);
+  w.array_count(keys.size());
+  for (const auto& key : keys) w.string(key);
+  if (version >= 1) w.boolean(false);  // include_synonyms
+  if (version >= 3) w.boolean(true);   // include_documentation
+  return w.buffer();
+}
+
+// One config of an AlterConfigs (operation ignored) or IncrementalAlterConfigs request.
+struct ConfigOperation {
+  std::string key;
+  std::int8_t operation;  // 0 SET, 1 DELETE, 2 APPEND
+  std::optional<std::string> value;
+};
+
+inline std::vector<std::byte> alter_configs_request(bool incremental, const std::string& topic, const std::vector<ConfigOperation>& operations,
+                             bool validate_only = false) {
+  WireWriter w = header(incremental ? 44 : 33, 0, 8);
+  w.array_count(1);
+  w.int8(2);  // TOPIC
+  w.string(topic);
+  w.array_count(operations.size());
+  for (const auto& op : operations) {
+    w.string(op.key);
+    if (incremental) w.int8(op.operation);
+    w.nullable_string(op.value);
+  }
+  w.boolean(validate_only);
   return w.buffer();
 }
 

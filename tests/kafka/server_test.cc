@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <tuple>
 
+#include "kafka/protocol.h"
 #include "kafka/wire.h"
 #include "strata/log.h"
 #include "tests/engine/kafka_spec.h"
@@ -176,7 +178,19 @@ TEST_F(KafkaServer, ApiVersionsV3ProbeGetsErrorInTheV0LayoutThenV2Works) {
   WireReader list(*full);
   EXPECT_EQ(list.int32(), 2);
   EXPECT_EQ(list.int16(), 0);
-  EXPECT_EQ(list.int32(), 17);  // seventeen APIs
+  // Every API of the table with its range, the config APIs among them.
+  const auto table = supported_apis();
+  ASSERT_EQ(list.int32(), static_cast<std::int32_t>(table.size()));
+  std::vector<std::int16_t> keys;
+  for (const ApiRange& range : table) {
+    keys.push_back(list.int16());
+    EXPECT_EQ(keys.back(), static_cast<std::int16_t>(range.key));
+    EXPECT_EQ(list.int16(), range.min_version);
+    EXPECT_EQ(list.int16(), range.max_version);
+  }
+  for (ApiKey config_api : {ApiKey::kDescribeConfigs, ApiKey::kAlterConfigs, ApiKey::kIncrementalAlterConfigs}) {
+    EXPECT_NE(std::find(keys.begin(), keys.end(), static_cast<std::int16_t>(config_api)), keys.end()) << api_name(static_cast<std::int16_t>(config_api));
+  }
 }
 
 TEST_F(KafkaServer, PipelinedRequestsAreAnsweredInOrderAndAcksZeroGetsNoResponse) {
@@ -546,31 +560,7 @@ TEST_F(KafkaServer, FetchOverSeveralPartitionsIsWokenByAnAppendOfTheEmbeddingPro
 
 namespace configs {
 
-using Config = std::pair<std::string, std::optional<std::string>>;
-
-std::vector<std::byte> create_topic(const std::string& topic, std::int32_t partitions,
-                                    const std::vector<std::vector<std::int32_t>>& assignments,
-                                    const std::vector<Config>& configs) {
-  WireWriter w = testing::header(19, 4, 5);
-  w.array_count(1);
-  w.string(topic);
-  w.int32(partitions);
-  w.int16(-1);  // replication factor
-  w.array_count(assignments.size());
-  for (std::size_t p = 0; p < assignments.size(); ++p) {
-    w.int32(static_cast<std::int32_t>(p));
-    w.array_count(assignments[p].size());
-    for (std::int32_t broker : assignments[p]) w.int32(broker);
-  }
-  w.array_count(configs.size());
-  for (const auto& [key, value] : configs) {
-    w.string(key);
-    w.nullable_string(value);
-  }
-  w.int32(10'000);
-  w.boolean(false);  // validate_only
-  return w.buffer();
-}
+using testing::ConfigOperation;
 
 // (error, message) of CreateTopics v4's one topic.
 std::pair<std::int16_t, std::string> read_create(const std::vector<std::byte>& frame) {
@@ -582,19 +572,6 @@ std::pair<std::int16_t, std::string> read_create(const std::vector<std::byte>& f
   const std::int16_t error = in.int16();
   const auto message = in.nullable_string();
   return {error, std::string(message.value_or(""))};
-}
-
-std::vector<std::byte> describe(std::int16_t version, std::int8_t type, const std::string& name,
-                                const std::vector<std::string>& keys) {
-  WireWriter w = testing::header(32, version, 6);
-  w.array_count(1);
-  w.int8(type);
-  w.string(name);
-  w.array_count(keys.size());
-  for (const auto& key : keys) w.string(key);
-  if (version >= 1) w.boolean(false);  // include_synonyms
-  if (version >= 3) w.boolean(true);   // include_documentation
-  return w.buffer();
 }
 
 struct Described {
@@ -639,28 +616,6 @@ std::pair<std::int16_t, std::map<std::string, Described>> read_describe(const st
   return {error, out};
 }
 
-struct Operation {
-  std::string key;
-  std::int8_t operation;  // 0 SET, 1 DELETE, 2 APPEND
-  std::optional<std::string> value;
-};
-
-std::vector<std::byte> alter(bool incremental, const std::string& topic, const std::vector<Operation>& operations,
-                             bool validate_only = false) {
-  WireWriter w = testing::header(incremental ? 44 : 33, 0, 8);
-  w.array_count(1);
-  w.int8(2);  // TOPIC
-  w.string(topic);
-  w.array_count(operations.size());
-  for (const auto& op : operations) {
-    w.string(op.key);
-    if (incremental) w.int8(op.operation);
-    w.nullable_string(op.value);
-  }
-  w.boolean(validate_only);
-  return w.buffer();
-}
-
 std::pair<std::int16_t, std::string> read_alter(const std::vector<std::byte>& frame) {
   WireReader in(frame);
   (void)in.int32();
@@ -678,20 +633,20 @@ std::pair<std::int16_t, std::string> read_alter(const std::vector<std::byte>& fr
 
 TEST_F(KafkaServer, CreateTopicsStoresConfigsAndAcceptsAssignmentsToThisNode) {
   Client client(port());
-  client.send_frame(configs::create_topic("c1", -1, {{0}, {0}}, {{"retention.ms", "60000"}, {"segment.ms", std::nullopt}}));
+  client.send_frame(testing::create_topics_request("c1", -1, {{0}, {0}}, {{"retention.ms", "60000"}, {"segment.ms", std::nullopt}}));
   auto created = configs::read_create(*client.receive());
   EXPECT_EQ(created.first, 0) << created.second;
   const TopicInfo info = log_->topic_info(log_->find_topic("c1").value());
   EXPECT_EQ(info.partitions, 2u) << "the partition count of the assignments";
   EXPECT_EQ(info.configs, (TopicConfigs{{"retention.ms", "60000"}}));
 
-  client.send_frame(configs::create_topic("c2", 1, {{1}}, {}));
+  client.send_frame(testing::create_topics_request("c2", 1, {{1}}, {}));
   EXPECT_EQ(configs::read_create(*client.receive()).first, 39);  // INVALID_REPLICA_ASSIGNMENT
   for (const auto& [key, value, text] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"retention.hours", "1", "unknown topic config retention.hours"},
            {"segment.bytes", "10", "config segment.bytes"},
            {"cleanup.policy", "compact", "not supported yet"}}) {
-    client.send_frame(configs::create_topic("c3", 1, {}, {{key, value}}));
+    client.send_frame(testing::create_topics_request("c3", 1, {}, {{key, value}}));
     auto refused = configs::read_create(*client.receive());
     EXPECT_EQ(refused.first, 40) << key;  // INVALID_CONFIG
     EXPECT_NE(refused.second.find(text), std::string::npos) << refused.second;
@@ -702,10 +657,10 @@ TEST_F(KafkaServer, CreateTopicsStoresConfigsAndAcceptsAssignmentsToThisNode) {
 
 TEST_F(KafkaServer, DescribeConfigsEveryVersionMarksDefaultsAndSources) {
   Client client(port());
-  client.send_frame(configs::create_topic("d", 1, {}, {{"retention.ms", "60000"}}));
+  client.send_frame(testing::create_topics_request("d", 1, {}, {{"retention.ms", "60000"}}));
   ASSERT_EQ(configs::read_create(*client.receive()).first, 0);
   for (std::int16_t version = 0; version <= 3; ++version) {
-    client.send_frame(configs::describe(version, 2, "d", {"retention.ms", "cleanup.policy"}));
+    client.send_frame(testing::describe_configs_request(version, 2, "d", {"retention.ms", "cleanup.policy"}));
     auto [error, described] = configs::read_describe(*client.receive(), version);
     EXPECT_EQ(error, 0);
     ASSERT_EQ(described.size(), 2u) << "only the keys asked for";
@@ -725,45 +680,45 @@ TEST_F(KafkaServer, DescribeConfigsEveryVersionMarksDefaultsAndSources) {
       EXPECT_FALSE(described["retention.ms"].documentation.empty());
     }
   }
-  client.send_frame(configs::describe(1, 2, "d", {}));
+  client.send_frame(testing::describe_configs_request(1, 2, "d", {}));
   EXPECT_EQ(configs::read_describe(*client.receive(), 1).second.size(), topic_config_definitions().size())
       << "an empty key list is every config";
-  client.send_frame(configs::describe(1, 4, "0", {}));
+  client.send_frame(testing::describe_configs_request(1, 4, "0", {}));
   auto broker = configs::read_describe(*client.receive(), 1);
   EXPECT_EQ(broker.first, 0);
   EXPECT_EQ(broker.second["log.retention.ms"].value, "-1");
   EXPECT_TRUE(broker.second["log.retention.ms"].read_only);
-  client.send_frame(configs::describe(1, 2, "never-was", {}));
+  client.send_frame(testing::describe_configs_request(1, 2, "never-was", {}));
   EXPECT_EQ(configs::read_describe(*client.receive(), 1).first, 3);
-  client.send_frame(configs::describe(1, 99, "x", {}));
+  client.send_frame(testing::describe_configs_request(1, 99, "x", {}));
   EXPECT_EQ(configs::read_describe(*client.receive(), 1).first, 42);
 }
 
 TEST_F(KafkaServer, AlterConfigsReplacesAndIncrementalAlterConfigsEditsKeyByKey) {
   Client client(port());
-  client.send_frame(configs::create_topic("a", 1, {}, {{"retention.ms", "60000"}, {"segment.ms", "1000"}}));
+  client.send_frame(testing::create_topics_request("a", 1, {}, {{"retention.ms", "60000"}, {"segment.ms", "1000"}}));
   ASSERT_EQ(configs::read_create(*client.receive()).first, 0);
   const TopicId id = log_->find_topic("a").value();
 
-  client.send_frame(configs::alter(true, "a", {{"retention.bytes", 0, "1048576"}, {"segment.ms", 1, std::nullopt}}));
+  client.send_frame(testing::alter_configs_request(true, "a", {{"retention.bytes", 0, "1048576"}, {"segment.ms", 1, std::nullopt}}));
   EXPECT_EQ(configs::read_alter(*client.receive()).first, 0);
   EXPECT_EQ(log_->topic_info(id).configs, (TopicConfigs{{"retention.bytes", "1048576"}, {"retention.ms", "60000"}}));
 
-  client.send_frame(configs::alter(true, "a", {{"retention.ms", 0, "1"}}, /*validate_only=*/true));
+  client.send_frame(testing::alter_configs_request(true, "a", {{"retention.ms", 0, "1"}}, /*validate_only=*/true));
   EXPECT_EQ(configs::read_alter(*client.receive()).first, 0);
   EXPECT_EQ(log_->topic_info(id).configs.at("retention.ms"), "60000") << "validate_only changed the topic";
 
-  client.send_frame(configs::alter(true, "a", {{"cleanup.policy", 2, "compact"}}));
+  client.send_frame(testing::alter_configs_request(true, "a", {{"cleanup.policy", 2, "compact"}}));
   EXPECT_EQ(configs::read_alter(*client.receive()).first, 40);
-  client.send_frame(configs::alter(true, "a", {{"max.message.bytes", 0, "big"}}));
+  client.send_frame(testing::alter_configs_request(true, "a", {{"max.message.bytes", 0, "big"}}));
   auto bad = configs::read_alter(*client.receive());
   EXPECT_EQ(bad.first, 40);
   EXPECT_NE(bad.second.find("max.message.bytes"), std::string::npos) << bad.second;
 
-  client.send_frame(configs::alter(false, "a", {{"segment.bytes", 0, "2097152"}}));
+  client.send_frame(testing::alter_configs_request(false, "a", {{"segment.bytes", 0, "2097152"}}));
   EXPECT_EQ(configs::read_alter(*client.receive()).first, 0);
   EXPECT_EQ(log_->topic_info(id).configs, (TopicConfigs{{"segment.bytes", "2097152"}})) << "AlterConfigs replaces";
-  client.send_frame(configs::alter(false, "never-was", {{"segment.bytes", 0, "2097152"}}));
+  client.send_frame(testing::alter_configs_request(false, "never-was", {{"segment.bytes", 0, "2097152"}}));
   EXPECT_EQ(configs::read_alter(*client.receive()).first, 3);
 }
 
