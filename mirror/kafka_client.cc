@@ -106,7 +106,8 @@ Status send_create_topic(rd_kafka_t* handle, const std::string& topic, std::uint
   rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
   rd_kafka_CreateTopics(handle, topics, 1, nullptr, queue.get());
   std::unique_ptr<rd_kafka_event_t, AdminDeleter> event(rd_kafka_queue_poll(queue.get(), timeout_ms(kClusterTimeout)));
-  if (!event) return {StatusCode::kTimedOut, "creating topic " + topic + " on the cluster: no answer"};
+  if (!event) return {StatusCode::kTimedOut, "creating topic " + topic + " on the cluster: no answer (create it yourself with " +
+                                      std::to_string(partitions) + " partitions)"};
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafka_error(rd_kafka_event_error(event.get()), "creating topic " + topic + " on the cluster");
   }

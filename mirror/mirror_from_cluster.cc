@@ -32,7 +32,8 @@ struct LocalCopy {
 };
 
 const ClientConfig kConsumerDefaults = {
-    {"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "error"}};
+    {"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}, {"auto.offset.reset", "error"},
+    {"group.id", "strata-mirror"}};  // assign() needs one in librdkafka; nothing is committed under it
 
 Result<std::map<std::string, std::uint32_t>> chosen_topics(rd_kafka_t* consumer, const MirrorOptions& options) {
   auto cluster = cluster_topics(consumer, options.bootstrap);
@@ -104,6 +105,7 @@ Status append_message(LocalCopy& local, PartitionCopy& copy, const rd_kafka_mess
     size_t size = 0;
     for (size_t i = 0; rd_kafka_header_get_all(kafka_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
+      if (name == kSourceOffsetHeader) continue;  // from an earlier hop: this hop's source offset replaces it
       headers.push_back({name, std::span(static_cast<const std::byte*>(value), value == nullptr ? 0 : size)});
     }
   }

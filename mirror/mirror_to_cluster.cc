@@ -145,6 +145,7 @@ Status open_topic_copies(const MirrorOptions& options, const TopicInfo& topic, r
 Status produce(rd_kafka_t* producer, PartitionCopy& copy, const Event& event) {
   rd_kafka_headers_t* headers = rd_kafka_headers_new(event.headers.size() + 1);
   for (const EventHeader& header : event.headers) {
+    if (header.key == kSourceOffsetHeader) continue;  // from an earlier hop: this hop's source offset replaces it
     rd_kafka_header_add(headers, header.key.data(), static_cast<ssize_t>(header.key.size()), header.value.data(),
                         static_cast<ssize_t>(header.value.size()));
   }
@@ -225,8 +226,10 @@ Result<Clients> connect(const MirrorOptions& options, CopyState* state) {
   rd_kafka_conf_set_opaque(producer_config->get(), state);
   auto producer = new_handle(RD_KAFKA_PRODUCER, std::move(producer_config.value()));
   if (!producer) return producer.status();
+  // assign() needs a group.id in librdkafka; nothing is ever committed under it.
   auto consumer_config = make_config(
-      options.bootstrap, {{"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}},
+      options.bootstrap,
+      {{"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}, {"group.id", "strata-mirror"}},
       options.client_config);
   if (!consumer_config) return consumer_config.status();
   auto consumer = new_handle(RD_KAFKA_CONSUMER, std::move(consumer_config.value()));
