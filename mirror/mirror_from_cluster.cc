@@ -1,12 +1,13 @@
-// mirror_from_cluster: a consumer assigned every partition (no group), appending each record to the same
-// partition of the local log with its source offset in a header. The local log is opened here, so its last
-// records after recovery are exactly what survived a kill -9.
+// mirror_from_cluster: a consumer assigned every partition (no group), appending the records of each
+// partition in batches (local_batch.h) to the same partition of the local log. The local log is opened here,
+// so its last records after recovery are exactly what survived a kill -9.
 #include <chrono>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "mirror/kafka_client.h"
+#include "mirror/local_batch.h"
 #include "mirror/mirror.h"
 #include "mirror/resume_point.h"
 #include "mirror/source_offset_header.h"
@@ -23,6 +24,7 @@ struct PartitionCopy {
   TopicId topic = 0;
   std::uint64_t local_next = 0;  // the local offset the next append gets (this process is the only writer)
   bool at_end = false;           // reached the cluster's high watermark since its last record
+  PendingBatch pending;
 };
 
 struct LocalCopy {
@@ -85,64 +87,64 @@ Status open_local_topic(const MirrorOptions& options, const std::string& name, s
     if (!end) return std::move(end).status().with_context("local " + where + ": ");
     auto resume = resume_point("local " + where, end.value(), 0, options.force);
     if (!resume) return resume.status();
-    PartitionCopy copy{.summary = {.topic = name, .partition = p, .resumed_at = resume->source_offset,
-                                   .next_offset = resume->source_offset, .offsets_equal = resume->offsets_equal},
-                       .topic = topic.value(),
-                       .local_next = end->end_offset};
-    local->partitions.emplace(std::make_pair(name, p), copy);
+    PartitionCopy& copy = local->partitions[{name, p}];
+    copy.summary = {.topic = name, .partition = p, .resumed_at = resume->source_offset,
+                    .next_offset = resume->source_offset, .offsets_equal = resume->offsets_equal};
+    copy.topic = topic.value();
+    copy.local_next = end->end_offset;
     rd_kafka_topic_partition_list_add(assignment, name.c_str(), static_cast<std::int32_t>(p))->offset =
         static_cast<std::int64_t>(resume->source_offset);
   }
   return Status::ok();
 }
 
-Status append_message(LocalCopy& local, PartitionCopy& copy, const rd_kafka_message_t& message) {
-  std::vector<EventHeader> headers;
-  rd_kafka_headers_t* kafka_headers = nullptr;
-  if (rd_kafka_message_headers(&message, &kafka_headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(kafka_headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      if (name == kSourceOffsetHeader) continue;  // from an earlier hop: this hop's source offset replaces it
-      headers.push_back({name, std::span(static_cast<const std::byte*>(value), value == nullptr ? 0 : size)});
-    }
+// Appends the partition's pending records as one batch; each must land at its source offset when the
+// offsets were equal so far.
+Status flush_partition(LocalCopy& local, PartitionCopy& copy) {
+  if (copy.pending.empty()) return Status::ok();
+  const auto& messages = copy.pending.messages();
+  const auto first = static_cast<std::uint64_t>(messages.front()->offset);
+  const auto last = static_cast<std::uint64_t>(messages.back()->offset);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (static_cast<std::uint64_t>(messages[i]->offset) != copy.local_next + i) copy.summary.offsets_equal = false;
   }
-  const auto source_offset = static_cast<std::uint64_t>(message.offset);
-  char digits[24];
-  headers.push_back({kSourceOffsetHeader, encode_source_offset(source_offset, digits)});
-  auto ticket = local.producer->append(copy.topic, copy.summary.partition,
-                                       std::span(static_cast<const std::byte*>(message.key), message.key_len),
-                                       std::span(static_cast<const std::byte*>(message.payload), message.len), headers);
+  const std::size_t count = messages.size();
+  auto ticket = copy.pending.append(*local.producer, copy.topic, copy.summary.partition);
   if (!ticket) {
-    return std::move(ticket).status().with_context("appending source offset " + std::to_string(source_offset) +
-                                                   " of " + partition_name(copy.summary.topic, copy.summary.partition) +
+    return std::move(ticket).status().with_context("appending source offsets " + std::to_string(first) + ".." +
+                                                   std::to_string(last) + " of " +
+                                                   partition_name(copy.summary.topic, copy.summary.partition) +
                                                    " to the local log: ");
   }
-  if (source_offset != copy.local_next) copy.summary.offsets_equal = false;
-  ++copy.local_next;
-  copy.summary.next_offset = source_offset + 1;
-  ++copy.summary.copied;
-  copy.at_end = false;
+  copy.local_next += count;
+  copy.summary.next_offset = last + 1;
+  copy.summary.copied += count;
+  return Status::ok();
+}
+
+Status flush_all(LocalCopy& local) {
+  for (auto& [key, copy] : local.partitions) STRATA_RETURN_IF_ERROR(flush_partition(local, copy));
   return Status::ok();
 }
 
 // Handles one consumer message (a record, the end of a partition, or an error).
-Status handle_message(LocalCopy& local, const rd_kafka_message_t& message) {
-  const std::string topic = message.rkt != nullptr ? rd_kafka_topic_name(message.rkt) : "";
-  const auto partition = static_cast<std::uint32_t>(message.partition);
+Status handle_message(LocalCopy& local, Message message) {
+  const std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "";
+  const auto partition = static_cast<std::uint32_t>(message->partition);
   auto found = local.partitions.find({topic, partition});
-  if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR && message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     const std::string where = found != local.partitions.end() ? partition_name(topic, partition) : "the cluster";
-    return kafka_error(message.err, "consuming " + where + " at " + std::to_string(message.offset));
+    return kafka_error(message->err, "consuming " + where + " at " + std::to_string(message->offset));
   }
   if (found == local.partitions.end()) return Status::ok();
-  if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    found->second.at_end = true;
-    return Status::ok();
+  PartitionCopy& copy = found->second;
+  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    copy.at_end = true;
+    return flush_partition(local, copy);
   }
-  return append_message(local, found->second, message);
+  copy.at_end = false;
+  copy.pending.add(std::move(message));
+  return copy.pending.full() ? flush_partition(local, copy) : Status::ok();
 }
 
 MirrorSummary summarize(rd_kafka_t* consumer, const LocalCopy& local) {
@@ -179,12 +181,9 @@ Status consume(rd_kafka_t* consumer, LocalCopy& local, const MirrorOptions& opti
   auto last_progress = Clock::now();
   while (options.stop == nullptr || !options.stop->load(std::memory_order_relaxed)) {
     if (!options.follow && all_at_end(local)) break;
-    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
-    if (message != nullptr) {
-      Status handled = handle_message(local, *message);
-      rd_kafka_message_destroy(message);
-      STRATA_RETURN_IF_ERROR(handled);
-    }
+    Message message(rd_kafka_consumer_poll(consumer, 100));
+    // Nothing more for now: what is pending is appended rather than held.
+    STRATA_RETURN_IF_ERROR(message ? handle_message(local, std::move(message)) : flush_all(local));
     if (progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
       progress(summarize(consumer, local));
       last_progress = Clock::now();
@@ -202,7 +201,11 @@ Result<MirrorSummary> mirror_from_cluster(const MirrorOptions& options, const Pr
   auto topics = chosen_topics(consumer->get(), options);
   if (!topics) return topics.status();
   LocalCopy local;
-  auto log = Log::open({.directory = options.dir});
+  LogOptions log_options;
+  log_options.directory = options.dir;
+  // A batch of PendingBatch::kBytesMax, or one record as large as the engine takes, must fit the ring.
+  log_options.producer_ring_bytes = 32u << 20;
+  auto log = Log::open(log_options);
   if (!log) return log.status();
   local.log = std::move(log.value());
   local.producer = local.log->producer();
@@ -213,6 +216,7 @@ Result<MirrorSummary> mirror_from_cluster(const MirrorOptions& options, const Pr
   const rd_kafka_resp_err_t assigned = rd_kafka_assign(consumer->get(), assignment.get());
   if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) return kafka_error(assigned, "assigning the cluster's partitions");
   STRATA_RETURN_IF_ERROR(consume(consumer->get(), local, options, progress));
+  STRATA_RETURN_IF_ERROR(flush_all(local));
   STRATA_RETURN_IF_ERROR(local.producer->wait_all());
   local.producer.reset();
   STRATA_RETURN_IF_ERROR(local.log->close());

@@ -1,5 +1,6 @@
 // mirror_to_cluster: a directory reader per source partition, one idempotent producer, the delivery reports
 // checking each record's destination offset against its source offset.
+#include <array>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -149,7 +150,7 @@ Status produce(rd_kafka_t* producer, PartitionCopy& copy, const Event& event) {
     rd_kafka_header_add(headers, header.key.data(), static_cast<ssize_t>(header.key.size()), header.value.data(),
                         static_cast<ssize_t>(header.value.size()));
   }
-  char digits[24];
+  std::array<char, 24> digits;
   const auto source_offset = encode_source_offset(event.offset, digits);
   rd_kafka_header_add(headers, kSourceOffsetHeader.data(), static_cast<ssize_t>(kSourceOffsetHeader.size()),
                       source_offset.data(), static_cast<ssize_t>(source_offset.size()));

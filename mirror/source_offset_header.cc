@@ -4,10 +4,10 @@
 
 namespace strata::mirror {
 
-std::span<const std::byte> encode_source_offset(std::uint64_t offset, char (&buffer)[24]) {
-  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, offset);
+std::span<const std::byte> encode_source_offset(std::uint64_t offset, std::array<char, 24>& buffer) {
+  const auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), offset);
   (void)error;  // 20 digits at most: always fits
-  return std::as_bytes(std::span<const char>(buffer, static_cast<std::size_t>(end - buffer)));
+  return std::as_bytes(std::span<const char>(buffer.data(), static_cast<std::size_t>(end - buffer.data())));
 }
 
 std::optional<std::uint64_t> parse_source_offset(std::span<const std::byte> value) {

@@ -3,6 +3,7 @@
 // to resume.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -15,7 +16,7 @@ namespace strata::mirror {
 inline constexpr std::string_view kSourceOffsetHeader = "strata.source-offset";
 
 // The header's value for `offset`, written into `buffer`; returns the bytes used.
-std::span<const std::byte> encode_source_offset(std::uint64_t offset, char (&buffer)[24]);
+std::span<const std::byte> encode_source_offset(std::uint64_t offset, std::array<char, 24>& buffer);
 
 // The offset a header value holds; nullopt when it is not a decimal number.
 std::optional<std::uint64_t> parse_source_offset(std::span<const std::byte> value);

@@ -288,6 +288,7 @@ TEST_F(MirrorTest, FromTheClusterExactlyOnceAcrossKillNine) {
       ASSERT_EQ(copy[i].key, remote[i].key);
       ASSERT_EQ(copy[i].value, remote[i].value);
       ASSERT_EQ(copy[i].headers, remote[i].headers);
+      ASSERT_EQ(copy[i].timestamp_ms, remote[i].timestamp_ms);
     }
     seen += remote.size();
   }
