@@ -1,5 +1,6 @@
 // mirror_to_cluster: a directory reader per source partition, one idempotent producer, the delivery reports
 // checking each record's destination offset against its source offset.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <deque>
@@ -84,6 +85,7 @@ Result<std::vector<TopicInfo>> source_topics(const MirrorOptions& options) {
   if (options.topics.empty()) return list_topics(options.dir);
   std::vector<TopicInfo> topics;
   for (const std::string& name : options.topics) {
+    if (std::any_of(topics.begin(), topics.end(), [&](const TopicInfo& t) { return t.name == name; })) continue;
     auto info = read_topic_info(options.dir, name);
     if (!info) {
       if (info.status().code() == StatusCode::kNotFound) {

@@ -108,10 +108,25 @@ grep -q '"offsets_equal":false' "$work/reverse.json" && die "offsets differ: $(c
 same_events "$work/src" "$work/log" timestamps
 same_events "$work/log" "$work/back" timestamps
 
+# --groups: a group's position moves along; a Kafka consumer of the group on the server re-reads nothing.
+timeout 3 "$strata" tail --dir "$work/src" --topic orders --partition 1 --group billing > /dev/null
+echo "late|after the move" | "$strata" append --dir "$work/src" --topic orders --partition 1 --key-sep '|' ||
+  die "append failed"
+"$strata" mirror --dir "$work/src" --to "$broker" --groups --json > "$work/groups.json" 2> "$work/mirror.err" ||
+  die "mirror --groups failed: $(cat "$work/mirror.err")"
+grep -q '"group_offsets_committed":1,' "$work/groups.json" || die "no group offset committed: $(cat "$work/groups.json")"
+timeout 30 kcat -b "$broker" -G billing -e -q -f '%p %s\n' orders > "$work/group" 2> /dev/null
+[[ "$(cat "$work/group")" == "1 after the move" ]] || die "the moved group read: $(head -3 "$work/group")"
+
 # Bad input: a topic neither the source nor the server has.
 "$strata" mirror --dir "$work/src" --to "$broker" --topic nosuch 2> "$work/err" && die "a missing topic was accepted"
 grep -q "source topic nosuch not found" "$work/err" || die "unclear error: $(cat "$work/err")"
 "$strata" mirror --from "$broker" --dir "$work/back" --topic nosuch 2> "$work/err" && die "a missing topic was accepted"
 grep -q "topic nosuch not found on the cluster at $broker" "$work/err" || die "unclear error: $(cat "$work/err")"
+# Bad usage: both directions at once, a --to option with --from.
+"$strata" mirror --dir "$work/src" --to "$broker" --from "$broker" 2> "$work/err" && die "--to with --from was accepted"
+grep -q "exactly one of --to BOOTSTRAP and --from BOOTSTRAP" "$work/err" || die "unclear error: $(cat "$work/err")"
+"$strata" mirror --dir "$work/back" --from "$broker" --groups 2> "$work/err" && die "--from with --groups was accepted"
+grep -q "apply to --to only" "$work/err" || die "unclear error: $(cat "$work/err")"
 stop_server
 echo "mirror against strata serve: OK"
