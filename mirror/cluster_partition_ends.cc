@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "mirror/kafka_client.h"
 #include "mirror/source_offset_header.h"
@@ -71,16 +72,43 @@ Status read_tails(rd_kafka_t* consumer, const std::string& topic, std::vector<Cl
   return Status::ok();
 }
 
+// Every partition's watermarks, once they held still for kSettle: a Produce request that a killed mirror had
+// sent may still be appended (and, with acks=all, become visible only after the broker's fsync) just after
+// it died. Reading the end before that would resume too early and copy those records twice. Waiting narrows
+// that window to requests delayed longer than kSettle; it does not close it (transactions would).
+constexpr std::chrono::milliseconds kSettle{250};
+constexpr int kSettleTries = 20;
+
+Result<std::vector<ClusterPartitionEnd>> settled_ends(rd_kafka_t* consumer, const std::string& topic,
+                                                      std::uint32_t partitions) {
+  std::vector<ClusterPartitionEnd> ends(partitions);
+  for (std::uint32_t p = 0; p < partitions; ++p) STRATA_RETURN_IF_ERROR(query_watermarks(consumer, topic, p, &ends[p]));
+  for (int attempt = 0; attempt < kSettleTries; ++attempt) {
+    std::this_thread::sleep_for(kSettle);
+    bool moved = false;
+    for (std::uint32_t p = 0; p < partitions; ++p) {
+      ClusterPartitionEnd again;
+      STRATA_RETURN_IF_ERROR(query_watermarks(consumer, topic, p, &again));
+      moved = moved || again.end_offset != ends[p].end_offset;
+      ends[p] = again;
+    }
+    if (!moved) return ends;
+  }
+  return Status(StatusCode::kBusy, "topic " + topic + " keeps growing on the cluster: something else writes there " +
+                                       "(a mirror must be the only writer of its destination partitions)");
+}
+
 }  // namespace
 
 Result<std::vector<ClusterPartitionEnd>> read_cluster_partition_ends(rd_kafka_t* consumer, const std::string& topic,
                                                                      std::uint32_t partitions) {
-  std::vector<ClusterPartitionEnd> ends(partitions);
+  auto settled = settled_ends(consumer, topic, partitions);
+  if (!settled) return settled.status();
+  std::vector<ClusterPartitionEnd> ends = std::move(settled.value());
   std::vector<bool> pending(partitions, false);
   std::size_t pending_count = 0;
   PartitionList assignment(rd_kafka_topic_partition_list_new(static_cast<int>(partitions)));
   for (std::uint32_t p = 0; p < partitions; ++p) {
-    STRATA_RETURN_IF_ERROR(query_watermarks(consumer, topic, p, &ends[p]));
     if (ends[p].end_offset == ends[p].start_offset) continue;
     const std::int64_t from = std::max(static_cast<std::int64_t>(ends[p].start_offset),
                                        static_cast<std::int64_t>(ends[p].end_offset) - kTailRecords);

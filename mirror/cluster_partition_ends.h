@@ -19,8 +19,9 @@ struct ClusterPartitionEnd {
   std::optional<std::uint64_t> last_source_offset;  // the last record's header, when it has one
 };
 
-// One entry per partition 0..partitions-1 of `topic`. `consumer` is a consumer handle without a group; its
-// assignment is cleared again before returning. Errors name the topic and partition.
+// One entry per partition 0..partitions-1 of `topic`, read once the ends held still for a moment (a killed
+// mirror's last request may still land); kBusy when they keep moving (another writer). `consumer` is a
+// consumer handle; its assignment is cleared again before returning. Errors name the topic and partition.
 Result<std::vector<ClusterPartitionEnd>> read_cluster_partition_ends(rd_kafka_t* consumer, const std::string& topic,
                                                                      std::uint32_t partitions);
 

@@ -33,14 +33,14 @@ append_chunks() {
 }
 
 # kill_rounds N ARGS...: starts `strata mirror ARGS... --follow` N times, each killed with SIGKILL after a
-# random 0.2 to 0.8 s.
+# random 0.3 to 0.9 s.
 kill_rounds() {
   local rounds=$1
   shift
   for round in $(seq 1 "$rounds"); do
     "$strata" mirror "$@" --follow 2> "$work/mirror.err" &
     local pid=$!
-    sleep "0.$((RANDOM % 7 + 2))"
+    sleep "0.$((RANDOM % 7 + 3))"
     kill -KILL "$pid"
     wait "$pid" 2> /dev/null
     [[ $? -eq 137 ]] || die "round $round: the mirror exited before SIGKILL: $(tail -3 "$work/mirror.err")"

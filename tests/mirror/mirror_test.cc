@@ -124,7 +124,7 @@ TEST_F(MirrorTest, ExactlyOnceAcrossKillNineWhileTheSourceGrowsAndTheClusterMisb
                                         RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
       rd_kafka_mock_partition_set_leader(cluster_.mock(), "orders", round % 3, round % 3 + 1);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(100, 700)(random)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(250, 850)(random)));
     kill(pid, SIGKILL);
     EXPECT_EQ(wait_exit(pid), 128 + SIGKILL) << read_file(work_ + "/err" + std::to_string(round));
   }
@@ -134,6 +134,8 @@ TEST_F(MirrorTest, ExactlyOnceAcrossKillNineWhileTheSourceGrowsAndTheClusterMisb
   ASSERT_EQ(run_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap(), "--json"}, &output, &errors), 0)
       << errors;
   EXPECT_EQ(output.find("\"offsets_equal\":false"), std::string::npos) << output;
+  EXPECT_EQ(output.find("\"events\":" + std::to_string(kChunks * kChunkEvents) + ","), std::string::npos)
+      << "the killed rounds copied nothing: " << output;
   expect_exact_copy(cluster_.bootstrap(), kPartitions, kChunks * kChunkEvents);
 }
 
@@ -188,6 +190,39 @@ TEST_F(MirrorTest, ForeignRecordsAtTheEndNeedForce) {
   const std::vector<Record> copy = read_cluster_partition(cluster_.bootstrap(), "orders", 0);
   ASSERT_EQ(copy.size(), 10u);  // 4 foreign, then source offsets 4..9 at the same offsets
   for (std::uint64_t i = 4; i < 10; ++i) EXPECT_EQ(copy[i].source_offset, i);
+}
+
+// Another producer keeps writing the destination partition: the mirror refuses to start (it must be the only
+// writer there) rather than guess where to resume.
+TEST_F(MirrorTest, AnotherWriterOnTheDestinationIsRefused) {
+  append_events(*open_source(), 1, 0, 10);
+  create_cluster_topic(1);
+  std::atomic<bool> done{false};
+  std::atomic<bool> writing{false};
+  std::thread writer([&] {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", cluster_.bootstrap().c_str(), error, sizeof error);
+    rd_kafka_conf_set(conf, "linger.ms", "0", error, sizeof error);
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
+    while (!done) {
+      (void)rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("orders"), RD_KAFKA_V_PARTITION(0),
+                              RD_KAFKA_V_VALUE(const_cast<char*>("other"), 5), RD_KAFKA_V_END);
+      rd_kafka_flush(producer, 5000);
+      writing = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    rd_kafka_flush(producer, 5000);
+    rd_kafka_destroy(producer);
+  });
+  while (!writing) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string errors;
+  const int status = run_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap()}, nullptr, &errors);
+  done = true;
+  writer.join();
+  EXPECT_NE(status, 0);
+  EXPECT_NE(errors.find("topic orders keeps growing on the cluster: something else writes there"), std::string::npos)
+      << errors;
 }
 
 // --groups: a group's committed positions arrive 1:1, so a consumer of the group on the cluster starts
