@@ -38,12 +38,6 @@ std::string where(std::string_view topic, const Event& event) {
 Engine::~Engine() {
   checkpointer_.stop();
   if (transaction_open_) rollback_transaction();
-  if (started_ && have_locks_ && db_.get() != nullptr) {
-    // The state a status query shows once this projector is gone (best effort: only the display needs it).
-    for (const ProjectionState& projection : projections_) {
-      (void)store_.save_final_state(projection.definition.name, final_state_, final_error_);
-    }
-  }
   handler_statements_.clear();
   store_ = CheckpointStore();
   db_ = Connection();
@@ -336,11 +330,14 @@ void Engine::report_progress(std::uint64_t applied, const std::vector<std::uint6
 
 void Engine::finish(const Status& status) {
   if (transaction_open_) rollback_transaction();
-  std::lock_guard lock(mutex_);
-  if (!status) {
-    final_state_ = "failed";
-    final_error_ = status.message();
+  if (started_ && have_locks_) {
+    // The state a status query shows once this run is over (best effort: only the display needs it).
+    for (const ProjectionState& projection : projections_) {
+      (void)store_.save_final_state(projection.definition.name, status ? "stopped" : "failed",
+                                    status ? std::string_view() : status.message());
+    }
   }
+  std::lock_guard lock(mutex_);
   finished_ = !status || stop_requested_.load(std::memory_order_relaxed);
   committed_changed_.notify_all();
 }

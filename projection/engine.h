@@ -198,8 +198,6 @@ class Engine {
   std::vector<std::uint64_t> committed_min_;                       // per stream
   bool finished_ = false;
   RunSummary summary_;
-  std::string final_state_ = "stopped";
-  std::string final_error_;
 };
 
 }  // namespace strata::projection

@@ -388,7 +388,10 @@ Status Engine::load_projection(ProjectionState& projection) {
       if (sources_[s].info.name != topic.topic) continue;
       auto apply = SqlApply::prepare(db_, topic.apply);
       // A statement wrong for every event (a misspelt column or table) fails here, once, before any event.
-      if (!apply) return apply.status().with_context("projection " + name + (projection.definition.topics.size() > 1 ? " topic " + topic.topic : std::string()));
+      if (!apply) {
+        const bool several = projection.definition.topics.size() > 1;
+        return apply.status().with_context("projection " + name + ": apply" + (several ? " for topic " + topic.topic : ""));
+      }
       projection.apply[s] = std::move(apply.value());
     }
   }

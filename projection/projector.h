@@ -133,9 +133,9 @@ struct Progress {
 
 struct ProjectorOptions {
   std::string database;  // the SQLite file (created if missing)
-  std::string topic;     // the topic of projections that name none (SqlProjection::apply)
+  std::string topic = {};  // the topic of projections that name none (SqlProjection::apply)
   Log* log = nullptr;         // in-process: durable events only. REQUIRES: outlives the Projector.
-  std::string log_directory;  // or: a log directory another process writes (used when `log` is null)
+  std::string log_directory = {};  // or: a log directory another process writes (used when `log` is null)
   std::size_t batch_events_max = 10'000;  // events per transaction
   // Once caught up, a transaction is committed when the readers have nothing more, or at the latest this
   // long after its first event.
@@ -145,14 +145,14 @@ struct ProjectorOptions {
   // Skipping: this many failures in a row with the same message and no success stop the projection (a
   // statement wrong for every event is reported once instead of filling the dead-letter table).
   std::uint64_t skip_streak_max = 1'000;
-  std::function<void(const Progress&)> progress;  // called about every progress_interval while catching up
+  std::function<void(const Progress&)> progress = {};  // called about every progress_interval while catching up
   std::chrono::milliseconds progress_interval{200};
   // How often a running projector proves it runs (read_status: running while the last one is at most
   // 3 intervals + 1 s old). An idle follower also checks then that its database file is still there.
   std::chrono::milliseconds heartbeat_interval{1'000};
   // follow() on a log directory or topic that does not exist yet waits for it; this is told once what it
   // waits for (the CLI prints it on stderr).
-  std::function<void(const std::string&)> waiting;
+  std::function<void(const std::string&)> waiting = {};
 };
 
 struct RunSummary {

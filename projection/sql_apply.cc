@@ -25,7 +25,7 @@ Result<SqlApply> SqlApply::prepare(Connection& db, std::string_view sql) {
                   : parameter == "headers"      ? &bound.headers
                                                 : nullptr;
       if (slot == nullptr) {
-        return invalid_argument("apply: unknown parameter " +
+        return invalid_argument("unknown parameter " +
                                 (raw != nullptr ? std::string(raw) : "?" + std::to_string(index)) +
                                 " (known: :topic :partition :offset :timestamp_us :key :value :headers)");
       }
