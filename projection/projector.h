@@ -97,8 +97,8 @@ struct TopicApply {
 // that creates the projection, and is not part of its definition.
 struct SqlProjection {
   std::string name;  // the checkpoint's name; letters, digits, '_', '-', '.'
-  std::string schema;
-  std::string apply;              // the statements for ProjectorOptions::topic (a projection of one topic)
+  std::string schema = {};
+  std::string apply = {};              // the statements for ProjectorOptions::topic (a projection of one topic)
   std::vector<TopicApply> topics = {};  // or: statements per topic (each topic once)
 };
 
@@ -109,7 +109,7 @@ struct HandlerProjection {
   std::string name;
   std::string version;
   std::vector<std::string> topics = {};        // empty: ProjectorOptions::topic
-  std::function<Status(Transaction&)> schema;  // optional; runs once, like SqlProjection::schema
+  std::function<Status(Transaction&)> schema = {};  // optional; runs once, like SqlProjection::schema
   // Transaction::topic() names the event's topic.
   std::function<Status(Transaction&, const Event&)> apply;
 };
