@@ -127,6 +127,7 @@ class Engine {
   Status prepare_loop();
   std::vector<TopicLog> topic_logs(const ProjectionState& projection) const;
   Status rebuild_beside(const std::map<std::string, std::string>& stored_hashes);
+  Status copy_over_live(sqlite3* source);
   Result<std::vector<std::uint64_t>> live_positions();
   Status reload_after_swap();
 

@@ -469,18 +469,7 @@ Status Engine::rebuild_beside(const std::map<std::string, std::string>& stored_h
   for (const ProjectionState& projection : projections_) {
     STRATA_RETURN_IF_ERROR((*nested)->store_.save_final_state(projection.definition.name, "stopped", {}));
   }
-  sqlite3_backup* backup = sqlite3_backup_init(db_.get(), "main", (*nested)->db(), "main");
-  if (backup == nullptr) return sqlite_status(db_.get(), sqlite3_errcode(db_.get()), "replacing " + options_.database);
-  const auto deadline = std::chrono::steady_clock::now() + kBackupBusyDeadline;
-  int rc;
-  // One step of every page: the copy commits as one transaction on the live file. A projector following
-  // the live file holds its write lock only during its own transactions, so BUSY passes.
-  while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-    if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "replacing " + options_.database + " with the rebuild");
+  STRATA_RETURN_IF_ERROR(copy_over_live((*nested)->db()));
   const RunSummary built = (*nested)->summary();
   std::vector<std::uint64_t> positions(streams_.size());
   for (std::size_t i = 0; i < streams_.size(); ++i) positions[i] = (*nested)->positions(stream_keys_[i].first)[stream_keys_[i].second];
@@ -499,6 +488,22 @@ Status Engine::rebuild_beside(const std::map<std::string, std::string>& stored_h
   summary_.events_applied += built.events_applied;
   summary_.dead_letters += built.dead_letters;
   summary_.transactions += built.transactions;
+  return Status::ok();
+}
+
+// One step of every page: the copy commits as one transaction on the live file. A projector following the
+// live file holds its write lock only during its own transactions, so BUSY passes.
+Status Engine::copy_over_live(sqlite3* source) {
+  sqlite3_backup* backup = sqlite3_backup_init(db_.get(), "main", source, "main");
+  if (backup == nullptr) return sqlite_status(db_.get(), sqlite3_errcode(db_.get()), "replacing " + options_.database);
+  const auto deadline = std::chrono::steady_clock::now() + kBackupBusyDeadline;
+  int rc;
+  while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return sqlite_status(db_.get(), rc, "replacing " + options_.database + " with the rebuild");
   return Status::ok();
 }
 
