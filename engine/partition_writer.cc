@@ -463,12 +463,10 @@ bool PartitionWriter::acknowledge(std::vector<ProducerState*>* touched) {
     written_offset = pending_batches_.at(i).next_offset;
   }
   counters_.written_offset.store(std::max(written_offset, written_before), std::memory_order_release);
-  // Other processes' readers see what is fdatasynced: under `none` durability only once all of it is.
-  if (config_.durability.acks_wait_for_sync()) {
-    synced_marker_.publish(counters_.durable_offset.load(std::memory_order_relaxed));
-  } else if (!batch_open_ && synced_ == fill_) {
-    synced_marker_.publish(next_offset_);
-  }
+  // Other processes' readers see what this log acknowledged: under sync and batch what is fdatasynced, under
+  // `none` what is written (what `none` acknowledges), or all of it once all of it is synced.
+  synced_marker_.publish(counters_.durable_offset.load(std::memory_order_relaxed));
+  if (!config_.durability.acks_wait_for_sync() && !batch_open_ && synced_ == fill_) synced_marker_.publish(next_offset_);
   if (counters_.durable_offset.load(std::memory_order_relaxed) != durable_before ||
       counters_.written_offset.load(std::memory_order_relaxed) != written_before) {
     counters_.visible_signal.notify();

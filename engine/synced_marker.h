@@ -1,6 +1,7 @@
-// SyncedMarker: a partition's synced offset (every offset below it is written and fdatasynced), published
-// by the writer through a shared mapping of <partition dir>/strata-synced so that readers in other
-// processes (a projection beside the writer) can stop at what the log can no longer lose. One word, stored
+// SyncedMarker: a partition's acknowledged offset (every offset below it is written and, under sync and batch
+// durability, fdatasynced; under `none`, written, which is all `none` promises), published by the writer
+// through a shared mapping of <partition dir>/strata-synced so that readers in other processes (a projection
+// beside the writer) stop at what the log acknowledged. One word, stored
 // with release order, read with acquire: no system call on either side.
 #pragma once
 

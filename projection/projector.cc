@@ -1,7 +1,6 @@
 #include "projection/projector.h"
 
 #include "projection/engine.h"
-#include "projection/text.h"
 
 namespace strata::projection {
 
@@ -34,21 +33,11 @@ Result<std::unique_ptr<Projector>> Projector::open(ProjectorOptions options) {
 }
 
 Status Projector::add(SqlProjection projection) {
-  Definition definition;
-  definition.name = projection.name;
-  definition.is_sql = true;
-  definition.hash = definition_hash({"sql", projection.schema, projection.apply});
-  definition.sql = std::move(projection);
-  return engine_->add(std::move(definition));
+  return engine_->add(sql_definition(std::move(projection), engine_->default_topic()));
 }
 
 Status Projector::add(HandlerProjection projection) {
-  Definition definition;
-  definition.name = projection.name;
-  definition.is_sql = false;
-  definition.hash = definition_hash({"handler", projection.version});
-  definition.handler = std::move(projection);
-  return engine_->add(std::move(definition));
+  return engine_->add(handler_definition(std::move(projection), engine_->default_topic()));
 }
 
 Status Projector::catch_up() {
@@ -60,18 +49,18 @@ Status Projector::follow() {
 void Projector::stop() {
   engine_->stop();
 }
-Status Projector::wait_until(std::uint32_t partition, std::uint64_t offset,
+Status Projector::wait_until(std::string_view topic, std::uint32_t partition, std::uint64_t offset,
                              std::chrono::nanoseconds timeout) {
-  return engine_->wait_until(partition, offset, timeout);
+  return engine_->wait_until(topic, partition, offset, timeout);
 }
-std::vector<std::uint64_t> Projector::positions() const {
-  return engine_->positions();
+std::vector<std::uint64_t> Projector::positions(std::string_view topic) const {
+  return engine_->positions(topic);
 }
 RunSummary Projector::summary() const {
   return engine_->summary();
 }
-std::uint32_t Projector::partitions() const {
-  return engine_->partitions();
+std::uint32_t Projector::partitions(std::string_view topic) const {
+  return engine_->partitions(topic);
 }
 
 }  // namespace strata::projection

@@ -1,6 +1,7 @@
 // kill -9 of a projector at random moments, while it catches up and while it follows a growing log: after
 // every restart the read model must equal the one built by a single uninterrupted run. The projection counts
-// how often each event was applied, so one duplicate or one loss shows.
+// how often each event of two topics (events: 2 partitions, audit: 1) was applied, in one transaction
+// stream, so one duplicate or one loss on either topic shows.
 //
 // The projector runs in a forked child that reads the log's directory (Reader::open), as `strata project`
 // does beside a writer in another process; the parent owns the Log and appends.
@@ -40,6 +41,17 @@ projection::SqlProjection sum_projection() {
               "ON CONFLICT(id) DO UPDATE SET total = total + excluded.total, events = events + 1"};
 }
 
+// Counts per (topic, partition, offset) over both topics.
+projection::SqlProjection two_topic_counting() {
+  const std::string apply =
+      "INSERT INTO applied VALUES(:topic, :partition, :offset, 1) "
+      "ON CONFLICT(topic, partition, offset) DO UPDATE SET times = times + 1";
+  return {.name = "applied",
+          .schema = "CREATE TABLE applied(topic TEXT, partition INTEGER, offset INTEGER, times INTEGER NOT NULL, "
+                    "PRIMARY KEY(topic, partition, offset)) WITHOUT ROWID",
+          .topics = {{"events", apply}, {"audit", apply}}};
+}
+
 // The child: project until caught up (follow = false) or forever; exit 0 when done, 1 on an error.
 [[noreturn]] void run_child(const std::string& log_dir, const std::string& db, bool follow) {
   ProjectorOptions options;
@@ -52,7 +64,7 @@ projection::SqlProjection sum_projection() {
     std::fprintf(stderr, "child: %s\n", projector.status().to_string().c_str());
     _exit(1);
   }
-  if (!(*projector)->add(counting_projection()) || !(*projector)->add(sum_projection())) _exit(1);
+  if (!(*projector)->add(two_topic_counting()) || !(*projector)->add(sum_projection())) _exit(1);
   Status status = follow ? (*projector)->follow() : (*projector)->catch_up();
   if (!status) std::fprintf(stderr, "child: %s\n", status.to_string().c_str());
   _exit(status ? 0 : 1);
@@ -74,13 +86,15 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
   ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
   std::unique_ptr<Log> log = std::move(opened.value());
   ASSERT_TRUE(log->topic("events", {.partitions = 2}).is_ok());
-  std::uint64_t appended[2] = {0, 0};
-  auto append = [&](std::uint32_t partition, std::uint64_t count) {
-    append_orders(*log, "events", partition, appended[partition], count, 1000);
-    appended[partition] += count;
+  ASSERT_TRUE(log->topic("audit").is_ok());
+  std::uint64_t appended[3] = {0, 0, 0};  // events-0, events-1, audit-0
+  auto append = [&](std::uint32_t stream, std::uint64_t count) {
+    append_orders(*log, stream < 2 ? "events" : "audit", stream % 2, appended[stream], count, 1000);
+    appended[stream] += count;
   };
   append(0, 30'000);
   append(1, 20'000);
+  append(2, 10'000);
   ASSERT_TRUE(log->flush().is_ok());
 
   std::mt19937 random(20261127);
@@ -91,6 +105,7 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
     if (!follow) {  // a backlog for every catch-up round
       append(0, 12'000);
       append(1, 8'000);
+      append(2, 4'000);
       ASSERT_TRUE(log->flush().is_ok());
     }
     std::atomic<bool> appending{follow};
@@ -98,7 +113,7 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
     if (follow) {
       appender = std::thread([&] {
         for (int i = 0; appending && i < 200; ++i) {
-          append(static_cast<std::uint32_t>(i % 2), 97);
+          append(static_cast<std::uint32_t>(i % 3), 97);
           std::this_thread::sleep_for(std::chrono::microseconds(500));
         }
       });
@@ -117,7 +132,8 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
         const std::int64_t applied = sql.integer(
             "SELECT coalesce(sum(next_offset), 0) FROM strata_checkpoint "
             "WHERE name = 'applied'");
-        if (applied >= 0 && static_cast<std::uint64_t>(applied) < appended[0] + appended[1]) ++killed_behind;
+        if (applied >= 0 && static_cast<std::uint64_t>(applied) < appended[0] + appended[1] + appended[2])
+          ++killed_behind;
       }
     } else {
       ASSERT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << "round " << round;
@@ -142,12 +158,13 @@ TEST(ProjectionCrash, KillNineDuringCatchUpAndFollowAppliesEachEventOnce) {
 
   Sql model(db);
   Sql expected(reference_db);
-  const std::uint64_t total = appended[0] + appended[1];
+  const std::uint64_t total = appended[0] + appended[1] + appended[2];
   EXPECT_EQ(model.integer("SELECT count(*) FROM applied"), static_cast<std::int64_t>(total));
   EXPECT_EQ(model.integer("SELECT max(times) FROM applied"), 1);
   EXPECT_EQ(
-      model.dump("SELECT partition, count(*), min(offset), max(offset) FROM applied GROUP BY partition"),
-      "0|" + std::to_string(appended[0]) + "|0|" + std::to_string(appended[0] - 1) + "\n1|" +
+      model.dump("SELECT topic, partition, count(*), min(offset), max(offset) FROM applied GROUP BY topic, partition"),
+      "audit|0|" + std::to_string(appended[2]) + "|0|" + std::to_string(appended[2] - 1) + "\nevents|0|" +
+          std::to_string(appended[0]) + "|0|" + std::to_string(appended[0] - 1) + "\nevents|1|" +
           std::to_string(appended[1]) + "|0|" + std::to_string(appended[1] - 1) + "\n");
   // Whole tables compared (printed only as a count of differing rows: they are long).
   const std::string differing_sums =

@@ -75,9 +75,10 @@ struct ReaderState;
 class Reader {
  public:
   // A reader of one partition of `topic` in the log directory `dir`, positioned at the first event kept.
-  // kWritten (tools): every valid record on disk. kDurable: only what the writing process has fdatasynced
-  // (it publishes that offset in <partition dir>/strata-synced), for consumers that must never apply an
-  // event the log can still lose, such as a projection beside the writer.
+  // kWritten (tools): every valid record on disk. kDurable: only what the writing process acknowledged
+  // (it publishes that offset in <partition dir>/strata-synced: under sync and batch durability what it
+  // fdatasynced, under `none` what it wrote), for consumers that must never apply an event the log can
+  // still lose under its durability, such as a projection beside the writer.
   static Result<std::unique_ptr<Reader>> open(const std::string& dir, std::string_view topic,
                                               std::uint32_t partition = 0, ReadLevel level = ReadLevel::kWritten);
   ~Reader();
