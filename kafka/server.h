@@ -39,6 +39,7 @@ struct ServerOptions {
   std::int32_t session_timeout_min_ms = 1000;
 };
 
+class Listener;  // kafka/listener.h (installed as strata/kafka/listener.h)
 class RequestHandler;
 class GroupCoordinator;
 class Connection;
@@ -48,6 +49,8 @@ class Server {
   // Binds, listens and starts accepting. kInvalidArgument for a bad address, kIoError (with errno's text)
   // when the port cannot be bound.
   static Result<std::unique_ptr<Server>> start(Log& log, ServerOptions options);
+  // Starts accepting on a socket bound beforehand (options.listen_host/listen_port are then only names).
+  static Result<std::unique_ptr<Server>> start(Log& log, ServerOptions options, Listener listener);
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
