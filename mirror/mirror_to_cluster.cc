@@ -23,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kEventsPerPoll = 4096;  // per partition and pass, so partitions take turns
 constexpr std::chrono::milliseconds kFollowWait{100};
-constexpr std::chrono::seconds kGroupsInterval{5};
+constexpr std::chrono::seconds kGroupsInterval{5};  // also how often a follower checks its source topics
 
 struct TopicHandleDeleter {
   void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
@@ -200,6 +200,20 @@ Result<std::size_t> copy_pass(rd_kafka_t* producer, CopyState& state) {
   return produced;
 }
 
+// A source topic deleted (or deleted and created again) while the mirror runs is an error: a directory
+// reader of a deleted topic only sees no new events.
+Status check_source_topics(const MirrorOptions& options, const std::vector<TopicInfo>& topics) {
+  for (const TopicInfo& topic : topics) {
+    auto now = read_topic_info(options.dir, topic.name);
+    if (!now && now.status().code() != StatusCode::kNotFound) return now.status();
+    if (!now || now->log_id != topic.log_id) {
+      return Status(StatusCode::kNotFound, "source topic " + topic.name + " was deleted from " + options.dir +
+                                               (now ? " and created again" : "") + " while the mirror ran");
+    }
+  }
+  return Status::ok();
+}
+
 MirrorSummary summarize(const CopyState& state) {
   MirrorSummary summary;
   for (const auto& copy : state.partitions) {
@@ -270,7 +284,7 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
   GroupOffsetsCopy groups(options.dir, options.bootstrap, options.client_config);
   std::vector<std::string> warnings;
   auto last_progress = Clock::now();
-  auto last_groups = Clock::now();
+  auto last_check = Clock::now();
   while (!stopped(options)) {
     auto produced = copy_pass(producer, state);
     if (!produced) return produced.status();
@@ -280,14 +294,16 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
     }
     if (produced.value() > 0) continue;
     if (!options.follow) break;
-    if (options.groups && Clock::now() - last_groups >= kGroupsInterval) {
-      STRATA_RETURN_IF_ERROR(groups.copy(summarize(state).partitions, &warnings));
-      last_groups = Clock::now();
+    if (Clock::now() - last_check >= kGroupsInterval) {
+      STRATA_RETURN_IF_ERROR(check_source_topics(options, topics.value()));
+      if (options.groups) STRATA_RETURN_IF_ERROR(groups.copy(summarize(state).partitions, &warnings));
+      last_check = Clock::now();
     }
     rd_kafka_poll(producer, 0);
     (void)Reader::wait_any(readers, kFollowWait);
   }
   STRATA_RETURN_IF_ERROR(drain(producer, state, progress));
+  STRATA_RETURN_IF_ERROR(check_source_topics(options, topics.value()));
   MirrorSummary summary = summarize(state);
   if (options.groups) STRATA_RETURN_IF_ERROR(groups.copy(summary.partitions, &warnings));
   summary.group_offsets_committed = groups.offsets_committed();

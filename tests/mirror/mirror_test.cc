@@ -225,6 +225,20 @@ TEST_F(MirrorTest, AnotherWriterOnTheDestinationIsRefused) {
       << errors;
 }
 
+// The source topic deleted under a following mirror: it stops with an error naming the topic.
+TEST_F(MirrorTest, SourceTopicDeletedWhileFollowingIsAnError) {
+  auto log = open_source();
+  append_events(*log, kPartitions, 0, 100);
+  create_cluster_topic(kPartitions);
+  const int pid = spawn_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap(), "--follow"},
+                               work_ + "/out", work_ + "/err");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_TRUE(log->delete_topic("orders").is_ok());
+  EXPECT_EQ(wait_exit(pid), 1);  // within the 5 s between checks
+  EXPECT_NE(read_file(work_ + "/err").find("source topic orders was deleted from " + source_), std::string::npos)
+      << read_file(work_ + "/err");
+}
+
 // --groups: a group's committed positions arrive 1:1, so a consumer of the group on the cluster starts
 // exactly where it was.
 TEST_F(MirrorTest, GroupsMoveAlongAndReReadNothing) {
