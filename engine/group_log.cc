@@ -19,6 +19,8 @@ constexpr int kReopenAttemptsMax = 64;
 constexpr std::size_t kOpenDirectoriesMax = 64;
 // How far ahead of the records the file is extended with zeros (see GroupLog::ensure_room).
 constexpr std::uint64_t kWriteAheadBytes = 64u << 10;
+// fdatasyncs of the group log in flight at once in a process (the engine's writer overlaps as many).
+constexpr int kSyncsInFlightMax = 4;
 
 void erase_if_unused(GroupLog::Groups* groups, GroupLog::Groups::iterator it) {
   if (it->second.offsets.empty() && it->second.state.empty()) groups->erase(it);
@@ -275,18 +277,22 @@ Status GroupLog::wait_synced(std::uint64_t logical_end) {
   std::unique_lock lock(sync_mutex_);
   while (synced_logical_ < logical_end) {
     if (!failed_.is_ok()) return failed_;
-    if (syncing_) {
+    // A sync in flight that started after this append was written covers it: wait for it. Otherwise start
+    // one now, covering everything appended so far, unless kSyncsInFlightMax already run (overlapping
+    // fdatasyncs of one file each flush what was written before they began, so an append waits for about
+    // one sync, not the rest of the one in flight plus its own).
+    if (sync_started_logical_ >= logical_end || syncs_in_flight_ >= kSyncsInFlightMax) {
       synced_changed_.wait(lock);
       continue;
     }
-    // Lead one fdatasync covering everything appended so far; the appends that wait meanwhile share the next.
-    syncing_ = true;
+    ++syncs_in_flight_;
     const std::shared_ptr<io::File> file = sync_file_;
     const std::uint64_t target = appended_logical_;
+    sync_started_logical_ = target;
     lock.unlock();
     const Status synced = file->sync_data();
     lock.lock();
-    syncing_ = false;
+    --syncs_in_flight_;
     if (synced.is_ok()) {
       synced_logical_ = std::max(synced_logical_, target);
     } else {
@@ -345,6 +351,7 @@ Status GroupLog::compact_locked() {
   file_size_ = bytes.size();
   std::lock_guard sync_lock(sync_mutex_);
   synced_logical_ = appended_logical_;  // all of it is in the new file, fsynced before the rename
+  sync_started_logical_ = std::max(sync_started_logical_, appended_logical_);
   sync_file_ = file_;
   synced_changed_.notify_all();
   return Status::ok();

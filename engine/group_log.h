@@ -4,8 +4,9 @@
 // they agree through the file:
 //
 // - A change is one record, appended under the file's exclusive flock, then made durable by an fdatasync that
-//   concurrent appends of the process share (group commit: when one sync ends, the next one covers
-//   everything written meanwhile). append() returns once its record is synced.
+//   concurrent appends of the process share (group commit: a sync covers everything written before it
+//   began; an append not yet covered starts one, up to 4 in flight). append() returns once its record is
+//   synced.
 // - Before any read or append, the records other processes appended since are read and applied, under the
 //   flock (shared for reads). The in-memory state is always that of the records read so far.
 // - Compaction rewrites the live state into a new file and renames it over the old one, under the exclusive
@@ -99,7 +100,8 @@ class GroupLog {
   std::shared_ptr<io::File> sync_file_;  // the file appends went to last
   std::uint64_t appended_logical_ = 0;   // bytes appended by this process, ever (survives compactions)
   std::uint64_t synced_logical_ = 0;     // of those, the ones known durable
-  bool syncing_ = false;
+  std::uint64_t sync_started_logical_ = 0;  // what the latest sync started covers
+  int syncs_in_flight_ = 0;
   Status failed_ = Status::ok();
 };
 

@@ -2,6 +2,7 @@
 // pipelining, acks=0), hostile input (absurd sizes, unknown keys, truncated bodies, the connection limit),
 // and the per-partition answers of Produce, Fetch, ListOffsets, OffsetFetch, CreateTopics and DeleteTopics.
 #include "kafka/server.h"
+#include "strata/consumer_group.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -349,6 +350,50 @@ TEST_F(KafkaServer, OffsetFetchOfAnUncommittedPartitionIsMinusOneWithoutError) {
   (void)in.int32();  // leader epoch
   (void)in.nullable_string();
   EXPECT_EQ(in.int16(), 0);
+}
+
+// Kafka answers a commit per partition: the partitions that exist commit, the others are
+// UNKNOWN_TOPIC_OR_PARTITION (3), and nothing is stored for them.
+TEST_F(KafkaServer, OffsetCommitAnswersUnknownTopicOrPartitionForEachPartitionThatDoesNotExist) {
+  ASSERT_TRUE(log_->topic("orders", {.partitions = 2}).is_ok());
+  WireWriter w = testing::header(8, 2);
+  w.string("a group/with ✓ odd characters");
+  w.int32(-1);  // a simple commit: no generation, no member
+  w.string("");
+  w.int64(-1);  // retention
+  w.array_count(2);
+  w.string("orders");
+  w.array_count(2);
+  for (std::int32_t partition : {1, 2}) {
+    w.int32(partition);
+    w.int64(10);
+    w.nullable_string("meta");
+  }
+  w.string("missing");
+  w.array_count(1);
+  w.int32(0);
+  w.int64(10);
+  w.nullable_string("meta");
+  Client client(port());
+  client.send_frame(w.buffer());
+  auto response = client.receive();
+  ASSERT_TRUE(response);
+  WireReader in(*response);
+  (void)in.int32();  // correlation id (v2 has no throttle time)
+  ASSERT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.string(), "orders");
+  ASSERT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.int16(), 3);
+  EXPECT_EQ(in.string(), "missing");
+  ASSERT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int32(), 0);
+  EXPECT_EQ(in.int16(), 3);
+  EXPECT_EQ(read_group_offset(dir_.path(), "a group/with ✓ odd characters", "orders", 1).value().offset, 10u);
+  EXPECT_EQ(read_group_offset(dir_.path(), "a group/with ✓ odd characters", "orders", 2).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(KafkaServer, HostileFramesCloseTheConnectionAndTheServerGoesOn) {
