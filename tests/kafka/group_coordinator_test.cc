@@ -300,5 +300,27 @@ TEST(GroupCoordinator, TheFirstRebalanceOfAnEmptyGroupWaitsTheInitialDelayForMor
   EXPECT_EQ(a1.members.size() + b1.members.size(), 2u) << "the leader got both members";
 }
 
+// Kafka removes a member that keeps heartbeating but does not rejoin within the rebalance timeout.
+TEST(GroupCoordinator, AMemberThatDoesNotRejoinWithinTheRebalanceTimeoutIsRemoved) {
+  std::atomic<std::int64_t> now_ms{0};
+  GroupCoordinatorOptions options;
+  options.clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); };
+  GroupCoordinator coordinator(options);
+  const JoinGroupResponse a = coordinator.join(join_request("", "range", 2000), "a", "h");
+  ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
+  auto b = std::async(std::launch::async, [&] { return coordinator.join(join_request("", "range", 2000), "b", "h"); });
+  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 2; ++i) std::this_thread::sleep_for(5ms);
+  now_ms = 4000;
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kRebalanceInProgress);
+  coordinator.tick();
+  EXPECT_EQ(b.wait_for(0s), std::future_status::timeout) << "completed before the rebalance timeout";
+  now_ms = 5001;  // join_request's rebalance timeout is 5000 ms
+  coordinator.tick();
+  const JoinGroupResponse b1 = b.get();
+  EXPECT_EQ(b1.generation_id, 2);
+  EXPECT_EQ(b1.leader, b1.member_id);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId);
+}
+
 }  // namespace
 }  // namespace strata::kafka

@@ -396,6 +396,25 @@ TEST_F(KafkaServer, OffsetCommitAnswersUnknownTopicOrPartitionForEachPartitionTh
             StatusCode::kNotFound);
 }
 
+// A JoinGroup parked for the group's initial rebalance delay (3 s by default) holds no one else up: a new
+// connection's ApiVersions is answered meanwhile.
+TEST_F(KafkaServer, ANewConnectionIsAnsweredWhileAGroupWaitsForItsRebalance) {
+  Client member(port());
+  member.send_frame(testing::join_group_request(5, "rebalancing"));
+  Client newcomer(port());
+  const auto start = std::chrono::steady_clock::now();
+  newcomer.send_frame(api_versions(2, 1));
+  ASSERT_TRUE(newcomer.receive(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  auto joined = member.receive(10s);
+  ASSERT_TRUE(joined) << "the join is answered once the delay passed";
+  WireReader in(*joined);
+  (void)in.int32();  // correlation id
+  (void)in.int32();  // throttle
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int32(), 1) << "generation";
+}
+
 TEST_F(KafkaServer, HostileFramesCloseTheConnectionAndTheServerGoesOn) {
   {
     Client client(port());
