@@ -107,15 +107,16 @@ void encode_headers(std::byte* out, std::span<const EventHeader> headers) {
 }
 
 std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
-                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers) {
+                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
+                       std::int64_t timestamp_delta) {
   const auto key_length = key.empty() ? std::int64_t{-1} : static_cast<std::int64_t>(key.size());
-  const std::size_t body = 1 /* attributes */ + 1 /* timestampDelta 0 */ + varint_bytes(offset_delta) +
+  const std::size_t body = 1 /* attributes */ + varint_bytes(timestamp_delta) + varint_bytes(offset_delta) +
                            varint_bytes(key_length) + key.size() +
                            varint_bytes(static_cast<std::int64_t>(value.size())) + value.size() +
                            encoded_headers.size();
   std::byte* p = out + put_varint(out, static_cast<std::int64_t>(body));
   *p++ = std::byte{0};  // attributes: unused
-  *p++ = std::byte{0};  // timestampDelta: every record of an engine batch has the batch's timestamp
+  p += put_varint(p, timestamp_delta);  // 0 in the engine's batches: every record has the batch's timestamp
   p += put_varint(p, offset_delta);
   p += put_varint(p, key_length);
   if (!key.empty()) std::memcpy(p, key.data(), key.size());

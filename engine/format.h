@@ -192,10 +192,11 @@ inline constexpr std::size_t kRecordOverheadBytesMax = 5 * kVarintBytesMax + 1;
 inline std::size_t record_bytes_max(std::size_t key_bytes, std::size_t value_bytes, std::size_t headers_bytes) {
   return kRecordOverheadBytesMax + key_bytes + value_bytes + headers_bytes;
 }
-// Writes one record (timestampDelta 0) at `out`; an empty key is written as null. `encoded_headers` is the
-// output of encode_headers(). Returns its size. REQUIRES: room for record_bytes_max().
+// Writes one record at `out`; an empty key is written as null. `encoded_headers` is the output of
+// encode_headers(). Returns its size. REQUIRES: room for record_bytes_max().
 std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
-                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers);
+                       std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
+                       std::int64_t timestamp_delta = 0);
 
 // Fills in the header of an engine-framed batch whose `records_bytes` of records follow its 61 header
 // bytes at `batch`, and computes the CRC. Returns the batch's total size.

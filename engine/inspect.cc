@@ -2,13 +2,39 @@
 // reader of indexes and scans) and the consumer groups, read without a lock.
 #include "strata/inspect.h"
 
+#include <algorithm>
+
 #include "engine/format.h"
 #include "engine/recovery.h"
+#include "io/file.h"
+#include "io/read_only_mapping.h"
 #include "strata/topics.h"
 
 namespace strata {
 
 namespace {
+
+// Adds the codecs of the batches in the first `data_bytes` of the segment at `path` to *codecs, hopping from
+// batch header to batch header (the bytes were checked when the segment was described; none is read here
+// beyond the headers).
+Status add_stored_compressions(const std::string& path, std::uint64_t data_bytes, std::vector<Compression>* codecs) {
+  if (data_bytes < format::kBatchHeaderBytes) return Status::ok();
+  auto file = io::File::open(path, io::OpenMode::kReadOnly);
+  if (!file) return file.status();
+  auto mapping = io::ReadOnlyMapping::map(*file, data_bytes, /*populate=*/false);
+  if (!mapping) return mapping.status();
+  const auto bytes = mapping->bytes();
+  for (std::size_t position = 0; bytes.size() - position >= format::kBatchHeaderBytes;) {
+    const format::BatchHeader header = format::decode_batch_header(bytes.subspan(position));
+    const std::size_t size = header.total_bytes();
+    if (size < format::kBatchHeaderBytes || size > bytes.size() - position) break;
+    if (std::find(codecs->begin(), codecs->end(), header.compression()) == codecs->end()) {
+      codecs->push_back(header.compression());
+    }
+    position += size;
+  }
+  return Status::ok();
+}
 
 Result<std::vector<TopicInfo>> topics_to_describe(const std::string& dir, std::string_view topic) {
   if (topic.empty()) return list_topics(dir);
@@ -49,6 +75,10 @@ Result<std::vector<TopicDescription>> describe_log(const std::string& dir, std::
     for (std::uint32_t p = 0; p < info.partitions; ++p) {
       auto partition = describe_partition(dir, info, p);
       if (!partition) return partition.status();
+      for (const SegmentDescription& segment : partition->segments) {
+        STRATA_RETURN_IF_ERROR(
+            add_stored_compressions(segment.path, segment.data_bytes, &description.stored_compressions));
+      }
       description.partitions.push_back(std::move(partition.value()));
     }
     for (const std::string& group : *groups) {

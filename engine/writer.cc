@@ -38,12 +38,7 @@ void Writer::run(std::promise<Status>* started) {
   const bool spin = core_.options().writer_spin;
   while (true) {
     core_.producers_changed(&producers_version_, &producers_);
-    for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
-      // One this writer has not seen yet.
-      if (owning_writer(partition_count_, stride_) == index_) {
-        core_.partition_writer(partition_count_).register_staging(*queue_);
-      }
-    }
+    adopt_new_partitions();
     // A flush request this writer has finished while others still work on it is no longer its concern.
     std::uint64_t flush_epoch = core_.flush_requested();
     if (flush_epoch <= flush_done_) flush_epoch = 0;
@@ -82,6 +77,14 @@ void Writer::run(std::promise<Status>* started) {
     }
   }
   queue_.reset();
+}
+
+void Writer::adopt_new_partitions() {
+  for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
+    if (owning_writer(partition_count_, stride_) == index_) {
+      core_.partition_writer(partition_count_).register_staging(*queue_);
+    }
+  }
 }
 
 bool Writer::rings_empty() {
@@ -124,6 +127,9 @@ void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
 bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   RingRecordHeader header;
   std::memcpy(&header, record.data(), sizeof header);
+  // A topic created since this pass began: its partitions were published (LogCore::add_topic) before its id
+  // reached any producer, and so before this record entered the ring, whose acquire makes them visible here.
+  if (header.partition >= partition_count_) [[unlikely]] adopt_new_partitions();
   STRATA_ASSERT(header.partition < partition_count_ && owning_writer(header.partition, stride_) == index_,
                 "record for partition %u of %u in the ring of writer %u of %u", header.partition, partition_count_,
                 index_, stride_);

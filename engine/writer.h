@@ -33,6 +33,8 @@ class Writer {
   template <typename Ring>
   void drain_ring(Ring& ring, ProducerState& producer, DrainResult* result);
   bool frame(ProducerState& producer, std::span<const std::byte> record);
+  // Takes on the partitions of topics created since it last looked: registers the staging of its own ones.
+  void adopt_new_partitions();
   void schedule_io(bool urgent, bool force_sync);
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();

@@ -1,4 +1,4 @@
-// Codecs of the cluster-level APIs: ApiVersions 0-2, Metadata 1-8, FindCoordinator 0-2, InitProducerId 0-1,
+// Codecs of the cluster-level APIs: ApiVersions 0-2, Metadata 0-8, FindCoordinator 0-2, InitProducerId 0-1,
 // CreateTopics 0-4, DeleteTopics 0-3. Field layouts follow Kafka's message schemas
 // (clients/src/main/resources/common/message).
 #include "kafka/codec.h"
@@ -25,7 +25,9 @@ void encode_api_versions_fallback(ResponseFrame& out) {
 bool decode(WireReader& in, std::int16_t version, MetadataRequest* out) {
   bool null = false;
   const std::size_t count = in.array_count(2, &null);
-  out->all_topics = null;
+  if (null && version == 0) in.fail("Metadata v0: a null topic list (nullable from v1)");
+  // v0 asks for every topic with an empty list, v1+ with a null one (an empty one asks for none).
+  out->all_topics = null || (version == 0 && count == 0);
   out->topics.reserve(count);
   for (std::size_t i = 0; i < count && in.ok(); ++i) out->topics.push_back(in.string());
   if (version >= 4) out->allow_auto_topic_creation = in.boolean();
@@ -44,15 +46,15 @@ void encode(const MetadataResponse& response, std::int16_t version, ResponseFram
     w.int32(broker.node_id);
     w.string(broker.host);
     w.int32(broker.port);
-    w.nullable_string(std::nullopt);  // rack (v1+)
+    if (version >= 1) w.nullable_string(std::nullopt);  // rack
   }
   if (version >= 2) w.nullable_string(response.cluster_id);
-  w.int32(response.controller_id);  // v1+
+  if (version >= 1) w.int32(response.controller_id);
   w.array_count(response.topics.size());
   for (const auto& topic : response.topics) {
     w.int16(code(topic.error));
     w.string(topic.name);
-    w.boolean(false);  // is_internal (v1+)
+    if (version >= 1) w.boolean(false);  // is_internal
     w.array_count(topic.partitions.size());
     for (const auto& partition : topic.partitions) {
       w.int16(code(partition.error));

@@ -144,7 +144,14 @@ void Connection::run() {
       break;
     }
     STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
-    enqueue(handler_.handle(request, session_));
+    PendingResponse pending = handler_.handle(request, session_);
+    const bool close = pending.close_connection;
+    enqueue(std::move(pending));
+    if (close) {
+      log(std::string(api_name(request.header.api_key)) + " v" + std::to_string(request.header.api_version) +
+          " with acks=0 refused: closing");
+      break;
+    }
   }
   {
     std::lock_guard lock(mutex_);

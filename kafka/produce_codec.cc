@@ -1,12 +1,13 @@
-// Codec of Produce 3-7. The records of each partition stay a view into the request frame: the engine
-// checks and stores the client's batch as it came.
+// Codec of Produce 0-7 (ProduceRequest.json, ProduceResponse.json). The records of each partition stay a
+// view into the request frame: the engine checks and stores the client's batch as it came. v0-2 differ only
+// in having no transactional_id; their message sets are refused (kProduceServedMin), never parsed.
 #include "kafka/codec.h"
 #include "kafka/topic_arrays.h"
 
 namespace strata::kafka {
 
-bool decode(WireReader& in, std::int16_t /*version*/, ProduceRequest* out) {
-  out->transactional_id = in.nullable_string();
+bool decode(WireReader& in, std::int16_t version, ProduceRequest* out) {
+  if (version >= 3) out->transactional_id = in.nullable_string();
   out->acks = in.int16();
   out->timeout_ms = in.int32();
   // A partition: index(4) + records length(4) at least.
@@ -23,10 +24,10 @@ void encode(const ProduceResponse& response, std::int16_t version, ResponseFrame
     w.int32(partition.index);
     w.int16(code(partition.error));
     w.int64(partition.base_offset);
-    w.int64(-1);  // log_append_time_ms (v2+): -1, batches keep their CreateTime
+    if (version >= 2) w.int64(-1);  // log_append_time_ms: -1, batches keep their CreateTime
     if (version >= 5) w.int64(partition.log_start_offset);
   });
-  w.int32(0);  // throttle_time_ms (v1+)
+  if (version >= 1) w.int32(0);  // throttle_time_ms
 }
 
 }  // namespace strata::kafka

@@ -1,6 +1,9 @@
 // The advertised API table. The ranges are the non-flexible versions of each API, chosen so that
 // librdkafka 2.0.2's feature map (which needs v0 of the group APIs, InitProducerId and ApiVersions, v1 of
-// OffsetFetch, v3 of Produce and v4 of Fetch) switches on idempotence and consumer groups.
+// OffsetFetch, v3 of Produce and v4 of Fetch) switches on idempotence and consumer groups. Produce starts at
+// v0 although v0-2 are refused (kProduceServedMin): librdkafka 2.x compresses a batch only when the broker
+// serves a Produce version within 0..N, N being 0 for gzip, snappy and lz4 (7 for zstd), so without v0 in the
+// range it sends those uncompressed; Kafka 4.0 advertises Produce from v0 for that reason (KAFKA-18659).
 #include "kafka/protocol.h"
 
 #include <array>
@@ -10,8 +13,8 @@ namespace strata::kafka {
 namespace {
 
 constexpr std::array kSupported = {
-    ApiRange{ApiKey::kProduce, 3, 7},         ApiRange{ApiKey::kFetch, 4, 11},
-    ApiRange{ApiKey::kListOffsets, 1, 5},     ApiRange{ApiKey::kMetadata, 1, 8},
+    ApiRange{ApiKey::kProduce, 0, 7},         ApiRange{ApiKey::kFetch, 4, 11},
+    ApiRange{ApiKey::kListOffsets, 1, 5},     ApiRange{ApiKey::kMetadata, 0, 8},
     ApiRange{ApiKey::kOffsetCommit, 1, 7},    ApiRange{ApiKey::kOffsetFetch, 1, 5},
     ApiRange{ApiKey::kFindCoordinator, 0, 2}, ApiRange{ApiKey::kJoinGroup, 0, 5},
     ApiRange{ApiKey::kHeartbeat, 0, 3},       ApiRange{ApiKey::kLeaveGroup, 0, 3},

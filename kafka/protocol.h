@@ -70,6 +70,10 @@ struct ApiRange {
   std::int16_t max_version;
 };
 
+// Produce v0-2 (magic 0 and 1 message sets) are advertised but refused, as Kafka 4.0 does (KAFKA-18659): a
+// request at those versions is answered UNSUPPORTED_VERSION for each partition.
+inline constexpr std::int16_t kProduceServedMin = 3;
+
 // What ApiVersions advertises, by key.
 std::span<const ApiRange> supported_apis();
 // The advertised range of `key`, or nullopt when the key is not served.

@@ -12,6 +12,8 @@ namespace strata::kafka {
 namespace {
 
 constexpr std::size_t kReadersPerSessionMax = 4096;
+constexpr const char* kNoTransactions =
+    "strata serves no transactions: leave transactional.id unset (enable.idempotence alone is served)";
 constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limit
 constexpr std::int32_t kFetchWaitMaxMs = 30'000;
 // A long-polling Fetch looks at the server's stopping flag at least this often.
@@ -130,8 +132,11 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
         } else if constexpr (std::is_same_v<T, FindCoordinatorRequest>) {
           FindCoordinatorResponse response;
           if (body.key_type != 0) {
-            response.error = ErrorCode::kCoordinatorNotAvailable;  // no transactions
-            response.error_message = "strata serves no transaction coordinator";
+            // Not COORDINATOR_NOT_AVAILABLE, which clients retry until init_transactions times out: this
+            // error is fatal for librdkafka's and Java's transaction managers, so init_transactions fails
+            // now.
+            response.error = ErrorCode::kTransactionalIdAuthorizationFailed;
+            response.error_message = kNoTransactions;
           } else {
             response.node_id = options_.node_id;
             response.host = options_.advertised_host;
@@ -203,42 +208,24 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
   };
   auto response = std::make_shared<ProduceResponse>();
   auto in_flight = std::make_shared<std::vector<InFlight>>();
-  const bool acks_valid = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  bool refused = false;
   for (const auto& topic : request.topics) {
     ProduceResponse::Topic& topic_out = response->topics.emplace_back();
     topic_out.name = std::string(topic.name);
     ErrorCode topic_error = ErrorCode::kNone;
     std::optional<TopicEntry> entry;
-    if (acks_valid) entry = topic_for(topic.name, /*create=*/true, &topic_error);
+    if (produce_request_error(request, version) == ErrorCode::kNone) {
+      entry = topic_for(topic.name, /*create=*/true, &topic_error);
+    }
     for (const auto& partition : topic.partitions) {
       ProduceResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;
-      if (!acks_valid) {
-        partition_out.error = ErrorCode::kInvalidRequiredAcks;
-        continue;
-      }
-      if (!entry) {
-        partition_out.error = topic_error;
-        continue;
-      }
-      if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
-        partition_out.error = ErrorCode::kUnknownTopicOrPartition;
-        continue;
-      }
-      if (request.transactional_id) {
-        partition_out.error = ErrorCode::kTransactionalIdAuthorizationFailed;
-        continue;
-      }
-      if (!partition.records || partition.records->empty()) {
-        partition_out.error = ErrorCode::kInvalidRecord;
+      partition_out.error = produce_partition_error(request, version, entry, topic_error, partition);
+      if (partition_out.error != ErrorCode::kNone) {
+        refused = true;
         continue;
       }
       const Bytes records = *partition.records;
-      // attributes (bits 0-2: codec) sit 21 bytes into a v2 batch; zstd needs Produce v7 (KIP-110).
-      if (version < 7 && records.size() > 22 && (std::to_integer<int>(records[22]) & 7) == 4) {
-        partition_out.error = ErrorCode::kUnsupportedCompressionType;
-        continue;
-      }
       if (session.producer == nullptr) session.producer = &log_.shared_producer();
       auto ticket = session.producer->append_batch(entry->id, static_cast<std::uint32_t>(partition.index),
                                                    records, produce_timeout(request.timeout_ms));
@@ -254,8 +241,10 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     }
   }
   if (request.acks == 0) {
-    // No response at all; the appends complete on their own. Consumers still need waking once they do.
+    // No response at all; the appends complete on their own. A partition refused at once closes the
+    // connection, as Kafka does, so that the client learns of it (it has no answer to read it from).
     pending.send = false;
+    pending.close_connection = refused;
     if (in_flight->empty()) return;
   }
   Producer* producer = session.producer;
@@ -282,6 +271,30 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     }
     encode(*response, version, out);
   };
+}
+
+ErrorCode produce_request_error(const ProduceRequest& request, std::int16_t version) {
+  if (version < kProduceServedMin) return ErrorCode::kUnsupportedVersion;  // magic 0/1 message sets
+  if (request.acks != 0 && request.acks != 1 && request.acks != -1) return ErrorCode::kInvalidRequiredAcks;
+  return ErrorCode::kNone;
+}
+
+ErrorCode produce_partition_error(const ProduceRequest& request, std::int16_t version,
+                                  const std::optional<TopicEntry>& entry, ErrorCode topic_error,
+                                  const ProduceRequest::Partition& partition) {
+  if (ErrorCode error = produce_request_error(request, version); error != ErrorCode::kNone) return error;
+  if (!entry) return topic_error;
+  if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
+    return ErrorCode::kUnknownTopicOrPartition;
+  }
+  if (request.transactional_id) return ErrorCode::kTransactionalIdAuthorizationFailed;
+  if (!partition.records || partition.records->empty()) return ErrorCode::kInvalidRecord;
+  const Bytes records = *partition.records;
+  // attributes (bits 0-2: codec) sit 21 bytes into a v2 batch; zstd needs Produce v7 (KIP-110).
+  if (version < 7 && records.size() > 22 && (std::to_integer<int>(records[22]) & 7) == 4) {
+    return ErrorCode::kUnsupportedCompressionType;
+  }
+  return ErrorCode::kNone;
 }
 
 void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Session& session,
@@ -448,7 +461,7 @@ void RequestHandler::init_producer_id(const InitProducerIdRequest& request, std:
                                       ResponseFrame& out) {
   InitProducerIdResponse response;
   if (request.transactional_id) {
-    response.error = ErrorCode::kTransactionalIdAuthorizationFailed;  // transactions are not served
+    response.error = ErrorCode::kTransactionalIdAuthorizationFailed;  // fatal for clients, as above
   } else if (auto identity = log_.allocate_producer_id()) {
     response.producer_id = identity->producer_id;
     response.producer_epoch = identity->epoch;

@@ -46,7 +46,8 @@ struct Session {
 
 struct PendingResponse {
   std::int32_t correlation_id = 0;
-  bool send = true;  // false for Produce with acks=0
+  bool send = true;               // false for Produce with acks=0
+  bool close_connection = false;  // after this one: Kafka's answer to an acks=0 Produce it refused
   ResponseFrame frame;
   std::function<void(ResponseFrame&)> finish;  // when set: run on the writer thread, then send the frame
 };
@@ -77,8 +78,8 @@ class RequestHandler {
   Reader* reader_for(Session& session, const TopicEntry& topic, std::uint32_t partition);
   // The offsets of `partition` of a looked-up topic (nullopt: the lookup failed with `topic_error`), or the
   // Kafka error to answer for that partition (kNone when *offsets is set).
-  ErrorCode partition_offsets(const std::optional<TopicEntry>& entry, ErrorCode topic_error, std::int32_t partition,
-                              PartitionOffsets* offsets);
+  ErrorCode partition_offsets(const std::optional<TopicEntry>& entry, ErrorCode topic_error,
+                              std::int32_t partition, PartitionOffsets* offsets);
 
   Log& log_;
   const HandlerOptions options_;
@@ -89,5 +90,14 @@ class RequestHandler {
 
 // The Kafka error code for an engine Status (append, offsets, checkpoints).
 ErrorCode error_for(const Status& status);
+
+// Why a whole Produce request is refused (a version whose message sets strata does not take, bad acks), or
+// kNone.
+ErrorCode produce_request_error(const ProduceRequest& request, std::int16_t version);
+// Why one partition of a Produce request is refused before its batch reaches the engine, or kNone. `entry`
+// is the partition's topic (nullopt: its lookup failed with `topic_error`).
+ErrorCode produce_partition_error(const ProduceRequest& request, std::int16_t version,
+                                  const std::optional<TopicEntry>& entry, ErrorCode topic_error,
+                                  const ProduceRequest::Partition& partition);
 
 }  // namespace strata::kafka

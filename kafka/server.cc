@@ -2,7 +2,6 @@
 #include "kafka/server.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -16,6 +15,7 @@
 
 #include "kafka/connection.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/listener.h"
 #include "kafka/request_handler.h"
 
 namespace strata::kafka {
@@ -49,50 +49,19 @@ bool is_wildcard(const std::string& host) {
 Server::Server(Log& log, ServerOptions options) : log_(log), options_(std::move(options)) {}
 
 Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options) {
+  auto listener = Listener::bind(options.listen_host, options.listen_port);
+  if (!listener) return listener.status();
+  return start(log, std::move(options), std::move(listener.value()));
+}
+
+Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, Listener listener) {
   if (options.default_partitions == 0 || options.default_partitions > kPartitionsMax) {
     return invalid_argument("default partitions must be 1 to " + std::to_string(kPartitionsMax));
   }
   if (options.connections_max == 0) return invalid_argument("connections_max must be at least 1");
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port_text = std::to_string(options.listen_port);
-  const int resolved = getaddrinfo(
-      is_wildcard(options.listen_host) && options.listen_host.empty() ? nullptr : options.listen_host.c_str(),
-      port_text.c_str(), &hints, &found);
-  if (resolved != 0) {
-    return invalid_argument("listen address " + options.listen_host + ": " + gai_strerror(resolved));
-  }
-  int fd = -1;
-  std::string last_error = "no address";
-  for (addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
-    fd = ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, candidate->ai_protocol);
-    if (fd < 0) {
-      last_error = std::strerror(errno);
-      continue;
-    }
-    const int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, 128) == 0) break;
-    last_error = std::strerror(errno);
-    ::close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(found);
-  if (fd < 0) {
-    return io_error("listening on " + options.listen_host + ":" + port_text + ": " + last_error);
-  }
-  sockaddr_storage bound{};
-  socklen_t bound_size = sizeof bound;
-  (void)getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_size);
-  const std::uint16_t port =
-      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-
+  const std::uint16_t port = listener.port();
   std::unique_ptr<Server> server(new Server(log, options));
-  server->listen_fd_ = fd;
+  server->listen_fd_ = listener.release();
   server->port_ = port;
   server->wake_fd_ = eventfd(0, EFD_CLOEXEC);
   if (server->wake_fd_ < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));

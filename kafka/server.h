@@ -42,6 +42,7 @@ struct ServerOptions {
   std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
+class Listener;  // kafka/listener.h (installed as strata/kafka/listener.h)
 class RequestHandler;
 class GroupCoordinator;
 class Connection;
@@ -51,6 +52,8 @@ class Server {
   // Binds, listens and starts accepting. kInvalidArgument for a bad address, kIoError (with errno's text)
   // when the port cannot be bound.
   static Result<std::unique_ptr<Server>> start(Log& log, ServerOptions options);
+  // Starts accepting on a socket bound beforehand (options.listen_host/listen_port are then only names).
+  static Result<std::unique_ptr<Server>> start(Log& log, ServerOptions options, Listener listener);
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -9,6 +9,7 @@
 #include "bench/e2e/disk_limit.h"
 #include "bench/e2e/kafka_commit_workload.h"
 #include "bench/e2e/kafka_workload.h"
+#include "bench/e2e/mirror_workload.h"
 #include "bench/e2e/project_workload.h"
 #include "bench/e2e/report.h"
 #include "bench/e2e/rocksdb_reference.h"
@@ -319,12 +320,13 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
-    } else if (workload.starts_with("kafka-")) {
+    } else if (workload.starts_with("kafka-") || workload == "mirror") {
       options.events = args.events.value_or(workload == "kafka-latency" ? 5'000 : 1'000'000);
       // acks=all means fsynced, the server's default
       options.durability = args.durability_given ? args.durability : Durability::kSync;
       auto measured = workload == "kafka-produce" ? bench::run_kafka_produce(options)
                       : workload == "kafka-fetch" ? bench::run_kafka_fetch(options)
+                      : workload == "mirror"      ? bench::run_mirror(options)
                                                   : bench::run_kafka_latency(options);
       if (!measured) {
         code = fail(workload + ": " + measured.status().to_string());
@@ -334,6 +336,13 @@ int run_bench(const BenchArgs& args) {
       record(k.result, json_line(k.result, std::nullopt, &k.reference, k.ratio));
       if (!args.json && workload == "kafka-latency") {
         print_kafka_latency_text(k);
+      } else if (!args.json && workload == "mirror") {
+        std::printf("mirror   %llu events of %zu bytes copied to strata serve on loopback, durability %s\n"
+                    "         %.2f s   %.0f k events/s   reference (kafka-produce of the same events) %.0f k events/s"
+                    "   ratio %.2f\n",
+                    static_cast<unsigned long long>(k.result.events), k.result.value_bytes,
+                    std::string(durability_name(k.result.durability)).c_str(), k.result.seconds,
+                    k.result.events_per_s() / 1e3, k.reference.events_per_s() / 1e3, k.ratio);
       } else if (!args.json) {
         std::printf("%s %llu events of %zu bytes, librdkafka %s (acks=all, idempotent, linger 5 ms), durability %s\n"
                     "         strata serve %.2f s   %.0f k events/s   %.0f MB/s   mock cluster %.0f k events/s   "
@@ -380,11 +389,11 @@ void add_bench_command(CLI::App& app) {
   command
       ->add_option("workload", args->workload,
                    "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | "
-                   "kafka-latency | kafka-commit | all "
+                   "kafka-latency | kafka-commit | mirror | all "
                    "(all: the first four)")
       ->required()
       ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
-                             "kafka-fetch", "kafka-latency", "kafka-commit", "all"}));
+                             "kafka-fetch", "kafka-latency", "kafka-commit", "mirror", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

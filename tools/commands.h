@@ -21,6 +21,7 @@ void add_read_commands(CLI::App& app);  // cat, tail, verify
 void add_dump_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_project_command(CLI::App& app);  // project, project status
+void add_mirror_command(CLI::App& app);
 
 // Prints "strata: <message>" to stderr and returns 1 (or `code`).
 int fail(const std::string& message, int code = 1);

@@ -69,11 +69,11 @@ int run_cat(const CatArgs& args) {
   auto readers = open_readers(args.dir, args.topic, args.partition);
   if (!readers) return fail(readers.status().to_string());
   const bool json = args.format == "json";
+  std::uint64_t left = args.count.value_or(UINT64_MAX);  // in all, over the partitions
   for (auto& reader : *readers) {
     if (args.from_given) {
       if (Status status = reader->seek(args.from); !status.is_ok()) return fail(status.to_string());
     }
-    std::uint64_t left = args.count.value_or(UINT64_MAX);
     while (left > 0) {
       auto polled = reader->poll(std::min<std::uint64_t>(left, 4096), [&](const Event& e) { print_event(e, json); });
       if (!polled) return fail(polled.status().to_string());
@@ -180,7 +180,7 @@ void add_read_commands(CLI::App& app) {
   cat_command->add_option("--from", cat->from, "First offset")->each([cat](const std::string&) {
     cat->from_given = true;
   });
-  cat_command->add_option("--count", cat->count, "At most this many events");
+  cat_command->add_option("--count", cat->count, "At most this many events in all");
   cat_command->add_option("--format", cat->format, "lines (the values) or json")
       ->check(CLI::IsMember({"lines", "json"}))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "kafka/listener.h"
 #include "kafka/server.h"
 #include "tools/commands.h"
 
@@ -72,6 +73,9 @@ int run_serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Bound before the log is opened: a busy port leaves no directory or LOCK behind.
+  auto listener = kafka::Listener::bind(options.listen_host, options.listen_port);
+  if (!listener) return fail(listener.status().to_string());
   LogOptions log_options;
   log_options.directory = args.dir;
   log_options.durability = args.durability;
@@ -79,7 +83,7 @@ int run_serve(const ServeArgs& args) {
   log_options.writer_threads = args.writers;
   auto log = Log::open(log_options);
   if (!log) return fail(log.status().to_string());
-  auto server = kafka::Server::start(*log.value(), options);
+  auto server = kafka::Server::start(*log.value(), options, std::move(listener.value()));
   if (!server) return fail(server.status().to_string());
   std::fprintf(stderr, "listening on %s\n", server.value()->listen_address().c_str());
   std::fflush(stderr);

@@ -1,5 +1,5 @@
-// strata stat --dir D [--topic T] [--json]: topics, partitions, segments, offsets, sizes, consumer groups and
-// their lag per partition,
+// strata stat --dir D [--topic T] [--json]: topics (with the codecs their stored batches use), partitions,
+// segments, offsets, sizes, consumer groups and their lag per partition,
 // read without taking the log's lock (a live writer may be ahead of what this shows).
 #include <cstdio>
 
@@ -16,6 +16,18 @@ struct StatArgs {
   std::string topic;
   bool json = false;
 };
+
+// What the topic's stored batches use ("lz4", "zstd,none" when mixed), or the engine's codec for its own
+// batches while it has none.
+std::string compression_summary(const TopicDescription& topic) {
+  if (topic.stored_compressions.empty()) return std::string(compression_name(topic.info.compression));
+  std::string summary;
+  for (const Compression codec : topic.stored_compressions) {
+    if (!summary.empty()) summary += ",";
+    summary += compression_name(codec);
+  }
+  return summary;
+}
 
 std::uint64_t lag(const TopicDescription& topic, const GroupPartitionOffset& committed) {
   if (committed.partition >= topic.partitions.size()) return 0;
@@ -36,7 +48,7 @@ void print_json(const StatArgs& args, const std::vector<TopicDescription>& topic
     std::printf("%s{\"name\":\"%s\",\"log_id\":\"%s\",\"compression\":\"%s\",\"events\":%llu,\"bytes\":%llu,"
                 "\"partitions\":[",
                 t == 0 ? "" : ",", topic.info.name.c_str(), topic.info.log_id.c_str(),
-                std::string(compression_name(topic.info.compression)).c_str(), static_cast<unsigned long long>(events),
+                compression_summary(topic).c_str(), static_cast<unsigned long long>(events),
                 static_cast<unsigned long long>(bytes));
     for (std::size_t p = 0; p < topic.partitions.size(); ++p) {
       const auto& partition = topic.partitions[p];
@@ -80,7 +92,7 @@ int run_stat(const StatArgs& args) {
   for (const auto& topic : *topics) {
     std::printf("topic %s: %u partition%s, compression %s, log id %s\n", topic.info.name.c_str(),
                 topic.info.partitions, topic.info.partitions == 1 ? "" : "s",
-                std::string(compression_name(topic.info.compression)).c_str(), topic.info.log_id.c_str());
+                compression_summary(topic).c_str(), topic.info.log_id.c_str());
     for (const auto& partition : topic.partitions) {
       std::printf("  partition %u: offsets %llu..%llu (%llu events), %zu segments, %.1f MB of data\n",
                   partition.partition, static_cast<unsigned long long>(partition.first_offset),

@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   strata::tools::add_dump_command(app);
   strata::tools::add_serve_command(app);
   strata::tools::add_project_command(app);
+  strata::tools::add_mirror_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

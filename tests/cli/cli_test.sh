@@ -70,6 +70,27 @@ case "$case_name" in
     expect_contains "dump" "$dump" "magic: 2 compresscodec: none"
     expect_contains "dump records" "$dump" 'payload: "z"'
     ;;
+  cat_count)
+    # --count N is N events in all, over every partition (partition 0 first), not N per partition.
+    printf 'a\nb\nc\nd\ne\nf\n' | "$strata" append --dir "$dir" --topic p --partitions 3 || die "append failed"
+    expect_eq "cat --count over partitions" "$("$strata" cat --dir "$dir" --topic p --count 3 | wc -l)" "3"
+    expect_eq "cat --count above the total" "$("$strata" cat --dir "$dir" --topic p --count 100 | wc -l)" "6"
+    expect_eq "cat --count 0" "$("$strata" cat --dir "$dir" --topic p --count 0 | wc -l)" "0"
+    ;;
+  stat_compression)
+    # stat reports the codec the stored batches use, not the topic's setting (Kafka clients' batches keep
+    # theirs: tests/kafka/codecs_test.sh). The engine keeps a batch compressed only when that makes it smaller.
+    long=$(printf 'compressible text %.0s' $(seq 1 20))
+    seq 1 100 | sed "s/\$/ $long/" | "$strata" append --dir "$dir" --topic z --compression zstd || die "append failed"
+    expect_contains "stat text" "$("$strata" stat --dir "$dir" --topic z)" "compression zstd,"
+    expect_contains "stat json" "$("$strata" stat --dir "$dir" --topic z --json)" '"compression":"zstd"'
+    echo 1 | "$strata" append --dir "$dir" --topic tiny --compression lz4 || die "append failed"
+    expect_contains "dump tiny" "$("$strata" dump --dir "$dir" --topic tiny)" "compresscodec: none"
+    expect_contains "stat tiny" "$("$strata" stat --dir "$dir" --topic tiny)" "compression none,"
+    mkdir -p "$work/empty"
+    "$strata" append --dir "$work/empty" --topic e --compression lz4 < /dev/null || die "append of nothing failed"
+    expect_contains "stat without batches" "$("$strata" stat --dir "$work/empty" --topic e)" "compression lz4,"
+    ;;
   acks_interactive)
     # Each ack arrives while the writer of stdin waits for it (no further input, no end of input).
     mkfifo "$work/in"

@@ -15,8 +15,8 @@ namespace {
 std::vector<std::vector<std::byte>> seeds() {
   std::vector<std::vector<std::byte>> out;
   const std::vector<std::byte> batch(80, std::byte{3});
-  for (std::int16_t v = 1; v <= 8; ++v) out.push_back(testing::metadata_request(v, {"a", "bb"}));
-  for (std::int16_t v = 3; v <= 7; ++v) out.push_back(testing::produce_request(v, "orders", batch));
+  for (std::int16_t v = 0; v <= 8; ++v) out.push_back(testing::metadata_request(v, {"a", "bb"}));
+  for (std::int16_t v = 0; v <= 7; ++v) out.push_back(testing::produce_request(v, "orders", batch));
   for (std::int16_t v = 4; v <= 11; ++v) out.push_back(testing::fetch_request(v, "orders", 5));
   for (std::int16_t v = 0; v <= 5; ++v) out.push_back(testing::join_group_request(v, "g"));
   for (std::int16_t v = 1; v <= 7; ++v) out.push_back(testing::offset_commit_request(v, "g"));

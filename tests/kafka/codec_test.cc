@@ -72,7 +72,7 @@ TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
 
 TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
   const std::vector<std::tuple<int, int, int>> expected = {
-      {18, 0, 2}, {3, 1, 8},  {0, 3, 7},  {1, 4, 11}, {2, 1, 5},  {22, 0, 1},
+      {18, 0, 2}, {3, 0, 8},  {0, 0, 7},  {1, 4, 11}, {2, 1, 5},  {22, 0, 1},
       {10, 0, 2}, {11, 0, 5}, {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},
       {9, 1, 5},  {19, 0, 4}, {20, 0, 3}, {16, 0, 2}, {15, 0, 4}};
   for (const auto& [key, min, max] : expected) {
@@ -105,11 +105,11 @@ TEST(KafkaDecoder, UnknownKeyAndVersionOutsideTheRangeAreRefused) {
   Request request;
   EXPECT_EQ(decode_bytes(header(57, 0).buffer(), &request), DecodeResult::kUnknownApi);
   EXPECT_EQ(decode_bytes(testing::metadata_request(9, {}), &request), DecodeResult::kUnsupportedVersion);
-  EXPECT_EQ(decode_bytes(testing::metadata_request(0, {}), &request), DecodeResult::kUnsupportedVersion);
+  EXPECT_EQ(decode_bytes(testing::produce_request(8, "t", {}), &request), DecodeResult::kUnsupportedVersion);
 }
 
 TEST(KafkaDecoder, MetadataEveryVersion) {
-  for (std::int16_t v = 1; v <= 8; ++v) {
+  for (std::int16_t v = 0; v <= 8; ++v) {
     Request request;
     ASSERT_EQ(decode_bytes(testing::metadata_request(v, {"a", "orders"}), &request), DecodeResult::kOk) << v;
     const auto& body = std::get<MetadataRequest>(request.body);
@@ -122,11 +122,19 @@ TEST(KafkaDecoder, MetadataEveryVersion) {
   Request request;
   ASSERT_EQ(decode_bytes(w.buffer(), &request), DecodeResult::kOk);
   EXPECT_TRUE(std::get<MetadataRequest>(request.body).all_topics);
+  // v0 asks for every topic with an empty list; its list is not nullable.
+  ASSERT_EQ(decode_bytes(testing::metadata_request(0, {}), &request), DecodeResult::kOk);
+  EXPECT_TRUE(std::get<MetadataRequest>(request.body).all_topics);
+  ASSERT_EQ(decode_bytes(testing::metadata_request(1, {}), &request), DecodeResult::kOk);
+  EXPECT_FALSE(std::get<MetadataRequest>(request.body).all_topics) << "v1+: an empty list asks for none";
+  WireWriter null_v0 = header(3, 0);
+  null_v0.null_array();
+  EXPECT_EQ(decode_bytes(null_v0.buffer(), &request), DecodeResult::kMalformed);
 }
 
 TEST(KafkaDecoder, ProduceEveryVersionKeepsTheBatchBytes) {
   const std::vector<std::byte> batch(70, std::byte{0x5a});
-  for (std::int16_t v = 3; v <= 7; ++v) {
+  for (std::int16_t v = 0; v <= 7; ++v) {  // v0-2 decode (no transactional_id); the handler refuses them
     Request request;
     ASSERT_EQ(decode_bytes(testing::produce_request(v, "orders", batch), &request), DecodeResult::kOk) << v;
     const auto& body = std::get<ProduceRequest>(request.body);

@@ -37,7 +37,7 @@ inline std::vector<std::byte> produce_request(std::int16_t version, const std::s
                                               const std::vector<std::byte>& batch, std::int16_t acks = -1,
                                               std::int32_t correlation_id = 7, std::int32_t timeout_ms = 30000) {
   WireWriter w = header(0, version, correlation_id);
-  w.nullable_string(std::nullopt);  // transactional_id
+  if (version >= 3) w.nullable_string(std::nullopt);  // transactional_id
   w.int16(acks);
   w.int32(timeout_ms);
   w.array_count(1);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "strata/compression.h"
 #include "strata/consumer_group.h"
 #include "strata/log.h"
 #include "strata/status.h"
@@ -41,7 +42,10 @@ struct GroupDescription {
 };
 
 struct TopicDescription {
-  TopicInfo info;
+  TopicInfo info;  // info.compression is the codec of the batches the engine frames itself
+  // The codecs the stored batches use, in order of first appearance (partition 0 first): a Kafka client's
+  // batches are stored as the client compressed them, whatever info.compression says. Empty without batches.
+  std::vector<Compression> stored_compressions;
   std::vector<PartitionDescription> partitions;
   std::vector<GroupDescription> groups;  // consumer groups with a checkpoint on this topic
 };

@@ -1,0 +1,299 @@
+// mirror_to_cluster: a directory reader per source partition, one idempotent producer, the delivery reports
+// checking each record's destination offset against its source offset.
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <deque>
+#include <memory>
+
+#include "mirror/cluster_partition_ends.h"
+#include "mirror/group_offsets_copy.h"
+#include "mirror/kafka_client.h"
+#include "mirror/mirror.h"
+#include "mirror/resume_point.h"
+#include "mirror/source_offset_header.h"
+#include "strata/reader.h"
+#include "strata/topics.h"
+
+namespace strata::mirror {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kEventsPerPoll = 4096;  // per partition and pass, so partitions take turns
+constexpr std::chrono::milliseconds kFollowWait{100};
+constexpr std::chrono::seconds kGroupsInterval{5};
+
+struct TopicHandleDeleter {
+  void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
+};
+
+// One source partition being copied. Touched by the copying thread only (delivery reports are served by
+// rd_kafka_poll on that thread).
+struct PartitionCopy {
+  PartitionSummary summary;
+  std::unique_ptr<Reader> reader;
+  rd_kafka_topic_t* destination = nullptr;
+  std::deque<std::uint64_t> in_flight;  // source offsets produced, in order, not yet acknowledged
+};
+
+struct CopyState {
+  std::vector<std::unique_ptr<PartitionCopy>> partitions;
+  std::vector<std::unique_ptr<rd_kafka_topic_t, TopicHandleDeleter>> topics;
+  Status delivery_error;
+};
+
+// Idempotence, acks=all and at most 5 requests in flight: what keeps a run's records in order with no
+// duplicate while the client retries. A user's setting that breaks one of them is refused.
+const ClientConfig kProducerDefaults = {
+    {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight.requests.per.connection", "5"},
+    {"linger.ms", "5"},             {"batch.size", "1000000"}, {"queue.buffering.max.messages", "500000"}};
+
+Status check_producer_overrides(const ClientConfig& overrides) {
+  for (const auto& [key, value] : overrides) {
+    const bool breaks = (key == "enable.idempotence" && value != "true") ||
+                        ((key == "acks" || key == "request.required.acks") && value != "all" && value != "-1") ||
+                        ((key == "max.in.flight.requests.per.connection" || key == "max.in.flight") &&
+                         (value.empty() || value.size() > 1 || value[0] < '1' || value[0] > '5')) ||
+                        key == "transactional.id";
+    if (breaks) return invalid_argument("--producer-config " + key + "=" + value + " would break exactly once");
+  }
+  return Status::ok();
+}
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void* state_opaque) {
+  auto& state = *static_cast<CopyState*>(state_opaque);
+  auto& copy = *static_cast<PartitionCopy*>(message->_private);
+  const std::uint64_t source_offset = copy.in_flight.front();
+  copy.in_flight.pop_front();
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (state.delivery_error.is_ok()) {
+      state.delivery_error = kafka_error(message->err, "delivering source offset " + std::to_string(source_offset) +
+                                                           " of " +
+                                                           partition_name(copy.summary.topic, copy.summary.partition) +
+                                                           " to the cluster");
+    }
+    return;
+  }
+  if (static_cast<std::uint64_t>(message->offset) != source_offset) copy.summary.offsets_equal = false;
+  copy.summary.next_offset = source_offset + 1;
+  ++copy.summary.copied;
+}
+
+Result<std::vector<TopicInfo>> source_topics(const MirrorOptions& options) {
+  if (options.topics.empty()) return list_topics(options.dir);
+  std::vector<TopicInfo> topics;
+  for (const std::string& name : options.topics) {
+    if (std::any_of(topics.begin(), topics.end(), [&](const TopicInfo& t) { return t.name == name; })) continue;
+    auto info = read_topic_info(options.dir, name);
+    if (!info) {
+      if (info.status().code() == StatusCode::kNotFound) {
+        return Status(StatusCode::kNotFound, "source topic " + name + " not found in " + options.dir);
+      }
+      return info.status();
+    }
+    topics.push_back(std::move(info.value()));
+  }
+  return topics;
+}
+
+// Creates what is missing on the cluster; a topic with fewer partitions than its source is an error.
+Status prepare_destination(rd_kafka_t* producer, const MirrorOptions& options, const std::vector<TopicInfo>& topics) {
+  auto existing = cluster_topics(producer, options.bootstrap);
+  if (!existing) return existing.status();
+  for (const TopicInfo& topic : topics) {
+    auto found = existing->find(topic.name);
+    if (found == existing->end()) {
+      STRATA_RETURN_IF_ERROR(create_cluster_topic(producer, options.bootstrap, topic.name, topic.partitions));
+    } else if (found->second < topic.partitions) {
+      return invalid_argument("topic " + topic.name + " has " + std::to_string(found->second) +
+                              " partitions on the cluster but " + std::to_string(topic.partitions) +
+                              " in the source: partition " + std::to_string(found->second) + " has no destination");
+    }
+  }
+  return Status::ok();
+}
+
+// A reader per partition of `topic`, positioned where the destination says to resume.
+Status open_topic_copies(const MirrorOptions& options, const TopicInfo& topic, rd_kafka_t* consumer,
+                         rd_kafka_t* producer, CopyState* state) {
+  auto ends = read_cluster_partition_ends(consumer, topic.name, topic.partitions);
+  if (!ends) return ends.status();
+  state->topics.emplace_back(rd_kafka_topic_new(producer, topic.name.c_str(), nullptr));
+  for (std::uint32_t p = 0; p < topic.partitions; ++p) {
+    const std::string where = partition_name(topic.name, p);
+    auto reader = Reader::open(options.dir, topic.name, p, ReadLevel::kDurable);
+    if (!reader) return std::move(reader).status().with_context("source " + where + ": ");
+    const ClusterPartitionEnd& end = ends.value()[p];
+    const DestinationEnd destination{.end_offset = end.end_offset,
+                                     .empty = end.end_offset == end.start_offset,
+                                     .last_source_offset = end.last_source_offset};
+    auto resume = resume_point("destination " + where, destination, reader.value()->start_offset(), options.force);
+    if (!resume) return resume.status();
+    if (Status seek = reader.value()->seek(resume->source_offset); !seek.is_ok()) {
+      return std::move(seek).with_context("source " + where + " cannot resume at offset " +
+                                          std::to_string(resume->source_offset) + ": ");
+    }
+    auto copy = std::make_unique<PartitionCopy>();
+    copy->summary = {.topic = topic.name, .partition = p, .resumed_at = resume->source_offset,
+                     .next_offset = resume->source_offset, .offsets_equal = resume->offsets_equal};
+    copy->reader = std::move(reader.value());
+    copy->destination = state->topics.back().get();
+    state->partitions.push_back(std::move(copy));
+  }
+  return Status::ok();
+}
+
+Status produce(rd_kafka_t* producer, PartitionCopy& copy, const Event& event) {
+  rd_kafka_headers_t* headers = rd_kafka_headers_new(event.headers.size() + 1);
+  for (const EventHeader& header : event.headers) {
+    if (header.key == kSourceOffsetHeader) continue;  // from an earlier hop: this hop's source offset replaces it
+    rd_kafka_header_add(headers, header.key.data(), static_cast<ssize_t>(header.key.size()), header.value.data(),
+                        static_cast<ssize_t>(header.value.size()));
+  }
+  std::array<char, 24> digits;
+  const auto source_offset = encode_source_offset(event.offset, digits);
+  rd_kafka_header_add(headers, kSourceOffsetHeader.data(), static_cast<ssize_t>(kSourceOffsetHeader.size()),
+                      source_offset.data(), static_cast<ssize_t>(source_offset.size()));
+  rd_kafka_resp_err_t error;
+  for (;;) {
+    error = rd_kafka_producev(
+        producer, RD_KAFKA_V_RKT(copy.destination),
+        RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(copy.summary.partition)),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(event.key.empty() ? nullptr : const_cast<std::byte*>(event.key.data()), event.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<std::byte*>(event.value.data()), event.value.size()),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(event.timestamp_us / 1000), RD_KAFKA_V_OPAQUE(&copy),
+        RD_KAFKA_V_END);
+    if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;
+    rd_kafka_poll(producer, 10);  // serves delivery reports, which make room
+  }
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    rd_kafka_headers_destroy(headers);
+    return kafka_error(error, "producing source offset " + std::to_string(event.offset) + " of " +
+                                  partition_name(copy.summary.topic, copy.summary.partition));
+  }
+  copy.in_flight.push_back(event.offset);
+  return Status::ok();
+}
+
+// One turn over every partition; returns how many events were produced.
+Result<std::size_t> copy_pass(rd_kafka_t* producer, CopyState& state) {
+  std::size_t produced = 0;
+  for (auto& copy : state.partitions) {
+    Status failed;
+    auto polled = copy->reader->poll_runs(kEventsPerPoll, [&](std::span<const Event> events) {
+      for (const Event& event : events) {
+        if (failed.is_ok()) failed = produce(producer, *copy, event);
+      }
+    });
+    if (!polled) {
+      return std::move(polled).status().with_context(
+          "reading source " + partition_name(copy->summary.topic, copy->summary.partition) + ": ");
+    }
+    STRATA_RETURN_IF_ERROR(failed);
+    produced += polled.value();
+    rd_kafka_poll(producer, 0);
+    STRATA_RETURN_IF_ERROR(state.delivery_error);
+  }
+  return produced;
+}
+
+MirrorSummary summarize(const CopyState& state) {
+  MirrorSummary summary;
+  for (const auto& copy : state.partitions) {
+    PartitionSummary partition = copy->summary;
+    const std::uint64_t end = copy->reader->end_offset();
+    partition.lag = end > partition.next_offset ? end - partition.next_offset : 0;
+    summary.events += partition.copied;
+    summary.partitions.push_back(std::move(partition));
+  }
+  return summary;
+}
+
+bool stopped(const MirrorOptions& options) {
+  return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
+}
+
+struct Clients {
+  KafkaHandle producer;
+  KafkaHandle consumer;  // reads the destination's last records
+};
+
+Result<Clients> connect(const MirrorOptions& options, CopyState* state) {
+  STRATA_RETURN_IF_ERROR(check_producer_overrides(options.client_config));
+  auto producer_config = make_config(options.bootstrap, kProducerDefaults, options.client_config);
+  if (!producer_config) return producer_config.status();
+  rd_kafka_conf_set_dr_msg_cb(producer_config->get(), on_delivery);
+  rd_kafka_conf_set_opaque(producer_config->get(), state);
+  auto producer = new_handle(RD_KAFKA_PRODUCER, std::move(producer_config.value()));
+  if (!producer) return producer.status();
+  // assign() needs a group.id in librdkafka; nothing is ever committed under it.
+  auto consumer_config = make_config(
+      options.bootstrap,
+      {{"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}, {"group.id", "strata-mirror"}},
+      options.client_config);
+  if (!consumer_config) return consumer_config.status();
+  auto consumer = new_handle(RD_KAFKA_CONSUMER, std::move(consumer_config.value()));
+  if (!consumer) return consumer.status();
+  return Clients{std::move(producer.value()), std::move(consumer.value())};
+}
+
+// Until the producer's queue is empty: every record produced acknowledged (or the first refusal).
+Status drain(rd_kafka_t* producer, const CopyState& state, const ProgressCallback& progress) {
+  while (rd_kafka_outq_len(producer) > 0) {
+    rd_kafka_flush(producer, 1000);
+    STRATA_RETURN_IF_ERROR(state.delivery_error);
+    if (progress) progress(summarize(state));
+  }
+  return state.delivery_error;
+}
+
+}  // namespace
+
+Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const ProgressCallback& progress) {
+  const auto started = Clock::now();
+  auto topics = source_topics(options);
+  if (!topics) return topics.status();
+  CopyState state;
+  auto clients = connect(options, &state);
+  if (!clients) return clients.status();
+  rd_kafka_t* producer = clients->producer.get();
+  STRATA_RETURN_IF_ERROR(prepare_destination(producer, options, topics.value()));
+  for (const TopicInfo& topic : topics.value()) {
+    STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, clients->consumer.get(), producer, &state));
+  }
+  clients->consumer.reset();
+  std::vector<Reader*> readers;
+  for (auto& copy : state.partitions) readers.push_back(copy->reader.get());
+  GroupOffsetsCopy groups(options.dir, options.bootstrap, options.client_config);
+  std::vector<std::string> warnings;
+  auto last_progress = Clock::now();
+  auto last_groups = Clock::now();
+  while (!stopped(options)) {
+    auto produced = copy_pass(producer, state);
+    if (!produced) return produced.status();
+    if (progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+      progress(summarize(state));
+      last_progress = Clock::now();
+    }
+    if (produced.value() > 0) continue;
+    if (!options.follow) break;
+    if (options.groups && Clock::now() - last_groups >= kGroupsInterval) {
+      STRATA_RETURN_IF_ERROR(groups.copy(summarize(state).partitions, &warnings));
+      last_groups = Clock::now();
+    }
+    rd_kafka_poll(producer, 0);
+    (void)Reader::wait_any(readers, kFollowWait);
+  }
+  STRATA_RETURN_IF_ERROR(drain(producer, state, progress));
+  MirrorSummary summary = summarize(state);
+  if (options.groups) STRATA_RETURN_IF_ERROR(groups.copy(summary.partitions, &warnings));
+  summary.group_offsets_committed = groups.offsets_committed();
+  summary.warnings = std::move(warnings);
+  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace strata::mirror
