@@ -1,132 +1,133 @@
-// Consumer-group checkpoints (strata/consumer_group.h): one file per (group, topic, partition), whose
-// codec is in engine/format.h.
+// Consumer groups (strata/consumer_group.h) over the directory's GroupLog (engine/group_log.h).
 #include "strata/consumer_group.h"
 
-#include <algorithm>
+#include <optional>
 
 #include "engine/format.h"
 #include "engine/group_checkpoints.h"
-#include "io/file.h"
+#include "engine/group_log.h"
 #include "strata/log.h"
 
 namespace strata {
 
 namespace {
 
-Status validate(std::string_view group, std::string_view topic) {
-  STRATA_RETURN_IF_ERROR(validate_topic_name(topic));
-  Status status = validate_topic_name(group);
-  if (!status.is_ok()) return invalid_argument("group name: " + status.message());
+Status validate_group(std::string_view group) {
+  if (group.empty()) return invalid_argument("group id: empty");
+  if (group.size() > format::kGroupIdBytesMax) {
+    return invalid_argument("group id of " + std::to_string(group.size()) + " bytes; at most " +
+                            std::to_string(format::kGroupIdBytesMax));
+  }
   return Status::ok();
 }
 
-std::string groups_dir(const std::string& dir) {
-  return dir + "/" + std::string(format::kGroupsDirectory);
-}
-
-std::string group_dir(const std::string& dir, std::string_view group) {
-  return groups_dir(dir) + "/" + std::string(group);
-}
-
-std::string checkpoint_name(std::string_view topic, std::uint32_t partition) {
-  return format::partition_directory_name(topic, partition) + std::string(format::kGroupFileSuffix);
-}
-
-// Parses "<topic>-<partition>.strata-offset"; false for any other name.
-bool parse_checkpoint_name(std::string_view name, std::string* topic, std::uint32_t* partition) {
-  if (!name.ends_with(format::kGroupFileSuffix)) return false;
-  const std::string_view stem = name.substr(0, name.size() - format::kGroupFileSuffix.size());
-  const std::size_t dash = stem.rfind('-');
-  if (dash == std::string_view::npos || dash == 0 || dash + 1 == stem.size()) return false;
-  const std::string_view partition_text = stem.substr(dash + 1);
-  if (partition_text.find_first_not_of("0123456789") != std::string_view::npos || partition_text.size() > 9) {
-    return false;
+Status validate_offset(const GroupPartitionOffset& entry) {
+  STRATA_RETURN_IF_ERROR(validate_topic_name(entry.topic));
+  if (entry.committed.metadata.size() > format::kGroupMetadataBytesMax) {
+    return invalid_argument("group offset metadata of " + std::to_string(entry.committed.metadata.size()) +
+                            " bytes; at most " + std::to_string(format::kGroupMetadataBytesMax));
   }
-  *topic = std::string(stem.substr(0, dash));
-  *partition = static_cast<std::uint32_t>(std::stoul(std::string(partition_text)));
-  return true;
+  return Status::ok();
 }
 
 }  // namespace
 
 Status remove_topic_group_offsets(const std::string& dir, std::string_view topic) {
-  auto groups = io::list_directory(groups_dir(dir));
-  if (!groups) return groups.status().code() == StatusCode::kNotFound ? Status::ok() : groups.status();
-  for (const std::string& group : *groups) {
-    auto names = io::list_directory(group_dir(dir, group));
-    if (!names) continue;  // not a group's directory
-    bool removed = false;
-    for (const std::string& name : *names) {
-      std::string checkpoint_topic;
-      std::uint32_t partition = 0;
-      if (!parse_checkpoint_name(name, &checkpoint_topic, &partition) || checkpoint_topic != topic) continue;
-      STRATA_RETURN_IF_ERROR(io::remove_file(group_dir(dir, group) + "/" + name));
-      removed = true;
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  bool committed = false;
+  STRATA_RETURN_IF_ERROR((*log)->read([&](const GroupLog::Groups& groups) {
+    for (const auto& [name, group] : groups) {
+      for (const auto& [key, offset] : group.offsets) committed = committed || key.first == topic;
     }
-    if (removed) STRATA_RETURN_IF_ERROR(io::sync_directory(group_dir(dir, group)));
-  }
-  return Status::ok();
+  }));
+  if (!committed) return Status::ok();
+  return (*log)->append({format::GroupLogRecordType::kTopicDeleted, std::string(topic), {}, {}});
+}
+
+Status commit_group_offsets(const std::string& dir, std::string_view group,
+                            std::span<const GroupPartitionOffset> offsets) {
+  STRATA_RETURN_IF_ERROR(validate_group(group));
+  for (const GroupPartitionOffset& entry : offsets) STRATA_RETURN_IF_ERROR(validate_offset(entry));
+  if (offsets.empty()) return Status::ok();
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  return (*log)->append({format::GroupLogRecordType::kOffsets, std::string(group),
+                         std::vector<GroupPartitionOffset>(offsets.begin(), offsets.end()), {}});
 }
 
 Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
                            std::uint32_t partition, const GroupOffset& committed) {
-  STRATA_RETURN_IF_ERROR(validate(group, topic));
-  if (committed.metadata.size() > format::kGroupMetadataBytesMax) {
-    return invalid_argument("group offset metadata of " + std::to_string(committed.metadata.size()) +
-                            " bytes; at most " + std::to_string(format::kGroupMetadataBytesMax));
-  }
-  STRATA_RETURN_IF_ERROR(io::create_directory(groups_dir(dir)));
-  STRATA_RETURN_IF_ERROR(io::create_directory(group_dir(dir, group)));
-  return io::replace_file_durably(group_dir(dir, group), checkpoint_name(topic, partition),
-                                  format::encode_group_checkpoint(committed));
+  const GroupPartitionOffset entry{std::string(topic), partition, committed};
+  return commit_group_offsets(dir, group, std::span(&entry, 1));
 }
 
 Result<GroupOffset> read_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
                                       std::uint32_t partition) {
-  STRATA_RETURN_IF_ERROR(validate(group, topic));
-  const std::string path = group_dir(dir, group) + "/" + checkpoint_name(topic, partition);
-  auto bytes = io::read_small_file(path, format::kGroupMetadataBytesMax + 64);
-  if (!bytes) {
-    if (bytes.status().code() == StatusCode::kNotFound) {
-      return Status(StatusCode::kNotFound, "group " + std::string(group) + " has no checkpoint for " +
-                                               format::partition_directory_name(topic, partition));
-    }
-    return bytes.status();
+  STRATA_RETURN_IF_ERROR(validate_group(group));
+  STRATA_RETURN_IF_ERROR(validate_topic_name(topic));
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  std::optional<GroupOffset> found;
+  STRATA_RETURN_IF_ERROR((*log)->read([&](const GroupLog::Groups& groups) {
+    auto it = groups.find(group);
+    if (it == groups.end()) return;
+    auto offset = it->second.offsets.find({std::string(topic), partition});
+    if (offset != it->second.offsets.end()) found = offset->second;
+  }));
+  if (!found) {
+    return Status(StatusCode::kNotFound, "group " + std::string(group) + " has no checkpoint for " +
+                                             format::partition_directory_name(topic, partition));
   }
-  return format::decode_group_checkpoint(*bytes, path);
+  return std::move(*found);
 }
 
 Result<std::vector<std::string>> list_groups(const std::string& dir) {
-  auto names = io::list_directory(groups_dir(dir));
-  if (!names) {
-    if (names.status().code() == StatusCode::kNotFound) return std::vector<std::string>{};
-    return names.status();
-  }
-  std::vector<std::string> groups;
-  for (const std::string& name : *names) {
-    if (validate_topic_name(name).is_ok()) groups.push_back(name);
-  }
-  std::sort(groups.begin(), groups.end());
-  return groups;
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  std::vector<std::string> names;
+  STRATA_RETURN_IF_ERROR((*log)->read([&](const GroupLog::Groups& groups) {
+    for (const auto& [name, group] : groups) {
+      if (!group.offsets.empty()) names.push_back(name);
+    }
+  }));
+  return names;
 }
 
 Result<std::vector<GroupPartitionOffset>> list_group_offsets(const std::string& dir, std::string_view group) {
-  STRATA_RETURN_IF_ERROR(validate(group, "topic"));
-  auto names = io::list_directory(group_dir(dir, group));
-  if (!names) return names.status();
+  STRATA_RETURN_IF_ERROR(validate_group(group));
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
   std::vector<GroupPartitionOffset> offsets;
-  for (const std::string& name : *names) {
-    GroupPartitionOffset entry;
-    if (!parse_checkpoint_name(name, &entry.topic, &entry.partition)) continue;
-    auto committed = read_group_offset(dir, group, entry.topic, entry.partition);
-    if (!committed) return committed.status();
-    entry.committed = std::move(committed.value());
-    offsets.push_back(std::move(entry));
-  }
-  std::sort(offsets.begin(), offsets.end(), [](const auto& a, const auto& b) {
-    return a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition;
-  });
+  STRATA_RETURN_IF_ERROR((*log)->read([&](const GroupLog::Groups& groups) {
+    auto it = groups.find(group);
+    if (it == groups.end()) return;
+    for (const auto& [key, committed] : it->second.offsets) offsets.push_back({key.first, key.second, committed});
+  }));
   return offsets;
+}
+
+Status store_group_coordinator_state(const std::string& dir, std::string_view group, std::string_view state) {
+  STRATA_RETURN_IF_ERROR(validate_group(group));
+  if (state.size() > format::kGroupLogRecordBytesMax / 2) {
+    return invalid_argument("coordinator state of " + std::to_string(state.size()) + " bytes for group " +
+                            std::string(group));
+  }
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  return (*log)->append({format::GroupLogRecordType::kGroupState, std::string(group), {}, std::string(state)});
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> read_group_coordinator_states(const std::string& dir) {
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  std::vector<std::pair<std::string, std::string>> states;
+  STRATA_RETURN_IF_ERROR((*log)->read([&](const GroupLog::Groups& groups) {
+    for (const auto& [name, group] : groups) {
+      if (!group.state.empty()) states.emplace_back(name, group.state);
+    }
+  }));
+  return states;
 }
 
 }  // namespace strata

@@ -498,6 +498,144 @@ Result<GroupOffset> decode_group_checkpoint(std::span<const std::byte> bytes, co
   return committed;
 }
 
+// ---- the consumer-group log ----
+
+namespace {
+
+void append_string(std::vector<std::byte>* out, std::string_view text) {
+  STRATA_ASSERT(text.size() <= 0xffff, "group log string of %zu bytes", text.size());
+  const auto bytes = static_cast<std::uint16_t>(text.size());
+  append_bytes(out, bytes_of(bytes));
+  append_bytes(out, std::as_bytes(std::span(text.data(), text.size())));
+}
+
+// Reads the body of a group log record front to back; any read past the end turns ok() false for good.
+class BodyReader {
+ public:
+  explicit BodyReader(std::span<const std::byte> body) : body_(body) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return at_ == body_.size(); }
+  template <typename T>
+  T number() {
+    T value{};
+    if (!take(sizeof value)) return value;
+    std::memcpy(&value, body_.data() + at_ - sizeof value, sizeof value);
+    return value;
+  }
+  std::string string(std::size_t length_bytes) {
+    const std::size_t length = length_bytes == 2 ? number<std::uint16_t>() : number<std::uint32_t>();
+    if (!ok_ || !take(length)) return {};
+    return {reinterpret_cast<const char*>(body_.data() + at_ - length), length};
+  }
+
+ private:
+  bool take(std::size_t bytes) {
+    if (!ok_ || body_.size() - at_ < bytes) return ok_ = false;
+    at_ += bytes;
+    return true;
+  }
+  std::span<const std::byte> body_;
+  std::size_t at_ = 0;
+  bool ok_ = true;
+};
+
+std::uint64_t record_checksum(const GroupLogRecordHeader& header, std::span<const std::byte> body) {
+  return checksum(bytes_of(header).first(offsetof(GroupLogRecordHeader, checksum))) ^ checksum(body);
+}
+
+bool decode_group_log_body(std::span<const std::byte> body, GroupLogRecord* record) {
+  BodyReader in(body);
+  record->name = in.string(2);
+  record->offsets.clear();
+  record->state.clear();
+  switch (record->type) {
+    case GroupLogRecordType::kOffsets: {
+      const auto count = in.number<std::uint32_t>();
+      for (std::uint32_t i = 0; in.ok() && i < count; ++i) {
+        GroupPartitionOffset& entry = record->offsets.emplace_back();
+        entry.topic = in.string(2);
+        entry.partition = in.number<std::uint32_t>();
+        entry.committed.offset = in.number<std::uint64_t>();
+        entry.committed.metadata = in.string(2);
+        if (entry.committed.metadata.size() > kGroupMetadataBytesMax) return false;
+      }
+      break;
+    }
+    case GroupLogRecordType::kTopicDeleted:
+      break;
+    case GroupLogRecordType::kGroupState:
+      record->state = in.string(4);
+      break;
+  }
+  return in.ok() && in.at_end() && !record->name.empty();
+}
+
+}  // namespace
+
+std::vector<std::byte> encode_group_log_header() {
+  GroupLogHeader header{};
+  std::memcpy(header.magic, kGroupLogMagic, sizeof header.magic);
+  header.version = kGroupLogVersion;
+  header.checksum = checksum(bytes_of(header).first(offsetof(GroupLogHeader, checksum)));
+  const auto bytes = bytes_of(header);
+  return {bytes.begin(), bytes.end()};
+}
+
+bool is_group_log_header(std::span<const std::byte> bytes) {
+  GroupLogHeader header{};
+  if (bytes.size() < sizeof header) return false;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  return std::memcmp(header.magic, kGroupLogMagic, sizeof header.magic) == 0 &&
+         header.version == kGroupLogVersion && header.reserved == 0 &&
+         header.checksum == checksum(bytes_of(header).first(offsetof(GroupLogHeader, checksum)));
+}
+
+void append_group_log_record(const GroupLogRecord& record, std::vector<std::byte>* out) {
+  const std::size_t start = out->size();
+  out->resize(start + sizeof(GroupLogRecordHeader));
+  append_string(out, record.name);
+  if (record.type == GroupLogRecordType::kOffsets) {
+    const auto count = static_cast<std::uint32_t>(record.offsets.size());
+    append_bytes(out, bytes_of(count));
+    for (const GroupPartitionOffset& entry : record.offsets) {
+      STRATA_ASSERT(entry.committed.metadata.size() <= kGroupMetadataBytesMax, "metadata of %zu bytes",
+                    entry.committed.metadata.size());
+      append_string(out, entry.topic);
+      append_bytes(out, bytes_of(entry.partition));
+      append_bytes(out, bytes_of(entry.committed.offset));
+      append_string(out, entry.committed.metadata);
+    }
+  } else if (record.type == GroupLogRecordType::kGroupState) {
+    const auto bytes = static_cast<std::uint32_t>(record.state.size());
+    append_bytes(out, bytes_of(bytes));
+    append_bytes(out, std::as_bytes(std::span(record.state.data(), record.state.size())));
+  }
+  const std::size_t body_bytes = out->size() - start - sizeof(GroupLogRecordHeader);
+  STRATA_ASSERT(body_bytes <= kGroupLogRecordBytesMax, "group log record of %zu bytes", body_bytes);
+  GroupLogRecordHeader header{};
+  header.body_bytes = static_cast<std::uint32_t>(body_bytes);
+  header.type = static_cast<std::uint8_t>(record.type);
+  header.checksum = record_checksum(header, std::span(*out).subspan(start + sizeof header));
+  std::memcpy(out->data() + start, &header, sizeof header);
+}
+
+bool decode_group_log_record(std::span<const std::byte> bytes, GroupLogRecord* record, std::size_t* bytes_used) {
+  GroupLogRecordHeader header{};
+  if (bytes.size() < sizeof header) return false;
+  std::memcpy(&header, bytes.data(), sizeof header);
+  if (header.type < 1 || header.type > 3 || header.reserved[0] != 0 || header.reserved[1] != 0 ||
+      header.reserved[2] != 0 || header.body_bytes > kGroupLogRecordBytesMax ||
+      header.body_bytes > bytes.size() - sizeof header) {
+    return false;
+  }
+  const auto body = bytes.subspan(sizeof header, header.body_bytes);
+  if (record_checksum(header, body) != header.checksum) return false;
+  record->type = static_cast<GroupLogRecordType>(header.type);
+  if (!decode_group_log_body(body, record)) return false;
+  *bytes_used = sizeof header + header.body_bytes;
+  return true;
+}
+
 std::vector<std::byte> encode_producer_ids(std::int64_t next_unreserved) {
   ProducerIdBlock block{};
   std::memcpy(block.magic, kProducerIdMagic, sizeof block.magic);

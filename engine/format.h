@@ -8,7 +8,8 @@
 //     <20-digit base offset>.log   segments: exactly Kafka log segments
 //     <base>.strata-index          strata's own: the sealed segment's sparse index (IndexHeader, entries)
 //     strata-synced                strata's own: the offset below which everything is fdatasynced
-//   strata-groups/<group>/T-<p>.strata-offset   consumer-group checkpoints (GroupCheckpoint)
+//   strata-groups.strata-log       consumer groups: committed offsets and coordinator state (GroupLogRecord)
+//   strata-groups/<group>/T-<p>.strata-offset   format 2's checkpoints, migrated into the group log on open
 //   strata-producer-ids            the idempotent-producer id allocator (ProducerIdBlock)
 //   LOCK                           held by the process that has the log open
 // Files that are not Kafka's carry "strata" in their names, so no Kafka tool takes them for its own.
@@ -366,13 +367,63 @@ std::string log_id_text(const std::uint8_t (&log_id)[16]);
 std::vector<std::byte> encode_topic(const TopicInfo& topic);
 Result<TopicInfo> decode_topic(std::span<const std::byte> bytes, std::string name, const std::string& path);
 
-// ---- consumer-group checkpoints -------------------------------------------------------------------------
+// ---- consumer-group checkpoints of format 2 (one file each; read once, to migrate them to the group log) --
 
 inline constexpr char kGroupMagic[8] = {'S', 'T', 'R', 'A', 'T', 'G', 'R', 'P'};
 inline constexpr std::size_t kGroupMetadataBytesMax = 4096;
 // magic[8] | version u32 | metadata_bytes u32 | offset u64 | metadata | checksum u64 (of all before it)
 std::vector<std::byte> encode_group_checkpoint(const GroupOffset& committed);
 Result<GroupOffset> decode_group_checkpoint(std::span<const std::byte> bytes, const std::string& path);
+
+// ---- the consumer-group log (strata-groups.strata-log) ---------------------------------------------------
+//
+// Append-only, as Kafka's __consumer_offsets: a file header, then records back to back, each written by one
+// pwrite and covered by the fdatasync that acknowledges it (concurrent commits share one). The last record
+// naming a (group, topic, partition) holds its committed offset; compaction rewrites the file with one
+// offsets record and one state record per group.
+//   file header: magic[8] | version u32 | reserved u32 = 0 | checksum u64 (of the 16 bytes before it)
+//   record:      body_bytes u32 | type u8 | reserved u8[3] = 0 | checksum u64 (of body_bytes..reserved and
+//                of the body, xor'ed) | body
+//   kOffsets body:      group str | count u32 | count x (topic str | partition u32 | offset u64 | metadata str)
+//   kTopicDeleted body: topic str                    (every group's offsets of that topic are gone)
+//   kGroupState body:   group str | state str32      (the Kafka coordinator's own encoding; empty: none)
+//   str: bytes u16 | bytes; str32: bytes u32 | bytes
+// After the last record the file may hold zeros (written ahead so that appends do not grow the file); a
+// record never starts with 16 zero bytes. A damaged record with no valid record after it is a torn append (never acknowledged) and is cut off when
+// the file is next written; a damaged record followed by a valid one is corruption, refused.
+inline constexpr char kGroupLogMagic[8] = {'S', 'T', 'R', 'A', 'T', 'G', 'L', 'G'};
+inline constexpr std::uint32_t kGroupLogVersion = 1;
+struct GroupLogHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t reserved;
+  std::uint64_t checksum;
+};
+static_assert(sizeof(GroupLogHeader) == 24);
+struct GroupLogRecordHeader {
+  std::uint32_t body_bytes;
+  std::uint8_t type;
+  std::uint8_t reserved[3];
+  std::uint64_t checksum;
+};
+static_assert(sizeof(GroupLogRecordHeader) == 16);
+inline constexpr std::uint32_t kGroupLogRecordBytesMax = 64u << 20;  // bounds one record's body
+inline constexpr std::size_t kGroupIdBytesMax = 32767;              // Kafka's string limit
+enum class GroupLogRecordType : std::uint8_t { kOffsets = 1, kTopicDeleted = 2, kGroupState = 3 };
+struct GroupLogRecord {
+  GroupLogRecordType type = GroupLogRecordType::kOffsets;
+  std::string name;  // the group (kOffsets, kGroupState) or the topic (kTopicDeleted)
+  std::vector<GroupPartitionOffset> offsets;
+  std::string state;
+};
+std::vector<std::byte> encode_group_log_header();
+bool is_group_log_header(std::span<const std::byte> bytes);
+// Appends the record's bytes to *out. REQUIRES: names at most 65535 bytes, metadata at most
+// kGroupMetadataBytesMax, the body at most kGroupLogRecordBytesMax.
+void append_group_log_record(const GroupLogRecord& record, std::vector<std::byte>* out);
+// Decodes the record at the start of `bytes` into *record and its size into *bytes_used; false when the
+// bytes there are not a whole valid record (short, bad length or type, checksum, or body).
+bool decode_group_log_record(std::span<const std::byte> bytes, GroupLogRecord* record, std::size_t* bytes_used);
 
 // ---- the producer-id allocator (strata-producer-ids) ----------------------------------------------------
 
@@ -412,6 +463,7 @@ std::string deleting_topic_file_name(std::string_view topic);  // orders.strata-
 inline constexpr std::string_view kDeletingTopicFileSuffix = ".strata-deleting";
 inline constexpr std::string_view kGroupsDirectory = "strata-groups";
 inline constexpr std::string_view kGroupFileSuffix = ".strata-offset";
+inline constexpr std::string_view kGroupLogFile = "strata-groups.strata-log";
 inline constexpr std::string_view kProducerIdsFile = "strata-producer-ids";
 // Parses "<20 digits>.log"; false for anything else.
 bool parse_segment_file_name(std::string_view name, std::uint64_t* base_offset);

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,9 @@ Result<File> File::open(const std::string& path, OpenMode mode) {
     case OpenMode::kReadOnly:
       flags |= O_RDONLY;
       break;
+    case OpenMode::kReadWrite:
+      flags |= O_RDWR;
+      break;
     case OpenMode::kReadWriteCreate:
       flags |= O_RDWR | O_CREAT;
       break;
@@ -105,6 +109,21 @@ Result<File::Identity> File::identity() const {
   if (::fstat(fd_, &info) != 0) return status_from_errno(errno, "fstat " + path_);
   return Identity{static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino)};
 }
+
+Result<std::uint64_t> File::link_count() const {
+  struct stat info {};
+  if (::fstat(fd_, &info) != 0) return status_from_errno(errno, "fstat " + path_);
+  return static_cast<std::uint64_t>(info.st_nlink);
+}
+
+Status File::lock(bool exclusive) {
+  while (::flock(fd_, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+    if (errno != EINTR) return status_from_errno(errno, "flock " + path_);
+  }
+  return Status::ok();
+}
+
+void File::unlock() { (void)::flock(fd_, LOCK_UN); }
 
 Status File::preallocate(std::uint64_t bytes) {
   const int fault = injected_fault("fallocate", path_);
@@ -238,6 +257,27 @@ Status replace_file_durably(const std::string& dir, const std::string& name, std
     return status_from_errno(fault != 0 ? fault : errno, "rename " + temporary + " to " + path);
   }
   return sync_directory(dir);  // the rename itself must survive a crash
+}
+
+Status create_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes) {
+  const std::string path = dir + "/" + name;
+  // Unique per process: two processes may create the same name at once; link() lets exactly one win.
+  const std::string temporary = path + ".tmp-" + std::to_string(::getpid());
+  {
+    auto file = File::open(temporary, OpenMode::kReadWriteCreate);
+    if (!file) return file.status();
+    Status written = file->truncate(0);
+    if (written.is_ok()) written = file->write_at(bytes, 0);
+    if (written.is_ok()) written = file->sync_all();
+    if (!written.is_ok()) {
+      (void)::unlink(temporary.c_str());
+      return written;
+    }
+  }
+  const int linked = ::link(temporary.c_str(), path.c_str()) == 0 ? 0 : errno;
+  (void)::unlink(temporary.c_str());
+  if (linked != 0) return status_from_errno(linked, "link " + temporary + " to " + path);
+  return sync_directory(dir);
 }
 
 Status rename_durably(const std::string& dir, const std::string& from, const std::string& to) {

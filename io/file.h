@@ -15,6 +15,7 @@ namespace strata::io {
 
 enum class OpenMode : std::uint8_t {
   kReadOnly,
+  kReadWrite,              // buffered; the file must exist
   kReadWriteCreate,        // buffered
   kReadWriteCreateDirect,  // O_DIRECT: every write's buffer, length and offset must be aligned
 };
@@ -46,6 +47,13 @@ class File {
     auto operator<=>(const Identity&) const = default;
   };
   Result<Identity> identity() const;
+  // How many names the file has: 0 once it was removed or renamed over (a path now names another file).
+  Result<std::uint64_t> link_count() const;
+
+  // An advisory lock (flock) shared between processes, waiting for it: exclusive, or shared with other
+  // shared holders. Held by this open file (every thread using it), until unlock() or close.
+  Status lock(bool exclusive);
+  void unlock();
 
   // Reserves [0, bytes) on disk so later writes do not extend the file (no metadata to sync per write).
   Status preallocate(std::uint64_t bytes);
@@ -76,6 +84,9 @@ Status create_directory(const std::string& path);
 // Writes `bytes` to dir/name durably and atomically: a temporary file, fsync, rename over the old one,
 // fsync of the directory. A crash leaves the old file or the new one, never a mix.
 Status replace_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes);
+// Creates dir/name holding `bytes`, durably and whole (a temporary file, fsync, link, fsync of the directory):
+// kAlreadyExists, leaving the existing file alone, when the name exists.
+Status create_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes);
 // Renames dir/from to dir/to (replacing it) and fsyncs the directory, so the rename survives a crash.
 Status rename_durably(const std::string& dir, const std::string& from, const std::string& to);
 // The whole content of a small file; kCorruption when it is larger than bytes_max, kNotFound when missing.

@@ -14,6 +14,8 @@ constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 // A parked request is answered at the latest this long after its own timeout, whatever tick() does.
 constexpr auto kParkSlack = std::chrono::seconds(5);
 
+}  // namespace
+
 bool same_protocols(const std::vector<std::pair<std::string, std::vector<std::byte>>>& stored,
                     const JoinGroupRequest& request) {
   if (stored.size() != request.protocols.size()) return false;
@@ -27,10 +29,10 @@ bool same_protocols(const std::vector<std::pair<std::string, std::vector<std::by
   return true;
 }
 
-}  // namespace
-
 GroupCoordinator::GroupCoordinator(GroupCoordinatorOptions options)
-    : options_(options), random_(std::random_device{}()) {}
+    : options_(std::move(options)), random_(std::random_device{}()) {
+  load_persisted();
+}
 
 GroupCoordinator::Member* GroupCoordinator::Group::find(std::string_view member_id) const {
   for (const auto& member : members) {
@@ -102,12 +104,23 @@ void GroupCoordinator::prepare_rebalance(Group& group) {
     if (!member->sync_result) member->sync_result = SyncGroupResponse{ErrorCode::kRebalanceInProgress, {}};
   }
   group.state = State::kPreparingRebalance;
-  group.rebalance_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  group.rebalance_deadline = now() + std::chrono::milliseconds(timeout_ms);
   changed_.notify_all();
 }
 
+void GroupCoordinator::delay_initial_join(Group& group, bool from_empty, const Member& member) {
+  if (options_.initial_rebalance_delay_ms <= 0) return;
+  const auto delay = std::chrono::milliseconds(options_.initial_rebalance_delay_ms);
+  if (from_empty) {
+    group.initial_delay_limit = now() + std::chrono::milliseconds(member.rebalance_timeout_ms);
+    group.join_not_before = std::min(now() + delay, group.initial_delay_limit);
+  } else if (now() < group.join_not_before) {
+    group.join_not_before = std::min(now() + delay, group.initial_delay_limit);
+  }
+}
+
 void GroupCoordinator::maybe_complete_join(Group& group) {
-  if (group.state != State::kPreparingRebalance) return;
+  if (group.state != State::kPreparingRebalance || now() < group.join_not_before) return;
   const bool all_joined = std::all_of(group.members.begin(), group.members.end(),
                                       [](const auto& member) { return member->join_pending; });
   if (all_joined) complete_join(group);
@@ -121,34 +134,55 @@ void GroupCoordinator::complete_join(Group& group) {
     group.state = State::kEmpty;
     group.protocol.clear();
     group.leader.clear();
+    persist(group);
     changed_.notify_all();
     return;
   }
-  // The first protocol, in the first member's order of preference, that every member supports.
-  group.protocol.clear();
-  for (const auto& candidate : group.members.front()->protocols) {
-    const bool everyone = std::all_of(group.members.begin(), group.members.end(), [&](const auto& member) {
-      return std::any_of(member->protocols.begin(), member->protocols.end(),
-                         [&](const auto& p) { return p.first == candidate.first; });
-    });
-    if (everyone) {
-      group.protocol = candidate.first;
-      break;
-    }
-  }
   if (group.find(group.leader) == nullptr) group.leader = group.members.front()->id;
+  group.protocol = vote_protocol(group);
   group.state = State::kCompletingRebalance;
   std::int32_t timeout_ms = 0;
   for (const auto& member : group.members) timeout_ms = std::max(timeout_ms, member->rebalance_timeout_ms);
-  group.sync_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  group.sync_deadline = now() + std::chrono::milliseconds(timeout_ms);
   for (const auto& member : group.members) {
     member->join_pending = false;
     member->join_result = join_response(group, *member);
     member->sync_result.reset();
     member->assignment.clear();
-    member->last_seen = Clock::now();
+    member->last_seen = now();
   }
+  persist(group);
   changed_.notify_all();
+}
+
+// Kafka's vote: the candidates are the protocols every member supports; each member votes for the first
+// candidate in its own order of preference; the most votes win, a tie going to the leader's preference.
+std::string GroupCoordinator::vote_protocol(const Group& group) {
+  const auto supported_by_all = [&](std::string_view name) {
+    return std::all_of(group.members.begin(), group.members.end(), [&](const auto& member) {
+      return std::any_of(member->protocols.begin(), member->protocols.end(),
+                         [&](const auto& p) { return p.first == name; });
+    });
+  };
+  std::map<std::string_view, int> votes;
+  for (const auto& member : group.members) {
+    for (const auto& [name, metadata] : member->protocols) {
+      if (!supported_by_all(name)) continue;
+      ++votes[name];
+      break;
+    }
+  }
+  const Member* leader = group.find(group.leader);
+  std::string chosen;
+  int most = 0;
+  for (const auto& [name, metadata] : leader->protocols) {
+    auto it = votes.find(name);
+    if (it != votes.end() && it->second > most) {
+      chosen = name;
+      most = it->second;
+    }
+  }
+  return chosen;
 }
 
 void GroupCoordinator::remove_member(Group& group, std::string_view member_id) {
@@ -190,12 +224,16 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::s
     return error;
   }
   Member* member = nullptr;
-  if (request.member_id.empty()) {
+  if (request.member_id.empty() && request.group_instance_id) {
+    JoinGroupResponse response;
+    if (rejoin_static_member(group, request, client_id, client_host, &member, &response)) return response;
+  }
+  if (member == nullptr && request.member_id.empty()) {
     auto fresh = std::make_unique<Member>();
     fresh->id = new_member_id(client_id);
     member = fresh.get();
     group.members.push_back(std::move(fresh));
-  } else {
+  } else if (member == nullptr) {
     member = group.find(request.member_id);
     if (member == nullptr) {
       error.error = ErrorCode::kUnknownMemberId;
@@ -204,19 +242,7 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::s
   }
   group.protocol_type = std::string(request.protocol_type);
   const bool unchanged = same_protocols(member->protocols, request);
-  member->instance_id =
-      request.group_instance_id ? std::optional<std::string>(*request.group_instance_id) : std::nullopt;
-  member->client_id = std::string(client_id);
-  member->client_host = std::string(client_host);
-  member->session_timeout_ms = request.session_timeout_ms;
-  member->rebalance_timeout_ms = std::max(request.rebalance_timeout_ms, request.session_timeout_ms);
-  member->protocols.clear();
-  for (const auto& protocol : request.protocols) {
-    member->protocols.emplace_back(
-        std::string(protocol.name),
-        std::vector<std::byte>(protocol.metadata.begin(), protocol.metadata.end()));
-  }
-  member->last_seen = Clock::now();
+  adopt_request(*member, request, client_id, client_host);
 
   // A known member rejoining with the same metadata while nothing changed gets the current generation back
   // (the leader too, once assignments are pending), as Kafka answers a duplicate join.
@@ -225,14 +251,16 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::s
        group.state == State::kCompletingRebalance)) {
     return join_response(group, *member);
   }
+  const bool from_empty = group.state == State::kEmpty;
   if (group.state != State::kPreparingRebalance) prepare_rebalance(group);
+  delay_initial_join(group, from_empty, *member);
   member->join_pending = true;
   const std::uint64_t ticket = ++member->join_ticket;
   member->join_result.reset();
   const std::string member_id = member->id;
   maybe_complete_join(group);
 
-  const auto deadline = Clock::now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
+  const auto deadline = now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
   for (;;) {
     Group* current = find_group(request.group_id);
     Member* waiting = current == nullptr ? nullptr : current->find(member_id);
@@ -249,7 +277,7 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::s
       waiting->join_result.reset();
       return response;
     }
-    if (shut_down_ || Clock::now() >= deadline) {
+    if (shut_down_ || now() >= deadline) {
       error.error = shut_down_ ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kRebalanceInProgress;
       return error;
     }
@@ -264,7 +292,7 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
   Member* member = group == nullptr ? nullptr : group->find(request.member_id);
   if (member == nullptr) return {ErrorCode::kUnknownMemberId, {}};
   if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration, {}};
-  member->last_seen = Clock::now();
+  member->last_seen = now();
   switch (group->state) {
     case State::kEmpty:
       return {ErrorCode::kUnknownMemberId, {}};
@@ -283,6 +311,7 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
       }
     }
     group->state = State::kStable;
+    persist(*group);
     for (const auto& member_entry : group->members) {
       member_entry->sync_result = SyncGroupResponse{ErrorCode::kNone, member_entry->assignment};
     }
@@ -293,7 +322,7 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
   const std::string member_id = member->id;
   const std::string group_id = group->id;
   const std::int32_t generation = group->generation;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
+  const auto deadline = now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
   for (;;) {
     Group* current = find_group(group_id);
     Member* waiting = current == nullptr ? nullptr : current->find(member_id);
@@ -305,7 +334,7 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
       return response;
     }
     if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable, {}};
-    if (Clock::now() >= deadline) return {ErrorCode::kRebalanceInProgress, {}};
+    if (now() >= deadline) return {ErrorCode::kRebalanceInProgress, {}};
     changed_.wait_for(lock, kWaitSlice);
   }
 }
@@ -317,7 +346,7 @@ HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
   Member* member = group == nullptr ? nullptr : group->find(request.member_id);
   if (member == nullptr) return {ErrorCode::kUnknownMemberId};
   if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration};
-  member->last_seen = Clock::now();
+  member->last_seen = now();
   if (group->state == State::kPreparingRebalance) return {ErrorCode::kRebalanceInProgress};
   return {ErrorCode::kNone};
 }
@@ -366,7 +395,7 @@ ErrorCode GroupCoordinator::commit_error(std::string_view group_id, std::int32_t
   Member* member = group->find(member_id);
   if (member == nullptr) return ErrorCode::kUnknownMemberId;
   if (generation != group->generation) return ErrorCode::kIllegalGeneration;
-  member->last_seen = Clock::now();
+  member->last_seen = now();
   return ErrorCode::kNone;
 }
 
@@ -399,14 +428,14 @@ std::optional<DescribeGroupsResponse::Group> GroupCoordinator::describe(std::str
 
 void GroupCoordinator::tick() {
   std::lock_guard lock(mutex_);
-  const auto now = Clock::now();
+  const auto current = now();
   for (auto it = groups_.begin(); it != groups_.end();) {
     Group& group = *it->second;
     // Expire members whose session passed (a member parked in JoinGroup is alive by definition).
     std::vector<std::string> expired;
     for (const auto& member : group.members) {
       if (!member->join_pending &&
-          now - member->last_seen > std::chrono::milliseconds(member->session_timeout_ms)) {
+          current - member->last_seen > std::chrono::milliseconds(member->session_timeout_ms)) {
         expired.push_back(member->id);
       }
     }
@@ -420,12 +449,12 @@ void GroupCoordinator::tick() {
       prepare_rebalance(group);
     }
     if (group.state == State::kPreparingRebalance) {
-      if (now >= group.rebalance_deadline) {
+      if (current >= group.rebalance_deadline) {
         complete_join(group);
       } else {
         maybe_complete_join(group);
       }
-    } else if (group.state == State::kCompletingRebalance && now >= group.sync_deadline) {
+    } else if (group.state == State::kCompletingRebalance && current >= group.sync_deadline) {
       prepare_rebalance(group);  // the leader never sent the assignments
     }
     if (group.state == State::kEmpty && group.members.empty()) {

@@ -4,14 +4,19 @@
 //   CompletingRebalance ──the leader's SyncGroup──► Stable ──join / leave / session timeout──► Preparing...
 //
 // A JoinGroup parks until every known member has rejoined (or the rebalance timeout passes, and those that
-// did not rejoin are dropped); then the generation goes up, a protocol every member supports is chosen, and
+// did not rejoin are dropped); then the generation goes up, the protocol is chosen by Kafka's vote, and
 // the leader (the previous one if still a member, else the first to join) gets the members' metadata. A
 // follower's SyncGroup parks until the leader's brings the assignments. Member ids are assigned on the first
 // join (client_id-<random>), without KIP-394's MEMBER_ID_REQUIRED round trip, which some clients loop on.
 //
-// Membership lives in memory: after a restart, members get UNKNOWN_MEMBER_ID and join again. Committed
-// offsets do not live here: they are strata's durable group checkpoints (strata/consumer_group.h), which
-// the request handler writes once commit_error() allows the commit.
+// With a state_directory, what the coordinator knows of a group (generation, protocol, leader, members and
+// their assignments; kafka/group_state.h) is stored durably in that log directory's group log whenever a
+// generation completes, its assignments arrive or the group empties, and loaded on construction: after a
+// restart, members heartbeat and commit with their generation as before, and a session counts from the
+// restart. A static member (group.instance.id) that joins again with no member id while the group is
+// stable gets a new member id and its old assignment, without a rebalance (KIP-345). Committed offsets do
+// not live here: they are strata's group checkpoints (strata/consumer_group.h), which the request handler
+// writes once commit_error() allows the commit.
 //
 // Threads: any. One mutex guards every group; parked requests wait on one condition variable. tick() must
 // be called now and then (the server calls it every 100 ms) to apply rebalance and session timeouts.
@@ -20,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,7 +42,16 @@ namespace strata::kafka {
 struct GroupCoordinatorOptions {
   std::int32_t session_timeout_min_ms = 1000;  // Kafka's default minimum is 6000; tests use short sessions
   std::int32_t session_timeout_max_ms = 1'800'000;
+  std::string state_directory;  // the log directory whose group log keeps the groups' state; empty: none
+  // Kafka's group.initial.rebalance.delay.ms: the first rebalance of an empty group waits this long for more
+  // members (each one that joins meanwhile adds as much again, up to the rebalance timeout). 0: none.
+  std::int32_t initial_rebalance_delay_ms = 0;
+  std::function<std::chrono::steady_clock::time_point()> clock;  // for tests; empty: steady_clock::now
 };
+
+// Whether a member's stored protocols are exactly the request's (names, order and metadata).
+bool same_protocols(const std::vector<std::pair<std::string, std::vector<std::byte>>>& stored,
+                    const JoinGroupRequest& request);
 
 class GroupCoordinator {
  public:
@@ -98,18 +113,33 @@ class GroupCoordinator {
     std::vector<std::unique_ptr<Member>> members;  // in join order
     Clock::time_point rebalance_deadline;
     Clock::time_point sync_deadline;
+    Clock::time_point join_not_before;      // the initial rebalance delay's end
+    Clock::time_point initial_delay_limit;  // how far joins may push it
 
     Member* find(std::string_view member_id) const;
   };
 
   static std::string_view state_name(State state);
+  Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
+  void delay_initial_join(Group& group, bool from_empty, const Member& member);
   Group* find_group(std::string_view group_id) const;
   std::string new_member_id(std::string_view client_id);
   void prepare_rebalance(Group& group);
   void maybe_complete_join(Group& group);
   void complete_join(Group& group);
   void remove_member(Group& group, std::string_view member_id);
+  static std::string vote_protocol(const Group& group);
   JoinGroupResponse join_response(const Group& group, const Member& member) const;
+  // The group's state into the group log (removed when it has no members); a failure is logged, not fatal.
+  void persist(const Group& group);
+  void load_persisted();
+  // A static member joining again without its member id: true (and *response set) when it took its old
+  // place without a rebalance; false when the group must rebalance (then *member is its entry).
+  bool rejoin_static_member(Group& group, const JoinGroupRequest& request, std::string_view client_id,
+                            std::string_view client_host, Member** member, JoinGroupResponse* response);
+  // Takes the request's client, timeouts and protocols into the member.
+  void adopt_request(Member& member, const JoinGroupRequest& request, std::string_view client_id,
+                            std::string_view client_host);
   bool supports_common_protocol(const Group& group, const JoinGroupRequest& request) const;
 
   const GroupCoordinatorOptions options_;

@@ -144,14 +144,7 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
           }
           encode_into(response, version, pending);
         } else if constexpr (std::is_same_v<T, JoinGroupRequest>) {
-          JoinGroupResponse response;
-          if (!validate_topic_name(body.group_id).is_ok()) {
-            response.error = ErrorCode::kInvalidGroupId;
-            response.member_id = std::string(body.member_id);
-          } else {
-            response = coordinator_.join(body, session.client_id, session.client_address);
-          }
-          encode_into(response, version, pending);
+          encode_into(coordinator_.join(body, session.client_id, session.client_address), version, pending);
         } else if constexpr (std::is_same_v<T, SyncGroupRequest>) {
           encode_into(coordinator_.sync(body), version, pending);
         } else if constexpr (std::is_same_v<T, HeartbeatRequest>) {
@@ -549,44 +542,45 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
 void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int16_t version,
                                    ResponseFrame& out) {
   OffsetCommitResponse response;
-  ErrorCode group_error =
-      validate_topic_name(request.group_id).is_ok()
-          ? coordinator_.commit_error(request.group_id, request.generation_id, request.member_id)
-          : ErrorCode::kInvalidGroupId;
+  const ErrorCode group_error =
+      request.group_id.empty() ? ErrorCode::kInvalidGroupId
+                               : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
+  // The partitions that may commit go to the group log as one record (one fdatasync, shared with others).
+  std::vector<GroupPartitionOffset> accepted;
+  std::vector<std::pair<std::size_t, std::size_t>> accepted_at;  // (topic, partition) in the response
   for (const auto& topic : request.topics) {
     OffsetCommitResponse::Topic& topic_out = response.topics.emplace_back();
     topic_out.name = std::string(topic.name);
+    ErrorCode topic_error = group_error;
+    std::optional<TopicEntry> entry;
+    if (group_error == ErrorCode::kNone) entry = topic_for(topic.name, /*create=*/false, &topic_error);
     for (const auto& partition : topic.partitions) {
       OffsetCommitResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;
-      if (group_error != ErrorCode::kNone) {
-        partition_out.error = group_error;
-        continue;
-      }
-      if (!validate_topic_name(topic.name).is_ok()) {
-        partition_out.error = ErrorCode::kInvalidTopic;
-        continue;
-      }
-      if (partition.index < 0 || partition.offset < 0) {
-        partition_out.error = ErrorCode::kInvalidRequest;
-        continue;
-      }
       const std::string_view metadata = partition.metadata.value_or("");
-      if (metadata.size() > kGroupMetadataBytesMax) {
+      if (!entry) {
+        partition_out.error = topic_error;
+      } else if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
+        partition_out.error = ErrorCode::kUnknownTopicOrPartition;
+      } else if (partition.offset < 0) {
+        partition_out.error = ErrorCode::kInvalidRequest;
+      } else if (metadata.size() > kGroupMetadataBytesMax) {
         partition_out.error = ErrorCode::kOffsetMetadataTooLarge;
-        continue;
+      } else {
+        accepted.push_back({std::string(topic.name), static_cast<std::uint32_t>(partition.index),
+                            GroupOffset{static_cast<std::uint64_t>(partition.offset), std::string(metadata)}});
+        accepted_at.emplace_back(response.topics.size() - 1, topic_out.partitions.size() - 1);
       }
-      Status committed = commit_group_offset(
-          directory_, request.group_id, topic.name, static_cast<std::uint32_t>(partition.index),
-          GroupOffset{static_cast<std::uint64_t>(partition.offset), std::string(metadata)});
-      if (!committed.is_ok()) {
-        std::fprintf(stderr, "strata serve: commit of group %.*s: %s\n",
-                     static_cast<int>(request.group_id.size()), request.group_id.data(),
-                     committed.to_string().c_str());
-        partition_out.error = committed.code() == StatusCode::kInvalidArgument
-                                  ? ErrorCode::kInvalidRequest
-                                  : ErrorCode::kUnknownServerError;
-      }
+    }
+  }
+  if (!accepted.empty()) {
+    const Status committed = commit_group_offsets(directory_, request.group_id, accepted);
+    if (!committed.is_ok()) {
+      std::fprintf(stderr, "strata serve: commit of group %.*s: %s\n", static_cast<int>(request.group_id.size()),
+                   request.group_id.data(), committed.to_string().c_str());
+      const ErrorCode error = committed.code() == StatusCode::kInvalidArgument ? ErrorCode::kInvalidRequest
+                                                                                : ErrorCode::kKafkaStorageError;
+      for (const auto& [t, p] : accepted_at) response.topics[t].partitions[p].error = error;
     }
   }
   encode(response, version, out);
@@ -595,7 +589,7 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
 void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_t version,
                                   ResponseFrame& out) {
   OffsetFetchResponse response;
-  const bool group_valid = validate_topic_name(request.group_id).is_ok();
+  const bool group_valid = !request.group_id.empty();
   if (!group_valid && version >= 2) {
     response.error = ErrorCode::kInvalidGroupId;
     encode(response, version, out);
@@ -666,10 +660,9 @@ void RequestHandler::describe_groups(const DescribeGroupsRequest& request, std::
     }
     DescribeGroupsResponse::Group group;
     group.group_id = std::string(group_id);
-    auto offsets =
-        validate_topic_name(group_id).is_ok()
-            ? list_group_offsets(directory_, group_id)
-            : Result<std::vector<GroupPartitionOffset>>(Status(StatusCode::kInvalidArgument, "bad name"));
+    auto offsets = group_id.empty() ? Result<std::vector<GroupPartitionOffset>>(
+                                          Status(StatusCode::kInvalidArgument, "empty group id"))
+                                    : list_group_offsets(directory_, group_id);
     group.state = offsets && !offsets->empty() ? "Empty" : "Dead";
     response.groups.push_back(std::move(group));
   }

@@ -82,6 +82,8 @@ Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, L
   handler_options.auto_create_topics = options.auto_create_topics;
   GroupCoordinatorOptions group_options;
   group_options.session_timeout_min_ms = options.session_timeout_min_ms;
+  group_options.state_directory = log.options().directory;  // groups survive a restart of the server
+  group_options.initial_rebalance_delay_ms = options.group_initial_rebalance_delay_ms;
   server->coordinator_ = std::make_unique<GroupCoordinator>(group_options);
   server->handler_ = std::make_unique<RequestHandler>(log, handler_options, *server->coordinator_);
   Server* raw = server.get();

@@ -37,6 +37,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{600'000};
   std::int32_t node_id = 0;
   std::int32_t session_timeout_min_ms = 1000;
+  // Kafka's group.initial.rebalance.delay.ms (its default): the first rebalance of an empty group waits this
+  // long for more members, so that members starting together share one rebalance. 0: none.
+  std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
 class Listener;  // kafka/listener.h (installed as strata/kafka/listener.h)

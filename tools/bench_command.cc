@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "bench/e2e/disk_limit.h"
+#include "bench/e2e/kafka_commit_workload.h"
 #include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/mirror_workload.h"
 #include "bench/e2e/project_workload.h"
@@ -170,6 +171,18 @@ void print_kafka_latency_text(const bench::KafkaWorkloadResult& k) {
       strata.p99_us / 1e3, mock.p50_us / 1e3, mock.p99_us / 1e3);
 }
 
+void print_kafka_commit_text(const bench::WorkloadResult& r) {
+  std::printf("kafka-commit %llu commits by %u librdkafka consumers, each committing synchronously after every "
+              "message, durability %s\n"
+              "         %.2f s   %.0f commits/s   commit latency p50 %.0f us   p99 %.0f us\n"
+              "         floor (4 KiB write+fdatasync into written blocks, same directory): p50 %.0f us   p99 %.0f us"
+              "   commit/floor: p50 %.2fx   p99 %.2fx\n",
+              static_cast<unsigned long long>(r.events), r.readers, std::string(durability_name(r.durability)).c_str(),
+              r.seconds, r.events_per_s(), r.ack_latency->p50_us, r.ack_latency->p99_us, r.sync_floor->p50_us,
+              r.sync_floor->p99_us, r.ack_latency->p50_us / r.sync_floor->p50_us,
+              r.ack_latency->p99_us / r.sync_floor->p99_us);
+}
+
 // The durable workload's RocksDB reference in the same run, or nullopt (and why, on stderr).
 std::optional<bench::WorkloadResult> durable_reference(const bench::WorkloadOptions& options) {
   bench::WorkloadOptions reference_options = options;
@@ -289,6 +302,24 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
+    } else if (workload == "kafka-commit") {
+      options.events = args.events.value_or(16'000);
+      options.durability = args.durability_given ? args.durability : Durability::kSync;
+      auto measured = bench::run_kafka_commit(options);
+      if (!measured) {
+        code = fail(workload + ": " + measured.status().to_string());
+        continue;
+      }
+      // The contract's fields, plus the workload's own names for them (events are commits, acks commits).
+      std::string line = json_line(*measured, std::nullopt);
+      line.insert(line.size() - 1, ",\"commits_per_s\":" + json_number(measured->events_per_s()) +
+                                       ",\"commit_latency_us\":{\"p50\":" + json_number(measured->ack_latency->p50_us) +
+                                       ",\"p99\":" + json_number(measured->ack_latency->p99_us) + "}");
+      record(*measured, line);
+      if (!args.json) print_kafka_commit_text(*measured);
+      std::fflush(stdout);
+      std::filesystem::remove_all(options.directory);
+      continue;
     } else if (workload.starts_with("kafka-") || workload == "mirror") {
       options.events = args.events.value_or(workload == "kafka-latency" ? 5'000 : 1'000'000);
       // acks=all means fsynced, the server's default
@@ -358,11 +389,11 @@ void add_bench_command(CLI::App& app) {
   command
       ->add_option("workload", args->workload,
                    "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | "
-                   "kafka-latency | mirror | all "
+                   "kafka-latency | kafka-commit | mirror | all "
                    "(all: the first four)")
       ->required()
       ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
-                             "kafka-fetch", "kafka-latency", "mirror", "all"}));
+                             "kafka-fetch", "kafka-latency", "kafka-commit", "mirror", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

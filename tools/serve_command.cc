@@ -34,6 +34,7 @@ struct ServeArgs {
   std::int64_t retention_ms = -1;
   std::uint64_t retention_bytes = 0;  // 0: no limit
   std::uint64_t segment_bytes = 1ull << 30;
+  std::int32_t group_initial_rebalance_delay_ms = 3000;
 };
 
 // "host:port", "[v6]:port" or ":port" (all addresses).
@@ -70,6 +71,7 @@ int run_serve(const ServeArgs& args) {
   options.auto_create_topics = !args.no_auto_create;
   options.max_request_bytes = args.max_request_bytes;
   options.connections_max = args.max_connections;
+  options.group_initial_rebalance_delay_ms = args.group_initial_rebalance_delay_ms;
 
   // Signals are taken by sigwait below: blocked before any thread starts, so every thread inherits it.
   sigset_t signals;
@@ -144,6 +146,11 @@ void add_serve_command(CLI::App& app) {
   command->add_option("--segment-bytes", args->segment_bytes,
                       "Roll segments at this size, for topics without segment.bytes (1MiB to 4GiB; units work)")
       ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  command->add_option("--group-initial-rebalance-delay-ms", args->group_initial_rebalance_delay_ms,
+                      "How long the first rebalance of an empty group waits for more members (Kafka's "
+                      "group.initial.rebalance.delay.ms)")
+      ->check(CLI::Range(0, 300'000))
       ->capture_default_str();
   command->add_flag("--buffered-io", args->buffered_io,
                     "If the directory's filesystem refuses O_DIRECT, write through the page cache");

@@ -21,12 +21,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kTopic = "bench";
 
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-};
-using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
-
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* message, void*);
+
+}  // namespace
 
 Result<KafkaHandle> make_client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -42,6 +39,8 @@ Result<KafkaHandle> make_client(rd_kafka_type_t type, const std::vector<std::pai
   if (rk == nullptr) return invalid_argument(std::string("librdkafka: ") + error);
   return KafkaHandle(rk);
 }
+
+namespace {
 
 struct Delivery {
   std::uint64_t delivered = 0;

@@ -3,9 +3,23 @@
 // the same client against librdkafka's mock cluster (an in-memory broker) in the same run as the reference.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "bench/e2e/workload.h"
 
 namespace strata::bench {
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+// A librdkafka client with `settings` (a producer reports deliveries to the per-message opaque, a Delivery).
+Result<KafkaHandle> make_client(rd_kafka_type_t type, const std::vector<std::pair<std::string, std::string>>& settings);
 
 struct KafkaWorkloadResult {
   WorkloadResult result;     // through strata serve

@@ -42,7 +42,7 @@ TEST(MetadataCrash, InterruptedReplacementsLeaveTheOldFilesInForce) {
   // creation stopped after its partition directory and before its metadata file's rename.
   write_garbage(dir.sub("t.strata-topic.tmp"), 37);
   write_garbage(dir.sub("strata-producer-ids.tmp"), 0);
-  write_garbage(dir.sub("strata-groups/g/t-0.strata-offset.tmp"), 5000);
+  write_garbage(dir.sub("strata-groups.strata-log.tmp"), 5000);
   std::filesystem::create_directory(dir.sub("u-0"));
   write_garbage(dir.sub("u.strata-topic.tmp"), 12);
 

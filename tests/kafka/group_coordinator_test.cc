@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
+#include "kafka/group_state.h"
 #include "kafka/wire.h"
+#include "strata/consumer_group.h"
+#include "tests/engine/test_dir.h"
 
 namespace strata::kafka {
 namespace {
@@ -153,6 +157,169 @@ TEST(GroupCoordinator, ShutdownAnswersParkedJoins) {
   coordinator.shutdown();
   EXPECT_EQ(b_join.get().error, ErrorCode::kCoordinatorNotAvailable);
   (void)a;
+}
+
+GroupCoordinatorOptions persisted_in(const strata::testing::TestDir& dir) {
+  GroupCoordinatorOptions options;
+  options.state_directory = dir.path();
+  return options;
+}
+
+TEST(GroupCoordinatorRestart, AStableGroupResumesWithItsGenerationMembersAndAssignments) {
+  strata::testing::TestDir dir;
+  JoinGroupResponse a;
+  {
+    GroupCoordinator coordinator(persisted_in(dir));
+    a = coordinator.join(join_request(""), "a", "h");
+    ASSERT_EQ(coordinator.sync(sync_request(a, {{a.member_id, as_bytes("all")}})).error, ErrorCode::kNone);
+  }
+  GroupCoordinator restarted(persisted_in(dir));
+  EXPECT_EQ(restarted.heartbeat(heartbeat_request(a)).error, ErrorCode::kNone);
+  EXPECT_EQ(restarted.commit_error("g", a.generation_id, a.member_id), ErrorCode::kNone);
+  const SyncGroupResponse again = restarted.sync(sync_request(a));
+  EXPECT_EQ(again.error, ErrorCode::kNone);
+  EXPECT_EQ(as_text(again.assignment), "all");
+  const auto described = restarted.describe("g");
+  ASSERT_TRUE(described);
+  EXPECT_EQ(described->state, "Stable");
+  ASSERT_EQ(described->members.size(), 1u);
+  EXPECT_EQ(described->members[0].member_id, a.member_id);
+  // The session counts from the restart: a member that never comes back expires, and the group empties.
+  restarted.tick();
+  EXPECT_EQ(restarted.heartbeat(heartbeat_request(a)).error, ErrorCode::kNone);
+}
+
+TEST(GroupCoordinatorRestart, AGroupThatEmptiedIsNotResumed) {
+  strata::testing::TestDir dir;
+  {
+    GroupCoordinator coordinator(persisted_in(dir));
+    const JoinGroupResponse a = coordinator.join(join_request(""), "a", "h");
+    ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
+    LeaveGroupRequest leave;
+    leave.group_id = "g";
+    leave.members.push_back({a.member_id, std::nullopt});
+    ASSERT_EQ(coordinator.leave(leave).error, ErrorCode::kNone);
+  }
+  EXPECT_TRUE(strata::read_group_coordinator_states(dir.path()).value().empty());
+  GroupCoordinator restarted(persisted_in(dir));
+  EXPECT_FALSE(restarted.describe("g"));
+}
+
+TEST(GroupCoordinatorRestart, UndecodableStoredStateStartsTheGroupEmpty) {
+  strata::testing::TestDir dir;
+  ASSERT_TRUE(strata::store_group_coordinator_state(dir.path(), "g", "not a group state").is_ok());
+  GroupCoordinator restarted(persisted_in(dir));
+  EXPECT_FALSE(restarted.describe("g"));
+}
+
+TEST(GroupState, RoundTripsAndRefusesEveryTruncation) {
+  StoredGroup group{"consumer", 7, "range", "m-1", true, {}};
+  group.members.push_back({"m-1", "instance-1", "client", "/127.0.0.1", 10000, 30000,
+                           {{"range", {std::byte{1}, std::byte{2}}}, {"roundrobin", {}}}, {std::byte{9}}});
+  group.members.push_back({"m-2", std::nullopt, "client", "/127.0.0.1", 10000, 30000, {{"range", {}}}, {}});
+  const std::string bytes = encode_group_state(group);
+  const auto decoded = decode_group_state(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->generation, 7);
+  EXPECT_EQ(decoded->leader, "m-1");
+  ASSERT_EQ(decoded->members.size(), 2u);
+  EXPECT_EQ(decoded->members[0].instance_id, std::optional<std::string>("instance-1"));
+  EXPECT_EQ(decoded->members[0].protocols.size(), 2u);
+  EXPECT_EQ(decoded->members[0].assignment, std::vector<std::byte>{std::byte{9}});
+  EXPECT_FALSE(decoded->members[1].instance_id);
+  for (std::size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_FALSE(decode_group_state(std::string_view(bytes).substr(0, length))) << length;
+  }
+}
+
+JoinGroupRequest static_join_request(std::string_view member_id, std::string_view instance_id) {
+  JoinGroupRequest request = join_request(member_id);
+  request.group_instance_id = instance_id;
+  return request;
+}
+
+TEST(GroupCoordinator, AStaticMemberJoiningAgainGetsItsAssignmentBackWithoutARebalance) {
+  GroupCoordinator coordinator;
+  const JoinGroupResponse a = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(coordinator.sync(sync_request(a, {{a.member_id, as_bytes("p0")}})).error, ErrorCode::kNone);
+  // The client restarted: it joins with no member id and the same group.instance.id.
+  const JoinGroupResponse again = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(again.error, ErrorCode::kNone);
+  EXPECT_EQ(again.generation_id, a.generation_id) << "no new generation";
+  EXPECT_NE(again.member_id, a.member_id);
+  EXPECT_EQ(again.leader, a.member_id) << "the old leader id, so that it does not assign again";
+  const SyncGroupResponse synced = coordinator.sync(sync_request(again));
+  EXPECT_EQ(synced.error, ErrorCode::kNone);
+  EXPECT_EQ(as_text(synced.assignment), "p0");
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(again)).error, ErrorCode::kNone);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId) << "the old id is gone";
+}
+
+TEST(GroupCoordinator, TheProtocolIsChosenByTheMembersVoteNotTheLeadersPreference) {
+  GroupCoordinator coordinator;
+  auto prefers = [](std::string_view member_id, std::string_view first, std::string_view second) {
+    JoinGroupRequest request = join_request(member_id, first);
+    request.protocols.push_back({second, as_bytes("meta")});
+    return request;
+  };
+  const JoinGroupResponse a = coordinator.join(prefers("", "range", "roundrobin"), "a", "h");
+  ASSERT_EQ(a.protocol_name, "range");
+  ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
+  auto b = std::async(std::launch::async, [&] { return coordinator.join(prefers("", "roundrobin", "range"), "b", "h"); });
+  auto c = std::async(std::launch::async, [&] { return coordinator.join(prefers("", "roundrobin", "range"), "c", "h"); });
+  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 3; ++i) std::this_thread::sleep_for(5ms);
+  const JoinGroupResponse a2 = coordinator.join(prefers(a.member_id, "range", "roundrobin"), "a", "h");
+  EXPECT_EQ(a2.leader, a.member_id);
+  EXPECT_EQ(a2.protocol_name, "roundrobin") << "two votes to one";
+  EXPECT_EQ(b.get().protocol_name, "roundrobin");
+  EXPECT_EQ(c.get().protocol_name, "roundrobin");
+}
+
+// group.initial.rebalance.delay.ms on a clock the test moves: members that start together share the first
+// generation instead of rebalancing once per member.
+TEST(GroupCoordinator, TheFirstRebalanceOfAnEmptyGroupWaitsTheInitialDelayForMoreMembers) {
+  std::atomic<std::int64_t> now_ms{0};
+  GroupCoordinatorOptions options;
+  options.initial_rebalance_delay_ms = 3000;
+  options.clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); };
+  GroupCoordinator coordinator(options);
+  auto a = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "a", "h"); });
+  for (int i = 0; i < 1000 && !coordinator.describe("g"); ++i) std::this_thread::sleep_for(5ms);
+  now_ms = 2000;
+  auto b = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "b", "h"); });
+  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 2; ++i) std::this_thread::sleep_for(5ms);
+  now_ms = 4500;  // past a's delay, not b's (which added 3 s from 2 s)
+  coordinator.tick();
+  EXPECT_EQ(a.wait_for(0s), std::future_status::timeout) << "completed before the delay that b extended";
+  now_ms = 5000;
+  coordinator.tick();
+  const JoinGroupResponse a1 = a.get();
+  const JoinGroupResponse b1 = b.get();
+  EXPECT_EQ(a1.generation_id, 1);
+  EXPECT_EQ(b1.generation_id, 1);
+  EXPECT_EQ(a1.members.size() + b1.members.size(), 2u) << "the leader got both members";
+}
+
+// Kafka removes a member that keeps heartbeating but does not rejoin within the rebalance timeout.
+TEST(GroupCoordinator, AMemberThatDoesNotRejoinWithinTheRebalanceTimeoutIsRemoved) {
+  std::atomic<std::int64_t> now_ms{0};
+  GroupCoordinatorOptions options;
+  options.clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); };
+  GroupCoordinator coordinator(options);
+  const JoinGroupResponse a = coordinator.join(join_request("", "range", 2000), "a", "h");
+  ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
+  auto b = std::async(std::launch::async, [&] { return coordinator.join(join_request("", "range", 2000), "b", "h"); });
+  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 2; ++i) std::this_thread::sleep_for(5ms);
+  now_ms = 4000;
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kRebalanceInProgress);
+  coordinator.tick();
+  EXPECT_EQ(b.wait_for(0s), std::future_status::timeout) << "completed before the rebalance timeout";
+  now_ms = 5001;  // join_request's rebalance timeout is 5000 ms
+  coordinator.tick();
+  const JoinGroupResponse b1 = b.get();
+  EXPECT_EQ(b1.generation_id, 2);
+  EXPECT_EQ(b1.leader, b1.member_id);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId);
 }
 
 }  // namespace

@@ -2,16 +2,21 @@
 // confluent-kafka use). Each test runs an embedded server on port 0 over a temporary log directory.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "kafka/group_state.h"
 #include "kafka/server.h"
 #include "strata/consumer_group.h"
 #include "strata/log.h"
@@ -32,13 +37,15 @@ class Broker {
   }
   ~Broker() { stop(); }
 
-  void start() {
+  // port 0: a free one; a restart that clients must find again passes the previous port().
+  void start(std::uint16_t port = 0) {
     auto log = Log::open({.directory = dir_});
     ASSERT_TRUE(log.is_ok()) << log.status().to_string();
     log_ = std::move(log.value());
     ServerOptions options;
-    options.listen_port = 0;
+    options.listen_port = port;
     options.default_partitions = partitions_;
+    options.group_initial_rebalance_delay_ms = 0;  // the members of these tests join one after the other
     auto server = Server::start(*log_, options);
     ASSERT_TRUE(server.is_ok()) << server.status().to_string();
     server_ = std::move(server.value());
@@ -52,6 +59,7 @@ class Broker {
     log_.reset();
   }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  std::uint16_t port() const { return server_->port(); }
   Log& log() { return *log_; }
   const std::string& dir() const { return dir_; }
 
@@ -250,15 +258,17 @@ void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partit
 }
 
 std::unique_ptr<Member> join(const std::string& bootstrap, const std::string& group,
-                             const std::string& topic) {
+                             const std::string& topic, const std::string& instance_id = "") {
   auto member = std::make_unique<Member>();
-  rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", bootstrap},
-                                     {"group.id", group},
-                                     {"enable.auto.commit", "false"},
-                                     {"auto.offset.reset", "earliest"},
-                                     {"session.timeout.ms", "6000"},
-                                     {"heartbeat.interval.ms", "300"},
-                                     {"partition.assignment.strategy", "range"}});
+  std::map<std::string, std::string> settings{{"bootstrap.servers", bootstrap},
+                                              {"group.id", group},
+                                              {"enable.auto.commit", "false"},
+                                              {"auto.offset.reset", "earliest"},
+                                              {"session.timeout.ms", "6000"},
+                                              {"heartbeat.interval.ms", "300"},
+                                              {"partition.assignment.strategy", "range"}};
+  if (!instance_id.empty()) settings["group.instance.id"] = instance_id;
+  rd_kafka_conf_t* conf = make_conf(settings);
   rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
   rd_kafka_conf_set_opaque(conf, member.get());
   char error[512];
@@ -335,6 +345,242 @@ TEST(KafkaServerWithLibrdkafka, GroupOfTwoSharesPartitionsRebalancesOnLeaveAndRe
   rd_kafka_consumer_close(c->handle.get());
   EXPECT_EQ(consumed.unique(), kCount);
   for (const auto& [value, times] : consumed.values) ASSERT_EQ(times, 1) << value << " received twice";
+}
+
+// Polls every member once; each message is committed synchronously before the next poll (retried while
+// the server is away).
+void poll_and_commit_all(const std::vector<Member*>& members, Consumed& consumed) {
+  for (Member* member : members) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(member->handle.get(), 20);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      consumed.add(message);
+      rd_kafka_resp_err_t committed = RD_KAFKA_RESP_ERR_UNKNOWN;
+      for (int attempt = 0; attempt < 200 && committed != RD_KAFKA_RESP_ERR_NO_ERROR; ++attempt) {
+        committed = rd_kafka_commit_message(member->handle.get(), message, /*async=*/0);
+        if (committed != RD_KAFKA_RESP_ERR_NO_ERROR) std::this_thread::sleep_for(50ms);
+      }
+      EXPECT_EQ(committed, RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_err2str(committed);
+    }
+    rd_kafka_message_destroy(message);
+  }
+}
+
+// Kafka keeps a group's state across a restart of a single broker; so does strata serve: the members keep
+// their generation and partitions, their commits go on, and nothing is delivered twice or lost.
+TEST(KafkaServerWithLibrdkafka, GroupOfTwoCommittingEveryMessageSurvivesARestartWithoutARebalance) {
+  testing::TestDir dir;
+  auto broker = std::make_unique<Broker>(dir.path(), 4);
+  constexpr std::size_t kCount = 1200;
+  Deliveries deliveries = produce(broker->bootstrap(), "events", kCount);
+  for (std::size_t i = 0; i < kCount; ++i) ASSERT_EQ(deliveries.errors[i], RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  Consumed consumed;
+  auto a = join(broker->bootstrap(), "restart group", "events");
+  auto b = join(broker->bootstrap(), "restart group", "events");
+  auto deadline = Clock::now() + 40s;
+  while (Clock::now() < deadline && !(a->assigned.size() == 2 && b->assigned.size() == 2)) {
+    poll_and_commit_all({a.get(), b.get()}, consumed);
+  }
+  ASSERT_EQ(a->assigned.size(), 2u);
+  ASSERT_EQ(b->assigned.size(), 2u);
+  const int a_rebalances = a->rebalances;
+  const int b_rebalances = b->rebalances;
+  while (Clock::now() < deadline && consumed.unique() < kCount / 2) poll_and_commit_all({a.get(), b.get()}, consumed);
+
+  const std::uint16_t port = broker->port();
+  broker->stop();
+  broker->start(port);
+  deadline = Clock::now() + 60s;
+  while (Clock::now() < deadline && consumed.unique() < kCount) poll_and_commit_all({a.get(), b.get()}, consumed);
+  EXPECT_EQ(a->rebalances, a_rebalances) << "a rebalanced after the restart";
+  EXPECT_EQ(b->rebalances, b_rebalances) << "b rebalanced after the restart";
+  EXPECT_EQ(consumed.unique(), kCount) << "missing";
+  for (const auto& [value, times] : consumed.values) ASSERT_EQ(times, 1) << value << " received twice";
+  std::uint64_t committed_total = 0;
+  for (std::uint32_t p = 0; p < 4; ++p) committed_total += read_group_offset(dir.path(), "restart group", "events", p).value().offset;
+  EXPECT_EQ(committed_total, kCount);
+  rd_kafka_consumer_close(a->handle.get());
+  rd_kafka_consumer_close(b->handle.get());
+}
+
+// The generation a group has in the group log (what a restart resumes).
+std::int32_t stored_generation(const std::string& dir, const std::string& group) {
+  const auto states = read_group_coordinator_states(dir).value();
+  for (const auto& [id, state] : states) {
+    if (id == group) return decode_group_state(state).value().generation;
+  }
+  return -1;
+}
+
+// KIP-345: a static member (group.instance.id) that restarts gets its partitions back without a rebalance,
+// also when the server restarted in between.
+TEST(KafkaServerWithLibrdkafka, AStaticMemberRestartedGetsItsPartitionsBackWithoutARebalance) {
+  testing::TestDir dir;
+  auto broker = std::make_unique<Broker>(dir.path(), 2);
+  Deliveries deliveries = produce(broker->bootstrap(), "events", 10);
+  auto first = join(broker->bootstrap(), "static group", "events", "instance-1");
+  auto deadline = Clock::now() + 40s;
+  Consumed consumed;
+  while (Clock::now() < deadline && first->assigned.size() != 2) poll_all({first.get()}, consumed);
+  ASSERT_EQ(first->assigned.size(), 2u);
+  const std::int32_t generation = stored_generation(dir.path(), "static group");
+  ASSERT_GT(generation, 0);
+  rd_kafka_consumer_close(first->handle.get());  // a static member does not leave the group
+  first.reset();
+  const std::uint16_t port = broker->port();
+  broker->stop();
+  broker->start(port);
+  auto again = join(broker->bootstrap(), "static group", "events", "instance-1");
+  deadline = Clock::now() + 40s;
+  while (Clock::now() < deadline && again->assigned.size() != 2) poll_all({again.get()}, consumed);
+  EXPECT_EQ(again->assigned, (std::set<std::int32_t>{0, 1}));
+  EXPECT_EQ(stored_generation(dir.path(), "static group"), generation) << "the group rebalanced";
+  rd_kafka_consumer_close(again->handle.get());
+}
+
+// Any non-empty group id is a group (Kafka's rule), whatever a file name could hold.
+TEST(KafkaServerWithLibrdkafka, OddGroupIdsCommitAndFetchTheirOffsets) {
+  testing::TestDir dir;
+  Broker broker(dir.path());
+  Deliveries deliveries = produce(broker.bootstrap(), "events", 3);
+  for (const std::string& group :
+       std::vector<std::string>{"with spaces", "with/slashes/..", "ünïcödé ✓", std::string(300, 'g')}) {
+    auto consumer = join(broker.bootstrap(), group, "events");
+    Consumed consumed;
+    const auto deadline = Clock::now() + 30s;
+    while (Clock::now() < deadline && consumed.unique() < 3) poll_and_commit_all({consumer.get()}, consumed);
+    EXPECT_EQ(consumed.unique(), 3u) << group;
+    rd_kafka_topic_partition_list_t* positions = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(positions, "events", 0);
+    ASSERT_EQ(rd_kafka_committed(consumer->handle.get(), positions, 10'000), RD_KAFKA_RESP_ERR_NO_ERROR) << group;
+    EXPECT_EQ(positions->elems[0].offset, 3) << group;
+    rd_kafka_topic_partition_list_destroy(positions);
+    rd_kafka_consumer_close(consumer->handle.get());
+    EXPECT_EQ(read_group_offset(dir.path(), group, "events", 0).value().offset, 3u) << group;
+  }
+}
+
+// Commits `offsets` and waits up to `timeout` for the answer: the request's error and each partition's, or
+// nullopt when no answer came (librdkafka's synchronous commit waits forever for an absent coordinator).
+struct CommitAnswer {
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::vector<rd_kafka_resp_err_t> partitions;
+  std::vector<std::string> names;  // "topic-partition" of each, in the answer's order
+};
+std::optional<CommitAnswer> commit_and_wait(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* offsets,
+                                            std::chrono::milliseconds timeout) {
+  std::optional<CommitAnswer> answer;
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  const rd_kafka_resp_err_t queued = rd_kafka_commit_queue(
+      rk, offsets, queue,
+      [](rd_kafka_t*, rd_kafka_resp_err_t error, rd_kafka_topic_partition_list_t* committed, void* opaque) {
+        auto* out = static_cast<std::optional<CommitAnswer>*>(opaque);
+        CommitAnswer result{error, {}, {}};
+        for (int i = 0; committed != nullptr && i < committed->cnt; ++i) {
+          result.partitions.push_back(committed->elems[i].err);
+          result.names.push_back(std::string(committed->elems[i].topic) + "-" +
+                                 std::to_string(committed->elems[i].partition));
+        }
+        *out = std::move(result);
+      },
+      &answer);
+  if (queued != RD_KAFKA_RESP_ERR_NO_ERROR) answer = CommitAnswer{queued, {}, {}};
+  const auto deadline = Clock::now() + timeout;
+  while (!answer && Clock::now() < deadline) rd_kafka_queue_poll_callback(queue, 50);
+  rd_kafka_queue_destroy(queue);
+  return answer;
+}
+
+TEST(KafkaServerWithLibrdkafka, ACommitForATopicOrPartitionThatDoesNotExistIsUnknownTopicOrPartition) {
+  testing::TestDir dir;
+  Broker broker(dir.path());
+  Deliveries deliveries = produce(broker.bootstrap(), "events", 1);
+  Handle consumer(rd_kafka_new(RD_KAFKA_CONSUMER,
+                               make_conf({{"bootstrap.servers", broker.bootstrap()}, {"group.id", "g"}}), nullptr, 0));
+  ASSERT_TRUE(consumer);
+  rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(3);
+  rd_kafka_topic_partition_list_add(offsets, "events", 0)->offset = 1;
+  rd_kafka_topic_partition_list_add(offsets, "events", 5)->offset = 1;
+  rd_kafka_topic_partition_list_add(offsets, "no-such-topic", 0)->offset = 1;
+  const auto answer = commit_and_wait(consumer.get(), offsets, 20s);
+  rd_kafka_topic_partition_list_destroy(offsets);
+  ASSERT_TRUE(answer);
+  ASSERT_EQ(answer->partitions.size(), 3u) << rd_kafka_err2str(answer->error);
+  std::map<std::string, rd_kafka_resp_err_t> errors;
+  for (std::size_t i = 0; i < answer->names.size(); ++i) errors[answer->names[i]] = answer->partitions[i];
+  // librdkafka reports a partial failure as the request's error on every partition; what was stored shows
+  // that the existing partition committed and the others did not.
+  EXPECT_EQ(answer->error, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  EXPECT_EQ(errors["events-5"], RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  EXPECT_EQ(errors["no-such-topic-0"], RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "events", 0).value().offset, 1u);
+  EXPECT_EQ(read_group_offset(dir.path(), "g", "events", 5).status().code(), StatusCode::kNotFound);
+  rd_kafka_consumer_close(consumer.get());
+}
+
+// kill -9 of the server while a client commits: every commit the client saw acknowledged is in the group
+// log afterwards (the last one, or a later one that was in flight).
+TEST(KafkaServerWithLibrdkafka, EveryAcknowledgedCommitSurvivesKillOfTheServer) {
+  testing::TestDir dir;
+  {
+    auto log = Log::open({.directory = dir.path()}).value();
+    ASSERT_TRUE(log->topic("events", {.partitions = 4}).is_ok());
+    ASSERT_TRUE(log->close().is_ok());
+  }
+  int port_pipe[2];
+  ASSERT_EQ(::pipe(port_pipe), 0);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {  // the server process, killed below
+    auto log = Log::open({.directory = dir.path()});
+    if (!log) _exit(2);
+    ServerOptions options;
+    options.listen_port = 0;
+    auto started = Server::start(*log.value(), options);
+    if (!started) _exit(3);
+    const std::uint16_t port = started.value()->port();
+    if (::write(port_pipe[1], &port, sizeof port) != sizeof port) _exit(4);
+    for (;;) ::pause();
+  }
+  ::close(port_pipe[1]);
+  std::uint16_t port = 0;
+  ASSERT_EQ(::read(port_pipe[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  ::close(port_pipe[0]);
+  Handle consumer(rd_kafka_new(
+      RD_KAFKA_CONSUMER,
+      make_conf({{"bootstrap.servers", "127.0.0.1:" + std::to_string(port)}, {"group.id", "killed"},
+                 {"socket.timeout.ms", "3000"}}),
+      nullptr, 0));
+  ASSERT_TRUE(consumer);
+  std::map<std::int32_t, std::int64_t> acknowledged;
+  std::int64_t attempted = 0;
+  std::thread killer;
+  for (std::int64_t offset = 1; offset < 1'000'000; ++offset) {
+    // From another thread, so that the kill lands while commits are in flight.
+    if (offset == 400) killer = std::thread([server] { ::kill(server, SIGKILL); });
+    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
+    const auto partition = static_cast<std::int32_t>(offset % 4);
+    rd_kafka_topic_partition_list_add(offsets, "events", partition)->offset = offset;
+    attempted = offset;
+    const auto answer = commit_and_wait(consumer.get(), offsets, 5s);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    const bool ok = answer && answer->error == RD_KAFKA_RESP_ERR_NO_ERROR && answer->partitions.size() == 1 &&
+                    answer->partitions[0] == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!ok) break;
+    acknowledged[partition] = offset;
+  }
+  killer.join();
+  ::waitpid(server, nullptr, 0);
+  // A close would wait for the coordinator forever (librdkafka 2.0.2): destroy without it.
+  rd_kafka_destroy_flags(consumer.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  ASSERT_GT(acknowledged.size(), 3u) << "too few commits before the kill";
+  for (const auto& [partition, offset] : acknowledged) {
+    auto stored = read_group_offset(dir.path(), "killed", "events", static_cast<std::uint32_t>(partition));
+    ASSERT_TRUE(stored) << stored.status().to_string();
+    EXPECT_GE(static_cast<std::int64_t>(stored->offset), offset) << "partition " << partition;
+    EXPECT_LE(static_cast<std::int64_t>(stored->offset), attempted) << "partition " << partition;
+  }
 }
 
 TEST(KafkaServerWithLibrdkafka, WhatStrataAppendsAKafkaConsumerReceives) {

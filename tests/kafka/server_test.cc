@@ -2,6 +2,7 @@
 // pipelining, acks=0), hostile input (absurd sizes, unknown keys, truncated bodies, the connection limit),
 // and the per-partition answers of Produce, Fetch, ListOffsets, OffsetFetch, CreateTopics and DeleteTopics.
 #include "kafka/server.h"
+#include "strata/consumer_group.h"
 
 #include <gtest/gtest.h>
 
@@ -290,6 +291,69 @@ TEST_F(KafkaServer, OffsetFetchOfAnUncommittedPartitionIsMinusOneWithoutError) {
   (void)in.int32();  // leader epoch
   (void)in.nullable_string();
   EXPECT_EQ(in.int16(), 0);
+}
+
+// Kafka answers a commit per partition: the partitions that exist commit, the others are
+// UNKNOWN_TOPIC_OR_PARTITION (3), and nothing is stored for them.
+TEST_F(KafkaServer, OffsetCommitAnswersUnknownTopicOrPartitionForEachPartitionThatDoesNotExist) {
+  ASSERT_TRUE(log_->topic("orders", {.partitions = 2}).is_ok());
+  WireWriter w = testing::header(8, 2);
+  w.string("a group/with ✓ odd characters");
+  w.int32(-1);  // a simple commit: no generation, no member
+  w.string("");
+  w.int64(-1);  // retention
+  w.array_count(2);
+  w.string("orders");
+  w.array_count(2);
+  for (std::int32_t partition : {1, 2}) {
+    w.int32(partition);
+    w.int64(10);
+    w.nullable_string("meta");
+  }
+  w.string("missing");
+  w.array_count(1);
+  w.int32(0);
+  w.int64(10);
+  w.nullable_string("meta");
+  Client client(port());
+  client.send_frame(w.buffer());
+  auto response = client.receive();
+  ASSERT_TRUE(response);
+  WireReader in(*response);
+  (void)in.int32();  // correlation id (v2 has no throttle time)
+  ASSERT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.string(), "orders");
+  ASSERT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int32(), 2);
+  EXPECT_EQ(in.int16(), 3);
+  EXPECT_EQ(in.string(), "missing");
+  ASSERT_EQ(in.int32(), 1);
+  EXPECT_EQ(in.int32(), 0);
+  EXPECT_EQ(in.int16(), 3);
+  EXPECT_EQ(read_group_offset(dir_.path(), "a group/with ✓ odd characters", "orders", 1).value().offset, 10u);
+  EXPECT_EQ(read_group_offset(dir_.path(), "a group/with ✓ odd characters", "orders", 2).status().code(),
+            StatusCode::kNotFound);
+}
+
+// A JoinGroup parked for the group's initial rebalance delay (3 s by default) holds no one else up: a new
+// connection's ApiVersions is answered meanwhile.
+TEST_F(KafkaServer, ANewConnectionIsAnsweredWhileAGroupWaitsForItsRebalance) {
+  Client member(port());
+  member.send_frame(testing::join_group_request(5, "rebalancing"));
+  Client newcomer(port());
+  const auto start = std::chrono::steady_clock::now();
+  newcomer.send_frame(api_versions(2, 1));
+  ASSERT_TRUE(newcomer.receive(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  auto joined = member.receive(10s);
+  ASSERT_TRUE(joined) << "the join is answered once the delay passed";
+  WireReader in(*joined);
+  (void)in.int32();  // correlation id
+  (void)in.int32();  // throttle
+  EXPECT_EQ(in.int16(), 0);
+  EXPECT_EQ(in.int32(), 1) << "generation";
 }
 
 TEST_F(KafkaServer, HostileFramesCloseTheConnectionAndTheServerGoesOn) {

@@ -3,15 +3,21 @@
 // projection and the C++ API all read and write these same checkpoints.
 //
 // The committed offset is the next offset to process (everything below was processed), as Kafka commits
-// it. Stored in <dir>/strata-groups/<group>/<topic>-<partition>.strata-offset: written to a temporary file,
-// synced, renamed, directory synced. Group names follow the topic-name rules.
+// it. Stored, as Kafka's __consumer_offsets stores them, in one append-only file per log directory,
+// <dir>/strata-groups.strata-log: each commit appends one checksummed record and returns once an fdatasync
+// covers it; concurrent commits in a process share fdatasyncs; the file is compacted when it grows (and on
+// open). The same file keeps the Kafka coordinator's state of each group, so a restarted server resumes
+// its groups. A group id is any non-empty string of at most 32767 bytes (Kafka's rule).
 //
-// Threads: any. Two processes committing the same (group, topic, partition) at once: the last rename wins.
+// Threads: any. Processes: any number at once (the server, `strata tail --group`, a projection): they
+// share the file under an advisory lock and each reads what the others appended.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "strata/status.h"
@@ -23,20 +29,32 @@ struct GroupOffset {
   std::string metadata;      // the client's metadata string (Kafka's OffsetCommit), at most 4 KiB
 };
 
-Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
-                           std::uint32_t partition, const GroupOffset& committed);
-// kNotFound when the group never committed for that partition.
-Result<GroupOffset> read_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
-                                      std::uint32_t partition);
-
 struct GroupPartitionOffset {
   std::string topic;
   std::uint32_t partition = 0;
   GroupOffset committed;
 };
-// Every group with a checkpoint, by name.
+
+// Durable on return. kInvalidArgument for an empty or too long group id, a bad topic name or metadata over
+// 4 KiB; kNotFound when `dir` does not exist.
+Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
+                           std::uint32_t partition, const GroupOffset& committed);
+// Several partitions at once: one record, one fdatasync (what a Kafka OffsetCommit request does).
+Status commit_group_offsets(const std::string& dir, std::string_view group,
+                            std::span<const GroupPartitionOffset> offsets);
+// kNotFound when the group never committed for that partition.
+Result<GroupOffset> read_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
+                                      std::uint32_t partition);
+
+// Every group with a committed offset, by name.
 Result<std::vector<std::string>> list_groups(const std::string& dir);
-// Every checkpoint of `group`, by topic then partition.
+// Every committed offset of `group`, by topic then partition.
 Result<std::vector<GroupPartitionOffset>> list_group_offsets(const std::string& dir, std::string_view group);
+
+// The Kafka coordinator's state of a group (generation, members, assignments), in its own encoding, which
+// this API keeps durably and does not interpret. An empty state removes it.
+Status store_group_coordinator_state(const std::string& dir, std::string_view group, std::string_view state);
+// Every group's stored coordinator state: (group, state) by group.
+Result<std::vector<std::pair<std::string, std::string>>> read_group_coordinator_states(const std::string& dir);
 
 }  // namespace strata
