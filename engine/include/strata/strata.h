@@ -261,7 +261,8 @@ int strata_reader_wait(strata_reader* reader, int64_t timeout_us);
 
 /* Durably records that `group` processed `topic`'s `partition` up to (not including) `offset`, with a
  * metadata string (NULL for none). The same checkpoints Kafka clients and `strata tail --group` use. Works
- * on a directory whether or not a log is open on it. Any thread. */
+ * on a directory whether or not a log is open on it. Any non-empty group id (STRATA_INVALID_ARGUMENT for
+ * an empty one). Any thread. */
 int strata_group_commit(const char* directory, const char* group, const char* topic, uint32_t partition,
                         uint64_t offset, const char* metadata);
 
