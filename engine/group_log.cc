@@ -322,13 +322,21 @@ void GroupLog::maybe_start_compaction() {
   const std::uint64_t threshold =
       std::max(compaction_bytes_min.load(std::memory_order_relaxed), 8 * compacted_bytes_);
   if (applied_bytes_ <= threshold || compacting_.exchange(true)) return;
-  if (compactor_.joinable()) compactor_.join();  // the previous one has finished (compacting_ was false)
-  compactor_ = std::thread([this] {
+  auto run = [this] {
     const Status compacted = compact();
     if (!compacted.is_ok()) std::fprintf(stderr, "strata: compacting %s: %s\n", path_.c_str(),
                                          compacted.to_string().c_str());
     compacting_.store(false);
-  });
+  };
+  // A shared GroupLog (of_directory's, which lives as long as the process) keeps itself alive in a detached
+  // thread: nobody would join a finished one before exit. A compaction cut short by exit leaves the old file
+  // (replace_file_durably renames a synced copy).
+  if (std::shared_ptr<GroupLog> self = weak_from_this().lock()) {
+    std::thread([self, run] { run(); }).detach();
+    return;
+  }
+  if (compactor_.joinable()) compactor_.join();  // the previous one has finished (compacting_ was false)
+  compactor_ = std::thread(run);
 }
 
 Status GroupLog::compact() {

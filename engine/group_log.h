@@ -37,7 +37,7 @@
 
 namespace strata {
 
-class GroupLog {
+class GroupLog : public std::enable_shared_from_this<GroupLog> {
  public:
   struct Group {
     std::map<std::pair<std::string, std::uint32_t>, GroupOffset> offsets;  // by (topic, partition)
@@ -49,7 +49,7 @@ class GroupLog {
   static Result<std::shared_ptr<GroupLog>> of_directory(const std::string& dir);
 
   explicit GroupLog(std::string dir);
-  ~GroupLog();  // joins a running compaction
+  ~GroupLog();  // joins a running compaction of a GroupLog not owned by a shared_ptr
   GroupLog(const GroupLog&) = delete;
   GroupLog& operator=(const GroupLog&) = delete;
 
@@ -92,7 +92,7 @@ class GroupLog {
   std::uint64_t applied_bytes_ = 0;   // the file's bytes read and applied (a prefix of whole records)
   std::uint64_t file_size_ = 0;       // the records, then zeros written ahead
   std::uint64_t compacted_bytes_ = 0;  // its size after the last compaction (or load)
-  std::thread compactor_;
+  std::thread compactor_;  // only for a GroupLog not owned by a shared_ptr (else the thread is detached)
   std::atomic<bool> compacting_{false};
 
   std::mutex sync_mutex_;  // taken after mutex_ when both are held

@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh checkout: installs what is missing, builds from scratch, then runs
 #   1. every test in the release build (unit, stress with 10 million records, crash and recovery tests),
 #   2. the concurrency tests again under ThreadSanitizer: ring stress (fewer records), the log's producers
-#      and readers against a live writer,
+#      and readers against a live writer, the group log and topic configs,
 #   3. every test under AddressSanitizer + UndefinedBehaviorSanitizer (fewer records, fewer crash rounds).
 # Warnings are errors. Set STRATA_JOBS to change the build parallelism (default 2).
 set -euo pipefail
@@ -24,6 +24,6 @@ run_preset() {
 
 run_preset release 10000000 20 50
 run_preset tsan 300000 0 10 \
-  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.'
+  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.|^GroupLog\.|^TopicConfigs\.|^GroupCoordinatorRestart\.'
 run_preset asan 300000 5 15
 echo "all test suites passed" >&2
