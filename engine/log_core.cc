@@ -9,7 +9,7 @@
 #include "engine/wall_clock.h"
 #include "engine/writer.h"
 #include "io/file.h"
-#include "io/file_lock.h"
+#include "strata/file_lock.h"
 #include "io/random_bytes.h"
 
 namespace strata::detail {
@@ -94,7 +94,7 @@ Status LogCore::open_directory() {
   const std::string& dir = options_.directory;
   STRATA_RETURN_IF_ERROR(io::create_directory(dir));
   const std::string lock_path = dir + "/LOCK";
-  auto lock = io::FileLock::acquire(lock_path);
+  auto lock = FileLock::acquire(lock_path);
   if (!lock) {
     if (lock.status().code() == StatusCode::kBusy) {
       return {StatusCode::kBusy,

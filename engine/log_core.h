@@ -19,7 +19,7 @@
 #include "engine/live_topic_settings.h"
 #include "engine/producer_state.h"
 #include "engine/partition_writer.h"
-#include "io/file_lock.h"
+#include "strata/file_lock.h"
 #include "ring/consumer_signal.h"
 #include "ring/striped_mpsc_ring.h"
 #include "strata/log.h"
@@ -119,7 +119,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status finish_interrupted_deletions();
 
   const LogOptions options_;
-  io::FileLock lock_;  // on <directory>/LOCK: one process per log directory
+  FileLock lock_;  // on <directory>/LOCK: one process per log directory
   bool direct_io_ = true;
   std::string recovery_report_;
 

@@ -1,4 +1,4 @@
-#include "io/file_lock.h"
+#include "strata/file_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,7 +8,7 @@
 
 #include "io/errno_status.h"
 
-namespace strata::io {
+namespace strata {
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
@@ -22,11 +22,11 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
 
 Result<FileLock> FileLock::acquire(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return status_from_errno(errno, "open " + path);
+  if (fd < 0) return io::status_from_errno(errno, "open " + path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error_number = errno;  // EWOULDBLOCK: held by another; kBusy in the one mapping
     ::close(fd);
-    return status_from_errno(error_number, "flock " + path);
+    return io::status_from_errno(error_number, "flock " + path);
   }
   return FileLock(fd, path);
 }
@@ -36,4 +36,4 @@ void FileLock::release() {
   fd_ = -1;
 }
 
-}  // namespace strata::io
+}  // namespace strata

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "io/file_lock.h"
+#include "strata/file_lock.h"
 #include "projection/checkpoint_store.h"
 #include "projection/projector.h"
 #include "projection/sql_apply.h"
@@ -105,7 +105,7 @@ class Engine {
     std::vector<std::optional<SqlApply>> apply;  // per source; empty where the projection does not read it
     std::vector<bool> reads;                     // per source
     std::vector<std::uint64_t> committed;        // per stream: the next offset to apply, as committed
-    io::FileLock lock;
+    FileLock lock;
   };
   // Why a poll round ended before its end.
   enum class RoundEnd : std::uint8_t {

@@ -227,7 +227,7 @@ Status Engine::take_locks(bool* all_held) {
   *all_held = true;
   for (ProjectionState& projection : projections_) {
     const std::string path = lock_path(options_.database, projection.definition.name);
-    auto lock = io::FileLock::acquire(path);
+    auto lock = FileLock::acquire(path);
     if (lock) {
       projection.lock = std::move(lock.value());
     } else if (lock.status().code() == StatusCode::kBusy) {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "io/file_lock.h"
+#include "strata/file_lock.h"
 #include "projection/checkpoint_store.h"
 #include "projection/engine.h"
 #include "projection/projector.h"
@@ -122,7 +122,7 @@ Status drop_projection(const std::string& database, const std::string& name) {
   if (::access(database.c_str(), F_OK) != 0) return Status(StatusCode::kNotFound, database + " does not exist");
   // Holding the projection's lock keeps a projector from starting it while its rows go.
   const std::string lock_file = lock_path(database, name);
-  auto lock = io::FileLock::acquire(lock_file);
+  auto lock = FileLock::acquire(lock_file);
   if (!lock) {
     if (lock.status().code() == StatusCode::kBusy) {
       return Status(StatusCode::kBusy, "projection " + name + " in " + database + " is running (a projector holds " +

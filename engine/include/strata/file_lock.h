@@ -1,4 +1,6 @@
 // FileLock: an exclusive advisory lock (flock) on a file, created if missing, held while the object lives.
+// Public so that folders built on the public API (projection/) lock their files the way the log locks its
+// directory (implemented at the io/ boundary, io/file_lock.cc).
 // Another process's lock makes acquire() answer kBusy.
 #pragma once
 
@@ -6,7 +8,7 @@
 
 #include "strata/status.h"
 
-namespace strata::io {
+namespace strata {
 
 class FileLock {
  public:
@@ -28,4 +30,4 @@ class FileLock {
   std::string path_;
 };
 
-}  // namespace strata::io
+}  // namespace strata
