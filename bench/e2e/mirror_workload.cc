@@ -58,13 +58,7 @@ Result<WorkloadResult> mirror_to_server(const std::string& source, const std::st
     return io_error("the mirror copied " + std::to_string(copied->events) + " of " + std::to_string(options.events) +
                     " events");
   }
-  WorkloadResult result;
-  result.workload = "mirror";
-  result.events = options.events;
-  result.producers = 1;
-  result.value_bytes = options.value_bytes;
-  result.key_bytes = options.key_bytes;
-  result.durability = options.durability;
+  WorkloadResult result = base_result("mirror", options, 1);
   result.seconds = seconds;
   result.partitions = options.partitions;
   const LogStats stats = log.value()->stats();
