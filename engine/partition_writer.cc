@@ -503,9 +503,9 @@ void PartitionWriter::begin_seal() {
 
 Status PartitionWriter::finish_seal() {
   STRATA_ASSERT(synced_ == fill_ && !io_in_flight() && pending_acks_.empty(),
-                "finish_seal() with synced %llu of %llu, io in flight %d",
+                "finish_seal() with synced %llu of %llu, io in flight %d, %zu acks pending",
                 static_cast<unsigned long long>(synced_), static_cast<unsigned long long>(fill_),
-                io_in_flight());
+                io_in_flight(), pending_acks_.size());
   const SegmentInfo sealed{segment_base_, next_offset_, fill_, true, max_timestamp_us_};
   STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, index_));
   // Sealed segments are immutable: readers may map them.

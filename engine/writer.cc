@@ -255,6 +255,9 @@ void Writer::roll(PartitionWriter& partition) {
     acknowledge();
   }
   if (core_.failed()) return;
+  // A sync reaped in an earlier pass may have left its acknowledgements queued (the main loop goes back to
+  // the rings right after a completion): the sealed segment's appends are acknowledged before it is sealed.
+  acknowledge();
   if (Status status = partition.finish_seal(); !status.is_ok()) core_.fail(std::move(status));
 }
 

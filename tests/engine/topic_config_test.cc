@@ -258,6 +258,52 @@ TEST(TopicSegments, SegmentBytesAndSegmentMsRoll) {
   EXPECT_EQ(segment_files(dir.sub("age-0")), 2u) << "an empty segment must not roll";
 }
 
+// A segment that fills while acknowledgements of its synced batches are still queued: the writer finished a
+// sync in one pass and framed a record that rolls the segment in the next, before it acknowledged (once an
+// abort in finish_seal, seen in the python_configs test). Producers on one partition, several appends each
+// in flight under sync durability, so records arrive just as syncs complete; every event is acknowledged
+// once, at its offset.
+TEST(TopicSegments, RollsWhileSyncedAppendsWaitForTheirAcknowledgement) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t", {.partitions = 1}).value();
+  constexpr int kProducers = 4;
+  constexpr int kPerProducer = 3000;
+  constexpr std::size_t kWindow = 4;
+  std::vector<std::thread> producers;
+  std::atomic<int> acknowledged{0};
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&] {
+      auto producer = log->producer();
+      const std::string value(1500, 'v');
+      std::vector<Ticket> window;
+      for (int i = 0; i < kPerProducer; ++i) {
+        auto ticket = producer->append(topic, 0, {}, std::as_bytes(std::span(value)));
+        ASSERT_TRUE(ticket);
+        window.push_back(*ticket);
+        if (window.size() == kWindow) {
+          for (const auto& waiting : window) ASSERT_TRUE(producer->wait(waiting));
+          acknowledged += static_cast<int>(window.size());
+          window.clear();
+        }
+      }
+      for (const auto& waiting : window) ASSERT_TRUE(producer->wait(waiting));
+      acknowledged += static_cast<int>(window.size());
+    });
+  }
+  for (auto& thread : producers) thread.join();
+  ASSERT_EQ(acknowledged.load(), kProducers * kPerProducer);
+  EXPECT_GE(segment_files(dir.sub("t-0")), 4u);
+  auto reader = log->reader("t", 0).value();
+  std::uint64_t next = 0;
+  while (true) {
+    auto polled = reader->poll(1000, [&](const Event& e) { EXPECT_EQ(e.offset, next++); });
+    ASSERT_TRUE(polled);
+    if (*polled == 0) break;
+  }
+  EXPECT_EQ(next, static_cast<std::uint64_t>(kProducers * kPerProducer));
+}
+
 std::vector<std::uint8_t> client_batch(std::size_t value_bytes, std::int64_t timestamp_ms) {
   kafka_spec::Batch b;
   b.base_offset = 0;
