@@ -28,7 +28,7 @@ struct ApiVersionsResponse {
 
 struct MetadataRequest {
   bool all_topics = false;  // a null topic list (v1+)
-  std::vector<std::string_view> topics;
+  std::vector<std::optional<std::string_view>> topics;  // null: named by topic id alone (v10+)
   bool allow_auto_topic_creation = true;  // v4+
 };
 struct MetadataResponse {
@@ -44,7 +44,7 @@ struct MetadataResponse {
   };
   struct Topic {
     ErrorCode error = ErrorCode::kNone;
-    std::string name;
+    std::optional<std::string> name;  // null only for a topic asked for by id (v12+)
     std::vector<Partition> partitions;
   };
   std::vector<Broker> brokers;
@@ -54,10 +54,11 @@ struct MetadataResponse {
 };
 
 struct FindCoordinatorRequest {
-  std::string_view key;
+  std::vector<std::string_view> keys;  // v0-3: exactly one; v4+: coordinator_keys
   std::int8_t key_type = 0;  // v1+: 0 group, 1 transaction
 };
 struct FindCoordinatorResponse {
+  std::vector<std::string> keys;  // v4+: one coordinator entry per key, each with this answer
   ErrorCode error = ErrorCode::kNone;
   std::optional<std::string> error_message;
   std::int32_t node_id = -1;
@@ -93,17 +94,19 @@ struct CreateTopicsResponse {
     std::string name;
     ErrorCode error = ErrorCode::kNone;
     std::optional<std::string> message;  // v1+
+    std::int32_t partitions = -1;          // v5+
+    std::int16_t replication_factor = -1;  // v5+
   };
   std::vector<Topic> topics;
 };
 
 struct DeleteTopicsRequest {
-  std::vector<std::string_view> names;
+  std::vector<std::optional<std::string_view>> names;  // null: named by topic id alone (v6+)
   std::int32_t timeout_ms = 0;
 };
 struct DeleteTopicsResponse {
   struct Topic {
-    std::string name;
+    std::optional<std::string> name;
     ErrorCode error = ErrorCode::kNone;
   };
   std::vector<Topic> topics;
@@ -226,6 +229,7 @@ struct JoinGroupResponse {
   };
   ErrorCode error = ErrorCode::kNone;
   std::int32_t generation_id = -1;
+  std::optional<std::string> protocol_type;  // v7+
   std::string protocol_name;
   std::string leader;
   std::string member_id;
@@ -327,11 +331,14 @@ struct OffsetFetchResponse {
   ErrorCode error = ErrorCode::kNone;  // v2+
 };
 
-struct ListGroupsRequest {};
+struct ListGroupsRequest {
+  std::vector<std::string_view> states;  // v4+: only groups in these states (empty: every group)
+};
 struct ListGroupsResponse {
   struct Group {
     std::string group_id;
     std::string protocol_type;
+    std::string state;  // v4+
   };
   ErrorCode error = ErrorCode::kNone;
   std::vector<Group> groups;

@@ -1,5 +1,6 @@
 // The array most Kafka requests and responses carry: topics, each a name and an array of partitions. One
-// reader and one writer for it; each codec says only how one partition reads or writes.
+// reader and one writer for it; each codec says only how one partition's own fields read or write (the tagged
+// fields that end each topic and partition in flexible versions are added here).
 #pragma once
 
 #include <cstddef>
@@ -26,8 +27,10 @@ void read_topic_array(WireReader& in, std::size_t partition_bytes_min, std::vect
     for (std::size_t p = 0; p < partitions && in.ok(); ++p) {
       typename decltype(topic.partitions)::value_type partition{};
       read_partition(in, partition);
+      in.tagged_fields();
       topic.partitions.push_back(partition);
     }
+    in.tagged_fields();
     topics->push_back(std::move(topic));
   }
 }
@@ -39,7 +42,11 @@ void write_topic_array(WireWriter& w, const std::vector<Topic>& topics, WritePar
   for (const Topic& topic : topics) {
     w.string(topic.name);
     w.array_count(topic.partitions.size());
-    for (const auto& partition : topic.partitions) write_partition(partition);
+    for (const auto& partition : topic.partitions) {
+      write_partition(partition);
+      w.tagged_fields();
+    }
+    w.tagged_fields();
   }
 }
 
