@@ -1,21 +1,12 @@
 // Codecs of the cluster-level APIs: ApiVersions 0-3, Metadata 0-12, FindCoordinator 0-4, InitProducerId
 // 0-4, CreateTopics 0-7, DeleteTopics 0-6. Field layouts follow Kafka's message schemas
 // (clients/src/main/resources/common/message); flexible versions differ by the reader's and writer's mode
-// (compact strings and arrays) and the tagged fields that end each structure. strata keeps no topic ids:
-// topic ids in responses are the zero UUID (as Kafka's were before KIP-516), and a request naming a topic by
-// id alone is answered UNKNOWN_TOPIC_ID.
+// (compact strings and arrays) and the tagged fields that end each structure. Topic ids in Metadata and
+// CreateTopics responses are derived (topic_uuid()); a Metadata or DeleteTopics request naming a topic by id
+// alone is answered UNKNOWN_TOPIC_ID (only Fetch 13 looks topics up by id).
 #include "kafka/codec.h"
 
 namespace strata::kafka {
-
-namespace {
-
-void zero_uuid(WireWriter& w) {
-  w.int64(0);
-  w.int64(0);
-}
-
-}  // namespace
 
 bool decode(WireReader& in, std::int16_t version, ApiVersionsRequest* /*out*/) {
   if (version >= 3) {
@@ -103,7 +94,7 @@ void encode(const MetadataResponse& response, std::int16_t version, ResponseFram
     } else {
       w.string(topic.name.value_or(""));
     }
-    if (version >= 10) zero_uuid(w);      // topic_id
+    if (version >= 10) write_uuid(w, topic.id);
     if (version >= 1) w.boolean(false);  // is_internal
     w.array_count(topic.partitions.size());
     for (const auto& partition : topic.partitions) encode_metadata_partition(w, partition, version);
@@ -217,7 +208,7 @@ void encode(const CreateTopicsResponse& response, std::int16_t version, Response
   w.array_count(response.topics.size());
   for (const auto& topic : response.topics) {
     w.string(topic.name);
-    if (version >= 7) zero_uuid(w);  // topic_id
+    if (version >= 7) write_uuid(w, topic.id);
     w.int16(code(topic.error));
     if (version >= 1) w.nullable_string(topic.message);
     if (version >= 5) {
@@ -255,7 +246,7 @@ void encode(const DeleteTopicsResponse& response, std::int16_t version, Response
   for (const auto& topic : response.topics) {
     if (version >= 6) {
       w.nullable_string(topic.name);
-      zero_uuid(w);  // topic_id
+      write_uuid(w, Uuid{});  // topic_id: the request named the topic
     } else {
       w.string(topic.name.value_or(""));
     }

@@ -55,11 +55,12 @@ struct ApiList {
 };
 
 // The versions from the first flexible one on use compact strings and arrays, tagged fields and request
-// header v2 / response header v1 (except ApiVersions' response header, always v0). Fetch stops at 12: v13
-// names topics by id, which strata does not keep. See README.md for why each range ends where it does.
+// header v2 / response header v1 (except ApiVersions' response header, always v0). Fetch stops at 13 (topics
+// by the ids topic_uuid() derives); its later versions are not implemented. See README.md for why each range
+// ends where it does.
 using Apis = ApiList<
     Api<ApiKey::kProduce, "Produce", 0, 9, 9, ProduceRequest, ProduceResponse>,
-    Api<ApiKey::kFetch, "Fetch", 4, 12, 12, FetchRequest, FetchResponse>,
+    Api<ApiKey::kFetch, "Fetch", 4, 13, 12, FetchRequest, FetchResponse>,
     Api<ApiKey::kListOffsets, "ListOffsets", 1, 6, 6, ListOffsetsRequest, ListOffsetsResponse>,
     Api<ApiKey::kMetadata, "Metadata", 0, 12, 9, MetadataRequest, MetadataResponse>,
     Api<ApiKey::kOffsetCommit, "OffsetCommit", 1, 8, 8, OffsetCommitRequest, OffsetCommitResponse>,

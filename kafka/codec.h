@@ -104,6 +104,15 @@ bool decode(WireReader& in, std::int16_t version, DescribeConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, AlterConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, IncrementalAlterConfigsRequest* out);
 
+inline void write_uuid(WireWriter& w, const Uuid& id) {
+  w.int64(static_cast<std::int64_t>(id.high));
+  w.int64(static_cast<std::int64_t>(id.low));
+}
+inline Uuid read_uuid(WireReader& in) {
+  const auto high = static_cast<std::uint64_t>(in.int64());
+  return Uuid{high, static_cast<std::uint64_t>(in.int64())};
+}
+
 inline std::int16_t code(ErrorCode error) {
   return static_cast<std::int16_t>(error);
 }

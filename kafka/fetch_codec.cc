@@ -1,5 +1,5 @@
-// Codecs of Fetch 4-12 and ListOffsets 1-6 (Fetch 12 and ListOffsets 6 are flexible). Fetch stops at 12:
-// v13 names topics by id, and strata keeps no topic ids. A Fetch response's records are not copied into the body: each
+// Codecs of Fetch 4-13 and ListOffsets 1-6 (flexible from Fetch 12 and ListOffsets 6). Fetch 13 names
+// topics by id (topic_uuid() in topic_table.h) instead of by name. A Fetch response's records are not copied into the body: each
 // stored batch becomes a Splice that the connection writes from the segment's mapping.
 #include "kafka/codec.h"
 #include "kafka/topic_arrays.h"
@@ -26,11 +26,15 @@ bool decode(WireReader& in, std::int16_t version, FetchRequest* out) {
                      if (version >= 12) (void)r.int32();  // last_fetched_epoch (a follower's)
                      if (version >= 5) (void)r.int64();  // log_start_offset (a follower's)
                      partition.partition_max_bytes = r.int32();
-                   });
+                   }, nullptr, /*by_id=*/version >= 13);
   if (version >= 7) {  // forgotten_topics_data: no fetch sessions are kept, so nothing to forget
     const std::size_t forgotten = in.array_count(6);
     for (std::size_t f = 0; f < forgotten && in.ok(); ++f) {
-      (void)in.string();
+      if (version >= 13) {
+        in.skip(16);  // topic_id
+      } else {
+        (void)in.string();
+      }
       const std::size_t partitions = in.array_count(4);
       in.skip(partitions * 4);
       in.tagged_fields();
@@ -65,7 +69,7 @@ void encode(const FetchResponse& response, std::int16_t version, ResponseFrame& 
       out.splices.push_back(
           Splice{w.size(), batch.bytes, batch.file_fd, batch.file_position, batch.keep_alive});
     }
-  });
+  }, /*by_id=*/version >= 13);
   w.tagged_fields();
 }
 

@@ -18,6 +18,14 @@ namespace strata::kafka {
 
 using Bytes = std::span<const std::byte>;
 
+// A Kafka topic id (KIP-516). strata derives one from its own topic id and the topic's name (topic_table.h);
+// the zero UUID means "none".
+struct Uuid {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  bool operator==(const Uuid&) const = default;
+};
+
 // ---- ApiVersions, Metadata, FindCoordinator, InitProducerId, CreateTopics -----------------------------
 
 struct ApiVersionsRequest {};
@@ -46,6 +54,7 @@ struct MetadataResponse {
     ErrorCode error = ErrorCode::kNone;
     std::optional<std::string> name;  // null only for a topic asked for by id (v12+)
     std::vector<Partition> partitions;
+    Uuid id;  // v10+
   };
   std::vector<Broker> brokers;
   std::string cluster_id;
@@ -94,6 +103,7 @@ struct CreateTopicsResponse {
     std::string name;
     ErrorCode error = ErrorCode::kNone;
     std::optional<std::string> message;  // v1+
+    Uuid id;                               // v7+
     std::int32_t partitions = -1;          // v5+
     std::int16_t replication_factor = -1;  // v5+
   };
@@ -151,7 +161,8 @@ struct FetchRequest {
     std::int32_t partition_max_bytes = 0;
   };
   struct Topic {
-    std::string_view name;
+    std::string_view name;  // v0-12
+    Uuid id;                // v13+
     std::vector<Partition> partitions;
   };
   std::int32_t max_wait_ms = 0;
@@ -172,7 +183,8 @@ struct FetchResponse {
     std::size_t bytes() const;
   };
   struct Topic {
-    std::string name;
+    std::string name;  // v0-12
+    Uuid id;           // v13+
     std::vector<Partition> partitions;
   };
   ErrorCode error = ErrorCode::kNone;  // v7+

@@ -14,6 +14,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
   auto add = [&](const TopicEntry& topic) {
     MetadataResponse::Topic entry;
     entry.name = topic.name;
+    entry.id = topic_uuid(topic);
     for (std::uint32_t p = 0; p < topic.partitions; ++p) {
       entry.partitions.push_back({ErrorCode::kNone, static_cast<std::int32_t>(p), options_.node_id});
     }
@@ -24,7 +25,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
   } else {
     for (const std::optional<std::string_view>& name : request.topics) {
       if (!name) {  // asked for by topic id: strata keeps none
-        response.topics.push_back({ErrorCode::kUnknownTopicId, std::nullopt, {}});
+        response.topics.push_back({ErrorCode::kUnknownTopicId, std::nullopt, {}, {}});
         continue;
       }
       ErrorCode error = ErrorCode::kNone;
@@ -32,7 +33,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
       if (topic) {
         add(*topic);
       } else {
-        response.topics.push_back({error, std::string(*name), {}});
+        response.topics.push_back({error, std::string(*name), {}, {}});
       }
     }
   }
@@ -93,7 +94,9 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
     } else if (!request.validate_only) {
       topic_options.partitions = static_cast<std::uint32_t>(partitions);
       auto created = topics_.create(topic.name, topic_options);
-      if (!created) {
+      if (created) {
+        result.id = topic_uuid(*created);
+      } else {
         result.error = ErrorCode::kUnknownServerError;
         result.message = created.status().to_string();
       }

@@ -78,7 +78,7 @@ TEST(KafkaDecoder, ApiVersionsV4ProbeIsAnsweredInTheV0Layout) {
 
 TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
   const std::vector<std::tuple<int, int, int>> expected = {
-      {18, 0, 3}, {3, 0, 12}, {0, 0, 9}, {1, 4, 12}, {2, 1, 6},  {22, 0, 4}, {10, 0, 4},
+      {18, 0, 3}, {3, 0, 12}, {0, 0, 9}, {1, 4, 13}, {2, 1, 6},  {22, 0, 4}, {10, 0, 4},
       {11, 0, 9}, {14, 0, 5}, {12, 0, 4}, {13, 0, 5}, {8, 1, 8},  {9, 1, 7},  {19, 0, 7},
       {20, 0, 6}, {16, 0, 4}, {15, 0, 5}, {32, 0, 4}, {33, 0, 2}, {44, 0, 1}};
   for (const auto& [key, min, max] : expected) {
@@ -129,8 +129,8 @@ TEST(KafkaDecoder, UnknownKeyAndVersionOutsideTheRangeAreRefused) {
   EXPECT_EQ(decode_bytes(header(57, 0).buffer(), &request), DecodeResult::kUnknownApi);
   EXPECT_EQ(decode_bytes(header(3, 13).buffer(), &request), DecodeResult::kUnsupportedVersion);
   EXPECT_EQ(decode_bytes(header(0, 10).buffer(), &request), DecodeResult::kUnsupportedVersion);
-  EXPECT_EQ(decode_bytes(header(1, 13).buffer(), &request), DecodeResult::kUnsupportedVersion)
-      << "Fetch 13 names topics by id";
+  EXPECT_EQ(decode_bytes(header(1, 14).buffer(), &request), DecodeResult::kUnsupportedVersion)
+      << "Fetch 14+ is not served";
 }
 
 TEST(KafkaDecoder, MetadataEveryVersion) {
@@ -233,7 +233,7 @@ TEST(KafkaDecoder, TrailingBytesAndTruncationAreMalformed) {
 
 TEST(KafkaEncoder, FetchResponseSplicesBatchesAfterTheirLength) {
   FetchResponse response;
-  auto& partition = response.topics.emplace_back(FetchResponse::Topic{"t", {}}).partitions.emplace_back();
+  auto& partition = response.topics.emplace_back(FetchResponse::Topic{"t", {}, {}}).partitions.emplace_back();
   partition.high_watermark = 10;
   const std::vector<std::byte> stored(100, std::byte{1});
   partition.batches.push_back(BatchView{0, 5, stored, -1, 0, nullptr});

@@ -105,7 +105,7 @@ TEST(KafkaFlexible, MetadataV12RequestAndResponse) {
   response.brokers.push_back({1, "h", 9092});
   response.cluster_id = "k";
   response.controller_id = 1;
-  response.topics.push_back({ErrorCode::kNone, "t", {{ErrorCode::kNone, 0, 1}}});
+  response.topics.push_back({ErrorCode::kNone, "t", {{ErrorCode::kNone, 0, 1}}, {}});
   ResponseFrame out;
   encode(response, 12, out);
   std::vector<std::byte> expected = bytes_of({0x00,                                    // response header tags
@@ -174,7 +174,7 @@ TEST(KafkaFlexible, FetchV12RequestAndResponseWithSplicedRecords) {
   partition.log_start_offset = 0;
   partition.batches.push_back(BatchView{});
   partition.batches.back().bytes = batch;
-  response.topics.push_back({"t", {partition}});
+  response.topics.push_back({"t", {}, {partition}});
   ResponseFrame out;
   encode(response, 12, out);
   const std::vector<std::byte> expected = bytes_of({0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // tags, throttle, error, session
@@ -189,6 +189,32 @@ TEST(KafkaFlexible, FetchV12RequestAndResponseWithSplicedRecords) {
   ASSERT_EQ(out.splices.size(), 1u);
   EXPECT_EQ(out.splices[0].at, expected.size() - 3) << "the records go after their length, before the tags";
   EXPECT_EQ(out.size(), expected.size() + 3);
+}
+
+TEST(KafkaFlexible, FetchV13NamesTopicsById) {
+  std::vector<std::byte> frame = header_v2(1, 13);
+  append(frame, {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0x10, 0, 0, 0x00, 0, 0, 0, 0, 0xff, 0xff, 0xff,
+                 0xff, 0x02});
+  append(frame, {0, 0, 0, 0, 0, 0, 0, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x22});  // topic id
+  append(frame, {0x02, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff,
+                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 1, 0, 0, 0x00, 0x00,  // [partition 0] tags
+                 0x02});                                                                   // forgotten: 1
+  append_zeros(frame, 16);                                                                 // its topic id
+  append(frame, {0x01, 0x00, 0x01, 0x00});  // no partitions, tags; rack ""; tags
+  Request request;
+  ASSERT_EQ(decode_frame(frame, &request), DecodeResult::kOk);
+  const auto& body = std::get<FetchRequest>(request.body);
+  ASSERT_EQ(body.topics.size(), 1u);
+  EXPECT_EQ(body.topics[0].id, (Uuid{0x11, 0x22}));
+  EXPECT_EQ(body.topics[0].partitions.at(0).fetch_offset, 5);
+
+  FetchResponse response;
+  response.topics.push_back({"", Uuid{0x11, 0x22}, {}});
+  ResponseFrame out;
+  encode(response, 13, out);
+  std::vector<std::byte> expected = bytes_of({0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02});
+  append(expected, {0, 0, 0, 0, 0, 0, 0, 0x11, 0, 0, 0, 0, 0, 0, 0, 0x22, 0x01, 0x00, 0x00});
+  EXPECT_EQ(out.body.buffer(), expected);
 }
 
 TEST(KafkaFlexible, HeartbeatV4AndJoinGroupV9) {
