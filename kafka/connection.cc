@@ -25,7 +25,7 @@ constexpr std::size_t kFrameGrowthBytes = 1u << 20;  // a frame's buffer grows a
 constexpr std::int32_t kFrameBytesMin = 10;
 // What one readable event may read before the reactor turns to its other connections (fairness).
 constexpr std::size_t kReadPerEventMax = 4u << 20;
-constexpr std::size_t kIdleBufferBytesMax = 64u << 10;  // an emptied input buffer larger than this is freed
+constexpr auto kBufferKeptIdle = std::chrono::seconds(1);
 
 void put_int32(std::byte* out, std::int32_t value) {
   const auto bits = static_cast<std::uint32_t>(value);
@@ -105,32 +105,41 @@ void Connection::check_timeouts(Clock::time_point now) {
     send_ready();
     return;
   }
+  // A busy connection keeps its input buffer from frame to frame (no allocation, no page faults per
+  // request); one quiet for a second gives it back.
+  if (input_.empty() && input_.capacity() > 0 && now - last_activity_ >= kBufferKeptIdle) input_.shrink_to_fit();
   if (!reading_done_ && queue_.empty() && now - last_activity_ >= limits_.idle_timeout) {
     end_reading("closed after " + std::to_string(limits_.idle_timeout.count()) + " ms idle");
   }
 }
 
 std::size_t Connection::receive(std::span<std::byte> scratch) {
-  // A frame larger than the scratch buffer is read straight into its own buffer (one copy fewer).
-  if (input_.size() >= 4) {
-    const auto total = 4 + static_cast<std::size_t>(get_int32(input_.data()));
-    if (total > scratch.size() && input_.size() < total) {
-      const std::size_t have = input_.size();
-      input_.resize(std::min(total, have + kFrameGrowthBytes));
-      const ssize_t n = ::recv(fd_, input_.data() + have, input_.size() - have, 0);
-      input_.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-      return n < 0 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(n);
+  if (!input_.empty()) {
+    // A frame has begun: the rest goes straight into its buffer (no copy through the scratch buffer), which
+    // grows at most kFrameGrowthBytes ahead of the bytes that actually arrived.
+    const std::size_t have = input_.size();
+    std::size_t target = have + scratch.size();
+    if (have >= 4) {
+      const auto total = 4 + static_cast<std::size_t>(get_int32(input_.data()));
+      if (total > have) target = std::min(total, have + kFrameGrowthBytes);
     }
+    input_.resize(target);
+    const ssize_t n = ::recv(fd_, input_.data() + have, target - have, 0);
+    input_.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    return n < 0 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(n);
   }
   const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), 0);
   if (n <= 0) return n < 0 ? static_cast<std::size_t>(-1) : 0;
   const auto got = static_cast<std::size_t>(n);
-  if (input_.empty()) {
-    // The common case: whole frames in the scratch buffer, handled in place; only a tail is kept.
-    const std::size_t used = handle_frames(scratch.first(got));
-    if (used < got && !reading_done_) input_.assign(scratch.begin() + used, scratch.begin() + got);
-  } else {
-    input_.insert(input_.end(), scratch.begin(), scratch.begin() + got);
+  // The common case: whole frames in the scratch buffer, handled in place; only a tail is kept.
+  const std::size_t used = handle_frames(scratch.first(got));
+  if (used < got && !reading_done_) {
+    const std::span<const std::byte> tail = scratch.subspan(used, got - used);
+    if (tail.size() >= 4) {
+      input_.reserve(std::min(4 + static_cast<std::size_t>(std::max(get_int32(tail.data()), 0)),
+                              tail.size() + kFrameGrowthBytes));
+    }
+    input_.assign(tail.begin(), tail.end());
   }
   return got;
 }
@@ -153,7 +162,7 @@ void Connection::on_readable(std::span<std::byte> scratch) {
     }
     read += n;
     last_activity_ = Clock::now();
-    if (input_.size() > before || !input_.empty()) handle_buffered();
+    if (input_.size() > before) handle_buffered();
   }
   send_ready();
 }
@@ -163,7 +172,6 @@ void Connection::handle_buffered() {
   const std::size_t used = handle_frames(input_);
   if (reading_done_) return;
   input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(used));
-  if (input_.empty() && input_.capacity() > kIdleBufferBytesMax) input_.shrink_to_fit();
 }
 
 std::size_t Connection::handle_frames(std::span<const std::byte> data) {

@@ -8,7 +8,7 @@
 // Bounds: a frame larger than max_request_bytes closes the connection before anything is allocated for it,
 // and a frame's buffer grows only as its bytes arrive; at most kResponsesMax responses wait to be written
 // (then the connection stops reading); a connection silent for idle_timeout is closed; a write blocked for
-// kWriteStallMax closes it. An idle connection holds no buffer.
+// kWriteStallMax closes it. A connection quiet for a second holds no buffer.
 //
 // Threads: its reactor's only.
 #pragma once
@@ -20,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/request_handler.h"
@@ -27,6 +28,27 @@
 namespace strata::kafka {
 
 class Reactor;
+
+// An allocator whose resize() leaves new bytes uninitialized: the input buffer grows ahead of recv(), which
+// fills it (zeroing up to a megabyte ahead of every read costs more than the read).
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  explicit UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* at) noexcept {
+    ::new (static_cast<void*>(at)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* at, Args&&... args) {
+    ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
+  }
+};
 
 struct ConnectionLimits {
   std::size_t max_request_bytes = 100u << 20;
@@ -103,7 +125,8 @@ class Connection {
   const ConnectionLimits limits_;
   const std::atomic<bool>& stopping_;
 
-  std::vector<std::byte> input_;  // the start of a frame not yet complete (empty while idle)
+  // The start of a frame not yet complete (empty, and freed once quiet for a second).
+  std::vector<std::byte, UninitializedAllocator<std::byte>> input_;
   std::deque<std::unique_ptr<Outgoing>> queue_;
   bool reading_done_ = false;  // the client ended, broke a rule, or the server stops
   bool write_failed_ = false;  // answers are dropped (their continuations still finish)

@@ -82,6 +82,11 @@ class RequestHandler {
   void fetch_answer(FetchState& state, std::int16_t version, ResponseFrame& out);
   void list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,
                     ResponseFrame& out);
+  // Answered now, or parked until the coordinator has the answer (group_handler.cc).
+  void join_group(const JoinGroupRequest& request, std::int16_t version, Session& session,
+                  PendingResponse& pending);
+  void sync_group(const SyncGroupRequest& request, std::int16_t version, PendingResponse& pending);
+  void find_coordinator(const FindCoordinatorRequest& request, std::int16_t version, ResponseFrame& out);
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
@@ -96,9 +101,6 @@ class RequestHandler {
   void list_groups(std::int16_t version, ResponseFrame& out);
   void describe_groups(const DescribeGroupsRequest& request, std::int16_t version, ResponseFrame& out);
 
-  // A JoinGroup's or SyncGroup's answer now, or a continuation that polls the coordinator for it.
-  template <typename Response, typename Wait>
-  void park_or_encode(std::variant<Response, Wait> started, std::int16_t version, PendingResponse& pending);
   // The topic, created with the default partition count when auto-creation allows it.
   std::optional<TopicEntry> topic_for(std::string_view name, bool create, ErrorCode* error);
   Reader* reader_for(Session& session, const TopicEntry& topic, std::uint32_t partition);

@@ -50,7 +50,7 @@ void Waiter::sleep() {
     const auto before = std::chrono::steady_clock::now();
     blocking->block(kPollInterval);
     // A wait that answers at once without ready() turning true (a closed log) must not spin.
-    if (std::chrono::steady_clock::now() - before >= std::chrono::microseconds(100)) return;
+    if (blocking->ready() || std::chrono::steady_clock::now() - before >= std::chrono::microseconds(100)) return;
   }
   std::unique_lock lock(mutex_);
   const auto interval = waiting_.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(kTickInterval)
