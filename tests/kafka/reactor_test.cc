@@ -206,5 +206,43 @@ TEST_F(KafkaServer, SlowReadersFillTheInFlightBudgetThenProducersWaitAndNothingI
   EXPECT_EQ(count_events(*log_, "events"), static_cast<std::uint64_t>(kProduces * kRecords));
 }
 
+TEST_F(KafkaServer, OneReactorServesOthersWhileAJoinAndALongPollAreParkedAndAnswersInOrder) {
+  ServerOptions options;
+  options.network_threads = 1;  // every connection on the same event loop
+  start(options);
+  Client setup(port());
+  setup.send_frame(testing::produce_request(7, "polled", testing::client_batch(1), -1, 1, 10'000));
+  ASSERT_TRUE(setup.receive());
+
+  // A JoinGroup parks for the initial rebalance delay (3 s); an ApiVersions pipelined behind it waits its turn.
+  Client member(port());
+  member.send_frame(testing::join_group_request(5, "parked"));
+  member.send_frame(testing::api_versions(2, 42));
+  // A Fetch at the end of the topic parks as a long poll (max wait 500 ms).
+  Client fetcher(port());
+  fetcher.send_frame(testing::fetch_request(4, "polled", 1));
+
+  const auto start_time = std::chrono::steady_clock::now();
+  Client producer(port());
+  producer.send_frame(testing::produce_request(7, "polled", testing::client_batch(2), -1, 2, 10'000));
+  auto produced = producer.receive(2s);
+  ASSERT_TRUE(produced);
+  EXPECT_EQ(testing::read_produce(*produced).error, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start_time, 1s) << "the reactor waited for a parked request";
+  auto fetched = fetcher.receive(2s);
+  ASSERT_TRUE(fetched) << "the long poll was not answered";
+  const std::string text(reinterpret_cast<const char*>(fetched->data()), fetched->size());
+  EXPECT_NE(text.find("value 1"), std::string::npos) << "the produce woke the long poll with its records";
+
+  auto joined = member.receive(10s);
+  ASSERT_TRUE(joined);
+  WireReader join_in(*joined);
+  EXPECT_EQ(join_in.int32(), 7) << "the JoinGroup's answer comes first";
+  auto versions = member.receive(2s);
+  ASSERT_TRUE(versions);
+  WireReader versions_in(*versions);
+  EXPECT_EQ(versions_in.int32(), 42);
+}
+
 }  // namespace
 }  // namespace strata::kafka
