@@ -23,6 +23,7 @@ constexpr std::size_t kScratchBytes = 256u << 10;
 constexpr int kEventsMax = 256;
 constexpr int kAcceptsPerWakeMax = 64;  // then the other reactors and the connections get a turn
 constexpr auto kTimeoutCheckInterval = std::chrono::seconds(1);
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);  // out of descriptors with no spare to refuse on
 constexpr auto kStopWritesMax = std::chrono::milliseconds(500);  // then a stopping server drops unsent answers
 constexpr auto kRefusalLogInterval = std::chrono::seconds(1);
 constexpr std::uint32_t kUnregistered = UINT32_MAX;  // Owned::registered of a socket taken out of epoll
@@ -138,12 +139,23 @@ void Reactor::settle(Connection* connection) {
 void Reactor::refuse_without_descriptors(int error) {
   // Accept the connection on the spare descriptor and close it: the client learns at once, and the listening
   // socket does not stay ready (which would spin this loop).
+  bool refused = false;
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) {
+      ::close(fd);
+      refused = true;
+    }
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
+  if (spare_fd_ < 0) {
+    // No spare (another thread took the descriptor): stop looking at the socket for a moment instead.
+    (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    accept_paused_until_ = std::chrono::steady_clock::now() + kAcceptPause;
+    accept_paused_ = true;
+  }
+  if (!refused) return;
   ++refusals_unlogged_;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= kRefusalLogInterval) {
@@ -152,6 +164,15 @@ void Reactor::refuse_without_descriptors(int error) {
     refusals_unlogged_ = 0;
     last_refusal_log_ = now;
   }
+}
+
+void Reactor::resume_accepting() {
+  if (!accept_paused_ || stop_begun_ || std::chrono::steady_clock::now() < accept_paused_until_) return;
+  if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  epoll_event listen{};
+  listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+  listen.data.ptr = &listen_tag;
+  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listen) == 0) accept_paused_ = false;
 }
 
 void Reactor::accept_one(int fd, const std::string& client) {
@@ -202,7 +223,7 @@ void Reactor::accept_ready() {
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
       if (out_of_descriptors_or_memory(error)) {
         refuse_without_descriptors(error);
-        continue;
+        return;  // the connections and the other reactors get a turn (their closes free descriptors)
       }
       std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(error));
       return;
@@ -227,6 +248,12 @@ void Reactor::check_timeouts() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_timeout_check_) return;
   next_timeout_check_ = now + kTimeoutCheckInterval;
+  if (refusals_unlogged_ > 0 && now - last_refusal_log_ >= kRefusalLogInterval) {
+    std::fprintf(stderr, "strata serve: refused %zu more connection(s) since the last line, for the same reason\n",
+                 refusals_unlogged_);
+    refusals_unlogged_ = 0;
+    last_refusal_log_ = now;
+  }
   std::vector<Connection*> all;
   all.reserve(connections_.size());
   for (auto& [raw, owned] : connections_) all.push_back(raw);
@@ -265,7 +292,7 @@ void Reactor::run() {
       }
     }
     // Stopping: the timeouts are looked at every 100 ms, so a connection stalled in a write ends in time.
-    const int timeout_ms = stop_begun_ ? 100 : 1000;
+    const int timeout_ms = stop_begun_ || accept_paused_ ? 100 : 1000;
     const int ready = epoll_wait(epoll_fd_, events, kEventsMax, timeout_ms);
     if (ready < 0 && errno != EINTR) {
       std::fprintf(stderr, "strata serve: epoll_wait: %s\n", std::strerror(errno));
@@ -296,6 +323,7 @@ void Reactor::run() {
       for (Connection* connection : paused) settle(connection);
     }
     check_timeouts();
+    resume_accepting();
   }
 }
 

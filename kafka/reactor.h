@@ -75,6 +75,7 @@ class Reactor {
   void accept_ready();
   void accept_one(int fd, const std::string& client);
   void refuse_without_descriptors(int error);
+  void resume_accepting();
   void drain_mailbox();
   void check_timeouts();
   void begin_stop();
@@ -88,6 +89,8 @@ class Reactor {
   int wake_fd_ = -1;
   int spare_fd_ = -1;  // closed to accept (and close) one connection when descriptors run out
   bool stop_begun_ = false;
+  bool accept_paused_ = false;
+  std::chrono::steady_clock::time_point accept_paused_until_;
   bool stop_forced_ = false;
   std::chrono::steady_clock::time_point stop_begun_at_;
   std::size_t in_flight_bytes_ = 0;
