@@ -1,7 +1,7 @@
-// A client connection's read and write loops (see connection.h).
+// A client connection's reads, requests and writes, driven by its reactor (see connection.h).
 #include "kafka/connection.h"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -13,36 +13,42 @@
 #include <cstring>
 
 #include "kafka/codec.h"
+#include "kafka/reactor.h"
 #include "perf/probes.h"
 
 namespace strata::kafka {
 
 namespace {
 
-constexpr int kStopCheckMs = 200;
-constexpr std::size_t kFrameGrowthBytes = 1u
-                                          << 20;  // a frame's buffer grows at most this far ahead of its data
+constexpr std::size_t kFrameGrowthBytes = 1u << 20;  // a frame's buffer grows at most this far ahead of its data
 // librdkafka's smallest request header: key, version, correlation id, client id length.
 constexpr std::int32_t kFrameBytesMin = 10;
+// What one readable event may read before the reactor turns to its other connections (fairness).
+constexpr std::size_t kReadPerEventMax = 4u << 20;
+constexpr auto kBufferKeptIdle = std::chrono::seconds(1);
 
 void put_int32(std::byte* out, std::int32_t value) {
   const auto bits = static_cast<std::uint32_t>(value);
   for (int i = 0; i < 4; ++i) out[i] = static_cast<std::byte>((bits >> (24 - 8 * i)) & 0xff);
 }
 
+std::int32_t get_int32(const std::byte* in) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | std::to_integer<std::uint32_t>(in[i]);
+  return static_cast<std::int32_t>(value);
+}
+
 }  // namespace
 
-Connection::Connection(int fd, std::string client_address, RequestHandler& handler, ConnectionLimits limits,
-                       const std::atomic<bool>& stopping)
-    : fd_(fd), handler_(handler), limits_(limits), stopping_(stopping) {
+Connection::Connection(int fd, std::string client_address, Reactor& reactor, RequestHandler& handler,
+                       ConnectionLimits limits, const std::atomic<bool>& stopping)
+    : fd_(fd), reactor_(reactor), handler_(handler), limits_(limits), stopping_(stopping) {
   session_.client_address = std::move(client_address);
   session_.stopping = &stopping;
-  timeval send_timeout{30, 0};  // a client that stops reading its responses is dropped
-  (void)setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  last_activity_ = Clock::now();
 }
 
 Connection::~Connection() {
-  if (writer_.joinable()) writer_.join();
   ::close(fd_);
 }
 
@@ -50,160 +56,276 @@ void Connection::log(const std::string& message) const {
   std::fprintf(stderr, "strata serve: %s: %s\n", session_.client_address.c_str(), message.c_str());
 }
 
-Connection::ReadResult Connection::read_exact(std::byte* out, std::size_t size, bool frame_start) {
-  std::size_t got = 0;
-  auto idle_deadline = std::chrono::steady_clock::now() + limits_.idle_timeout;
-  while (got < size) {
-    if (stopping_.load(std::memory_order_relaxed) && frame_start && got == 0) return ReadResult::kStopping;
-    pollfd pfd{fd_, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, kStopCheckMs);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return ReadResult::kError;
-    }
-    if (ready == 0) {
-      if (std::chrono::steady_clock::now() >= idle_deadline) return ReadResult::kIdle;
-      if (stopping_.load(std::memory_order_relaxed) && !(frame_start && got == 0))
-        return ReadResult::kStopping;
-      continue;
-    }
-    const ssize_t n = ::recv(fd_, out + got, size - got, 0);
-    if (n == 0) return ReadResult::kClosed;
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return ReadResult::kError;
-    }
-    got += static_cast<std::size_t>(n);
-    idle_deadline = std::chrono::steady_clock::now() + limits_.idle_timeout;
-  }
-  return ReadResult::kOk;
+bool Connection::holding() const {
+  return std::any_of(queue_.begin(), queue_.end(),
+                     [](const auto& out) { return out->pending.holds_connection && !out->finished; });
 }
 
-bool Connection::read_frame(std::vector<std::byte>* frame) {
-  std::byte size_bytes[4];
-  ReadResult result = read_exact(size_bytes, 4, true);
-  if (result != ReadResult::kOk) {
-    if (result == ReadResult::kIdle)
-      log("closed after " + std::to_string(limits_.idle_timeout.count()) + " ms idle");
-    if (result == ReadResult::kError) log(std::string("read failed: ") + std::strerror(errno));
-    return false;
+std::uint32_t Connection::interest() const {
+  std::uint32_t events = 0;
+  if (!reading_done_ && !holding() && queue_.size() < kResponsesMax && !reactor_.over_budget()) events |= EPOLLIN;
+  if (write_blocked_ && !write_failed_) events |= EPOLLOUT;
+  return events;
+}
+
+void Connection::end_reading(const std::string& why) {
+  if (!why.empty()) log(why);
+  reading_done_ = true;
+  input_.clear();
+  input_.shrink_to_fit();
+  if (queue_.empty() && !ended_) {
+    ::shutdown(fd_, SHUT_RDWR);
+    ended_ = true;
   }
-  std::int32_t size = 0;
-  for (std::byte b : size_bytes)
-    size = static_cast<std::int32_t>((static_cast<std::uint32_t>(size) << 8) |
-                                     std::to_integer<std::uint32_t>(b));
-  if (size < kFrameBytesMin || static_cast<std::size_t>(size) > limits_.max_request_bytes) {
-    log("request size " + std::to_string(size) + " outside 10.." + std::to_string(limits_.max_request_bytes) +
-        " bytes (not a Kafka client, or --max-request-bytes is too small): closing");
-    return false;
+}
+
+void Connection::fail_writes(const std::string& why) {
+  if (!write_failed_) log(why + ": closing");
+  write_failed_ = true;
+  write_blocked_ = false;
+  if (!reading_done_) end_reading("");
+  // What is queued still finishes (an append's outcome is logged even if unsent), then is dropped.
+  ::shutdown(fd_, SHUT_RDWR);
+}
+
+void Connection::on_hangup() {
+  if (!reading_done_) end_reading("");
+  write_failed_ = true;  // quietly: a client that resets its connection is not news
+  write_blocked_ = false;
+  send_ready();
+}
+
+void Connection::on_stop() {
+  if (!reading_done_) end_reading("");
+}
+
+void Connection::check_timeouts(Clock::time_point now) {
+  if (write_blocked_ && !write_failed_ && now - write_blocked_since_ >= kWriteStallMax) {
+    fail_writes("write blocked for " + std::to_string(kWriteStallMax.count()) + " s");
+    send_ready();
+    return;
   }
-  // The buffer grows with the data that actually arrives, so a lying size costs no memory.
-  const auto total = static_cast<std::size_t>(size);
-  frame->clear();
-  std::size_t got = 0;
-  while (got < total) {
-    const std::size_t step = std::min(total - got, kFrameGrowthBytes);
-    frame->resize(got + step);
-    result = read_exact(frame->data() + got, step, false);
-    if (result != ReadResult::kOk) {
-      log("connection ended inside a request of " + std::to_string(total) + " bytes");
-      return false;
+  // A busy connection keeps its input buffer from frame to frame (no allocation, no page faults per
+  // request); one quiet for a second gives it back.
+  if (input_.empty() && input_.capacity() > 0 && now - last_activity_ >= kBufferKeptIdle) input_.shrink_to_fit();
+  if (!reading_done_ && queue_.empty() && now - last_activity_ >= limits_.idle_timeout) {
+    end_reading("closed after " + std::to_string(limits_.idle_timeout.count()) + " ms idle");
+  }
+}
+
+std::size_t Connection::receive(std::span<std::byte> scratch) {
+  if (!input_.empty()) {
+    // A frame has begun: the rest goes straight into its buffer (no copy through the scratch buffer), which
+    // grows at most kFrameGrowthBytes ahead of the bytes that actually arrived.
+    const std::size_t have = input_.size();
+    std::size_t target = have + scratch.size();
+    if (have >= 4) {
+      const auto total = 4 + static_cast<std::size_t>(get_int32(input_.data()));
+      if (total > have) target = std::min(total, have + kFrameGrowthBytes);
     }
-    got += step;
+    input_.resize(target);
+    const ssize_t n = ::recv(fd_, input_.data() + have, target - have, 0);
+    input_.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    return n < 0 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(n);
+  }
+  const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), 0);
+  if (n <= 0) return n < 0 ? static_cast<std::size_t>(-1) : 0;
+  const auto got = static_cast<std::size_t>(n);
+  // The common case: whole frames in the scratch buffer, handled in place; only a tail is kept.
+  const std::size_t used = handle_frames(scratch.first(got));
+  if (used < got && !reading_done_) {
+    const std::span<const std::byte> tail = scratch.subspan(used, got - used);
+    if (tail.size() >= 4) {
+      input_.reserve(std::min(4 + static_cast<std::size_t>(std::max(get_int32(tail.data()), 0)),
+                              tail.size() + kFrameGrowthBytes));
+    }
+    input_.assign(tail.begin(), tail.end());
+  }
+  return got;
+}
+
+void Connection::on_readable(std::span<std::byte> scratch) {
+  std::size_t read = 0;
+  while (!reading_done_ && read < kReadPerEventMax && (interest() & EPOLLIN) != 0) {
+    const std::size_t before = input_.size();
+    const std::size_t n = receive(scratch);
+    if (n == static_cast<std::size_t>(-1)) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      end_reading(std::string("read failed: ") + std::strerror(errno));
+      break;
+    }
+    if (n == 0) {
+      if (!input_.empty()) log("connection ended inside a request");
+      end_reading("");
+      break;
+    }
+    read += n;
+    last_activity_ = Clock::now();
+    if (input_.size() > before) handle_buffered();
+  }
+  send_ready();
+}
+
+void Connection::handle_buffered() {
+  if (input_.empty() || holding()) return;
+  const std::size_t used = handle_frames(input_);
+  if (reading_done_) return;
+  input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(used));
+}
+
+std::size_t Connection::handle_frames(std::span<const std::byte> data) {
+  std::size_t at = 0;
+  while (!reading_done_ && !holding() && data.size() - at >= 4) {
+    const std::int32_t size = get_int32(data.data() + at);
+    if (size < kFrameBytesMin || static_cast<std::size_t>(size) > limits_.max_request_bytes) {
+      end_reading("request size " + std::to_string(size) + " outside 10.." +
+                  std::to_string(limits_.max_request_bytes) +
+                  " bytes (not a Kafka client, or --max-request-bytes is too small): closing");
+      return at;
+    }
+    const auto frame_bytes = static_cast<std::size_t>(size);
+    if (data.size() - at - 4 < frame_bytes) break;
+    if (!handle_frame(data.subspan(at + 4, frame_bytes))) {
+      at += 4 + frame_bytes;
+      if (!reading_done_) end_reading("");
+      return at;
+    }
+    at += 4 + frame_bytes;
+  }
+  return at;
+}
+
+bool Connection::handle_frame(std::span<const std::byte> frame) {
+  Request request;
+  std::string why;
+  const DecodeResult decoded = decode_request(frame, &request, &why);
+  if (decoded == DecodeResult::kApiVersionsTooNew) {
+    PendingResponse pending;
+    pending.correlation_id = request.header.correlation_id;
+    encode_api_versions_fallback(pending.frame);
+    queue(std::move(pending), frame.size());
+    return true;
+  }
+  if (decoded != DecodeResult::kOk) {
+    log(why + ": closing");
+    return false;
+  }
+  STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
+  PendingResponse pending = handler_.handle(request, session_);
+  const bool close = pending.close_connection;
+  queue(std::move(pending), frame.size());
+  if (close) {
+    log(std::string(api_name(request.header.api_key)) + " v" + std::to_string(request.header.api_version) +
+        " with acks=0 refused: closing");
+    return false;
   }
   return true;
 }
 
-void Connection::enqueue(PendingResponse pending) {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return queue_.size() < kPendingMax || write_failed_; });
-  queue_.push_back(std::move(pending));
-  changed_.notify_all();
+void Connection::queue(PendingResponse pending, std::size_t request_bytes) {
+  auto outgoing = std::make_unique<Outgoing>();
+  outgoing->pending = std::move(pending);
+  outgoing->charge = request_bytes;
+  reactor_.charge(outgoing->charge);
+  Outgoing& added = *queue_.emplace_back(std::move(outgoing));
+  try_finish(added);
 }
 
-void Connection::run() {
-  writer_ = std::thread([this] { write_loop(); });
-  std::vector<std::byte> frame;
-  while (read_frame(&frame)) {
-    {
-      std::lock_guard lock(mutex_);
-      if (write_failed_) break;
-    }
-    Request request;
-    std::string why;
-    const DecodeResult decoded = decode_request(frame, &request, &why);
-    if (decoded == DecodeResult::kApiVersionsTooNew) {
-      PendingResponse pending;
-      pending.correlation_id = request.header.correlation_id;
-      encode_api_versions_fallback(pending.frame);
-      enqueue(std::move(pending));
-      continue;
-    }
-    if (decoded != DecodeResult::kOk) {
-      log(why + ": closing");
-      break;
-    }
-    STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
-    PendingResponse pending = handler_.handle(request, session_);
-    const bool close = pending.close_connection;
-    enqueue(std::move(pending));
-    if (close) {
-      log(std::string(api_name(request.header.api_key)) + " v" + std::to_string(request.header.api_version) +
-          " with acks=0 refused: closing");
-      break;
-    }
+void Connection::try_finish(Outgoing& outgoing) {
+  PendingResponse& pending = outgoing.pending;
+  if (pending.ready && !pending.ready() && PendingResponse::Clock::now() < pending.deadline) {
+    park(outgoing);
+    return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    reading_done_ = true;
-    changed_.notify_all();
+  if (pending.finish && !pending.finish(pending.frame)) {
+    park(outgoing);  // it waits again
+    return;
   }
-  writer_.join();
-  ::shutdown(fd_, SHUT_RDWR);
+  outgoing.finished = true;
+  const std::size_t frame_bytes = pending.frame.size();
+  reactor_.charge(frame_bytes);
+  outgoing.charge += frame_bytes;
 }
 
-void Connection::write_loop() {
-  for (;;) {
-    PendingResponse pending;
-    {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return !queue_.empty() || reading_done_; });
-      if (queue_.empty()) return;
-      pending = std::move(queue_.front());
-      queue_.pop_front();
-      changed_.notify_all();
+void Connection::park(Outgoing& outgoing) {
+  outgoing.parked = true;
+  PendingResponse& pending = outgoing.pending;
+  ParkedRequest parked;
+  parked.ready = pending.ready ? pending.ready : [] { return false; };
+  parked.block = pending.block;
+  parked.deadline = pending.deadline;
+  Reactor* reactor = &reactor_;
+  Outgoing* raw = &outgoing;
+  parked.resume = [reactor, this, raw] { reactor->post(this, raw); };
+  reactor_.park(std::move(parked));
+}
+
+void Connection::on_resumed(void* parked) {
+  auto* outgoing = static_cast<Outgoing*>(parked);
+  outgoing->parked = false;
+  // The ready() that resumed it ran on the waiter thread; finish now, or park again.
+  PendingResponse& pending = outgoing->pending;
+  if (pending.finish && !pending.finish(pending.frame)) {
+    park(*outgoing);
+  } else {
+    outgoing->finished = true;
+    const std::size_t frame_bytes = pending.frame.size();
+    reactor_.charge(frame_bytes);
+    outgoing->charge += frame_bytes;
+  }
+  send_ready();
+  // A held connection goes on with the requests it had read.
+  if (!reading_done_ && !holding()) handle_buffered();
+  send_ready();
+}
+
+void Connection::on_writable() {
+  write_blocked_ = false;
+  send_ready();
+}
+
+void Connection::release_front() {
+  reactor_.release(queue_.front()->charge);
+  queue_.pop_front();
+}
+
+void Connection::send_ready() {
+  while (!queue_.empty() && queue_.front()->finished) {
+    Outgoing& front = *queue_.front();
+    if (front.pending.send && !write_failed_) {
+      if (front.sent == 0) STRATA_PROBE3(request_answered, fd_, front.pending.correlation_id, front.pending.frame.size());
+      if (!send_front(front)) return;  // the rest when the socket is writable
     }
-    if (pending.finish)
-      pending.finish(pending.frame);  // always: an append's outcome is logged even if unsent
-    bool failed = false;
-    {
-      std::lock_guard lock(mutex_);
-      failed = write_failed_;
-    }
-    if (!pending.send || failed) continue;
-    STRATA_PROBE3(request_answered, fd_, pending.correlation_id, pending.frame.size());
-    if (!write_response(pending)) {
-      log(std::string("write failed: ") + std::strerror(errno) + ": closing");
-      std::lock_guard lock(mutex_);
-      write_failed_ = true;
-      ::shutdown(fd_, SHUT_RD);  // the reader stops at its next poll
-      changed_.notify_all();
-    }
+    release_front();
+  }
+  if (queue_.empty() && reading_done_ && !ended_) {
+    ::shutdown(fd_, SHUT_RDWR);
+    ended_ = true;
   }
 }
 
-bool Connection::write_response(const PendingResponse& pending) {
-  const ResponseFrame& frame = pending.frame;
+bool Connection::send_front(Outgoing& outgoing) {
+  const ResponseFrame& frame = outgoing.pending.frame;
   const std::size_t size = 4 + frame.size();  // correlation id + body + splices
-  if (size > static_cast<std::size_t>(INT32_MAX)) return false;
+  if (size > static_cast<std::size_t>(INT32_MAX)) {
+    fail_writes("response of " + std::to_string(size) + " bytes too large");
+    return true;
+  }
   std::byte header[8];
   put_int32(header, static_cast<std::int32_t>(size));
-  put_int32(header + 4, pending.correlation_id);
+  put_int32(header + 4, outgoing.pending.correlation_id);
 
   std::vector<iovec> parts;
   parts.reserve(2 + 2 * frame.splices.size());
+  std::size_t skip = outgoing.sent;
   auto add = [&](const void* data, std::size_t bytes) {
-    if (bytes > 0) parts.push_back({const_cast<void*>(data), bytes});
+    if (skip >= bytes) {
+      skip -= bytes;
+      return;
+    }
+    parts.push_back({const_cast<std::byte*>(static_cast<const std::byte*>(data)) + skip, bytes - skip});
+    skip = 0;
   };
   add(header, sizeof header);
   const std::vector<std::byte>& body = frame.body.buffer();
@@ -217,15 +339,22 @@ bool Connection::write_response(const PendingResponse& pending) {
 
   std::size_t index = 0;
   while (index < parts.size()) {
-    const int count = static_cast<int>(std::min<std::size_t>(parts.size() - index, IOV_MAX));
     msghdr message{};
     message.msg_iov = parts.data() + index;
-    message.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    message.msg_iovlen = std::min<std::size_t>(parts.size() - index, IOV_MAX);
+    const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return false;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!write_blocked_) write_blocked_since_ = Clock::now();
+        write_blocked_ = true;
+        return false;
+      }
+      fail_writes(std::string("write failed: ") + std::strerror(errno));
+      return true;
     }
+    outgoing.sent += static_cast<std::size_t>(n);
+    last_activity_ = Clock::now();
     auto written = static_cast<std::size_t>(n);
     while (written > 0 && index < parts.size()) {
       if (written >= parts[index].iov_len) {
@@ -238,6 +367,7 @@ bool Connection::write_response(const PendingResponse& pending) {
       }
     }
   }
+  write_blocked_ = false;
   return true;
 }
 

@@ -1,26 +1,54 @@
-// Connection: one client's TCP connection, served by two threads. The calling thread reads frames (an
-// int32 size, then the request), decodes and handles each request in order; a writer thread sends the
-// responses in the same order, finishing Produce responses (waiting for acknowledgements) first. Pipelined
-// requests are therefore answered in order, and a long-polling Fetch or a parked JoinGroup delays the
-// responses behind it, as in Kafka.
+// Connection: one client's TCP connection, owned by one reactor (kafka/reactor.h) and driven by its events;
+// it never blocks. Readable: it reads what the socket holds, cuts frames (an int32 size, then the request),
+// decodes and handles each in order. Writable: it sends the responses in request order. A response that must
+// wait parks with the waiter (kafka/waiter.h) and is finished on the reactor when it is ready; the responses
+// behind it wait their turn, so pipelined requests are answered in order, and a long-polling Fetch or a
+// parked JoinGroup delays the responses (and the handling of the requests) behind it, as in Kafka.
 //
 // Bounds: a frame larger than max_request_bytes closes the connection before anything is allocated for it,
-// and a frame's buffer grows only as its bytes arrive; at most kPendingMax responses wait to be written;
-// a connection silent for idle_timeout is closed; a write blocked for 30 s closes it.
+// and a frame's buffer grows only as its bytes arrive; at most kResponsesMax responses wait to be written
+// (then the connection stops reading); a connection silent for idle_timeout is closed; a write blocked for
+// kWriteStallMax closes it. A connection quiet for a second holds no buffer.
+//
+// Threads: its reactor's only.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
-#include <mutex>
+#include <memory>
+#include <span>
 #include <string>
-#include <thread>
+#include <utility>
+#include <vector>
 
 #include "kafka/request_handler.h"
 
 namespace strata::kafka {
+
+class Reactor;
+
+// An allocator whose resize() leaves new bytes uninitialized: the input buffer grows ahead of recv(), which
+// fills it (zeroing up to a megabyte ahead of every read costs more than the read).
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  explicit UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* at) noexcept {
+    ::new (static_cast<void*>(at)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* at, Args&&... args) {
+    ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
+  }
+};
 
 struct ConnectionLimits {
   std::size_t max_request_bytes = 100u << 20;
@@ -29,41 +57,83 @@ struct ConnectionLimits {
 
 class Connection {
  public:
-  // Takes ownership of `fd` (closed by the destructor).
-  Connection(int fd, std::string client_address, RequestHandler& handler, ConnectionLimits limits,
-             const std::atomic<bool>& stopping);
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::size_t kResponsesMax = 64;
+  static constexpr auto kWriteStallMax = std::chrono::seconds(30);
+
+  // Takes ownership of `fd` (non-blocking; closed by the destructor).
+  Connection(int fd, std::string client_address, Reactor& reactor, RequestHandler& handler,
+             ConnectionLimits limits, const std::atomic<bool>& stopping);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Serves the connection until the client closes it, it breaks a rule, or the server stops (checked every
-  // 200 ms while idle). Every response queued before that is written (and every Produce acknowledged or
-  // refused) before run() returns.
-  void run();
+  int fd() const { return fd_; }
+  const std::string& client_address() const { return session_.client_address; }
+
+  // The socket is readable: reads (through `scratch`, the reactor's buffer) and handles what came.
+  void on_readable(std::span<std::byte> scratch);
+  // The socket is writable again.
+  void on_writable();
+  // A parked response's ready() came true or its deadline passed (its reactor's mailbox).
+  void on_resumed(void* parked);
+  // The socket reported an error or a hang-up: nothing more can be read or written.
+  void on_hangup();
+  // The server stops: read nothing more; answer what was read, then end.
+  void on_stop();
+  // Closes it now if silent for idle_timeout or stalled in a write for kWriteStallMax.
+  void check_timeouts(Clock::time_point now);
+
+  // The epoll events it wants now.
+  std::uint32_t interest() const;
+  // Shut down or failed: its socket has nothing more to report.
+  bool socket_closed() const { return write_failed_ || ended_; }
+  // Nothing more to do: closed (or ended by the client) and no response left, none parked.
+  bool finished() const { return ended_ && queue_.empty(); }
 
  private:
-  enum class ReadResult : std::uint8_t { kOk, kClosed, kIdle, kStopping, kError };
-  ReadResult read_exact(std::byte* out, std::size_t size, bool frame_start);
-  bool read_frame(std::vector<std::byte>* frame);
-  void enqueue(PendingResponse pending);
-  void write_loop();
-  bool write_response(const PendingResponse& pending);
-  void log(const std::string& message) const;
+  struct Outgoing {
+    PendingResponse pending;
+    std::size_t charge = 0;   // bytes counted against the reactor's in-flight budget
+    bool parked = false;      // with the waiter
+    bool finished = false;    // finish ran (or there is none): the frame is final
+    std::size_t sent = 0;     // bytes of the frame written so far
+  };
 
-  static constexpr std::size_t kPendingMax = 64;
+  std::size_t receive(std::span<std::byte> scratch);
+  // Handles the complete frames in `data`; returns how many bytes it consumed.
+  std::size_t handle_frames(std::span<const std::byte> data);
+  // One frame; false when the connection must end.
+  bool handle_frame(std::span<const std::byte> frame);
+  void queue(PendingResponse pending, std::size_t request_bytes);
+  void park(Outgoing& outgoing);
+  void try_finish(Outgoing& outgoing);
+  void send_ready();
+  // Writes what it can of the front response: true when all of it went out.
+  bool send_front(Outgoing& outgoing);
+  void release_front();
+  void handle_buffered();
+  void end_reading(const std::string& why);
+  void fail_writes(const std::string& why);
+  void log(const std::string& message) const;
+  bool holding() const;
 
   const int fd_;
   Session session_;
+  Reactor& reactor_;
   RequestHandler& handler_;
   const ConnectionLimits limits_;
   const std::atomic<bool>& stopping_;
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<PendingResponse> queue_;
-  bool reading_done_ = false;
-  bool write_failed_ = false;
-  std::thread writer_;
+  // The start of a frame not yet complete (empty, and freed once quiet for a second).
+  std::vector<std::byte, UninitializedAllocator<std::byte>> input_;
+  std::deque<std::unique_ptr<Outgoing>> queue_;
+  bool reading_done_ = false;  // the client ended, broke a rule, or the server stops
+  bool write_failed_ = false;  // answers are dropped (their continuations still finish)
+  bool ended_ = false;         // reading done and the socket shut down (or failed)
+  bool write_blocked_ = false;
+  Clock::time_point last_activity_;
+  Clock::time_point write_blocked_since_;
 };
 
 }  // namespace strata::kafka

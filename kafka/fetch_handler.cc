@@ -1,4 +1,4 @@
-// Fetch (long-polling reads of stored batches, KIP-74 limits) and ListOffsets.
+// Fetch (long-polling reads of stored batches, KIP-74 limits; a long poll is a continuation) and ListOffsets.
 #include "kafka/request_handler.h"
 
 #include <algorithm>
@@ -9,15 +9,12 @@ namespace strata::kafka {
 namespace {
 
 constexpr std::int32_t kFetchWaitMaxMs = 30'000;
-// A long-polling Fetch looks at the server's stopping flag at least this often.
-constexpr auto kStopCheck = std::chrono::milliseconds(200);
 
 }  // namespace
 
-void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Session& session,
-                           ResponseFrame& out) {
-  FetchResponse response;
-  response.read_committed = request.isolation_level == 1;
+// A Fetch in progress: its response so far and the partitions still read. The Slots point into the
+// response's partition vectors (reserved up front, never reallocated).
+struct RequestHandler::FetchState {
   struct Slot {
     FetchResponse::Partition* partition;
     TopicEntry topic;
@@ -25,7 +22,19 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     std::size_t bytes_max;
     bool done;
   };
+  FetchResponse response;
   std::vector<Slot> slots;
+  std::size_t response_max = 0;
+  std::size_t min_bytes = 0;
+  std::size_t total = 0;
+  PendingResponse::Clock::time_point deadline;
+};
+
+void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Session& session,
+                           PendingResponse& pending) {
+  auto state = std::make_shared<FetchState>();
+  FetchResponse& response = state->response;
+  response.read_committed = request.isolation_level == 1;
   for (const auto& topic : request.topics) {
     FetchResponse::Topic& topic_out = response.topics.emplace_back();
     topic_out.name = std::string(topic.name);
@@ -69,66 +78,83 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
           continue;
         }
       }
-      slots.push_back({&partition_out, *entry, reader,
-                       static_cast<std::size_t>(std::max(partition.partition_max_bytes, 0)), false});
+      state->slots.push_back({&partition_out, *entry, reader,
+                              static_cast<std::size_t>(std::max(partition.partition_max_bytes, 0)), false});
     }
   }
+  state->response_max = static_cast<std::size_t>(std::max(request.max_bytes, 0));
+  state->min_bytes = static_cast<std::size_t>(std::max(request.min_bytes, 0));
+  state->deadline = PendingResponse::Clock::now() +
+                    std::chrono::milliseconds(std::clamp(request.max_wait_ms, 0, kFetchWaitMaxMs));
+  const std::atomic<bool>* stopping = session.stopping;
+  if (fetch_poll(*state, stopping)) {
+    fetch_answer(*state, version, pending.frame);
+    return;
+  }
+  // A long poll: a continuation, ready when one of its readers has something new (the waiter looks every
+  // millisecond), the server stops, or the deadline passes. The connection reads nothing else meanwhile, so
+  // its readers are the waiter's to look at until it resumes.
+  pending.holds_connection = true;
+  pending.deadline = state->deadline;
+  pending.ready = [state, stopping] {
+    if (stopping != nullptr && stopping->load(std::memory_order_relaxed)) return true;
+    return std::any_of(state->slots.begin(), state->slots.end(), [](const FetchState::Slot& slot) {
+      return !slot.done && slot.reader->end_offset() > slot.reader->position();
+    });
+  };
+  pending.finish = [this, state, stopping, version](ResponseFrame& out) {
+    if (!fetch_poll(*state, stopping)) return false;
+    fetch_answer(*state, version, out);
+    return true;
+  };
+}
 
-  const std::size_t response_max = static_cast<std::size_t>(std::max(request.max_bytes, 0));
-  const std::size_t min_bytes = static_cast<std::size_t>(std::max(request.min_bytes, 0));
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(std::clamp(request.max_wait_ms, 0, kFetchWaitMaxMs));
-  std::size_t total = 0;
-  std::vector<Reader*> waiting;
-  for (;;) {
-    for (Slot& slot : slots) {
-      if (slot.done) continue;
-      std::size_t partition_bytes = slot.partition->bytes();
-      if (total > 0 && (total >= response_max || partition_bytes >= slot.bytes_max)) continue;
-      const std::size_t limit = std::min(slot.bytes_max - std::min(slot.bytes_max, partition_bytes),
-                                         response_max - std::min(response_max, total));
-      auto polled = slot.reader->poll_batches(limit, [&](const BatchView& batch) {
-        const std::size_t size = batch.bytes.size();
-        // KIP-74: the first batch of the response is sent whole whatever the limits; any other must fit.
-        if (total > 0 && (partition_bytes + size > slot.bytes_max || total + size > response_max)) {
-          slot.done = true;  // the reader moved past it: the next Fetch seeks back
-          return false;
-        }
-        slot.partition->batches.push_back(batch);
-        total += size;
-        partition_bytes += size;
-        return partition_bytes < slot.bytes_max && total < response_max;
-      });
-      if (!polled) {
-        std::fprintf(stderr, "strata serve: fetch %s-%d: %s\n", slot.topic.name.c_str(),
-                     slot.partition->index, polled.status().to_string().c_str());
-        // A topic deleted meanwhile (DeleteTopics on another connection) is one the server no longer knows.
-        const auto current = topics_.find(slot.topic.name);
-        slot.partition->error = current && current->id == slot.topic.id ? error_for(polled.status())
-                                                                        : ErrorCode::kUnknownTopicOrPartition;
-        slot.partition->batches.clear();
-        slot.done = true;
+bool RequestHandler::fetch_poll(FetchState& state, const std::atomic<bool>* stopping) {
+  for (FetchState::Slot& slot : state.slots) {
+    if (slot.done) continue;
+    std::size_t partition_bytes = slot.partition->bytes();
+    if (state.total > 0 && (state.total >= state.response_max || partition_bytes >= slot.bytes_max)) continue;
+    const std::size_t limit = std::min(slot.bytes_max - std::min(slot.bytes_max, partition_bytes),
+                                       state.response_max - std::min(state.response_max, state.total));
+    auto polled = slot.reader->poll_batches(limit, [&](const BatchView& batch) {
+      const std::size_t size = batch.bytes.size();
+      // KIP-74: the first batch of the response is sent whole whatever the limits; any other must fit.
+      if (state.total > 0 && (partition_bytes + size > slot.bytes_max || state.total + size > state.response_max)) {
+        slot.done = true;  // the reader moved past it: the next Fetch seeks back
+        return false;
       }
+      slot.partition->batches.push_back(batch);
+      state.total += size;
+      partition_bytes += size;
+      return partition_bytes < slot.bytes_max && state.total < state.response_max;
+    });
+    if (!polled) {
+      std::fprintf(stderr, "strata serve: fetch %s-%d: %s\n", slot.topic.name.c_str(), slot.partition->index,
+                   polled.status().to_string().c_str());
+      // A topic deleted meanwhile (DeleteTopics on another connection) is one the server no longer knows.
+      const auto current = topics_.find(slot.topic.name);
+      slot.partition->error = current && current->id == slot.topic.id ? error_for(polled.status())
+                                                                      : ErrorCode::kUnknownTopicOrPartition;
+      slot.partition->batches.clear();
+      slot.done = true;
     }
-    const auto now = std::chrono::steady_clock::now();
-    const bool stopping = session.stopping != nullptr && session.stopping->load(std::memory_order_relaxed);
-    waiting.clear();
-    for (Slot& slot : slots) {
-      if (!slot.done) waiting.push_back(slot.reader);
-    }
-    if (total >= min_bytes || total >= response_max || now >= deadline || stopping || waiting.empty()) break;
-    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
-    // The engine's wake-up: one partition's, or the log's for several (no polling either way).
-    (void)Reader::wait_any(waiting, std::min<std::chrono::nanoseconds>(left, kStopCheck));
   }
+  const bool stopped = stopping != nullptr && stopping->load(std::memory_order_relaxed);
+  const bool waiting = std::any_of(state.slots.begin(), state.slots.end(),
+                                   [](const FetchState::Slot& slot) { return !slot.done; });
+  return state.total >= state.min_bytes || state.total >= state.response_max ||
+         PendingResponse::Clock::now() >= state.deadline || stopped || !waiting;
+}
+
+void RequestHandler::fetch_answer(FetchState& state, std::int16_t version, ResponseFrame& out) {
   // The high watermark after the reads: at least the end of every batch returned.
-  for (Slot& slot : slots) {
+  for (FetchState::Slot& slot : state.slots) {
     if (auto offsets = log_.offsets(slot.topic.id, static_cast<std::uint32_t>(slot.partition->index))) {
       slot.partition->high_watermark = static_cast<std::int64_t>(offsets->durable);
       slot.partition->log_start_offset = static_cast<std::int64_t>(offsets->log_start);
     }
   }
-  encode(response, version, out);
+  encode(state.response, version, out);
 }
 
 void RequestHandler::list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,

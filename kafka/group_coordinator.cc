@@ -193,9 +193,31 @@ void GroupCoordinator::remove_member(Group& group, std::string_view member_id) {
 
 JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::string_view client_id,
                                          std::string_view client_host) {
+  std::unique_lock lock(mutex_);
+  auto started = start_join_locked(request, client_id, client_host);
+  if (auto* response = std::get_if<JoinGroupResponse>(&started)) return std::move(*response);
+  const JoinWait& wait = std::get<JoinWait>(started);
+  for (;;) {
+    if (auto response = poll_join_locked(wait)) return std::move(*response);
+    changed_.wait_for(lock, kWaitSlice);
+  }
+}
+
+std::variant<JoinGroupResponse, GroupCoordinator::JoinWait> GroupCoordinator::start_join(
+    const JoinGroupRequest& request, std::string_view client_id, std::string_view client_host) {
+  std::lock_guard lock(mutex_);
+  return start_join_locked(request, client_id, client_host);
+}
+
+std::optional<JoinGroupResponse> GroupCoordinator::poll_join(const JoinWait& wait) {
+  std::lock_guard lock(mutex_);
+  return poll_join_locked(wait);
+}
+
+std::variant<JoinGroupResponse, GroupCoordinator::JoinWait> GroupCoordinator::start_join_locked(
+    const JoinGroupRequest& request, std::string_view client_id, std::string_view client_host) {
   JoinGroupResponse error;
   error.member_id = std::string(request.member_id);
-  std::unique_lock lock(mutex_);
   if (shut_down_) {
     error.error = ErrorCode::kCoordinatorNotAvailable;
     return error;
@@ -262,45 +284,71 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& request, std::s
   maybe_complete_join(group);
 
   const auto deadline = now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
-  for (;;) {
-    Group* current = find_group(request.group_id);
-    Member* waiting = current == nullptr ? nullptr : current->find(member_id);
-    if (waiting == nullptr) {
-      error.error = ErrorCode::kUnknownMemberId;
-      return error;
-    }
-    if (waiting->join_ticket != ticket) {  // a newer join of the same member took over
-      error.error = ErrorCode::kRebalanceInProgress;
-      return error;
-    }
-    if (waiting->join_result) {
-      JoinGroupResponse response = std::move(*waiting->join_result);
-      waiting->join_result.reset();
-      return response;
-    }
-    if (shut_down_ || now() >= deadline) {
-      error.error = shut_down_ ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kRebalanceInProgress;
-      return error;
-    }
-    changed_.wait_for(lock, kWaitSlice);
+  return JoinWait{std::string(request.group_id), member_id, ticket, deadline};
+}
+
+std::optional<JoinGroupResponse> GroupCoordinator::poll_join_locked(const JoinWait& wait) {
+  JoinGroupResponse error;
+  error.member_id = wait.member_id;
+  Group* current = find_group(wait.group_id);
+  Member* waiting = current == nullptr ? nullptr : current->find(wait.member_id);
+  if (waiting == nullptr) {
+    error.error = ErrorCode::kUnknownMemberId;
+    return error;
   }
+  if (waiting->join_ticket != wait.ticket) {  // a newer join of the same member took over
+    error.error = ErrorCode::kRebalanceInProgress;
+    return error;
+  }
+  if (waiting->join_result) {
+    JoinGroupResponse response = std::move(*waiting->join_result);
+    waiting->join_result.reset();
+    return response;
+  }
+  if (shut_down_ || now() >= wait.deadline) {
+    error.error = shut_down_ ? ErrorCode::kCoordinatorNotAvailable : ErrorCode::kRebalanceInProgress;
+    return error;
+  }
+  return std::nullopt;
 }
 
 SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
   std::unique_lock lock(mutex_);
-  if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable, {}};
+  auto started = start_sync_locked(request);
+  if (auto* response = std::get_if<SyncGroupResponse>(&started)) return std::move(*response);
+  const SyncWait& wait = std::get<SyncWait>(started);
+  for (;;) {
+    if (auto response = poll_sync_locked(wait)) return std::move(*response);
+    changed_.wait_for(lock, kWaitSlice);
+  }
+}
+
+std::variant<SyncGroupResponse, GroupCoordinator::SyncWait> GroupCoordinator::start_sync(
+    const SyncGroupRequest& request) {
+  std::lock_guard lock(mutex_);
+  return start_sync_locked(request);
+}
+
+std::optional<SyncGroupResponse> GroupCoordinator::poll_sync(const SyncWait& wait) {
+  std::lock_guard lock(mutex_);
+  return poll_sync_locked(wait);
+}
+
+std::variant<SyncGroupResponse, GroupCoordinator::SyncWait> GroupCoordinator::start_sync_locked(
+    const SyncGroupRequest& request) {
+  if (shut_down_) return SyncGroupResponse{ErrorCode::kCoordinatorNotAvailable, {}};
   Group* group = find_group(request.group_id);
   Member* member = group == nullptr ? nullptr : group->find(request.member_id);
-  if (member == nullptr) return {ErrorCode::kUnknownMemberId, {}};
-  if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration, {}};
+  if (member == nullptr) return SyncGroupResponse{ErrorCode::kUnknownMemberId, {}};
+  if (request.generation_id != group->generation) return SyncGroupResponse{ErrorCode::kIllegalGeneration, {}};
   member->last_seen = now();
   switch (group->state) {
     case State::kEmpty:
-      return {ErrorCode::kUnknownMemberId, {}};
+      return SyncGroupResponse{ErrorCode::kUnknownMemberId, {}};
     case State::kPreparingRebalance:
-      return {ErrorCode::kRebalanceInProgress, {}};
+      return SyncGroupResponse{ErrorCode::kRebalanceInProgress, {}};
     case State::kStable:
-      return {ErrorCode::kNone, member->assignment};
+      return SyncGroupResponse{ErrorCode::kNone, member->assignment};
     case State::kCompletingRebalance:
       break;
   }
@@ -318,26 +366,25 @@ SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& request) {
     }
     changed_.notify_all();
     member->sync_result.reset();
-    return {ErrorCode::kNone, member->assignment};
+    return SyncGroupResponse{ErrorCode::kNone, member->assignment};
   }
-  const std::string member_id = member->id;
-  const std::string group_id = group->id;
-  const std::int32_t generation = group->generation;
   const auto deadline = now() + std::chrono::milliseconds(member->rebalance_timeout_ms) + kParkSlack;
-  for (;;) {
-    Group* current = find_group(group_id);
-    Member* waiting = current == nullptr ? nullptr : current->find(member_id);
-    if (waiting == nullptr) return {ErrorCode::kUnknownMemberId, {}};
-    if (current->generation != generation) return {ErrorCode::kRebalanceInProgress, {}};
-    if (waiting->sync_result) {
-      SyncGroupResponse response = std::move(*waiting->sync_result);
-      waiting->sync_result.reset();
-      return response;
-    }
-    if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable, {}};
-    if (now() >= deadline) return {ErrorCode::kRebalanceInProgress, {}};
-    changed_.wait_for(lock, kWaitSlice);
+  return SyncWait{group->id, member->id, group->generation, deadline};
+}
+
+std::optional<SyncGroupResponse> GroupCoordinator::poll_sync_locked(const SyncWait& wait) {
+  Group* current = find_group(wait.group_id);
+  Member* waiting = current == nullptr ? nullptr : current->find(wait.member_id);
+  if (waiting == nullptr) return SyncGroupResponse{ErrorCode::kUnknownMemberId, {}};
+  if (current->generation != wait.generation) return SyncGroupResponse{ErrorCode::kRebalanceInProgress, {}};
+  if (waiting->sync_result) {
+    SyncGroupResponse response = std::move(*waiting->sync_result);
+    waiting->sync_result.reset();
+    return response;
   }
+  if (shut_down_) return SyncGroupResponse{ErrorCode::kCoordinatorNotAvailable, {}};
+  if (now() >= wait.deadline) return SyncGroupResponse{ErrorCode::kRebalanceInProgress, {}};
+  return std::nullopt;
 }
 
 HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {

@@ -33,6 +33,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "kafka/messages.h"
@@ -61,10 +62,32 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
+  // What a parked JoinGroup or SyncGroup waits for (poll_join / poll_sync look).
+  struct JoinWait {
+    std::string group_id;
+    std::string member_id;
+    std::uint64_t ticket = 0;  // Member::join_ticket of this join
+    Clock::time_point deadline;
+  };
+  struct SyncWait {
+    std::string group_id;
+    std::string member_id;
+    std::int32_t generation = 0;
+    Clock::time_point deadline;
+  };
+
   // Block until the rebalance (or the sync) completes, a timeout applies, or shutdown().
   JoinGroupResponse join(const JoinGroupRequest& request, std::string_view client_id,
                          std::string_view client_host);
   SyncGroupResponse sync(const SyncGroupRequest& request);
+  // The same without blocking (the server's continuations): the answer now, or what to wait for, which
+  // poll_join / poll_sync answer once the rebalance or the sync completes, a timeout applies (by this
+  // coordinator's clock) or shutdown(); nullopt until then.
+  std::variant<JoinGroupResponse, JoinWait> start_join(const JoinGroupRequest& request, std::string_view client_id,
+                                                       std::string_view client_host);
+  std::optional<JoinGroupResponse> poll_join(const JoinWait& wait);
+  std::variant<SyncGroupResponse, SyncWait> start_sync(const SyncGroupRequest& request);
+  std::optional<SyncGroupResponse> poll_sync(const SyncWait& wait);
   HeartbeatResponse heartbeat(const HeartbeatRequest& request);
   LeaveGroupResponse leave(const LeaveGroupRequest& request);
 
@@ -119,6 +142,12 @@ class GroupCoordinator {
     Member* find(std::string_view member_id) const;
   };
 
+  std::variant<JoinGroupResponse, JoinWait> start_join_locked(const JoinGroupRequest& request,
+                                                              std::string_view client_id,
+                                                              std::string_view client_host);
+  std::optional<JoinGroupResponse> poll_join_locked(const JoinWait& wait);
+  std::variant<SyncGroupResponse, SyncWait> start_sync_locked(const SyncGroupRequest& request);
+  std::optional<SyncGroupResponse> poll_sync_locked(const SyncWait& wait);
   static std::string_view state_name(State state);
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
   void delay_initial_join(Group& group, bool from_empty, const Member& member);

@@ -1,10 +1,14 @@
 // FindCoordinator, the committed offsets (OffsetCommit, OffsetFetch) and the group listings (ListGroups,
-// DescribeGroups). Membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) is the GroupCoordinator's.
+// DescribeGroups). Membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) is the GroupCoordinator's; a
+// JoinGroup or SyncGroup that waits for the rest of its group is a continuation that polls it.
 #include "kafka/request_handler.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <variant>
 
 #include "strata/consumer_group.h"
 
@@ -16,7 +20,48 @@ constexpr const char* kNoTransactions =
     "strata serves no transactions: leave transactional.id unset (enable.idempotence alone is served)";
 constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limit
 
+// A JoinGroup's or SyncGroup's answer now, or a continuation that polls the coordinator for it.
+template <typename Response, typename Wait>
+void park_or_encode(GroupCoordinator& group_coordinator, std::variant<Response, Wait> started,
+                    std::int16_t version, PendingResponse& pending) {
+  if (auto* response = std::get_if<Response>(&started)) {
+    encode(*response, version, pending.frame);
+    return;
+  }
+  // A continuation: the coordinator answers it (or its timeout, by the coordinator's clock) when polled.
+  auto wait = std::make_shared<Wait>(std::move(std::get<Wait>(started)));
+  auto answer = std::make_shared<std::optional<Response>>();
+  GroupCoordinator* coordinator = &group_coordinator;
+  auto poll = [coordinator, wait, answer] {
+    if (!*answer) {
+      if constexpr (std::is_same_v<Wait, GroupCoordinator::JoinWait>) {
+        *answer = coordinator->poll_join(*wait);
+      } else {
+        *answer = coordinator->poll_sync(*wait);
+      }
+    }
+    return answer->has_value();
+  };
+  pending.holds_connection = true;
+  pending.ready = poll;
+  pending.finish = [poll, answer, version](ResponseFrame& out) {
+    if (!poll()) return false;
+    encode(**answer, version, out);
+    return true;
+  };
+}
+
 }  // namespace
+
+void RequestHandler::join_group(const JoinGroupRequest& request, std::int16_t version, Session& session,
+                                PendingResponse& pending) {
+  park_or_encode(coordinator_, coordinator_.start_join(request, session.client_id, session.client_address),
+                 version, pending);
+}
+
+void RequestHandler::sync_group(const SyncGroupRequest& request, std::int16_t version, PendingResponse& pending) {
+  park_or_encode(coordinator_, coordinator_.start_sync(request), version, pending);
+}
 
 void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std::int16_t version,
                                       ResponseFrame& out) {

@@ -14,7 +14,7 @@ namespace strata::kafka {
 
 namespace {
 
-constexpr int kBacklog = 128;
+constexpr int kBacklog = 4096;  // the kernel caps it at net.core.somaxconn; bursts of thousands of connects
 
 std::uint16_t bound_port(int fd) {
   sockaddr_storage bound{};

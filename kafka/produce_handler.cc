@@ -67,10 +67,25 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
   Producer* producer = session.producer;
   const auto timeout = produce_timeout(request.timeout_ms);
   const std::string client = session.client_address;
-  pending.finish = [this, response, in_flight, producer, timeout, version, client](ResponseFrame& out) {
+  // A continuation: ready once every append is acknowledged (or at the deadline, when the waits below time
+  // out at once), the waiter sleeping in Producer::wait() on the first one still unacknowledged.
+  pending.ready = [producer, in_flight] {
+    return std::all_of(in_flight->begin(), in_flight->end(),
+                       [&](const InFlight& append) { return producer->is_acknowledged(append.ticket); });
+  };
+  pending.block = [producer, in_flight](std::chrono::nanoseconds slice) {
+    for (const InFlight& append : *in_flight) {
+      if (!producer->is_acknowledged(append.ticket)) {
+        (void)producer->wait(append.ticket, slice);
+        return;
+      }
+    }
+  };
+  pending.deadline = PendingResponse::Clock::now() + timeout;
+  pending.finish = [this, response, in_flight, producer, version, client](ResponseFrame& out) {
     for (const InFlight& append : *in_flight) {
       ProduceResponse::Partition& partition = response->topics[append.topic].partitions[append.partition];
-      auto offset = producer->wait(append.ticket, timeout);
+      auto offset = producer->wait(append.ticket, std::chrono::nanoseconds(0));
       if (offset) {
         partition.base_offset = static_cast<std::int64_t>(*offset);
       } else {
@@ -87,6 +102,7 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
       }
     }
     encode(*response, version, out);
+    return true;
   };
 }
 

@@ -118,14 +118,12 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
       },
       [&](const MetadataRequest& body) { metadata(body, version, out); },
       [&](const ProduceRequest& body) { produce(body, version, session, pending); },
-      [&](const FetchRequest& body) { fetch(body, version, session, out); },
+      [&](const FetchRequest& body) { fetch(body, version, session, pending); },
       [&](const ListOffsetsRequest& body) { list_offsets(body, version, session, out); },
       [&](const InitProducerIdRequest& body) { init_producer_id(body, version, out); },
       [&](const FindCoordinatorRequest& body) { find_coordinator(body, version, out); },
-      [&](const JoinGroupRequest& body) {
-        encode(coordinator_.join(body, session.client_id, session.client_address), version, out);
-      },
-      [&](const SyncGroupRequest& body) { encode(coordinator_.sync(body), version, out); },
+      [&](const JoinGroupRequest& body) { join_group(body, version, session, pending); },
+      [&](const SyncGroupRequest& body) { sync_group(body, version, pending); },
       [&](const HeartbeatRequest& body) { encode(coordinator_.heartbeat(body), version, out); },
       [&](const LeaveGroupRequest& body) { encode(coordinator_.leave(body), version, out); },
       [&](const OffsetCommitRequest& body) { offset_commit(body, version, out); },

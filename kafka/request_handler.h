@@ -1,10 +1,10 @@
 // RequestHandler: what each request does to the log and the group coordinator. A connection decodes a
-// request and calls handle(); the answer is a PendingResponse that the connection's writer thread sends
-// in request order. Produce answers are finished on that writer thread (finish waits for the engine's
-// acknowledgements), so that a connection keeps reading and appending pipelined Produce requests while
-// earlier ones are being synced.
+// request and calls handle() on its network thread; the answer is a PendingResponse that the connection
+// sends in request order. handle() never waits: what must wait parks as a continuation (PendingResponse),
+// so that a connection keeps reading and appending pipelined Produce requests while earlier ones are being
+// synced, and a network thread serves its other connections meanwhile.
 //
-// Threads: handle() from any connection thread, each with its own Session.
+// Threads: handle() and finish from any network thread, each connection with its own Session.
 #pragma once
 
 #include <atomic>
@@ -44,12 +44,24 @@ struct Session {
   const std::atomic<bool>* stopping = nullptr;  // the server is closing: long polls return at once
 };
 
+// A request's answer. One that must wait (a Produce for its acknowledgements, a long-polling Fetch, a
+// parked JoinGroup or SyncGroup) is a continuation rather than a blocked thread: the server asks `ready`
+// (from its waiter thread, kafka/waiter.h: cheap, non-blocking) until it is true or `deadline` passes, then
+// calls `finish` on the connection's network thread, which fills the frame and returns true, or returns
+// false to wait again. Responses go out in request order whatever order their continuations finish in.
 struct PendingResponse {
+  using Clock = std::chrono::steady_clock;
   std::int32_t correlation_id = 0;
   bool send = true;               // false for Produce with acks=0
   bool close_connection = false;  // after this one: Kafka's answer to an acks=0 Produce it refused
+  // The connection handles none of its later requests until this one is finished (a Fetch or a group
+  // wait: the order of their effects stays the client's). Pipelined Produce requests do not hold it.
+  bool holds_connection = false;
   ResponseFrame frame;
-  std::function<void(ResponseFrame&)> finish;  // when set: run on the writer thread, then send the frame
+  std::function<bool()> ready;  // when set: finish waits for it (or the deadline)
+  std::function<void(std::chrono::nanoseconds)> block;  // optional: sleeps until ready() may be true
+  Clock::time_point deadline = Clock::time_point::max();
+  std::function<bool(ResponseFrame&)> finish;  // when set: run before the frame is sent (always run)
 };
 
 class RequestHandler {
@@ -62,9 +74,18 @@ class RequestHandler {
   void metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out);
   void produce(const ProduceRequest& request, std::int16_t version, Session& session,
                PendingResponse& pending);
-  void fetch(const FetchRequest& request, std::int16_t version, Session& session, ResponseFrame& out);
+  struct FetchState;
+  void fetch(const FetchRequest& request, std::int16_t version, Session& session, PendingResponse& pending);
+  // Reads what the Fetch's partitions hold now; true when it is to be answered (enough, the deadline, or
+  // the server stopping).
+  bool fetch_poll(FetchState& state, const std::atomic<bool>* stopping);
+  void fetch_answer(FetchState& state, std::int16_t version, ResponseFrame& out);
   void list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,
                     ResponseFrame& out);
+  // Answered now, or parked until the coordinator has the answer (group_handler.cc).
+  void join_group(const JoinGroupRequest& request, std::int16_t version, Session& session,
+                  PendingResponse& pending);
+  void sync_group(const SyncGroupRequest& request, std::int16_t version, PendingResponse& pending);
   void find_coordinator(const FindCoordinatorRequest& request, std::int16_t version, ResponseFrame& out);
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);

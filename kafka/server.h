@@ -5,14 +5,15 @@
 //   ...                                     // Kafka clients produce and consume; the process appends too
 //   server->stop();                         // before the Log closes
 //
-// Threads: an acceptor, a ticker for group timeouts, and two threads per connection (see connection.h),
-// bounded by connections_max. No authentication and no TLS: it listens on loopback unless told otherwise.
+// Threads: network_threads reactors (kafka/reactor.h), each an event loop owning its connections, and one
+// waiter (kafka/waiter.h) where requests that wait park and which applies the group timeouts: no thread per
+// connection. No authentication and no TLS: it listens on loopback unless told otherwise.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <list>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,7 +34,11 @@ struct ServerOptions {
   std::uint32_t default_partitions = 1;  // for auto-created topics and CreateTopics with -1
   bool auto_create_topics = true;
   std::size_t max_request_bytes = 100u << 20;
-  std::size_t connections_max = 1024;
+  std::size_t connections_max = 1024;  // beyond it a connection is accepted and closed at once, with a log line
+  unsigned network_threads = 0;        // reactors; 0: one per core
+  // Per reactor: bytes of requests in flight (read, not yet answered, with their responses) before it stops
+  // reading from its sockets until answers drain.
+  std::size_t in_flight_bytes_max = 64u << 20;
   std::chrono::milliseconds idle_timeout{600'000};
   std::int32_t node_id = 0;
   std::int32_t session_timeout_min_ms = 1000;
@@ -45,7 +50,8 @@ struct ServerOptions {
 class Listener;  // kafka/listener.h (installed as strata/kafka/listener.h)
 class RequestHandler;
 class GroupCoordinator;
-class Connection;
+class Reactor;
+class Waiter;
 
 class Server {
  public:
@@ -62,6 +68,10 @@ class Server {
   std::uint16_t port() const { return port_; }
   // "host:port" as listened on.
   std::string listen_address() const;
+  // Connections open now (over every reactor).
+  std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
+  // Network threads serving (ServerOptions::network_threads, resolved).
+  std::size_t network_threads() const { return reactors_.size(); }
 
   // Stops accepting, lets every connection finish the requests it has read (in-flight appends are
   // acknowledged or refused, not dropped), closes them and joins every thread. Idempotent.
@@ -69,28 +79,19 @@ class Server {
 
  private:
   Server(Log& log, ServerOptions options);
-  void accept_loop();
-  void tick_loop();
-  void reap_finished();
-
-  struct Slot {
-    std::unique_ptr<Connection> connection;
-    std::thread thread;
-    std::atomic<bool> finished{false};
-  };
+  Status start_reactors();
 
   Log& log_;
   ServerOptions options_;
   std::unique_ptr<GroupCoordinator> coordinator_;
   std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<Waiter> waiter_;
+  std::vector<std::unique_ptr<Reactor>> reactors_;
+  std::vector<std::thread> threads_;
   int listen_fd_ = -1;
-  int wake_fd_ = -1;  // an eventfd that wakes the acceptor for stop()
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::list<Slot> connections_;
-  std::thread acceptor_;
-  std::thread ticker_;
+  std::atomic<std::size_t> connections_{0};
   std::mutex stop_mutex_;
   bool stopped_ = false;
 };

@@ -8,6 +8,7 @@
 
 #include "bench/e2e/disk_limit.h"
 #include "bench/e2e/kafka_commit_workload.h"
+#include "bench/e2e/kafka_connections_workload.h"
 #include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/mirror_workload.h"
 #include "bench/e2e/project_workload.h"
@@ -302,6 +303,29 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
+    } else if (workload == "kafka-connections") {
+      options.events = args.events.value_or(10'000);
+      options.durability = args.durability_given ? args.durability : Durability::kSync;
+      auto measured = bench::run_kafka_connections(options);
+      if (!measured) {
+        code = fail(workload + ": " + measured.status().to_string());
+        continue;
+      }
+      // events are idle connections; what they cost the server's process.
+      std::string line = json_line(measured->result, std::nullopt);
+      line.insert(line.size() - 1, ",\"connections\":" + std::to_string(measured->result.events) +
+                                       ",\"kib_per_connection\":" + json_number(measured->kib_per_connection) +
+                                       ",\"threads\":" + std::to_string(measured->threads));
+      record(measured->result, line);
+      if (!args.json) {
+        std::printf("kafka-connections %llu idle connections (each after ApiVersions) to strata serve: "
+                    "%.1f KiB each, %zu threads in the process; a producer and a consumer served meanwhile\n",
+                    static_cast<unsigned long long>(measured->result.events), measured->kib_per_connection,
+                    measured->threads);
+      }
+      std::fflush(stdout);
+      std::filesystem::remove_all(options.directory);
+      continue;
     } else if (workload == "kafka-commit") {
       options.events = args.events.value_or(16'000);
       options.durability = args.durability_given ? args.durability : Durability::kSync;
@@ -389,11 +413,11 @@ void add_bench_command(CLI::App& app) {
   command
       ->add_option("workload", args->workload,
                    "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | "
-                   "kafka-latency | kafka-commit | mirror | all "
+                   "kafka-latency | kafka-commit | kafka-connections | mirror | all "
                    "(all: the first four)")
       ->required()
       ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
-                             "kafka-fetch", "kafka-latency", "kafka-commit", "mirror", "all"}));
+                             "kafka-fetch", "kafka-latency", "kafka-commit", "kafka-connections", "mirror", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

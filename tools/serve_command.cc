@@ -1,9 +1,11 @@
 // strata serve --dir D [--listen HOST:PORT] [--advertise HOST:PORT] [--partitions N] [--no-auto-create]
-//              [--durability MODE] [--max-request-bytes N] [--max-connections N]
+//              [--durability MODE] [--max-request-bytes N] [--threads N] [--max-connections N]
 //              [--retention-ms MS] [--retention-bytes B] [--segment-bytes B]
 // The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr
 // once it accepts connections; SIGINT or SIGTERM stop it cleanly (requests already read are answered,
 // appends in flight acknowledged or refused, then the log is closed).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -27,7 +29,8 @@ struct ServeArgs {
   bool no_auto_create = false;
   Durability durability = Durability::kSync;
   std::uint64_t max_request_bytes = 100u << 20;
-  std::size_t max_connections = 1024;
+  std::size_t max_connections = 10'000;
+  unsigned threads = 0;  // network threads; 0: one per core
   bool buffered_io = false;
   unsigned writers = 1;
   // Defaults for topics without their own retention.ms / retention.bytes / segment.bytes (-1: no limit).
@@ -57,6 +60,17 @@ bool split_host_port(const std::string& text, std::string* host, std::uint16_t* 
   return true;
 }
 
+// Connections need descriptors: the soft limit goes up to the hard one (as far as --max-connections and the
+// log's own files need). A connection refused for want of one is logged (kafka/reactor.h), not fatal.
+void raise_descriptor_limit(std::size_t connections_max) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, static_cast<rlim_t>(connections_max) + 1024);
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = wanted;
+  (void)setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 int run_serve(const ServeArgs& args) {
   kafka::ServerOptions options;
   if (!split_host_port(args.listen, &options.listen_host, &options.listen_port)) {
@@ -71,6 +85,8 @@ int run_serve(const ServeArgs& args) {
   options.auto_create_topics = !args.no_auto_create;
   options.max_request_bytes = args.max_request_bytes;
   options.connections_max = args.max_connections;
+  options.network_threads = args.threads;
+  raise_descriptor_limit(args.max_connections);
   options.group_initial_rebalance_delay_ms = args.group_initial_rebalance_delay_ms;
 
   // Signals are taken by sigwait below: blocked before any thread starts, so every thread inherits it.
@@ -127,6 +143,8 @@ void add_serve_command(CLI::App& app) {
   command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted (units work)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
+  command->add_option("--threads", args->threads, "Network threads, each an event loop (default: one per core)")
+      ->check(CLI::Range(1u, 1024u));
   command->add_option("--max-connections", args->max_connections, "Connections served at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();

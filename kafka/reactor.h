@@ -1,0 +1,112 @@
+// Reactor: one network thread's event loop. It accepts from the shared listening socket (each reactor waits
+// on it with EPOLLEXCLUSIVE, so one of them takes each new connection), owns the connections it accepted and
+// drives them (kafka/connection.h): reads, decodes, handles and writes without blocking. Requests that must
+// wait park with the waiter (kafka/waiter.h), which hands them back through the reactor's mailbox.
+//
+// Why epoll and not io_uring: the engine's writers already use io_uring for the disk, but a network loop on
+// it needs provided-buffer rings and multishot receive to avoid a buffer per idle connection, which is more
+// machinery than epoll's readiness model for the same result here: an idle connection costs no buffer
+// either way (the reactor reads through one scratch buffer), and a request's cost is dominated by handling,
+// not by the readiness syscall. epoll keeps the loop small enough to make robust in one file.
+//
+// Bounds: the bytes of requests in flight on this reactor (a request's frame and its response, from when it
+// is read until its response is written) are counted against in_flight_bytes_max; over it, no connection of
+// this reactor reads from its socket until answers drain (backpressure, never an unbounded queue). The
+// server's connections_max counts the connections of every reactor; one more is accepted and closed at once
+// with a log line. Running out of file descriptors or memory refuses the connection the same way (through a
+// spare descriptor kept for it), never aborts.
+//
+// Threads: run() on its own thread; post(), park(), wake() and the counters from any.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "kafka/connection.h"
+#include "kafka/waiter.h"
+
+namespace strata::kafka {
+
+struct ReactorOptions {
+  ConnectionLimits connection;
+  std::size_t in_flight_bytes_max = 64u << 20;
+  std::size_t connections_max = 1024;  // of the whole server
+};
+
+// What every reactor of a server shares.
+struct ReactorShared {
+  RequestHandler& handler;
+  Waiter& waiter;
+  std::atomic<std::size_t>& connections;  // open, over all reactors
+  const std::atomic<bool>& stopping;
+};
+
+class Reactor {
+ public:
+  // `listen_fd` is non-blocking and stays the caller's.
+  static Result<std::unique_ptr<Reactor>> create(int listen_fd, ReactorShared shared, ReactorOptions options);
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // The loop: until the server stops and every connection of this reactor has ended.
+  void run();
+  // Any thread: look at the stopping flag and the mailbox now.
+  void wake();
+
+  // Connection callbacks (this reactor's thread).
+  void charge(std::size_t bytes) { in_flight_bytes_ += bytes; }
+  void release(std::size_t bytes);
+  bool over_budget() const { return in_flight_bytes_ >= options_.in_flight_bytes_max; }
+  void park(ParkedRequest request) { shared_.waiter.park(std::move(request)); }
+  // Any thread (the waiter's): hands a parked response back to its connection on this reactor's thread.
+  void post(Connection* connection, void* parked);
+
+ private:
+  Reactor(int listen_fd, ReactorShared shared, ReactorOptions options);
+  void accept_ready();
+  void accept_one(int fd, const std::string& client);
+  void refuse_without_descriptors(int error);
+  void resume_accepting();
+  void drain_mailbox();
+  void check_timeouts();
+  void begin_stop();
+  // Brings the connection's epoll registration in line with what it wants; destroys it when finished.
+  void settle(Connection* connection);
+
+  const int listen_fd_;
+  ReactorShared shared_;
+  const ReactorOptions options_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  int spare_fd_ = -1;  // closed to accept (and close) one connection when descriptors run out
+  bool stop_begun_ = false;
+  bool accept_paused_ = false;
+  std::chrono::steady_clock::time_point accept_paused_until_;
+  bool stop_forced_ = false;
+  std::chrono::steady_clock::time_point stop_begun_at_;
+  std::size_t in_flight_bytes_ = 0;
+  std::vector<std::byte> scratch_;
+  struct Owned {
+    std::unique_ptr<Connection> connection;
+    std::uint32_t registered = 0;  // the epoll events it is registered for
+  };
+  std::unordered_map<Connection*, Owned> connections_;
+  std::unordered_set<Connection*> paused_;  // registered without EPOLLIN while over the budget
+  std::chrono::steady_clock::time_point next_timeout_check_;
+  std::chrono::steady_clock::time_point last_refusal_log_;
+  std::size_t refusals_unlogged_ = 0;
+
+  std::mutex mailbox_mutex_;
+  std::vector<std::pair<Connection*, void*>> mailbox_;  // guarded by mailbox_mutex_
+};
+
+}  // namespace strata::kafka
