@@ -1,0 +1,29 @@
+#include "strata/durable_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "io/errno_status.h"
+#include "io/file.h"
+
+namespace strata {
+
+Status write_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes,
+                          unsigned permissions) {
+  // replace_file_durably reuses an existing temporary file: create it first with the permissions wanted, so
+  // that it never holds the content under wider ones.
+  const std::string temporary = dir + "/" + name + ".tmp";
+  ::unlink(temporary.c_str());  // a leftover of a crash may carry other permissions
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions);
+  if (fd < 0) return io::status_from_errno(errno, "create " + temporary);
+  ::close(fd);
+  return io::replace_file_durably(dir, name, bytes);
+}
+
+Result<std::vector<std::byte>> read_whole_small_file(const std::string& path, std::size_t bytes_max) {
+  return io::read_small_file(path, bytes_max);
+}
+
+}  // namespace strata
