@@ -6,6 +6,7 @@
 
 #include "security/crypto.h"
 #include "security/scram_messages.h"
+#include "tests/security/scram_client.h"
 
 #include <vector>
 
@@ -60,35 +61,11 @@ TEST(Scram, Sha512ExchangeMatchesAnIndependentImplementation) {
   EXPECT_TRUE(server.authenticated());
 }
 
-// A client written from the RFC, for exchanges with fresh nonces and salts.
-struct Client {
-  ScramMechanism mechanism;
-  std::string password;
-  std::string nonce = "clientnonce123";
-  std::string first_bare = "n=user,r=clientnonce123";
-
-  std::string final_for(std::string_view server_first, std::string_view gs2_header_base64 = "biws") const {
-    const HashAlgorithm algorithm = scram_hash(mechanism);
-    const std::string text(server_first);
-    const std::size_t s = text.find(",s=");
-    const std::size_t i = text.find(",i=");
-    const std::string combined = text.substr(2, s - 2);
-    const std::string salt = *base64_decode(text.substr(s + 3, i - s - 3));
-    const unsigned iterations = static_cast<unsigned>(std::stoul(text.substr(i + 3)));
-    const std::string salted = pbkdf2(algorithm, password, salt, iterations);
-    const std::string client_key = hmac(algorithm, salted, "Client Key");
-    const std::string without_proof = "c=" + std::string(gs2_header_base64) + ",r=" + combined;
-    const std::string auth = first_bare + "," + text + "," + without_proof;
-    const std::string proof = xor_bytes(client_key, hmac(algorithm, hash(algorithm, client_key), auth));
-    return without_proof + ",p=" + base64_encode(proof);
-  }
-};
-
 TEST(Scram, WrongPasswordIsRefusedAndEndsTheExchange) {
   ScramServer server(ScramMechanism::kSha256, lookup_of(pencil(ScramMechanism::kSha256, "W22ZaJ0SNY7soEsUEjb6gQ==")));
   auto first = server.receive_client_first("n,,n=user,r=clientnonce123");
   ASSERT_TRUE(first.is_ok());
-  auto final_message = server.receive_client_final(Client{ScramMechanism::kSha256, "pencil2"}.final_for(*first));
+  auto final_message = server.receive_client_final(ScramClient{ScramMechanism::kSha256, "pencil2"}.final_for(*first));
   ASSERT_FALSE(final_message.is_ok());
   EXPECT_NE(final_message.status().message().find("authentication failed"), std::string::npos);
   EXPECT_FALSE(server.authenticated());
@@ -102,7 +79,7 @@ TEST(Scram, RightPasswordWithFreshSaltAuthenticates) {
   auto first = server.receive_client_first("n,,n=user,r=clientnonce123");
   ASSERT_TRUE(first.is_ok());
   EXPECT_NE(first->find(",i=8192"), std::string::npos);
-  auto final_message = server.receive_client_final(Client{ScramMechanism::kSha512, "s3cret"}.final_for(*first));
+  auto final_message = server.receive_client_final(ScramClient{ScramMechanism::kSha512, "s3cret"}.final_for(*first));
   ASSERT_TRUE(final_message.is_ok()) << final_message.status().to_string();
   EXPECT_TRUE(server.authenticated());
 }
@@ -116,7 +93,7 @@ TEST(Scram, UnknownUserGetsAStableDecoyAndFailsOnlyAtTheProof) {
   ASSERT_TRUE(first_one.is_ok());
   ASSERT_TRUE(first_two.is_ok());
   EXPECT_EQ(*first_one, *first_two);  // the same salt each time, as a real user's
-  Client client{ScramMechanism::kSha256, "pencil", "abc", "n=mallory,r=abc"};
+  ScramClient client{ScramMechanism::kSha256, "pencil", "abc", "n=mallory,r=abc"};
   EXPECT_FALSE(one.receive_client_final(client.final_for(*first_one)).is_ok());
 }
 
@@ -125,7 +102,7 @@ TEST(Scram, WrongMechanismCredentialIsNotUsed) {
   ScramServer server(ScramMechanism::kSha512, lookup_of(pencil(ScramMechanism::kSha256, "W22ZaJ0SNY7soEsUEjb6gQ==")));
   auto first = server.receive_client_first("n,,n=user,r=clientnonce123");
   ASSERT_TRUE(first.is_ok());
-  EXPECT_FALSE(server.receive_client_final(Client{ScramMechanism::kSha512, "pencil"}.final_for(*first)).is_ok());
+  EXPECT_FALSE(server.receive_client_final(ScramClient{ScramMechanism::kSha512, "pencil"}.final_for(*first)).is_ok());
 }
 
 Status first_refusal(std::string_view message) {
