@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -16,6 +17,7 @@ namespace {
 // The lock is taken without waiting by FileLock; a concurrent change holds it for milliseconds, so retry
 // for a bounded time (5 s) before reporting it busy.
 Result<FileLock> lock_security_files(const std::string& dir) {
+  if (!std::filesystem::is_directory(dir)) return Status(StatusCode::kNotFound, "no log directory " + dir);
   const std::string path = dir + "/" + std::string(kSecurityLockFileName);
   for (int attempt = 0;; ++attempt) {
     auto lock = FileLock::acquire(path);
