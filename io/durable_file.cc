@@ -1,6 +1,7 @@
 #include "strata/durable_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +21,16 @@ Status write_file_durably(const std::string& dir, const std::string& name, std::
   if (fd < 0) return io::status_from_errno(errno, "create " + temporary);
   ::close(fd);
   return io::replace_file_durably(dir, name, bytes);
+}
+
+Result<FileVersion> file_version(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT) return FileVersion{};
+    return io::status_from_errno(errno, "stat " + path);
+  }
+  return FileVersion{static_cast<std::uint64_t>(info.st_ino), static_cast<std::uint64_t>(info.st_size),
+                     static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
 }
 
 Result<std::vector<std::byte>> read_whole_small_file(const std::string& path, std::size_t bytes_max) {

@@ -14,18 +14,12 @@
 #include <span>
 #include <string>
 
+#include "strata/durable_file.h"
 #include "strata/status.h"
 
 namespace strata::security {
 
-// Which version of a file a path names: all zero when the file is missing.
-struct FileStamp {
-  std::uint64_t inode = 0;
-  std::uint64_t size = 0;
-  std::int64_t modified_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-Result<FileStamp> stamp_file(const std::string& path);
+using FileStamp = FileVersion;
 
 // The file's content, or nothing (an empty vector and stamp zero) when it is missing.
 struct FileContent {
@@ -59,7 +53,7 @@ class ReloadingFile {
     if (now - last_check_.load(std::memory_order_relaxed) >= check_interval_ns()) {
       std::lock_guard lock(mutex_);
       last_check_.store(now, std::memory_order_relaxed);  // relaxed: only throttles how often we stat
-      auto stamp = stamp_file(path_);
+      auto stamp = file_version(path_);
       if (!stamp || !(*stamp == stamp_)) (void)reload_locked();
     }
     std::lock_guard lock(mutex_);

@@ -18,6 +18,7 @@
 
 #include "tests/engine/test_dir.h"
 #include "tests/security/test_certificates.h"
+#include "tests/security/tls_echo.h"
 
 namespace strata::security {
 namespace {
@@ -80,52 +81,6 @@ struct Client {
   }
 };
 
-// The server side: a non-blocking socket and a TlsSession, echoing every plaintext byte back.
-struct EchoServer {
-  int fd;
-  TlsSession session;
-  std::string outgoing;  // ciphertext the socket did not take yet
-  std::size_t echoed = 0;
-  TlsState last = TlsState::kWantMore;
-
-  EchoServer(int socket, const TlsServerContext& context) : fd(socket), session(context) {
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  }
-
-  void flush() {
-    std::byte buffer[16384];
-    while (std::size_t n = session.take_ciphertext(buffer)) outgoing.append(reinterpret_cast<char*>(buffer), n);
-    while (!outgoing.empty()) {
-      const ssize_t written = ::write(fd, outgoing.data(), outgoing.size());
-      if (written <= 0) return;
-      outgoing.erase(0, static_cast<std::size_t>(written));
-    }
-  }
-
-  // Runs until the peer goes away or the session fails; 10 s at most.
-  void serve() {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd poll_fd{fd, static_cast<short>(POLLIN | (outgoing.empty() ? 0 : POLLOUT)), 0};
-      ::poll(&poll_fd, 1, 100);
-      std::byte buffer[16384];
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n == 0) return;
-      if (n > 0) {
-        ASSERT_TRUE(session.feed_ciphertext(std::span(buffer, static_cast<std::size_t>(n))));
-      }
-      std::size_t plaintext = 0;
-      while ((last = session.read_plaintext(buffer, &plaintext)) == TlsState::kOk) {
-        ASSERT_EQ(session.write_plaintext(std::span(buffer, plaintext)), TlsState::kOk);
-        echoed += plaintext;
-      }
-      flush();
-      if (last == TlsState::kFailed || last == TlsState::kClosed) return;
-    }
-    FAIL() << "the exchange did not end within 10 s";
-  }
-};
-
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -147,7 +102,7 @@ class TlsTest : public ::testing::Test {
     Client client;
     std::thread thread([&] { client.run(fds[1], settings, body); });
     server_ = std::make_unique<EchoServer>(fds[0], context);
-    server_->serve();
+    EXPECT_TRUE(server_->serve()) << "the exchange did not end within 10 s";
     ::shutdown(fds[0], SHUT_RDWR);
     thread.join();
     ::close(fds[0]);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,15 @@ namespace strata {
 // FileLock; the temporary file's name is fixed).
 Status write_file_durably(const std::string& dir, const std::string& name, std::span<const std::byte> bytes,
                           unsigned permissions = 0644);
+
+// Which version of a file a path names: a file replaced by rename has a new inode. All zero when missing.
+struct FileVersion {
+  std::uint64_t inode = 0;
+  std::uint64_t size = 0;
+  std::int64_t modified_ns = 0;
+  bool operator==(const FileVersion&) const = default;
+};
+Result<FileVersion> file_version(const std::string& path);
 
 // The whole content of a small file: kNotFound when missing, kCorruption when larger than bytes_max.
 Result<std::vector<std::byte>> read_whole_small_file(const std::string& path, std::size_t bytes_max);
