@@ -24,6 +24,8 @@ void add_serve_command(CLI::App& app);
 void add_project_command(CLI::App& app);  // project, project status
 void add_topic_command(CLI::App& app);    // topic create|alter|describe|delete
 void add_mirror_command(CLI::App& app);
+void add_user_command(CLI::App& app);  // user add|remove|list
+void add_acl_command(CLI::App& app);   // acl add|remove|list
 
 // Prints "strata: <message>" to stderr and returns 1 (or `code`).
 int fail(const std::string& message, int code = 1);

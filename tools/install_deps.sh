@@ -6,7 +6,7 @@ packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhas
   libgtest-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev libisal-dev libzstd-dev
   liblz4-dev libsnappy-dev zlib1g-dev
   librdkafka-dev kcat python3-confluent-kafka
-  libsqlite3-dev sqlite3 librocksdb-dev
+  libsqlite3-dev sqlite3 librocksdb-dev libssl-dev openssl
   e2fsprogs gnuplot-nox systemtap-sdt-dev
   linux-perf)
 missing=()

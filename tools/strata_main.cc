@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   strata::tools::add_project_command(app);
   strata::tools::add_topic_command(app);
   strata::tools::add_mirror_command(app);
+  strata::tools::add_user_command(app);
+  strata::tools::add_acl_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
