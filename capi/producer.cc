@@ -54,6 +54,8 @@ int append_failure(strata::AppendStatus status, uint32_t topic, uint32_t partiti
                                                std::to_string(partition) + " is not a partition of this log");
     case strata::AppendStatus::kClosed:
       return fail(STRATA_CLOSED, "the log is closed or failed");
+    case strata::AppendStatus::kBadExpectation:
+      return fail(STRATA_INVALID_ARGUMENT, "an expected offset needs a key and a topic with strata.key-index=true");
   }
   return fail(STRATA_INVALID_ARGUMENT, "unknown append status");
 }

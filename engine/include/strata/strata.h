@@ -51,6 +51,7 @@ typedef enum strata_code {
   STRATA_OUT_OF_ORDER_SEQUENCE = 13,
   STRATA_PRODUCER_FENCED = 14,
   STRATA_OUT_OF_MEMORY = 15, /* an allocation failed (a producer's ring, the log's buffers) */
+  STRATA_CONFLICT = 16,      /* a conditional append's expectation failed: nothing was stored */
 } strata_code;
 
 /* "ok", "invalid argument", ...; "unknown" for a value outside the enum. A static string. Any thread. */
