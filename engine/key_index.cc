@@ -45,13 +45,19 @@ std::string key_file_path(const std::string& partition_dir, std::uint64_t base_o
 
 namespace {
 
+std::size_t positions_bytes(std::uint64_t events) {
+  return (4 * events + 7) / 8 * 8;
+}
+
 std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<const std::uint64_t> prev,
+                                       std::span<const std::uint32_t> positions,
                                        std::vector<std::pair<std::uint64_t, std::uint64_t>> keys) {
   std::sort(keys.begin(), keys.end());
-  const std::size_t body = prev.size_bytes() + keys.size() * 16;
+  const std::size_t body = prev.size_bytes() + positions_bytes(prev.size()) + keys.size() * 16;
   std::vector<std::byte> bytes(sizeof(KeyFileHeader) + body);
   std::memcpy(bytes.data() + sizeof(KeyFileHeader), prev.data(), prev.size_bytes());
-  std::byte* out = bytes.data() + sizeof(KeyFileHeader) + prev.size_bytes();
+  std::memcpy(bytes.data() + sizeof(KeyFileHeader) + prev.size_bytes(), positions.data(), positions.size_bytes());
+  std::byte* out = bytes.data() + sizeof(KeyFileHeader) + prev.size_bytes() + positions_bytes(prev.size());
   for (const auto& [hash, offset] : keys) {
     std::memcpy(out, &hash, 8);
     std::memcpy(out + 8, &offset, 8);
@@ -69,8 +75,9 @@ std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<cons
 }
 
 Status write_key_file(const std::string& dir, std::uint64_t base_offset, std::span<const std::uint64_t> prev,
+                      std::span<const std::uint32_t> positions,
                       std::vector<std::pair<std::uint64_t, std::uint64_t>> keys) {
-  const auto bytes = encode_key_file(base_offset, prev, std::move(keys));
+  const auto bytes = encode_key_file(base_offset, prev, positions, std::move(keys));
   const std::string path = key_file_path(dir, base_offset);
   return io::replace_file_durably(dir, path.substr(dir.size() + 1), bytes);
 }
@@ -96,14 +103,15 @@ Result<SegmentKeyFile> SegmentKeyFile::open(const std::string& partition_dir, st
   const std::uint64_t events = next_offset - base_offset;
   if (std::memcmp(header.magic, kKeyFileMagic, sizeof header.magic) != 0 || header.version != 1 ||
       header.base_offset != base_offset || header.next_offset != next_offset ||
-      header.key_count > events || *size != sizeof header + 8 * events + 16 * header.key_count) {
+      header.key_count > events ||
+      *size != sizeof header + 8 * events + positions_bytes(events) + 16 * header.key_count) {
     return corruption(path + ": its header does not match segment [" + std::to_string(base_offset) + ", " +
                       std::to_string(next_offset) + ") or the file's size");
   }
   if (verify && format::checksum(bytes.subspan(sizeof header)) != header.checksum) {
     return corruption(path + ": checksum mismatch");
   }
-  keys.keys_at_ = sizeof header + 8 * events;
+  keys.keys_at_ = sizeof header + 8 * events + positions_bytes(events);
   return keys;
 }
 
@@ -132,29 +140,59 @@ std::uint64_t SegmentKeyFile::previous(std::uint64_t offset) const {
   return load(sizeof(KeyFileHeader) + 8 * (offset - header_.base_offset));
 }
 
+std::uint32_t SegmentKeyFile::batch_position(std::uint64_t offset) const {
+  const std::uint64_t events = header_.next_offset - header_.base_offset;
+  std::uint32_t position = 0;
+  std::memcpy(&position,
+              mapping_.bytes().data() + sizeof(KeyFileHeader) + 8 * events + 4 * (offset - header_.base_offset),
+              sizeof position);
+  return position;
+}
+
 // ---- reading a segment's keys -----------------------------------------------------------------------------
 
-Status for_each_segment_key(const std::string& partition_dir, const SegmentInfo& segment,
-                            const std::function<void(std::uint64_t, std::span<const std::byte>)>& fn) {
-  if (segment.data_end == 0) return Status::ok();
-  const std::string path = segment_path(partition_dir, segment.base_offset);
+Status for_each_segment_key(
+    const std::string& partition_dir, std::uint64_t base_offset, std::uint64_t data_end,
+    const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn) {
+  const std::string path = segment_path(partition_dir, base_offset);
   auto file = io::File::open(path, io::OpenMode::kReadOnly);
   if (!file) return file.status();
-  auto mapping = io::ReadOnlyMapping::map(*file, segment.data_end, /*populate=*/false);
-  if (!mapping) return mapping.status();
-  const auto bytes = mapping->bytes();
+  const bool strict = data_end != kNoOffset;
+  if (!strict) {
+    auto size = file->size();
+    if (!size) return size.status();
+    data_end = *size;
+  }
+  if (data_end == 0) return Status::ok();
+  // Another process's active segment is read with pread, never mapped (invariant 5).
+  std::vector<std::byte> copy;
+  io::ReadOnlyMapping mapping;
+  std::span<const std::byte> bytes;
+  if (strict) {
+    auto mapped = io::ReadOnlyMapping::map(*file, data_end, /*populate=*/false);
+    if (!mapped) return mapped.status();
+    mapping = std::move(mapped.value());
+    bytes = mapping.bytes();
+  } else {
+    copy.resize(data_end);
+    auto read = file->read_at(copy, 0);
+    if (!read) return read.status();
+    bytes = std::span<const std::byte>(copy).first(*read);
+  }
   std::vector<std::byte> scratch;
-  std::uint64_t next = segment.base_offset;
+  std::uint64_t next = base_offset;
   for (std::uint64_t position = 0; position < bytes.size();) {
     format::BatchHeader header;
     std::string reason;
     if (format::check_batch(bytes.subspan(position), next, &header, &reason) != format::BatchCheck::kValid) {
+      if (!strict) break;
       return corruption(path + " at position " + std::to_string(position) + ": " + reason);
     }
     const auto batch = bytes.subspan(position, header.total_bytes());
+    const auto at = static_cast<std::uint32_t>(position);
     STRATA_RETURN_IF_ERROR(format::for_each_record(
         batch, header, &scratch,
-        [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t) { fn(offset, record.key); }));
+        [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t) { fn(offset, record.key, at); }));
     next = header.next_offset();
     position += header.total_bytes();
   }
@@ -185,8 +223,6 @@ Status KeyIndex::add_sealed(const SegmentInfo& segment, std::string* report) {
   }
   // Missing or corrupt: rebuilt from the segment (the chain continues from the earlier segments' keys).
   if (file.status().code() != StatusCode::kNotFound) *report += file.status().message() + "; rebuilt\n";
-  active_base_ = segment.base_offset;
-  prev_.clear();
   STRATA_RETURN_IF_ERROR(scan_active(segment));
   return seal(segment.base_offset, segment.next_offset);
 }
@@ -194,16 +230,20 @@ Status KeyIndex::add_sealed(const SegmentInfo& segment, std::string* report) {
 Status KeyIndex::scan_active(const SegmentInfo& segment) {
   active_base_ = segment.base_offset;
   prev_.clear();
+  positions_.clear();
   prev_.reserve(segment.next_offset - segment.base_offset);
-  return for_each_segment_key(dir_, segment, [&](std::uint64_t offset, std::span<const std::byte> key) {
-    record(offset, key.empty() ? 0 : key_hash(key), !key.empty());
-  });
+  positions_.reserve(segment.next_offset - segment.base_offset);
+  return for_each_segment_key(dir_, segment.base_offset, segment.data_end,
+                              [&](std::uint64_t offset, std::span<const std::byte> key, std::uint32_t position) {
+                                record(offset, key.empty() ? 0 : key_hash(key), !key.empty(), position);
+                              });
 }
 
-void KeyIndex::record(std::uint64_t offset, std::uint64_t hash, bool keyed) {
+void KeyIndex::record(std::uint64_t offset, std::uint64_t hash, bool keyed, std::uint32_t position) {
   STRATA_ASSERT(offset == active_base_ + prev_.size(), "key index: offset %llu recorded after %llu",
                 static_cast<unsigned long long>(offset),
                 static_cast<unsigned long long>(active_base_ + prev_.size()));
+  positions_.push_back(position);
   if (!keyed) {
     prev_.push_back(kNoOffset);
     return;
@@ -221,18 +261,22 @@ Status KeyIndex::seal(std::uint64_t base_offset, std::uint64_t next_offset) {
   last_.for_each([&](std::uint64_t hash, std::uint64_t offset) {
     if (offset >= base_offset) keys.emplace_back(hash, offset);
   });
-  STRATA_RETURN_IF_ERROR(write_key_file(dir_, base_offset, prev_, std::move(keys)));
+  STRATA_RETURN_IF_ERROR(write_key_file(dir_, base_offset, prev_, positions_, std::move(keys)));
   std::lock_guard lock(mutex_);
   active_base_ = next_offset;
   prev_.clear();
+  positions_.clear();
   return Status::ok();
 }
 
-std::uint64_t KeyIndex::active_offsets(std::uint64_t hash, std::uint64_t from, std::vector<std::uint64_t>* out) {
+std::uint64_t KeyIndex::active_offsets(std::uint64_t hash, std::uint64_t from,
+                                       std::vector<std::pair<std::uint64_t, std::uint32_t>>* out,
+                                       std::uint64_t* active_base) {
   std::lock_guard lock(mutex_);
+  *active_base = active_base_;
   std::uint64_t offset = last_.find(hash);
   while (offset != kNoOffset && offset >= from && offset >= active_base_) {
-    out->push_back(offset);
+    out->emplace_back(offset, positions_[offset - active_base_]);
     offset = prev_[offset - active_base_];
   }
   return offset != kNoOffset && offset >= from ? offset : kNoOffset;

@@ -7,7 +7,8 @@
 //   - in memory, the writer's KeyIndex: the last offset of every key (all segments), and the chain of the
 //     active segment;
 //   - on disk, one <base>.strata-keys file per sealed segment (written when the segment seals): the chain of
-//     its events and its keys' last offsets sorted by hash (layout below). Readers in other processes
+//     its events, the file position of each event's batch, and its keys' last offsets sorted by hash (layout
+//     below). Readers in other processes
 //     binary-search these and scan the active segment.
 //
 // Keys are told apart by a 64-bit hash (xxh3). Two keys with one hash would share a chain: readers compare
@@ -63,9 +64,10 @@ class KeyTable {
   std::size_t count_ = 0;
 };
 
-// <base>.strata-keys, little-endian: this header, then prev[next - base] (u64, kNoOffset at a chain's start
-// or for an event without a key), then key_count (hash u64, last offset u64) pairs sorted by hash. The
-// checksum (xxh3) covers everything after the header.
+// <base>.strata-keys, little-endian: this header, then prev[n] (u64, kNoOffset at a chain's start or for an
+// event without a key), then position[n] (u32: the file position of the event's batch), padded to 8 bytes,
+// then key_count (hash u64, last offset u64) pairs sorted by hash; n = next - base. The checksum (xxh3)
+// covers everything after the header.
 struct KeyFileHeader {
   char magic[8];
   std::uint32_t version;
@@ -94,6 +96,8 @@ class SegmentKeyFile {
   // The offset of the previous event of `offset`'s key (in this segment or an earlier one), or kNoOffset.
   // REQUIRES: base_offset() <= offset < next_offset().
   std::uint64_t previous(std::uint64_t offset) const;
+  // The file position of the batch holding `offset`. REQUIRES: as previous().
+  std::uint32_t batch_position(std::uint64_t offset) const;
   template <typename Fn>
   void for_each_key(Fn&& fn) const {
     for (std::uint64_t i = 0; i < header_.key_count; ++i) fn(load(keys_at_ + 16 * i), load(keys_at_ + 16 * i + 8));
@@ -120,15 +124,18 @@ class KeyIndex {
   std::mutex& mutex() { return mutex_; }
   // Writer thread: the key's last offset, kNoOffset when it has none.
   std::uint64_t last_offset(std::uint64_t hash) const { return last_.find(hash); }
-  // Writer thread, holding mutex(): the event at `offset` (the next one) has a key with this hash, or none.
-  void record(std::uint64_t offset, std::uint64_t hash, bool keyed);
+  // Writer thread, holding mutex(): the event at `offset` (the next one), in the batch at file position
+  // `position`, has a key with this hash, or none.
+  void record(std::uint64_t offset, std::uint64_t hash, bool keyed, std::uint32_t position);
   // Writer thread: the active segment [base, next) sealed: its key file is written, the next segment starts.
   Status seal(std::uint64_t base_offset, std::uint64_t next_offset);
 
-  // Any thread: the offsets at or after `from` of the key's events in the active segment, newest first,
-  // appended to `out`; the result is where its chain continues below the active segment (kNoOffset: it ends,
-  // or it reached `from`).
-  std::uint64_t active_offsets(std::uint64_t hash, std::uint64_t from, std::vector<std::uint64_t>* out);
+  // Any thread: the key's events at or after `from` in the active segment (offset, batch position), newest
+  // first, appended to `out`; the result is where its chain continues below the active segment (kNoOffset:
+  // it ends, or it reached `from`). *active_base: the active segment's base offset.
+  std::uint64_t active_offsets(std::uint64_t hash, std::uint64_t from,
+                               std::vector<std::pair<std::uint64_t, std::uint32_t>>* out,
+                               std::uint64_t* active_base);
   // Any thread: the key's last offset.
   std::uint64_t last_offset_locked(std::uint64_t hash);
 
@@ -141,11 +148,15 @@ class KeyIndex {
   std::mutex mutex_;
   KeyTable last_;
   std::uint64_t active_base_ = 0;
-  std::vector<std::uint64_t> prev_;  // prev_[offset - active_base_]
+  std::vector<std::uint64_t> prev_;       // prev_[offset - active_base_]
+  std::vector<std::uint32_t> positions_;  // positions_[offset - active_base_]: the batch's file position
 };
 
-// Calls fn(offset, key) for every record of the segment's first `data_end` bytes (checked batches).
-Status for_each_segment_key(const std::string& partition_dir, const SegmentInfo& segment,
-                            const std::function<void(std::uint64_t, std::span<const std::byte>)>& fn);
+// Calls fn(offset, key, batch position) for every record of the segment's first `data_end` bytes (checked
+// batches; a batch that fails its check is kCorruption). data_end kNoOffset: up to the first batch that is
+// not whole and valid (a segment another process is writing), with no error.
+Status for_each_segment_key(
+    const std::string& partition_dir, std::uint64_t base_offset, std::uint64_t data_end,
+    const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn);
 
 }  // namespace strata::detail

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,26 @@
 
 namespace strata::detail {
 
+// One event of the key: its offset, and where its batch is (the segment's base offset, the file position).
+struct KeyEvent {
+  std::uint64_t offset;
+  std::uint64_t base;
+  std::uint32_t position;
+};
+
 struct KeyReaderState {
-  std::unique_ptr<Reader> reader;  // a Log's reader holds the log's core, and so `live`, alive
+  // What is visible (its end_offset()); a Log's reader also holds the log's core, and so `live`, alive.
+  std::unique_ptr<Reader> reader;
   std::string partition_dir;
+  std::uint32_t partition = 0;
   KeyIndex* live = nullptr;  // a Log's key reader: the writer's index (the active segment's chain)
-  std::map<std::uint64_t, std::shared_ptr<const SegmentKeyFile>> files;  // by base offset
+  std::map<std::uint64_t, std::shared_ptr<const SegmentKeyFile>> files;  // sealed segments', by base offset
+  std::map<std::uint64_t, io::ReadOnlyMapping> sealed;  // sealed segments' data, mapped, by base offset
   std::vector<std::uint64_t> bases;  // the partition's segments, listed per read
+  std::set<std::pair<std::uint64_t, std::uint32_t>> verified;  // batches (base, position) whose CRC passed
+  std::vector<std::byte> buffer;        // a batch of the active segment (pread)
+  std::vector<std::byte> decompressed;  // a compressed batch's records
+  std::vector<EventHeader> headers;
 };
 
 }  // namespace strata::detail

@@ -561,6 +561,7 @@ Result<std::unique_ptr<KeyReader>> Log::key_reader(std::string_view topic, std::
   auto state = std::make_unique<detail::KeyReaderState>();
   state->reader = std::move(reader.value());
   state->partition_dir = writer.dir();
+  state->partition = partition;
   state->live = writer.key_index();
   return std::unique_ptr<KeyReader>(new KeyReader(std::move(state)));
 }

@@ -225,7 +225,7 @@ void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, 
   ++batch_records_;
   if (keys_ != nullptr) {
     lock_keys();
-    keys_->record(next_offset_, hash, !key.empty());
+    keys_->record(next_offset_, hash, !key.empty(), static_cast<std::uint32_t>(batch_start_));
   }
   push_ack(producer, sequence, next_offset_);
   ++next_offset_;
@@ -321,7 +321,9 @@ bool PartitionWriter::index_client_batch(std::span<const std::byte> batch, const
       });
   if (!decoded.is_ok() || refused) return false;  // a client batch was validated: undecodable is refused too
   lock_keys();
-  for (const BatchKey& key : batch_keys_) keys_->record(key.offset, key.hash, key.keyed);
+  for (const BatchKey& key : batch_keys_) {
+    keys_->record(key.offset, key.hash, key.keyed, static_cast<std::uint32_t>(fill_));
+  }
   unlock_keys();
   return true;
 }
