@@ -563,6 +563,7 @@ void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   }
   while (!pending_batches_.empty()) pending_batches_.pop();
   batch_open_ = false;
+  if (keys_ != nullptr) unlock_keys();
 }
 
 void PartitionWriter::retire() {
