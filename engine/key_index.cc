@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "engine/format.h"
 #include "io/file.h"
@@ -15,24 +18,44 @@ std::uint64_t key_hash(std::span<const std::byte> key) {
 
 // ---- KeyTable ---------------------------------------------------------------------------------------------
 
+namespace {
+
+constexpr std::size_t kKeyTableSlotsMin = 1u << 16;
+
+void* map_slots(std::size_t bytes) {
+  void* memory = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (memory == MAP_FAILED) throw std::bad_alloc();
+  (void)::madvise(memory, bytes, MADV_HUGEPAGE);  // a hint: without transparent huge pages it is 4 KiB pages
+  return memory;
+}
+
+}  // namespace
+
+KeyTable::~KeyTable() {
+  if (slots_ != nullptr) ::munmap(slots_, capacity_ * sizeof(Slot));
+}
+
 void KeyTable::grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
-  mask_ = slots_.size() - 1;
-  for (const Slot& slot : old) {
-    if (slot.offset == kNoOffset) continue;
-    std::size_t i = slot.hash & mask_;
-    while (slots_[i].offset != kNoOffset) i = (i + 1) & mask_;
-    slots_[i] = slot;
+  Slot* old = slots_;
+  const std::size_t old_capacity = capacity_;
+  capacity_ = old == nullptr ? kKeyTableSlotsMin : old_capacity * 2;
+  slots_ = static_cast<Slot*>(map_slots(capacity_ * sizeof(Slot)));
+  mask_ = capacity_ - 1;
+  for (std::size_t s = 0; s < old_capacity; ++s) {
+    if (old[s].offset_plus_one == 0) continue;
+    std::size_t i = old[s].hash & mask_;
+    while (slots_[i].offset_plus_one != 0) i = (i + 1) & mask_;
+    slots_[i] = old[s];
   }
+  if (old != nullptr) ::munmap(old, old_capacity * sizeof(Slot));
 }
 
 void KeyTable::set(std::uint64_t hash, std::uint64_t offset) {
-  if ((count_ + 1) * 2 > slots_.size()) grow();
+  if ((count_ + 1) * 2 > capacity_) grow();
   std::size_t i = hash & mask_;
-  while (slots_[i].offset != kNoOffset && slots_[i].hash != hash) i = (i + 1) & mask_;
-  if (slots_[i].offset == kNoOffset) ++count_;
-  slots_[i] = {hash, offset};
+  while (slots_[i].offset_plus_one != 0 && slots_[i].hash != hash) i = (i + 1) & mask_;
+  if (slots_[i].offset_plus_one == 0) ++count_;
+  slots_[i] = {hash, offset + 1};
 }
 
 // ---- the key file of a sealed segment ---------------------------------------------------------------------
@@ -204,6 +227,9 @@ Status for_each_segment_key(
 Result<std::unique_ptr<KeyIndex>> KeyIndex::build(std::string dir, const std::vector<SegmentInfo>& segments,
                                                   std::string* report) {
   std::unique_ptr<KeyIndex> index(new KeyIndex(std::move(dir)));
+  // Room for a busy segment's first million events without moving (reserved, touched only as used).
+  index->prev_.reserve(1u << 20);
+  index->positions_.reserve(1u << 20);
   for (const SegmentInfo& segment : segments) {
     if (segment.sealed) {
       STRATA_RETURN_IF_ERROR(index->add_sealed(segment, report));
@@ -264,7 +290,7 @@ Status KeyIndex::seal(std::uint64_t base_offset, std::uint64_t next_offset) {
   STRATA_RETURN_IF_ERROR(write_key_file(dir_, base_offset, prev_, positions_, std::move(keys)));
   std::lock_guard lock(mutex_);
   active_base_ = next_offset;
-  prev_.clear();
+  prev_.clear();  // keeping their capacity: the next segment reuses the memory
   positions_.clear();
   return Status::ok();
 }

@@ -82,6 +82,8 @@ void drop_from_page_cache(const std::string& partition_dir) {
 Result<ConditionalResult> run_conditional(const WorkloadOptions& options, std::uint64_t keys) {
   ConditionalResult measured;
   measured.keys = keys;
+  std::error_code ignored;
+  std::filesystem::create_directories(options.directory, ignored);
   {
     WorkloadOptions conditional = options;
     conditional.directory = options.directory + "/conditional";
