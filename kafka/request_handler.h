@@ -65,6 +65,7 @@ class RequestHandler {
   void fetch(const FetchRequest& request, std::int16_t version, Session& session, ResponseFrame& out);
   void list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,
                     ResponseFrame& out);
+  void find_coordinator(const FindCoordinatorRequest& request, std::int16_t version, ResponseFrame& out);
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
