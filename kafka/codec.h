@@ -10,19 +10,13 @@
 #include <variant>
 #include <vector>
 
-#include "kafka/config_messages.h"
-#include "kafka/messages.h"
-#include "kafka/protocol.h"
+#include "kafka/api_table.h"
 #include "kafka/wire.h"
 
 namespace strata::kafka {
 
-using RequestBody =
-    std::variant<ApiVersionsRequest, MetadataRequest, ProduceRequest, FetchRequest, ListOffsetsRequest,
-                 InitProducerIdRequest, FindCoordinatorRequest, JoinGroupRequest, SyncGroupRequest,
-                 HeartbeatRequest, LeaveGroupRequest, OffsetCommitRequest, OffsetFetchRequest,
-                 CreateTopicsRequest, DeleteTopicsRequest, ListGroupsRequest, DescribeGroupsRequest,
-                 DescribeConfigsRequest, AlterConfigsRequest, IncrementalAlterConfigsRequest>;
+// One alternative per API of the table.
+using RequestBody = Apis::RequestVariant;
 
 struct Request {
   RequestHeader header;
@@ -58,6 +52,12 @@ struct ResponseFrame {
   std::size_t size() const;     // body plus splices
 };
 
+// Every encoder starts here: puts the body's writer in the version's mode (flexible or classic) and writes the
+// response header's part after the correlation id (header v1's tagged fields, for flexible versions of every
+// API but ApiVersions, whose response header is always v0 so that a client can read it before it knows the
+// versions). Returns the body's writer.
+WireWriter& begin_response(ApiKey key, std::int16_t version, ResponseFrame& out);
+
 void encode(const ApiVersionsResponse& response, std::int16_t version, ResponseFrame& out);
 // The answer to an ApiVersions newer than we serve: v0 layout, error 35, the ApiVersions entry only.
 void encode_api_versions_fallback(ResponseFrame& out);
@@ -79,9 +79,11 @@ void encode(const ListGroupsResponse& response, std::int16_t version, ResponseFr
 void encode(const DescribeGroupsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const DescribeConfigsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const AlterConfigsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const IncrementalAlterConfigsResponse& response, std::int16_t version, ResponseFrame& out);
 
-// Per-family decoders, called by decode_request() with the version already checked against the table.
-// Each returns reader.ok() at its end.
+// Per-family decoders, called by decode_request() with the version already checked against the table and
+// the reader already in the version's mode. Each returns reader.ok() at its end.
+bool decode(WireReader& in, std::int16_t version, ApiVersionsRequest* out);
 bool decode(WireReader& in, std::int16_t version, MetadataRequest* out);
 bool decode(WireReader& in, std::int16_t version, FindCoordinatorRequest* out);
 bool decode(WireReader& in, std::int16_t version, InitProducerIdRequest* out);
@@ -101,6 +103,15 @@ bool decode(WireReader& in, std::int16_t version, DescribeGroupsRequest* out);
 bool decode(WireReader& in, std::int16_t version, DescribeConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, AlterConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, IncrementalAlterConfigsRequest* out);
+
+inline void write_uuid(WireWriter& w, const Uuid& id) {
+  w.int64(static_cast<std::int64_t>(id.high));
+  w.int64(static_cast<std::int64_t>(id.low));
+}
+inline Uuid read_uuid(WireReader& in) {
+  const auto high = static_cast<std::uint64_t>(in.int64());
+  return Uuid{high, static_cast<std::uint64_t>(in.int64())};
+}
 
 inline std::int16_t code(ErrorCode error) {
   return static_cast<std::int16_t>(error);

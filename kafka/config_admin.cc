@@ -167,7 +167,11 @@ void RequestHandler::alter_configs(const AlterConfigsRequest& request, bool incr
       result.message = status.message();
     }
   }
-  encode(response, version, out);
+  if (incremental) {
+    encode(IncrementalAlterConfigsResponse{{std::move(response)}}, version, out);
+  } else {
+    encode(response, version, out);
+  }
 }
 
 }  // namespace strata::kafka

@@ -1,6 +1,6 @@
-// Codecs of the config and partition admin APIs: DescribeConfigs 0-3, AlterConfigs 0-1,
-// and IncrementalAlterConfigs 0 (the non-flexible versions; field layouts from Kafka's
-// message schemas, clients/src/main/resources/common/message).
+// Codecs of the config admin APIs: DescribeConfigs 0-4, AlterConfigs 0-2 and IncrementalAlterConfigs 0-1
+// (field layouts from Kafka's message schemas, clients/src/main/resources/common/message; the flexible
+// versions are DescribeConfigs 4, AlterConfigs 2 and IncrementalAlterConfigs 1).
 #include "kafka/codec.h"
 
 namespace strata::kafka {
@@ -19,15 +19,17 @@ bool decode(WireReader& in, std::int16_t version, DescribeConfigsRequest* out) {
       resource.keys.emplace();
       for (std::size_t k = 0; k < keys && in.ok(); ++k) resource.keys->push_back(in.string());
     }
+    in.tagged_fields();
     out->resources.push_back(std::move(resource));
   }
   if (version >= 1) out->include_synonyms = in.boolean();
   if (version >= 3) out->include_documentation = in.boolean();
+  in.tagged_fields();
   return in.ok();
 }
 
 void encode(const DescribeConfigsResponse& response, std::int16_t version, ResponseFrame& out) {
-  WireWriter& w = out.body;
+  WireWriter& w = begin_response(ApiKey::kDescribeConfigs, version, out);
   w.int32(0);  // throttle_time_ms
   w.array_count(response.results.size());
   for (const auto& result : response.results) {
@@ -51,8 +53,11 @@ void encode(const DescribeConfigsResponse& response, std::int16_t version, Respo
         w.int8(static_cast<std::int8_t>(config.type));
         w.nullable_string(config.documentation);
       }
+      w.tagged_fields();
     }
+    w.tagged_fields();
   }
+  w.tagged_fields();
 }
 
 namespace {
@@ -71,11 +76,14 @@ bool decode_alter(WireReader& in, bool incremental, AlterConfigsRequest* out) {
       config.name = in.string();
       if (incremental) config.operation = static_cast<AlterConfigsRequest::Operation>(in.int8());
       config.value = in.nullable_string();
+      in.tagged_fields();
       resource.configs.push_back(config);
     }
+    in.tagged_fields();
     out->resources.push_back(std::move(resource));
   }
   out->validate_only = in.boolean();
+  in.tagged_fields();
   return in.ok();
 }
 
@@ -89,9 +97,10 @@ bool decode(WireReader& in, std::int16_t /*version*/, IncrementalAlterConfigsReq
   return decode_alter(in, /*incremental=*/true, out);
 }
 
-void encode(const AlterConfigsResponse& response, std::int16_t /*version*/, ResponseFrame& out) {
-  // AlterConfigs 0-1 and IncrementalAlterConfigs 0 share this layout.
-  WireWriter& w = out.body;
+namespace {
+
+void encode_alter(const AlterConfigsResponse& response, WireWriter& w) {
+  // AlterConfigs and IncrementalAlterConfigs share this layout at every version.
   w.int32(0);  // throttle_time_ms
   w.array_count(response.results.size());
   for (const auto& result : response.results) {
@@ -99,7 +108,19 @@ void encode(const AlterConfigsResponse& response, std::int16_t /*version*/, Resp
     w.nullable_string(result.message);
     w.int8(result.type);
     w.string(result.name);
+    w.tagged_fields();
   }
+  w.tagged_fields();
+}
+
+}  // namespace
+
+void encode(const AlterConfigsResponse& response, std::int16_t version, ResponseFrame& out) {
+  encode_alter(response, begin_response(ApiKey::kAlterConfigs, version, out));
+}
+
+void encode(const IncrementalAlterConfigsResponse& response, std::int16_t version, ResponseFrame& out) {
+  encode_alter(response, begin_response(ApiKey::kIncrementalAlterConfigs, version, out));
 }
 
 }  // namespace strata::kafka

@@ -82,5 +82,7 @@ struct AlterConfigsResponse {
   };
   std::vector<Result> results;
 };
+// The same layout, for its own flexible versions (v1+, AlterConfigs' from v2).
+struct IncrementalAlterConfigsResponse : AlterConfigsResponse {};
 
 }  // namespace strata::kafka

@@ -29,12 +29,19 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
   for (const auto& topic : request.topics) {
     FetchResponse::Topic& topic_out = response.topics.emplace_back();
     topic_out.name = std::string(topic.name);
+    topic_out.id = topic.id;
     topic_out.partitions.reserve(topic.partitions.size());  // Slots point at these
   }
   for (std::size_t t = 0; t < request.topics.size(); ++t) {
     const auto& topic = request.topics[t];
     ErrorCode topic_error = ErrorCode::kNone;
-    auto entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    std::optional<TopicEntry> entry;
+    if (version >= 13) {  // by topic id
+      entry = topics_.find(topic.id);
+      if (!entry) topic_error = ErrorCode::kUnknownTopicId;
+    } else {
+      entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    }
     for (const auto& partition : topic.partitions) {
       FetchResponse::Partition& partition_out = response.topics[t].partitions.emplace_back();
       partition_out.index = partition.index;

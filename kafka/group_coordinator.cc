@@ -81,6 +81,7 @@ bool GroupCoordinator::supports_common_protocol(const Group& group, const JoinGr
 JoinGroupResponse GroupCoordinator::join_response(const Group& group, const Member& member) const {
   JoinGroupResponse response;
   response.generation_id = group.generation;
+  response.protocol_type = group.protocol_type;
   response.protocol_name = group.protocol;
   response.leader = group.leader;
   response.member_id = member.id;
@@ -402,7 +403,9 @@ ErrorCode GroupCoordinator::commit_error(std::string_view group_id, std::int32_t
 std::vector<ListGroupsResponse::Group> GroupCoordinator::list() const {
   std::lock_guard lock(mutex_);
   std::vector<ListGroupsResponse::Group> out;
-  for (const auto& [id, group] : groups_) out.push_back({id, group->protocol_type});
+  for (const auto& [id, group] : groups_) {
+    out.push_back({id, group->protocol_type, std::string(state_name(group->state))});
+  }
   return out;
 }
 

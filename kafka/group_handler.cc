@@ -3,6 +3,7 @@
 #include "kafka/request_handler.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "strata/consumer_group.h"
@@ -20,6 +21,7 @@ constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limi
 void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std::int16_t version,
                                       ResponseFrame& out) {
   FindCoordinatorResponse response;
+  response.keys.assign(request.keys.begin(), request.keys.end());
   if (request.key_type != 0) {
     // Not COORDINATOR_NOT_AVAILABLE, which clients retry until init_transactions times out: this error is
     // fatal for librdkafka's and Java's transaction managers, so init_transactions fails now.
@@ -131,15 +133,24 @@ void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_
   encode(response, version, out);
 }
 
-void RequestHandler::list_groups(std::int16_t version, ResponseFrame& out) {
+void RequestHandler::list_groups(const ListGroupsRequest& request, std::int16_t version, ResponseFrame& out) {
   ListGroupsResponse response;
   response.groups = coordinator_.list();
   if (auto stored = strata::list_groups(directory_)) {
     for (const std::string& name : *stored) {
       const bool listed = std::any_of(response.groups.begin(), response.groups.end(),
                                       [&](const auto& group) { return group.group_id == name; });
-      if (!listed) response.groups.push_back({name, ""});  // offsets only, no members now
+      if (!listed) response.groups.push_back({name, "", "Empty"});  // offsets only, no members now
     }
+  }
+  if (!request.states.empty()) {  // v4's states_filter (Kafka compares the states case-insensitively)
+    const auto unwanted = [&](const ListGroupsResponse::Group& group) {
+      return std::none_of(request.states.begin(), request.states.end(), [&](std::string_view state) {
+        return std::equal(state.begin(), state.end(), group.state.begin(), group.state.end(),
+                          [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+      });
+    };
+    std::erase_if(response.groups, unwanted);
   }
   encode(response, version, out);
 }

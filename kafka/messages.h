@@ -18,6 +18,14 @@ namespace strata::kafka {
 
 using Bytes = std::span<const std::byte>;
 
+// A Kafka topic id (KIP-516). strata derives one from its own topic id and the topic's name (topic_table.h);
+// the zero UUID means "none".
+struct Uuid {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  bool operator==(const Uuid&) const = default;
+};
+
 // ---- ApiVersions, Metadata, FindCoordinator, InitProducerId, CreateTopics -----------------------------
 
 struct ApiVersionsRequest {};
@@ -28,7 +36,7 @@ struct ApiVersionsResponse {
 
 struct MetadataRequest {
   bool all_topics = false;  // a null topic list (v1+)
-  std::vector<std::string_view> topics;
+  std::vector<std::optional<std::string_view>> topics;  // null: named by topic id alone (v10+)
   bool allow_auto_topic_creation = true;  // v4+
 };
 struct MetadataResponse {
@@ -44,8 +52,9 @@ struct MetadataResponse {
   };
   struct Topic {
     ErrorCode error = ErrorCode::kNone;
-    std::string name;
+    std::optional<std::string> name;  // null only for a topic asked for by id (v12+)
     std::vector<Partition> partitions;
+    Uuid id;  // v10+
   };
   std::vector<Broker> brokers;
   std::string cluster_id;
@@ -54,10 +63,11 @@ struct MetadataResponse {
 };
 
 struct FindCoordinatorRequest {
-  std::string_view key;
+  std::vector<std::string_view> keys;  // v0-3: exactly one; v4+: coordinator_keys
   std::int8_t key_type = 0;  // v1+: 0 group, 1 transaction
 };
 struct FindCoordinatorResponse {
+  std::vector<std::string> keys;  // v4+: one coordinator entry per key, each with this answer
   ErrorCode error = ErrorCode::kNone;
   std::optional<std::string> error_message;
   std::int32_t node_id = -1;
@@ -93,17 +103,20 @@ struct CreateTopicsResponse {
     std::string name;
     ErrorCode error = ErrorCode::kNone;
     std::optional<std::string> message;  // v1+
+    Uuid id;                               // v7+
+    std::int32_t partitions = -1;          // v5+
+    std::int16_t replication_factor = -1;  // v5+
   };
   std::vector<Topic> topics;
 };
 
 struct DeleteTopicsRequest {
-  std::vector<std::string_view> names;
+  std::vector<std::optional<std::string_view>> names;  // null: named by topic id alone (v6+)
   std::int32_t timeout_ms = 0;
 };
 struct DeleteTopicsResponse {
   struct Topic {
-    std::string name;
+    std::optional<std::string> name;
     ErrorCode error = ErrorCode::kNone;
   };
   std::vector<Topic> topics;
@@ -148,7 +161,8 @@ struct FetchRequest {
     std::int32_t partition_max_bytes = 0;
   };
   struct Topic {
-    std::string_view name;
+    std::string_view name;  // v0-12
+    Uuid id;                // v13+
     std::vector<Partition> partitions;
   };
   std::int32_t max_wait_ms = 0;
@@ -169,7 +183,8 @@ struct FetchResponse {
     std::size_t bytes() const;
   };
   struct Topic {
-    std::string name;
+    std::string name;  // v0-12
+    Uuid id;           // v13+
     std::vector<Partition> partitions;
   };
   ErrorCode error = ErrorCode::kNone;  // v7+
@@ -226,6 +241,7 @@ struct JoinGroupResponse {
   };
   ErrorCode error = ErrorCode::kNone;
   std::int32_t generation_id = -1;
+  std::optional<std::string> protocol_type;  // v7+
   std::string protocol_name;
   std::string leader;
   std::string member_id;
@@ -327,11 +343,14 @@ struct OffsetFetchResponse {
   ErrorCode error = ErrorCode::kNone;  // v2+
 };
 
-struct ListGroupsRequest {};
+struct ListGroupsRequest {
+  std::vector<std::string_view> states;  // v4+: only groups in these states (empty: every group)
+};
 struct ListGroupsResponse {
   struct Group {
     std::string group_id;
     std::string protocol_type;
+    std::string state;  // v4+
   };
   ErrorCode error = ErrorCode::kNone;
   std::vector<Group> groups;

@@ -1,4 +1,5 @@
-// Codecs of a group's committed offsets: OffsetCommit 1-7 and OffsetFetch 1-5.
+// Codecs of a group's committed offsets: OffsetCommit 1-8 and OffsetFetch 1-7 (flexible from OffsetCommit 8
+// and OffsetFetch 6). OffsetFetch 8 asks for several groups at once and is not served.
 #include "kafka/codec.h"
 #include "kafka/topic_arrays.h"
 
@@ -20,30 +21,42 @@ bool decode(WireReader& in, std::int16_t version, OffsetCommitRequest* out) {
                      if (version == 1) (void)r.int64();  // commit_timestamp
                      partition.metadata = r.nullable_string();
                    });
+  in.tagged_fields();
   return in.ok();
 }
 
 void encode(const OffsetCommitResponse& response, std::int16_t version, ResponseFrame& out) {
-  WireWriter& w = out.body;
+  WireWriter& w = begin_response(ApiKey::kOffsetCommit, version, out);
   if (version >= 3) w.int32(0);  // throttle_time_ms
   write_topic_array(w, response.topics, [&](const OffsetCommitResponse::Partition& partition) {
     w.int32(partition.index);
     w.int16(code(partition.error));
   });
+  w.tagged_fields();
 }
 
 bool decode(WireReader& in, std::int16_t version, OffsetFetchRequest* out) {
   out->group_id = in.string();
   bool null = false;
-  read_topic_array(
-      in, 4, &out->topics, [](WireReader& r, std::int32_t& partition) { partition = r.int32(); },
-      version >= 2 ? &null : nullptr);
+  // Not read_topic_array: partition_indexes is an array of int32, with no tagged fields per element.
+  const std::size_t count = in.array_count(6, version >= 2 ? &null : nullptr);
+  out->topics.reserve(count);
+  for (std::size_t t = 0; t < count && in.ok(); ++t) {
+    OffsetFetchRequest::Topic& topic = out->topics.emplace_back();
+    topic.name = in.string();
+    const std::size_t partitions = in.array_count(4);
+    topic.partitions.reserve(partitions);
+    for (std::size_t p = 0; p < partitions && in.ok(); ++p) topic.partitions.push_back(in.int32());
+    in.tagged_fields();
+  }
   out->all_topics = null;
+  if (version >= 7) (void)in.boolean();  // require_stable: strata has no pending transactional offsets
+  in.tagged_fields();
   return in.ok();
 }
 
 void encode(const OffsetFetchResponse& response, std::int16_t version, ResponseFrame& out) {
-  WireWriter& w = out.body;
+  WireWriter& w = begin_response(ApiKey::kOffsetFetch, version, out);
   if (version >= 3) w.int32(0);  // throttle_time_ms
   write_topic_array(w, response.topics, [&](const OffsetFetchResponse::Partition& partition) {
     w.int32(partition.index);
@@ -53,6 +66,7 @@ void encode(const OffsetFetchResponse& response, std::int16_t version, ResponseF
     w.int16(code(partition.error));
   });
   if (version >= 2) w.int16(code(response.error));
+  w.tagged_fields();
 }
 
 }  // namespace strata::kafka

@@ -1,6 +1,5 @@
-// The Kafka protocol's vocabulary as strata serves it: API keys, error codes, the request header, and the
-// table of API versions the server advertises (non-flexible versions only; every version in each range is
-// implemented, because some clients ignore the minimum).
+// The Kafka protocol's vocabulary as strata serves it: API keys, error codes, the request header, and
+// lookups in the table of served APIs (declared once, in api_table.h).
 #pragma once
 
 #include <cstdint>
@@ -67,25 +66,30 @@ enum class ErrorCode : std::int16_t {
   kUnsupportedCompressionType = 76,
   kGroupIdNotFound = 69,
   kInvalidRecord = 87,
+  kUnknownTopicId = 100,
 };
 
 struct ApiRange {
   ApiKey key;
   std::int16_t min_version;
   std::int16_t max_version;
+  std::int16_t flexible_min;  // the first flexible version (KIP-482), whether advertised or not
+  bool flexible(std::int16_t version) const { return version >= flexible_min; }
 };
 
 // Produce v0-2 (magic 0 and 1 message sets) are advertised but refused, as Kafka 4.0 does (KAFKA-18659): a
 // request at those versions is answered UNSUPPORTED_VERSION for each partition.
 inline constexpr std::int16_t kProduceServedMin = 3;
 
-// What ApiVersions advertises, by key.
+// What ApiVersions advertises, by key (api_table.h's ranges).
 std::span<const ApiRange> supported_apis();
 // The advertised range of `key`, or nullopt when the key is not served.
 std::optional<ApiRange> supported_range(std::int16_t key);
+// The name of a served API, or "unknown".
 std::string_view api_name(std::int16_t key);
 
-// Request header v1 (every non-flexible request): api_key, api_version, correlation_id, client_id.
+// Request header v1 (non-flexible requests): api_key, api_version, correlation_id, client_id; v2 (flexible
+// requests) adds tagged fields after the client_id, which keeps its int16 length.
 struct RequestHeader {
   std::int16_t api_key = 0;
   std::int16_t api_version = 0;

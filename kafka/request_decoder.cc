@@ -1,5 +1,5 @@
-// decode_request(): the request header, the version check against the advertised table, then the API's
-// own decoder. A request must be consumed exactly: trailing bytes are malformed input, as in Kafka.
+// decode_request(): the request header (v1, or v2 with tagged fields for flexible versions), the version
+// check against the advertised table, then the API's own decoder with the reader in the version's mode. A request must be consumed exactly: trailing bytes are malformed input, as in Kafka.
 #include <string>
 
 #include "kafka/codec.h"
@@ -8,60 +8,15 @@ namespace strata::kafka {
 
 namespace {
 
-template <typename T>
-bool decode_into(WireReader& in, std::int16_t version, RequestBody* body) {
-  T request;
-  if (!decode(in, version, &request)) return false;
-  *body = std::move(request);
-  return true;
-}
-
+// The API's own decoder, found in the table by key.
 bool decode_body(WireReader& in, const RequestHeader& header, RequestBody* body) {
-  const std::int16_t v = header.api_version;
-  switch (static_cast<ApiKey>(header.api_key)) {
-    case ApiKey::kApiVersions:
-      *body = ApiVersionsRequest{};
-      return true;
-    case ApiKey::kMetadata:
-      return decode_into<MetadataRequest>(in, v, body);
-    case ApiKey::kProduce:
-      return decode_into<ProduceRequest>(in, v, body);
-    case ApiKey::kFetch:
-      return decode_into<FetchRequest>(in, v, body);
-    case ApiKey::kListOffsets:
-      return decode_into<ListOffsetsRequest>(in, v, body);
-    case ApiKey::kInitProducerId:
-      return decode_into<InitProducerIdRequest>(in, v, body);
-    case ApiKey::kFindCoordinator:
-      return decode_into<FindCoordinatorRequest>(in, v, body);
-    case ApiKey::kJoinGroup:
-      return decode_into<JoinGroupRequest>(in, v, body);
-    case ApiKey::kSyncGroup:
-      return decode_into<SyncGroupRequest>(in, v, body);
-    case ApiKey::kHeartbeat:
-      return decode_into<HeartbeatRequest>(in, v, body);
-    case ApiKey::kLeaveGroup:
-      return decode_into<LeaveGroupRequest>(in, v, body);
-    case ApiKey::kOffsetCommit:
-      return decode_into<OffsetCommitRequest>(in, v, body);
-    case ApiKey::kOffsetFetch:
-      return decode_into<OffsetFetchRequest>(in, v, body);
-    case ApiKey::kCreateTopics:
-      return decode_into<CreateTopicsRequest>(in, v, body);
-    case ApiKey::kDeleteTopics:
-      return decode_into<DeleteTopicsRequest>(in, v, body);
-    case ApiKey::kListGroups:
-      return decode_into<ListGroupsRequest>(in, v, body);
-    case ApiKey::kDescribeGroups:
-      return decode_into<DescribeGroupsRequest>(in, v, body);
-    case ApiKey::kDescribeConfigs:
-      return decode_into<DescribeConfigsRequest>(in, v, body);
-    case ApiKey::kAlterConfigs:
-      return decode_into<AlterConfigsRequest>(in, v, body);
-    case ApiKey::kIncrementalAlterConfigs:
-      return decode_into<IncrementalAlterConfigsRequest>(in, v, body);
-  }
-  return false;  // unreachable: the key was checked against the table
+  bool decoded = false;
+  const bool known = Apis::with(static_cast<ApiKey>(header.api_key), [&]<typename Entry>() {
+    typename Entry::Request request;
+    decoded = decode(in, header.api_version, &request);
+    if (decoded) *body = std::move(request);
+  });
+  return known && decoded;  // !known is unreachable: the key was checked against the table
 }
 
 }  // namespace
@@ -91,7 +46,11 @@ DecodeResult decode_request(std::span<const std::byte> frame, Request* out, std:
     }
     return DecodeResult::kUnsupportedVersion;
   }
-  header.client_id = in.nullable_string();
+  header.client_id = in.nullable_string();  // int16 length in header v2 too
+  if (range->flexible(header.api_version)) {
+    in.set_flexible(true);
+    in.tagged_fields();
+  }
   if (!in.ok()) {
     *why = "request header: client_id " + std::string(in.error());
     return DecodeResult::kMalformed;
@@ -107,6 +66,14 @@ DecodeResult decode_request(std::span<const std::byte> frame, Request* out, std:
     return DecodeResult::kMalformed;
   }
   return DecodeResult::kOk;
+}
+
+WireWriter& begin_response(ApiKey key, std::int16_t version, ResponseFrame& out) {
+  const auto range = supported_range(static_cast<std::int16_t>(key));
+  const bool flexible = range && range->flexible(version);
+  out.body.set_flexible(flexible);
+  if (flexible && key != ApiKey::kApiVersions) out.body.tagged_fields();  // response header v1
+  return out.body;
 }
 
 std::size_t ResponseFrame::size() const {

@@ -5,6 +5,7 @@
 #include "kafka/request_handler.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace strata::kafka {
 
@@ -12,10 +13,15 @@ namespace {
 
 constexpr std::size_t kReadersPerSessionMax = 4096;
 
-template <typename Response>
-void encode_into(const Response& response, std::int16_t version, PendingResponse& pending) {
-  encode(response, version, pending.frame);
-}
+// An overload set of one handler per request type; the deleted template catches any type without an exact one.
+template <typename... F>
+struct Handlers : F... {
+  using F::operator()...;
+  template <typename T>
+  void operator()(const T&) const = delete;
+};
+template <typename... F>
+Handlers(F...) -> Handlers<F...>;
 
 }  // namespace
 
@@ -103,53 +109,39 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
   pending.correlation_id = request.header.correlation_id;
   const std::int16_t version = request.header.api_version;
   if (request.header.client_id) session.client_id = std::string(*request.header.client_id);
-  std::visit(
-      [&](auto& body) {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, ApiVersionsRequest>) {
-          const auto apis = supported_apis();
-          encode_into(ApiVersionsResponse{ErrorCode::kNone, {apis.begin(), apis.end()}}, version, pending);
-        } else if constexpr (std::is_same_v<T, MetadataRequest>) {
-          metadata(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, ProduceRequest>) {
-          produce(body, version, session, pending);
-        } else if constexpr (std::is_same_v<T, FetchRequest>) {
-          fetch(body, version, session, pending.frame);
-        } else if constexpr (std::is_same_v<T, ListOffsetsRequest>) {
-          list_offsets(body, version, session, pending.frame);
-        } else if constexpr (std::is_same_v<T, InitProducerIdRequest>) {
-          init_producer_id(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, FindCoordinatorRequest>) {
-          find_coordinator(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, JoinGroupRequest>) {
-          encode_into(coordinator_.join(body, session.client_id, session.client_address), version, pending);
-        } else if constexpr (std::is_same_v<T, SyncGroupRequest>) {
-          encode_into(coordinator_.sync(body), version, pending);
-        } else if constexpr (std::is_same_v<T, HeartbeatRequest>) {
-          encode_into(coordinator_.heartbeat(body), version, pending);
-        } else if constexpr (std::is_same_v<T, LeaveGroupRequest>) {
-          encode_into(coordinator_.leave(body), version, pending);
-        } else if constexpr (std::is_same_v<T, OffsetCommitRequest>) {
-          offset_commit(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, OffsetFetchRequest>) {
-          offset_fetch(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, CreateTopicsRequest>) {
-          create_topics(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, DeleteTopicsRequest>) {
-          delete_topics(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, DescribeConfigsRequest>) {
-          describe_configs(body, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, IncrementalAlterConfigsRequest>) {
-          alter_configs(body, /*incremental=*/true, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, AlterConfigsRequest>) {
-          alter_configs(body, /*incremental=*/false, version, pending.frame);
-        } else if constexpr (std::is_same_v<T, ListGroupsRequest>) {
-          list_groups(version, pending.frame);
-        } else if constexpr (std::is_same_v<T, DescribeGroupsRequest>) {
-          describe_groups(body, version, pending.frame);
-        }
+  ResponseFrame& out = pending.frame;
+  // One handler per request type of the API table: a type without one (or one that would only match a base
+  // class, as IncrementalAlterConfigs would AlterConfigs') picks the deleted template and fails to compile.
+  const Handlers handlers{
+      [&](const ApiVersionsRequest&) {
+        const auto apis = supported_apis();
+        encode(ApiVersionsResponse{ErrorCode::kNone, {apis.begin(), apis.end()}}, version, out);
       },
-      request.body);
+      [&](const MetadataRequest& body) { metadata(body, version, out); },
+      [&](const ProduceRequest& body) { produce(body, version, session, pending); },
+      [&](const FetchRequest& body) { fetch(body, version, session, out); },
+      [&](const ListOffsetsRequest& body) { list_offsets(body, version, session, out); },
+      [&](const InitProducerIdRequest& body) { init_producer_id(body, version, out); },
+      [&](const FindCoordinatorRequest& body) { find_coordinator(body, version, out); },
+      [&](const JoinGroupRequest& body) {
+        encode(coordinator_.join(body, session.client_id, session.client_address), version, out);
+      },
+      [&](const SyncGroupRequest& body) { encode(coordinator_.sync(body), version, out); },
+      [&](const HeartbeatRequest& body) { encode(coordinator_.heartbeat(body), version, out); },
+      [&](const LeaveGroupRequest& body) { encode(coordinator_.leave(body), version, out); },
+      [&](const OffsetCommitRequest& body) { offset_commit(body, version, out); },
+      [&](const OffsetFetchRequest& body) { offset_fetch(body, version, out); },
+      [&](const CreateTopicsRequest& body) { create_topics(body, version, out); },
+      [&](const DeleteTopicsRequest& body) { delete_topics(body, version, out); },
+      [&](const DescribeConfigsRequest& body) { describe_configs(body, version, out); },
+      [&](const AlterConfigsRequest& body) { alter_configs(body, /*incremental=*/false, version, out); },
+      [&](const IncrementalAlterConfigsRequest& body) {
+        alter_configs(body, /*incremental=*/true, version, out);
+      },
+      [&](const ListGroupsRequest& body) { list_groups(body, version, out); },
+      [&](const DescribeGroupsRequest& body) { describe_groups(body, version, out); },
+  };
+  std::visit(handlers, std::as_const(request.body));
   return pending;
 }
 

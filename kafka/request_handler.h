@@ -77,7 +77,7 @@ class RequestHandler {
                                  std::optional<std::string>* message);
   void offset_commit(const OffsetCommitRequest& request, std::int16_t version, ResponseFrame& out);
   void offset_fetch(const OffsetFetchRequest& request, std::int16_t version, ResponseFrame& out);
-  void list_groups(std::int16_t version, ResponseFrame& out);
+  void list_groups(const ListGroupsRequest& request, std::int16_t version, ResponseFrame& out);
   void describe_groups(const DescribeGroupsRequest& request, std::int16_t version, ResponseFrame& out);
 
   // The topic, created with the default partition count when auto-creation allows it.

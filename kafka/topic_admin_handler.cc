@@ -14,6 +14,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
   auto add = [&](const TopicEntry& topic) {
     MetadataResponse::Topic entry;
     entry.name = topic.name;
+    entry.id = topic_uuid(topic);
     for (std::uint32_t p = 0; p < topic.partitions; ++p) {
       entry.partitions.push_back({ErrorCode::kNone, static_cast<std::int32_t>(p), options_.node_id});
     }
@@ -22,13 +23,17 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
   if (request.all_topics) {
     for (const TopicEntry& topic : topics_.all()) add(topic);
   } else {
-    for (std::string_view name : request.topics) {
+    for (const std::optional<std::string_view>& name : request.topics) {
+      if (!name) {  // asked for by topic id: strata keeps none
+        response.topics.push_back({ErrorCode::kUnknownTopicId, std::nullopt, {}, {}});
+        continue;
+      }
       ErrorCode error = ErrorCode::kNone;
-      auto topic = topic_for(name, request.allow_auto_topic_creation, &error);
+      auto topic = topic_for(*name, request.allow_auto_topic_creation, &error);
       if (topic) {
         add(*topic);
       } else {
-        response.topics.push_back({error, std::string(name), {}});
+        response.topics.push_back({error, std::string(*name), {}, {}});
       }
     }
   }
@@ -38,15 +43,19 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
 void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version,
                                    ResponseFrame& out) {
   DeleteTopicsResponse response;
-  for (std::string_view name : request.names) {
+  for (const std::optional<std::string_view>& name : request.names) {
     DeleteTopicsResponse::Topic& result = response.topics.emplace_back();
-    result.name = std::string(name);
-    const Status deleted = topics_.remove(name);
+    if (!name) {  // named by topic id: strata keeps none
+      result.error = ErrorCode::kUnknownTopicId;
+      continue;
+    }
+    result.name = std::string(*name);
+    const Status deleted = topics_.remove(*name);
     if (deleted.is_ok()) continue;
     if (deleted.code() == StatusCode::kNotFound || deleted.code() == StatusCode::kInvalidArgument) {
       result.error = ErrorCode::kUnknownTopicOrPartition;
     } else {
-      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name.c_str(),
+      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name->c_str(),
                    deleted.to_string().c_str());
       result.error = error_for(deleted);
     }
@@ -85,10 +94,16 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
     } else if (!request.validate_only) {
       topic_options.partitions = static_cast<std::uint32_t>(partitions);
       auto created = topics_.create(topic.name, topic_options);
-      if (!created) {
+      if (created) {
+        result.id = topic_uuid(*created);
+      } else {
         result.error = ErrorCode::kUnknownServerError;
         result.message = created.status().to_string();
       }
+    }
+    if (result.error == ErrorCode::kNone) {  // v5+ reports what was (or would be) created
+      result.partitions = partitions;
+      result.replication_factor = 1;
     }
   }
   encode(response, version, out);

@@ -57,4 +57,17 @@ std::vector<TopicEntry> TopicTable::all() {
   return out;
 }
 
+Uuid topic_uuid(const TopicEntry& topic) {
+  std::uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a 64
+  for (char c : topic.name) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return Uuid{hash, (std::uint64_t{0x73747261} << 32) | topic.id};  // "stra"
+}
+
+std::optional<TopicEntry> TopicTable::find(const Uuid& id) {
+  for (TopicEntry& topic : all()) {
+    if (topic_uuid(topic) == id) return std::move(topic);
+  }
+  return std::nullopt;
+}
+
 }  // namespace strata::kafka

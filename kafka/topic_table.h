@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kafka/messages.h"
 #include "strata/log.h"
 
 namespace strata::kafka {
@@ -22,6 +23,11 @@ struct TopicEntry {
   TopicId id = 0;
   std::uint32_t partitions = 0;
 };
+
+// The topic's Kafka topic id: strata's TopicId in the low half (with a marker, so it is never zero), a hash of
+// the name in the high half (a topic deleted and created again under the same name gets another TopicId, and
+// so another id). Stable across restarts, as both halves are.
+Uuid topic_uuid(const TopicEntry& topic);
 
 class TopicTable {
  public:
@@ -36,6 +42,8 @@ class TopicTable {
   Result<TopicEntry> create(std::string_view name, const TopicOptions& options);
   // Every topic of the log, by name.
   std::vector<TopicEntry> all();
+  // The topic whose topic_uuid() is `id`, or nullopt.
+  std::optional<TopicEntry> find(const Uuid& id);
   // Log::delete_topic, and the table forgets the topic. kNotFound when there is none.
   Status remove(std::string_view name);
 

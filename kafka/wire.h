@@ -1,5 +1,9 @@
-// The Kafka wire primitives (non-flexible versions): big-endian integers, int16-length strings, int32-length
-// bytes, int32-count arrays. WireReader checks every length and count against what is left of the frame, so
+// The Kafka wire primitives: big-endian integers, and strings, bytes and arrays in two encodings. Classic
+// (non-flexible) versions use int16-length strings, int32-length bytes and int32-count arrays; flexible
+// versions (KIP-482) use compact ones (an unsigned varint of length + 1, 0 for null) and end every structure
+// with tagged fields. A reader or writer is put in flexible mode once, after the request or response header,
+// so that each codec reads a field with the same call at every version and adds tagged_fields() at the end of
+// each structure (a no-op in classic mode). WireReader checks every length and count against what is left of the frame, so
 // a hostile frame can neither read out of bounds nor make the decoder allocate more than a small multiple
 // of the frame's own size. WireWriter appends to a growable buffer and can patch a size field afterwards.
 #pragma once
@@ -22,6 +26,8 @@ class WireReader {
   explicit WireReader(std::span<const std::byte> data) : data_(data) {}
 
   bool ok() const { return ok_; }
+  bool flexible() const { return flexible_; }
+  void set_flexible(bool flexible) { flexible_ = flexible; }
   std::size_t remaining() const { return data_.size() - position_; }
   std::size_t position() const { return position_; }
   // Why the first failure happened (a short static text), for the log line.
@@ -37,6 +43,11 @@ class WireReader {
   std::int16_t int16() { return static_cast<std::int16_t>(be<std::uint16_t>()); }
   std::int32_t int32() { return static_cast<std::int32_t>(be<std::uint32_t>()); }
   std::int64_t int64() { return static_cast<std::int64_t>(be<std::uint64_t>()); }
+
+  // An unsigned varint (at most 5 bytes, a uint32), as in compact lengths and tagged fields.
+  std::uint32_t uvarint();
+  // A structure's tagged fields (flexible mode only; none is one strata reads): skipped, checked for length.
+  void tagged_fields();
 
   // A non-nullable string; a null one (length -1) is a decode failure.
   std::string_view string();
@@ -68,9 +79,13 @@ class WireReader {
     return value;
   }
 
+  // The length of a string or bytes field; nullopt for null (or after a failure).
+  std::optional<std::size_t> length(bool wide);
+
   std::span<const std::byte> data_;
   std::size_t position_ = 0;
   bool ok_ = true;
+  bool flexible_ = false;
   const char* error_ = "";
 };
 
@@ -78,6 +93,9 @@ class WireReader {
 class WireWriter {
  public:
   WireWriter() { buffer_.reserve(256); }
+
+  bool flexible() const { return flexible_; }
+  void set_flexible(bool flexible) { flexible_ = flexible; }
 
   void int8(std::int8_t value) { be(static_cast<std::uint8_t>(value)); }
   void boolean(bool value) { be(static_cast<std::uint8_t>(value ? 1 : 0)); }
@@ -87,9 +105,14 @@ class WireWriter {
   void string(std::string_view value);
   void nullable_string(std::optional<std::string_view> value);
   void bytes(std::span<const std::byte> value);
-  void null_bytes() { int32(-1); }
+  void null_bytes();
   void array_count(std::size_t count);
-  void null_array() { int32(-1); }
+  void null_array();
+  void uvarint(std::uint32_t value);
+  // The end of a structure in flexible mode: no tagged fields (one zero byte); nothing in classic mode.
+  void tagged_fields() {
+    if (flexible_) int8(0);
+  }
   void raw(std::span<const std::byte> value) { buffer_.insert(buffer_.end(), value.begin(), value.end()); }
 
   // Reserves an int32 to be patched later with patch_int32(); returns its position.
@@ -114,7 +137,11 @@ class WireWriter {
     buffer_.insert(buffer_.end(), out, out + sizeof(T));
   }
 
+  // A string's or bytes' length, null as -1: int16 or int32 (`wide`) classic, varint + 1 compact.
+  void length(std::optional<std::size_t> length, bool wide);
+
   std::vector<std::byte> buffer_;
+  bool flexible_ = false;
 };
 
 inline std::span<const std::byte> as_bytes(std::string_view text) {

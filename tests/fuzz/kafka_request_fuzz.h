@@ -39,6 +39,10 @@ inline void decode_one(const std::uint8_t* data, std::size_t size) {
     }
   }
   asm volatile("" : : "r"(sum));
+  // The encoders see every version the decoder accepts: a default response of the same API and version.
+  ResponseFrame out;
+  Apis::with(static_cast<ApiKey>(request.header.api_key),
+             [&]<typename Entry>() { encode(typename Entry::Response{}, request.header.api_version, out); });
 }
 
 }  // namespace strata::kafka::fuzz

@@ -27,6 +27,7 @@ std::vector<std::vector<std::byte>> seeds() {
   for (bool incremental : {false, true}) {
     out.push_back(testing::alter_configs_request(incremental, "t", {{"retention.ms", 0, "1"}, {"segment.ms", 1, {}}}));
   }
+  for (auto& frame : testing::flexible_requests(batch)) out.push_back(std::move(frame));
   return out;
 }
 
@@ -63,6 +64,17 @@ void mutate(std::vector<std::byte>& frame, std::mt19937_64& rng) {
   }
 }
 
+TEST(KafkaRequestFuzz, EveryFlexibleSeedDecodes) {
+  const std::vector<std::byte> batch(80, std::byte{3});
+  const auto frames = testing::flexible_requests(batch);
+  EXPECT_EQ(frames.size(), 17u);  // every API but Heartbeat, DescribeGroups, AlterConfigs; Fetch twice
+  for (const auto& frame : frames) {
+    Request request;
+    std::string why;
+    EXPECT_EQ(decode_request(frame, &request, &why), DecodeResult::kOk) << why;
+  }
+}
+
 TEST(KafkaRequestFuzz, MutatedRequestsNeverCrashOrReadOutside) {
   std::mt19937_64 rng(20261108);
   const auto valid = seeds();
@@ -79,9 +91,11 @@ TEST(KafkaRequestFuzz, NoiseWithAPlausibleHeader) {
   const auto apis = supported_apis();
   for (int round = 0; round < 20'000; ++round) {
     const ApiRange api = apis[rng() % apis.size()];
-    WireWriter w =
-        testing::header(static_cast<std::int16_t>(api.key),
-                        static_cast<std::int16_t>(api.min_version + static_cast<std::int16_t>(rng() % 3)));
+    // Any advertised version, flexible ones included (their header v2 with empty tagged fields).
+    const auto version = static_cast<std::int16_t>(
+        api.min_version + static_cast<std::int16_t>(rng() % static_cast<std::uint64_t>(api.max_version - api.min_version + 1)));
+    WireWriter w = api.flexible(version) ? testing::flexible_header(static_cast<std::int16_t>(api.key), version)
+                                         : testing::header(static_cast<std::int16_t>(api.key), version);
     const std::size_t size = rng() % 200;
     for (std::size_t i = 0; i < size; ++i)
       w.int8(static_cast<std::int8_t>(rng() % 4 == 0 ? 0xff : rng() % 8));

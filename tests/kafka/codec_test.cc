@@ -13,6 +13,12 @@ namespace {
 
 using testing::header;
 
+std::vector<std::byte> bytes_of(std::initializer_list<int> values) {
+  std::vector<std::byte> out;
+  for (int value : values) out.push_back(static_cast<std::byte>(value));
+  return out;
+}
+
 // A decoded Request holds views into its frame: keep every frame a test decodes alive for the whole test
 // binary (callers pass temporaries; ASan caught the views outliving them).
 DecodeResult decode_bytes(const std::vector<std::byte>& frame, Request* request) {
@@ -50,8 +56,8 @@ TEST(KafkaWire, NullArrayIsReportedWhenAsked) {
   EXPECT_TRUE(in.ok());
 }
 
-TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
-  WireWriter w = header(18, 3);
+TEST(KafkaDecoder, ApiVersionsV4ProbeIsAnsweredInTheV0Layout) {
+  WireWriter w = header(18, 4);
   w.raw(as_bytes("\x00\x05rdkaf"));  // flexible fields the server does not read
   Request request;
   EXPECT_EQ(decode_bytes(w.buffer(), &request), DecodeResult::kApiVersionsTooNew);
@@ -59,7 +65,7 @@ TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
 
   ResponseFrame out;
   encode_api_versions_fallback(out);
-  // error 35, one entry [18, 0, 2], no throttle field.
+  // error 35, one entry [18, 0, 3], no throttle field.
   const std::vector<std::byte>& body = out.body.buffer();
   ASSERT_EQ(body.size(), 2u + 4u + 6u);
   WireReader in(body);
@@ -67,14 +73,14 @@ TEST(KafkaDecoder, ApiVersionsV3ProbeIsAnsweredInTheV0Layout) {
   EXPECT_EQ(in.int32(), 1);
   EXPECT_EQ(in.int16(), 18);
   EXPECT_EQ(in.int16(), 0);
-  EXPECT_EQ(in.int16(), 2);
+  EXPECT_EQ(in.int16(), 3);
 }
 
 TEST(KafkaDecoder, ApiVersionsListsEveryRangeTheIssueNames) {
   const std::vector<std::tuple<int, int, int>> expected = {
-      {18, 0, 2}, {3, 0, 8},  {0, 0, 7},  {1, 4, 11}, {2, 1, 5},  {22, 0, 1},
-      {10, 0, 2}, {11, 0, 5}, {14, 0, 3}, {12, 0, 3}, {13, 0, 3}, {8, 1, 7},
-      {9, 1, 5},  {19, 0, 4}, {20, 0, 3}, {16, 0, 2}, {15, 0, 4}};
+      {18, 0, 3}, {3, 0, 12}, {0, 0, 9}, {1, 4, 13}, {2, 1, 6},  {22, 0, 4}, {10, 0, 4},
+      {11, 0, 9}, {14, 0, 5}, {12, 0, 4}, {13, 0, 5}, {8, 1, 8},  {9, 1, 7},  {19, 0, 7},
+      {20, 0, 6}, {16, 0, 4}, {15, 0, 5}, {32, 0, 4}, {33, 0, 2}, {44, 0, 1}};
   for (const auto& [key, min, max] : expected) {
     auto range = supported_range(static_cast<std::int16_t>(key));
     ASSERT_TRUE(range) << key;
@@ -97,15 +103,34 @@ TEST(KafkaDecoder, DeleteTopicsEveryVersion) {
     EXPECT_EQ(body.names[1], "orders");
     EXPECT_EQ(body.timeout_ms, 1000);
   }
-  Request flexible;  // v4 is the first flexible version: not served
-  EXPECT_EQ(decode_bytes(header(20, 4).buffer(), &flexible), DecodeResult::kUnsupportedVersion);
+  // v4-5 (flexible): compact names; v6: [name (nullable), topic_id] each with tagged fields.
+  const std::vector<std::byte> v4 = bytes_of({0x00, 0x14, 0x00, 0x04, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff, 0x00,
+                                              0x03, 0x02, 'a', 0x07, 'o', 'r', 'd', 'e', 'r', 's',
+                                              0x00, 0x00, 0x03, 0xe8, 0x00});
+  Request request;
+  ASSERT_EQ(decode_bytes(v4, &request), DecodeResult::kOk);
+  EXPECT_EQ(std::get<DeleteTopicsRequest>(request.body).names.at(1), "orders");
+  std::vector<std::byte> v6 = bytes_of({0x00, 0x14, 0x00, 0x06, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff, 0x00, 0x03,
+                                        0x00});  // [null name
+  v6.resize(v6.size() + 16);                       //  zero topic id
+  for (int b : std::initializer_list<int>{0x00, 0x07, 'o', 'r', 'd', 'e', 'r', 's'}) v6.push_back(std::byte(b));
+  v6.resize(v6.size() + 16);
+  for (int b : {0x00, 0x00, 0x00, 0x03, 0xe8, 0x00}) v6.push_back(std::byte(b));
+  ASSERT_EQ(decode_bytes(v6, &request), DecodeResult::kOk);
+  const auto& names = std::get<DeleteTopicsRequest>(request.body).names;
+  ASSERT_EQ(names.size(), 2u);
+  EXPECT_FALSE(names[0]) << "named by id alone";
+  EXPECT_EQ(names[1], "orders");
+  EXPECT_EQ(std::get<DeleteTopicsRequest>(request.body).timeout_ms, 1000);
 }
 
 TEST(KafkaDecoder, UnknownKeyAndVersionOutsideTheRangeAreRefused) {
   Request request;
   EXPECT_EQ(decode_bytes(header(57, 0).buffer(), &request), DecodeResult::kUnknownApi);
-  EXPECT_EQ(decode_bytes(testing::metadata_request(9, {}), &request), DecodeResult::kUnsupportedVersion);
-  EXPECT_EQ(decode_bytes(testing::produce_request(8, "t", {}), &request), DecodeResult::kUnsupportedVersion);
+  EXPECT_EQ(decode_bytes(header(3, 13).buffer(), &request), DecodeResult::kUnsupportedVersion);
+  EXPECT_EQ(decode_bytes(header(0, 10).buffer(), &request), DecodeResult::kUnsupportedVersion);
+  EXPECT_EQ(decode_bytes(header(1, 14).buffer(), &request), DecodeResult::kUnsupportedVersion)
+      << "Fetch 14+ is not served";
 }
 
 TEST(KafkaDecoder, MetadataEveryVersion) {
@@ -208,7 +233,7 @@ TEST(KafkaDecoder, TrailingBytesAndTruncationAreMalformed) {
 
 TEST(KafkaEncoder, FetchResponseSplicesBatchesAfterTheirLength) {
   FetchResponse response;
-  auto& partition = response.topics.emplace_back(FetchResponse::Topic{"t", {}}).partitions.emplace_back();
+  auto& partition = response.topics.emplace_back(FetchResponse::Topic{"t", {}, {}}).partitions.emplace_back();
   partition.high_watermark = 10;
   const std::vector<std::byte> stored(100, std::byte{1});
   partition.batches.push_back(BatchView{0, 5, stored, -1, 0, nullptr});

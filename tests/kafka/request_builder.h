@@ -201,4 +201,208 @@ inline std::vector<std::byte> alter_configs_request(bool incremental, const std:
   return w.buffer();
 }
 
+// Request header v2 (flexible versions): header v1, then empty tagged fields; the writer is left in flexible
+// mode for the body.
+inline WireWriter flexible_header(std::int16_t key, std::int16_t version) {
+  WireWriter w = header(key, version);
+  w.tagged_fields();  // classic mode: nothing yet
+  w.uvarint(0);
+  w.set_flexible(true);
+  return w;
+}
+
+// One valid request of each API at its newest flexible version (fuzz seeds), body fields as Kafka's schemas
+// lay them out.
+inline std::vector<std::vector<std::byte>> flexible_requests(const std::vector<std::byte>& batch) {
+  std::vector<std::vector<std::byte>> out;
+  auto topic_partitions = [](WireWriter& w, auto&& partition) {  // [t [0, 1]]
+    w.array_count(1);
+    w.string("t");
+    w.array_count(2);
+    for (std::int32_t p = 0; p < 2; ++p) {
+      w.int32(p);
+      partition(w);
+      w.tagged_fields();
+    }
+    w.tagged_fields();
+  };
+  WireWriter w = flexible_header(18, 3);  // ApiVersions
+  w.string("fuzz");
+  w.string("1.0");
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(3, 12);  // Metadata
+  w.array_count(1);
+  w.int64(0);
+  w.int64(0);
+  w.string("t");
+  w.tagged_fields();
+  w.boolean(true);
+  w.boolean(false);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(0, 9);  // Produce
+  w.nullable_string(std::nullopt);
+  w.int16(-1);
+  w.int32(1000);
+  topic_partitions(w, [&](WireWriter& p) { p.bytes(batch); });
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  for (std::int16_t version : {std::int16_t{12}, std::int16_t{13}}) {  // Fetch
+    w = flexible_header(1, version);
+    for (std::int32_t value : {-1, 500, 1, 1 << 20}) w.int32(value);
+    w.int8(0);
+    w.int32(0);
+    w.int32(-1);
+    w.array_count(1);
+    if (version >= 13) {
+      w.int64(1);
+      w.int64(2);
+    } else {
+      w.string("t");
+    }
+    w.array_count(1);
+    w.int32(0);
+    w.int32(-1);
+    w.int64(0);
+    w.int32(-1);
+    w.int64(-1);
+    w.int32(1 << 16);
+    w.tagged_fields();
+    w.tagged_fields();
+    w.array_count(0);
+    w.string("");
+    w.tagged_fields();
+    out.push_back(w.buffer());
+  }
+  w = flexible_header(2, 6);  // ListOffsets
+  w.int32(-1);
+  w.int8(0);
+  topic_partitions(w, [](WireWriter& p) {
+    p.int32(-1);
+    p.int64(-1);
+  });
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(11, 9);  // JoinGroup
+  w.string("g");
+  w.int32(10000);
+  w.int32(30000);
+  w.string("");
+  w.nullable_string(std::nullopt);
+  w.string("consumer");
+  w.array_count(1);
+  w.string("range");
+  w.bytes(batch);
+  w.tagged_fields();
+  w.nullable_string("reason");
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(14, 5);  // SyncGroup
+  w.string("g");
+  w.int32(1);
+  w.string("m");
+  w.nullable_string(std::nullopt);
+  w.nullable_string("consumer");
+  w.nullable_string("range");
+  w.array_count(1);
+  w.string("m");
+  w.bytes(batch);
+  w.tagged_fields();
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(13, 5);  // LeaveGroup
+  w.string("g");
+  w.array_count(1);
+  w.string("m");
+  w.nullable_string(std::nullopt);
+  w.nullable_string("bye");
+  w.tagged_fields();
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(8, 8);  // OffsetCommit
+  w.string("g");
+  w.int32(1);
+  w.string("m");
+  w.nullable_string(std::nullopt);
+  topic_partitions(w, [](WireWriter& p) {
+    p.int64(42);
+    p.int32(-1);
+    p.nullable_string("meta");
+  });
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(9, 7);  // OffsetFetch
+  w.string("g");
+  w.array_count(1);
+  w.string("t");
+  w.array_count(2);
+  w.int32(0);
+  w.int32(1);
+  w.tagged_fields();
+  w.boolean(false);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(19, 7);  // CreateTopics
+  w.array_count(1);
+  w.string("t");
+  w.int32(2);
+  w.int16(1);
+  w.array_count(0);
+  w.array_count(1);
+  w.string("retention.ms");
+  w.nullable_string("1000");
+  w.tagged_fields();
+  w.tagged_fields();
+  w.int32(1000);
+  w.boolean(false);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(20, 6);  // DeleteTopics
+  w.array_count(1);
+  w.nullable_string("t");
+  w.int64(0);
+  w.int64(0);
+  w.tagged_fields();
+  w.int32(1000);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(32, 4);  // DescribeConfigs
+  w.array_count(1);
+  w.int8(2);
+  w.string("t");
+  w.null_array();
+  w.tagged_fields();
+  w.boolean(false);
+  w.boolean(true);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(44, 1);  // IncrementalAlterConfigs
+  w.array_count(1);
+  w.int8(2);
+  w.string("t");
+  w.array_count(1);
+  w.string("retention.ms");
+  w.int8(0);
+  w.nullable_string("5");
+  w.tagged_fields();
+  w.tagged_fields();
+  w.boolean(true);
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(10, 4);  // FindCoordinator
+  w.int8(0);
+  w.array_count(2);
+  w.string("g");
+  w.string("h");
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  w = flexible_header(16, 4);  // ListGroups
+  w.array_count(1);
+  w.string("Stable");
+  w.tagged_fields();
+  out.push_back(w.buffer());
+  return out;
+}
+
 }  // namespace strata::kafka::testing

@@ -29,11 +29,13 @@ using testing::Client;
 
 std::vector<std::byte> api_versions(std::int16_t version, std::int32_t correlation_id) {
   WireWriter w = testing::header(18, version, correlation_id);
-  if (version >= 3)
-    w.raw(
-        as_bytes(std::string_view("\x04test\x04"
-                                  "1.00\x00",
-                                  12)));  // flexible body
+  if (version >= 3) {
+    // Request header v2's tagged fields, then client_software_name "test" and _version "1.0" as compact
+    // strings (length + 1), and the body's tagged fields.
+    w.raw(as_bytes(std::string_view("\x00\x05test\x04"
+                                    "1.0\x00",
+                                    11)));
+  }
   return w.buffer();
 }
 
@@ -84,9 +86,31 @@ std::int32_t correlation(const std::vector<std::byte>& frame) {
   return in.int32();
 }
 
-TEST_F(KafkaServer, ApiVersionsV3ProbeGetsErrorInTheV0LayoutThenV2Works) {
+TEST_F(KafkaServer, ApiVersionsV3IsServedFlexibleWithAResponseHeaderV0) {
   Client client(port());
-  client.send_frame(api_versions(3, 1));
+  client.send_frame(api_versions(3, 9));
+  auto answer = client.receive();
+  ASSERT_TRUE(answer);
+  WireReader in(*answer);
+  EXPECT_EQ(in.int32(), 9);  // correlation id, then no tagged fields: ApiVersions' response header is v0
+  EXPECT_EQ(in.int16(), 0);
+  const auto table = supported_apis();
+  ASSERT_EQ(in.int8(), static_cast<std::int8_t>(table.size() + 1));  // compact array: count + 1
+  for (const ApiRange& range : table) {
+    EXPECT_EQ(in.int16(), static_cast<std::int16_t>(range.key));
+    EXPECT_EQ(in.int16(), range.min_version);
+    EXPECT_EQ(in.int16(), range.max_version);
+    EXPECT_EQ(in.int8(), 0) << "no tagged fields";
+  }
+  EXPECT_EQ(in.int32(), 0);  // throttle_time_ms
+  EXPECT_EQ(in.int8(), 0);   // no tagged fields (features)
+  EXPECT_TRUE(in.ok());
+  EXPECT_EQ(in.remaining(), 0u);
+}
+
+TEST_F(KafkaServer, ApiVersionsV4ProbeGetsErrorInTheV0LayoutThenV2Works) {
+  Client client(port());
+  client.send_frame(api_versions(4, 1));
   auto probe = client.receive();
   ASSERT_TRUE(probe);
   WireReader in(*probe);
@@ -95,7 +119,7 @@ TEST_F(KafkaServer, ApiVersionsV3ProbeGetsErrorInTheV0LayoutThenV2Works) {
   ASSERT_EQ(in.int32(), 1);
   EXPECT_EQ(in.int16(), 18);
   EXPECT_EQ(in.int16(), 0);
-  EXPECT_EQ(in.int16(), 2);
+  EXPECT_EQ(in.int16(), 3);
   EXPECT_EQ(in.remaining(), 0u) << "no throttle field in the v0 layout";
 
   client.send_frame(api_versions(2, 2));
