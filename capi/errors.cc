@@ -16,6 +16,7 @@ static_assert(STRATA_INVALID_ARGUMENT == static_cast<int>(StatusCode::kInvalidAr
 static_assert(STRATA_CLOSED == static_cast<int>(StatusCode::kClosed));
 static_assert(STRATA_PRODUCER_FENCED == static_cast<int>(StatusCode::kProducerFenced));
 static_assert(STRATA_OUT_OF_MEMORY == static_cast<int>(StatusCode::kOutOfMemory));
+static_assert(STRATA_CONFLICT == static_cast<int>(StatusCode::kConflict));
 
 }  // namespace
 
@@ -45,7 +46,7 @@ int require(const void* pointer, const char* what) {
 }  // namespace strata::capi
 
 extern "C" const char* strata_code_name(int code) {
-  if (code < 0 || code > STRATA_OUT_OF_MEMORY) return "unknown";
+  if (code < 0 || code > STRATA_CONFLICT) return "unknown";
   // A string_view of a literal: NUL-terminated.
   return strata::status_code_name(static_cast<strata::StatusCode>(code)).data();
 }

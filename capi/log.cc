@@ -113,6 +113,7 @@ extern "C" int strata_topic(strata_log* log, const char* name, const strata_topi
         return fail(STRATA_INVALID_ARGUMENT, "options->compression: " + std::to_string(options->compression) +
                                                  " is not a strata_compression");
       }
+      if (options->key_index != 0) cxx.configs["strata.key-index"] = "true";
     }
     auto id = log->log->topic(name, cxx);
     if (!id) return fail(id.status());

@@ -54,6 +54,8 @@ int append_failure(strata::AppendStatus status, uint32_t topic, uint32_t partiti
                                                std::to_string(partition) + " is not a partition of this log");
     case strata::AppendStatus::kClosed:
       return fail(STRATA_CLOSED, "the log is closed or failed");
+    case strata::AppendStatus::kBadExpectation:
+      return fail(STRATA_INVALID_ARGUMENT, "an expected offset needs a key and a topic with strata.key-index=true");
   }
   return fail(STRATA_INVALID_ARGUMENT, "unknown append status");
 }
@@ -93,6 +95,33 @@ extern "C" int strata_producer_append(strata_producer* producer, uint32_t topic,
     }
     auto appended = producer->producer->append(topic, partition, bytes_of(key, key_bytes), bytes_of(value, value_bytes),
                                                producer->headers, timeout_from_us(timeout_us));
+    if (!appended) return fail(appended.status());
+    *ticket = to_c(*appended);
+    return succeed();
+  });
+}
+
+extern "C" int strata_producer_append_expecting(strata_producer* producer, uint32_t topic, uint32_t partition,
+                                                const void* key, size_t key_bytes, const void* value,
+                                                size_t value_bytes, const strata_header* headers, size_t header_count,
+                                                int64_t expected, int64_t timeout_us, strata_ticket* ticket) {
+  return guarded([&] {
+    if (int code = check_producer(producer); code != STRATA_OK) return code;
+    if (int code = require(ticket, "the ticket out-pointer"); code != STRATA_OK) return code;
+    if (expected < STRATA_EXPECT_ANY) {
+      return fail(STRATA_INVALID_ARGUMENT, "expected offset " + std::to_string(expected) +
+                                               ": an offset, STRATA_EXPECT_NO_EVENT or STRATA_EXPECT_ANY");
+    }
+    if (int code = prepare(producer, key, key_bytes, value, value_bytes, headers, header_count); code != STRATA_OK) {
+      return code;
+    }
+    const strata::Expected expectation = expected == STRATA_EXPECT_ANY       ? strata::Expected::any()
+                                         : expected == STRATA_EXPECT_NO_EVENT ? strata::Expected::no_event()
+                                                                              : strata::Expected::offset(
+                                                                                    static_cast<uint64_t>(expected));
+    auto appended =
+        producer->producer->append(topic, partition, bytes_of(key, key_bytes), bytes_of(value, value_bytes),
+                                   producer->headers, {.expected = expectation}, timeout_from_us(timeout_us));
     if (!appended) return fail(appended.status());
     *ticket = to_c(*appended);
     return succeed();
@@ -166,6 +195,10 @@ extern "C" int strata_producer_wait(strata_producer* producer, strata_ticket tic
     if (int code = require(offset, "the offset out-pointer"); code != STRATA_OK) return code;
     auto acknowledged = producer->producer->wait({ticket.sequence, ticket.partition},
                                                  timeout_from_us(timeout_us));
+    if (!acknowledged && acknowledged.status().code() == strata::StatusCode::kConflict) {
+      const std::int64_t last = acknowledged.status().conflict_offset();
+      *offset = last < 0 ? UINT64_MAX : static_cast<uint64_t>(last);
+    }
     if (!acknowledged) return fail(acknowledged.status());
     *offset = *acknowledged;
     return succeed();

@@ -19,6 +19,7 @@ struct LiveTopicSettings {
   std::atomic<std::uint32_t> max_message_bytes{0};
   std::atomic<bool> log_append_time{false};
   std::atomic<std::uint8_t> compression{0};  // Compression of the engine's own batches
+  std::atomic<bool> key_index{false};        // fixed at creation (set_topic_configs refuses a change)
 
   void store(const TopicSettings& settings, Compression engine_compression) {
     retention_bytes.store(settings.retention_bytes, std::memory_order_relaxed);
@@ -29,6 +30,7 @@ struct LiveTopicSettings {
     log_append_time.store(settings.timestamp_type == TimestampType::kLogAppendTime, std::memory_order_relaxed);
     compression.store(static_cast<std::uint8_t>(settings.compression.value_or(engine_compression)),
                       std::memory_order_relaxed);
+    key_index.store(settings.key_index, std::memory_order_relaxed);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "engine/format.h"
+#include "engine/key_reader_state.h"
 #include "engine/log_core.h"
 #include "engine/reader_state.h"
 #include "engine/partitioner.h"
@@ -42,6 +43,17 @@ bool take_sequence(ProducerState& state, std::uint64_t* sequence) {
       return true;
     }
   }
+}
+
+// The Status of a conditional append the writer refused (detail::conflict_outcome()).
+Status conflict_status(std::uint64_t outcome) {
+  const std::uint64_t last_plus_one = outcome & ~detail::kConflictBit;
+  if (last_plus_one == 0) {
+    return Status::conflict(-1, "expected offset not met: the key has no event (nothing was stored)");
+  }
+  return Status::conflict(static_cast<std::int64_t>(last_plus_one - 1),
+                          "expected offset not met: the key's last event is at offset " +
+                              std::to_string(last_plus_one - 1) + " (nothing was stored)");
 }
 
 }  // namespace
@@ -129,6 +141,12 @@ std::span<const std::byte> as_bytes(std::string_view text) {
 
 AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::size_t key_bytes,
                                  std::size_t value_bytes, std::span<const EventHeader> headers, AppendClaim* claim) {
+  return claim_with(topic, partition, key_bytes, value_bytes, headers, Expected::any(), claim);
+}
+
+AppendStatus Producer::claim_with(TopicId topic, std::uint32_t partition, std::size_t key_bytes,
+                                  std::size_t value_bytes, std::span<const EventHeader> headers, Expected expected,
+                                  AppendClaim* claim) {
   ProducerState& state = *state_;
   detail::LogCore& core = *state.core;
   if (!core.accepting()) [[unlikely]]
@@ -139,6 +157,12 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   if ((partition != kAnyPartition && partition >= entry.partition_count()) || core.topic_deleted(topic))
       [[unlikely]]
     return AppendStatus::kBadTopic;
+  const bool conditional = !expected.is_any();
+  if (conditional && (key_bytes == 0 || !entry.settings->key_index.load(std::memory_order_relaxed) ||
+                      (!expected.is_no_event() && expected.expected_offset() >= detail::kConflictBit)))
+      [[unlikely]] {
+    return AppendStatus::kBadExpectation;
+  }
   const std::size_t headers_bytes = headers.empty() ? 0 : format::encoded_headers_bytes(headers);
   if (key_bytes > format::kKeyBytesMax || value_bytes > format::kValueBytesMax ||
       headers_bytes > format::kHeadersBytesMax ||
@@ -155,7 +179,8 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   }
   // By the key: claimed in the ring of the topic's first partition's writer, moved at commit if need be.
   const unsigned writer = state.writer_of(entry.partition_id(chosen == kAnyPartition ? 0 : chosen));
-  const std::size_t extra = headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes;
+  const std::size_t extra =
+      (headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes) + (conditional ? sizeof(std::uint64_t) : 0);
   ring::Claim ring_claim;
   std::uint64_t sequence = 0;
   const AppendStatus claimed = claim_ring(state, writer, sizeof(RingRecordHeader) + key_bytes + value_bytes + extra,
@@ -164,6 +189,12 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
     return claimed;
   std::byte* payload = ring_claim.payload.data() + sizeof(RingRecordHeader);
   std::uint32_t key_field = static_cast<std::uint32_t>(key_bytes);
+  if (conditional) {
+    key_field |= RingRecordHeader::kConditional;
+    const std::uint64_t encoded = expected.encoded();
+    std::memcpy(payload, &encoded, sizeof encoded);
+    payload += sizeof encoded;
+  }
   if (!headers.empty()) {
     key_field |= RingRecordHeader::kHasHeaders;
     const auto headers_size = static_cast<std::uint32_t>(headers_bytes);
@@ -225,6 +256,12 @@ void Producer::abort(const AppendClaim& claim) {
 AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
                                   std::span<const std::byte> value, std::span<const EventHeader> headers,
                                   Ticket* ticket) {
+  return try_append(topic, partition, key, value, headers, AppendOptions{}, ticket);
+}
+
+AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                                  std::span<const std::byte> value, std::span<const EventHeader> headers,
+                                  const AppendOptions& options, Ticket* ticket) {
   detail::LogCore& core = *state_->core;
   if (partition == kAnyPartition && !key.empty() && state_->writer_count > 1 && topic < core.topic_count()) {
     // Known now, so the claim lands in the ring of the partition's writer at once (see commit()).
@@ -232,7 +269,8 @@ AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::s
     if (partitions > 1) partition = format::partition_for_key(key, partitions);
   }
   AppendClaim claim;
-  const AppendStatus status = try_claim(topic, partition, key.size(), value.size(), headers, &claim);
+  const AppendStatus status =
+      claim_with(topic, partition, key.size(), value.size(), headers, options.expected, &claim);
   if (status != AppendStatus::kOk) [[unlikely]]
     return status;
   if (!key.empty()) std::memcpy(claim.key.data(), key.data(), key.size());
@@ -263,6 +301,8 @@ Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds ti
                                                  ", the segment size and the producer ring's record limit)");
       case AppendStatus::kBadTopic:
         return invalid_argument(what() + ": not a topic and partition of this log");
+      case AppendStatus::kBadExpectation:
+        return invalid_argument(what() + ": an expected offset needs a key and a topic with strata.key-index=true");
       case AppendStatus::kClosed: {
         Status failure = state.core->failure();
         return failure.is_ok() ? Status(StatusCode::kClosed, "the log is closed") : failure;
@@ -287,11 +327,18 @@ Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds ti
 Result<Ticket> Producer::append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
                                 std::span<const std::byte> value, std::span<const EventHeader> headers,
                                 std::chrono::nanoseconds timeout) {
+  return append(topic, partition, key, value, headers, AppendOptions{}, timeout);
+}
+
+Result<Ticket> Producer::append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                                std::span<const std::byte> value, std::span<const EventHeader> headers,
+                                const AppendOptions& options, std::chrono::nanoseconds timeout) {
   const auto what = [&] {
     return "event (key " + std::to_string(key.size()) + " bytes, value " + std::to_string(value.size()) + " bytes)";
   };
-  return append_blocking(*state_, timeout, what,
-                         [&](Ticket* ticket) { return try_append(topic, partition, key, value, headers, ticket); });
+  return append_blocking(*state_, timeout, what, [&](Ticket* ticket) {
+    return try_append(topic, partition, key, value, headers, options, ticket);
+  });
 }
 
 Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, std::span<const std::byte> batch,
@@ -363,6 +410,7 @@ Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseco
         if (offset == detail::kFencedOffset) {
           return Status(StatusCode::kProducerFenced, "the batch's producer epoch is older than one already seen");
         }
+        if ((offset & detail::kConflictBit) != 0) return conflict_status(offset);
         return offset;
       }
     } else if (done != detail::kSlotBusy && done > mark) {
@@ -504,6 +552,23 @@ Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, std::uint32_
   state->topic = entry.info.name;
   state->next_offset = writer.log_start_offset();
   return std::unique_ptr<Reader>(new Reader(std::move(state)));
+}
+
+Result<std::unique_ptr<KeyReader>> Log::key_reader(std::string_view topic, std::uint32_t partition,
+                                                   ReadLevel level) {
+  auto reader = this->reader(topic, partition, level);
+  if (!reader) return reader.status();
+  const detail::TopicEntry& entry = core_->topic_entry(core_->find_topic(topic).value());
+  detail::PartitionWriter& writer = core_->partition_writer(entry.partition_id(partition));
+  if (writer.key_index() == nullptr) {
+    return invalid_argument("topic " + entry.info.name + " has no key index (create it with strata.key-index=true)");
+  }
+  auto state = std::make_unique<detail::KeyReaderState>();
+  state->reader = std::move(reader.value());
+  state->partition_dir = writer.dir();
+  state->partition = partition;
+  state->live = writer.key_index();
+  return std::unique_ptr<KeyReader>(new KeyReader(std::move(state)));
 }
 
 Status Log::flush() {

@@ -129,6 +129,7 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic,
   const std::size_t staging =
       std::max(kStagingMinBytes, options_.staging_bytes / topic.partitions / page * page);
   const std::size_t write_bytes_max = std::min(options_.write_bytes_max, staging / 2);
+  const bool key_index = settings->key_index.load(std::memory_order_relaxed);
   return {durability_policy(),
           std::move(settings),
           std::min(staging, options_.staging_bytes),
@@ -136,7 +137,8 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic,
           write_bytes_max,
           std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
           direct_io_,
-          writer_count()};
+          writer_count(),
+          key_index};
 }
 
 Status LogCore::refuse_format1() const {
@@ -239,7 +241,9 @@ Status LogCore::open_partitions(const TopicInfo& info, const PartitionConfig& co
     if (!recovered) return recovered.status();
     if (!recovered->report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + recovered->report;
     const PartitionId id = first_id + (p - from);
-    auto writer = PartitionWriter::open(id, info.name, p, dir, config, std::move(recovered.value()));
+    std::string key_report;
+    auto writer = PartitionWriter::open(id, info.name, p, dir, config, std::move(recovered.value()), &key_report);
+    if (!key_report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + key_report;
     if (!writer) return writer.status();
     partitions_[id] = std::move(writer.value());
   }
@@ -299,6 +303,10 @@ Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
   }
   if (!accepting()) return failure();
   TopicEntry& entry = topics_[it->second];
+  if (resolve_topic_settings(configs, options_).key_index != entry.settings->key_index.load()) {
+    return invalid_argument("topic " + std::string(name) +
+                            ": strata.key-index is set when a topic is created and cannot be changed");
+  }
   TopicInfo info = entry.info;
   info.configs = std::move(configs);
   // A codec in compression.type sets the engine's batches; "producer" (or none set) keeps what the topic had.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 
@@ -35,7 +36,7 @@ PartitionWriter::PartitionWriter(PartitionId id, std::string topic, std::uint32_
 Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, std::string topic,
                                                                std::uint32_t partition, std::string dir,
                                                                const PartitionConfig& config,
-                                                               RecoveredPartition recovered) {
+                                                               RecoveredPartition recovered, std::string* report) {
   auto staging = io::MirroredBuffer::create(config.staging_bytes);
   if (!staging) return staging.status();
   std::unique_ptr<PartitionWriter> writer(new PartitionWriter(id, std::move(topic), partition, std::move(dir), config,
@@ -53,6 +54,11 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, s
     writer->index_ = recovered.active_index;
     writer->max_timestamp_us_ = recovered.segments.back().max_timestamp_us;
     STRATA_RETURN_IF_ERROR(writer->resume_segment(recovered.segments.back()));
+  }
+  if (config.key_index) {
+    auto keys = KeyIndex::build(writer->dir_, recovered.segments, report);
+    if (!keys) return keys.status();
+    writer->keys_ = std::move(keys.value());
   }
   auto marker = SyncedMarker::create(writer->dir_, writer->next_offset_);
   if (!marker) return marker.status();
@@ -189,7 +195,18 @@ void PartitionWriter::push_ack(ProducerState* producer, std::uint64_t sequence, 
 
 void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, std::span<const std::byte> key,
                              std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
-                             ProducerState* producer) {
+                             ProducerState* producer, std::uint64_t expected) {
+  std::uint64_t hash = 0;
+  if (keys_ != nullptr) {
+    hash = key.empty() ? 0 : key_hash(key);
+    if (expected != kExpectAny) {
+      const std::uint64_t last = keys_->last_offset(hash);
+      if (last != (expected == kExpectNoEvent ? kNoOffset : expected)) {
+        answer_without_storing(producer, sequence, conflict_outcome(last));
+        return;
+      }
+    }
+  }
   const std::size_t record_max = format::record_bytes_max(key.size(), value.size(), encoded_headers.size());
   if (batch_open_ && (batch_end_ - batch_start_ + record_max > config_.batch_bytes_max ||
                       timestamp_ms != batch_timestamp_ms_)) {
@@ -206,6 +223,10 @@ void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, 
   }
   batch_end_ += format::put_record(staging_.at(batch_end_), batch_records_, key, value, encoded_headers);
   ++batch_records_;
+  if (keys_ != nullptr) {
+    lock_keys();
+    keys_->record(next_offset_, hash, !key.empty(), static_cast<std::uint32_t>(batch_start_));
+  }
   push_ack(producer, sequence, next_offset_);
   ++next_offset_;
 }
@@ -222,10 +243,14 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
       const std::uint64_t outcome = verdict.kind == SequenceVerdict::Kind::kDuplicate    ? verdict.duplicate_of
                                     : verdict.kind == SequenceVerdict::Kind::kOutOfOrder ? kOutOfOrderOffset
                                                                                          : kFencedOffset;
-      push_ack(producer, sequence, outcome);
-      pending_batches_.push({fill_, next_offset_, batch_acks_});
+      answer_without_storing(producer, sequence, outcome);
       return;
     }
+  }
+  std::uint64_t conflict = kNoOffset;
+  if (keys_ != nullptr && !index_client_batch(batch, header, &conflict)) {
+    answer_without_storing(producer, sequence, conflict_outcome(conflict));
+    return;
   }
   std::byte* stored = staging_.at(fill_);
   std::memcpy(stored, batch.data(), batch.size());
@@ -250,7 +275,61 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
 }
 
+void PartitionWriter::answer_without_storing(ProducerState* producer, std::uint64_t sequence,
+                                             std::uint64_t outcome) {
+  close_batch();
+  batch_acks_ = 0;
+  push_ack(producer, sequence, outcome);
+  pending_batches_.push({fill_, next_offset_, batch_acks_});
+}
+
+bool PartitionWriter::index_client_batch(std::span<const std::byte> batch, const format::BatchHeader& header,
+                                         std::uint64_t* conflict) {
+  static constexpr std::string_view kExpectedHeader = "strata.expected-offset";
+  batch_keys_.clear();
+  // What this batch's earlier records made of a key's last offset (a batch may append to one key twice).
+  const auto last_of = [&](std::uint64_t hash) {
+    for (auto it = batch_keys_.rbegin(); it != batch_keys_.rend(); ++it) {
+      if (it->keyed && it->hash == hash) return it->offset;
+    }
+    return keys_->last_offset(hash);
+  };
+  bool refused = false;
+  std::vector<EventHeader> headers;
+  const Status decoded = format::for_each_record(
+      batch, header, &batch_scratch_, [&](const format::RecordFields& record, std::uint64_t offset, std::int64_t) {
+        const std::uint64_t hash = record.key.empty() ? 0 : key_hash(record.key);
+        headers.clear();
+        if (!refused && record.header_count > 0 &&
+            format::decode_headers(record.headers, record.header_count, &headers)) {
+          for (const EventHeader& h : headers) {
+            if (h.key != kExpectedHeader) continue;
+            const std::uint64_t last = last_of(hash);
+            std::int64_t expected = 0;
+            const auto text = std::string_view(reinterpret_cast<const char*>(h.value.data()), h.value.size());
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), expected);
+            const bool parsed = error == std::errc() && end == text.data() + text.size() && expected >= -1;
+            if (!parsed || record.key.empty() ||
+                last != (expected == -1 ? kNoOffset : static_cast<std::uint64_t>(expected))) {
+              refused = true;
+              *conflict = last;
+            }
+          }
+        }
+        // Stored from next_offset_ on (the client's baseOffset is rewritten).
+        batch_keys_.push_back({next_offset_ + (offset - header.base_offset), hash, !record.key.empty()});
+      });
+  if (!decoded.is_ok() || refused) return false;  // a client batch was validated: undecodable is refused too
+  lock_keys();
+  for (const BatchKey& key : batch_keys_) {
+    keys_->record(key.offset, key.hash, key.keyed, static_cast<std::uint32_t>(fill_));
+  }
+  unlock_keys();
+  return true;
+}
+
 void PartitionWriter::close_batch() {
+  if (keys_ != nullptr) unlock_keys();
   if (!batch_open_) return;
   std::byte* batch = staging_.at(batch_start_);
   std::size_t records_bytes = batch_end_ - batch_start_ - format::kBatchHeaderBytes;
@@ -484,6 +563,7 @@ void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   }
   while (!pending_batches_.empty()) pending_batches_.pop();
   batch_open_ = false;
+  if (keys_ != nullptr) unlock_keys();
 }
 
 void PartitionWriter::retire() {
@@ -508,6 +588,7 @@ Status PartitionWriter::finish_seal() {
                 io_in_flight(), pending_acks_.size());
   const SegmentInfo sealed{segment_base_, next_offset_, fill_, true, max_timestamp_us_};
   STRATA_RETURN_IF_ERROR(write_index(dir_, sealed, index_));
+  if (keys_ != nullptr) STRATA_RETURN_IF_ERROR(keys_->seal(segment_base_, next_offset_));
   // Sealed segments are immutable: readers may map them.
   STRATA_RETURN_IF_ERROR(file_.make_read_only());
   file_.close();

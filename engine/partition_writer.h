@@ -29,6 +29,7 @@
 #include "engine/fifo.h"
 #include "engine/format.h"
 #include "engine/idempotence.h"
+#include "engine/key_index.h"
 #include "engine/producer_state.h"
 #include "engine/recovery.h"
 #include "engine/synced_marker.h"
@@ -56,6 +57,7 @@ struct PartitionConfig {
   std::size_t batch_bytes_max;
   bool direct_io;
   unsigned writer_threads;  // the partition belongs to writer id % writer_threads
+  bool key_index = false;   // strata.key-index=true: the writer keeps the partition's KeyIndex
 };
 
 struct PartitionCounters {
@@ -87,13 +89,22 @@ struct IoTag {
 inline constexpr std::uint64_t kFencedOffset = UINT64_MAX - 2;
 inline constexpr std::uint64_t kOutOfOrderOffset = UINT64_MAX - 1;
 inline constexpr std::uint64_t kTopicDeletedOffset = UINT64_MAX - 3;
+// A conditional append refused: this bit, plus the key's last offset + 1 (0: the key has no event).
+// Offsets stay far below it; the outcomes above are checked first.
+inline constexpr std::uint64_t kConflictBit = 1ull << 62;
+inline std::uint64_t conflict_outcome(std::uint64_t last_offset) {
+  return kConflictBit | (last_offset == kNoOffset ? 0 : last_offset + 1);
+}
+// What a conditional append expects of its key's last offset (Expected's encoding in the ring).
+inline constexpr std::uint64_t kExpectAny = UINT64_MAX;
+inline constexpr std::uint64_t kExpectNoEvent = UINT64_MAX - 1;
 
 class PartitionWriter {
  public:
   // Opens the partition's active segment (creating the first one, or the one after a sealed last segment).
   static Result<std::unique_ptr<PartitionWriter>> open(PartitionId id, std::string topic, std::uint32_t partition,
                                                        std::string dir, const PartitionConfig& config,
-                                                       RecoveredPartition recovered);
+                                                       RecoveredPartition recovered, std::string* report);
 
   const std::string& topic() const { return topic_; }
   std::uint32_t partition() const { return partition_; }
@@ -119,11 +130,13 @@ class PartitionWriter {
   void request_growth() { growth_requested_ = true; }
   // Replaces staging with one big enough for records of this size. REQUIRES: quiet_for_growth().
   Status grow(io::IoQueue& queue, std::size_t record_bytes_max);
-  // Frames one record, stamped `timestamp_ms`, into the open batch (opening one if needed).
+  // Frames one record, stamped `timestamp_ms`, into the open batch (opening one if needed). With a key
+  // index, `expected` (kExpectAny, kExpectNoEvent or an offset) is checked against the key's last offset
+  // first: a mismatch stores nothing and answers the append with conflict_outcome().
   // REQUIRES: has_room(), !acks_full(), !needs_roll().
   void append(std::uint64_t sequence, std::int64_t timestamp_ms, std::span<const std::byte> key,
               std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
-              ProducerState* producer);
+              ProducerState* producer, std::uint64_t expected = kExpectAny);
   // Stores a client's batch (already validated by the producer) after the idempotence check, or answers
   // it as a duplicate or a refusal. REQUIRES: has_room(batch.size()), !acks_full(), !needs_roll(batch.size()).
   // `append_time_ms` stamps it when the topic's message.timestamp.type is LogAppendTime.
@@ -154,6 +167,8 @@ class PartitionWriter {
   bool io_in_flight() const { return writes_in_flight_ > 0 || syncs_in_flight_ > 0; }
   bool has_pending_acks() const { return !pending_acks_.empty(); }
   std::uint64_t log_start_offset() const { return log_start_offset_.load(std::memory_order_acquire); }
+  // The partition's key index, or null when its topic has none. Lives as long as the PartitionWriter.
+  KeyIndex* key_index() const { return keys_.get(); }
 
   // ---- deletion ----
   // Closes the active segment file of a deleted, quiet partition, so that the removal of its directory
@@ -219,6 +234,21 @@ class PartitionWriter {
   std::uint64_t round_down(std::uint64_t position) const { return position & ~(block_bytes_ - 1); }
   std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
   void advance_written();
+  // Answers an append without storing it, once everything framed before it is acknowledged.
+  void answer_without_storing(ProducerState* producer, std::uint64_t sequence, std::uint64_t outcome);
+  // The key index's writer lock, held from a batch's first record to its close.
+  void lock_keys() {
+    if (!keys_locked_) keys_->mutex().lock();
+    keys_locked_ = true;
+  }
+  void unlock_keys() {
+    if (keys_locked_) keys_->mutex().unlock();
+    keys_locked_ = false;
+  }
+  // Key index: the client batch's keys recorded, after its strata.expected-offset headers are checked
+  // against the index (all or nothing). False (and `*conflict` the failing key's last offset) when one fails.
+  bool index_client_batch(std::span<const std::byte> batch, const format::BatchHeader& header,
+                          std::uint64_t* conflict);
 
   const PartitionId id_;
   const unsigned writer_;  // the writer thread that owns this partition
@@ -279,6 +309,16 @@ class PartitionWriter {
   std::uint64_t last_indexed_position_ = 0;
   std::int64_t max_timestamp_us_ = 0;
   std::int64_t segment_opened_us_ = 0;  // wall clock when the active segment was opened (or resumed)
+
+  std::unique_ptr<KeyIndex> keys_;  // strata.key-index=true only
+  bool keys_locked_ = false;
+  struct BatchKey {
+    std::uint64_t offset;
+    std::uint64_t hash;
+    bool keyed;
+  };
+  std::vector<BatchKey> batch_keys_;  // index_client_batch()'s scratch
+  std::vector<std::byte> batch_scratch_;
 
   PartitionCounters counters_;
 };

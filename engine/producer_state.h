@@ -19,7 +19,8 @@ class LogCore;
 
 // How an append travels through a ring: this header, then the key, then the value (an event); or this
 // header, then a u32 of encoded-headers bytes, the key, the value, the encoded headers (an event with
-// headers); or this header, then a client's whole RecordBatch. The common case stays 16 bytes.
+// headers); or this header, then a client's whole RecordBatch. A conditional append puts its Expected
+// (u64) right after this header, before the rest. The common case stays 16 bytes.
 // No timestamp: the writer stamps events when it frames them (see Writer::drain_rings).
 struct RingRecordHeader {
   std::uint32_t partition;  // PartitionId: the partition's index among the log's partitions
@@ -28,7 +29,8 @@ struct RingRecordHeader {
 
   static constexpr std::uint32_t kClientBatch = 1u << 31;
   static constexpr std::uint32_t kHasHeaders = 1u << 30;
-  static constexpr std::uint32_t kKeyBytesMask = kHasHeaders - 1;
+  static constexpr std::uint32_t kConditional = 1u << 29;
+  static constexpr std::uint32_t kKeyBytesMask = kConditional - 1;
 };
 static_assert(sizeof(RingRecordHeader) == 16);
 

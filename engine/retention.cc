@@ -1,5 +1,6 @@
 #include "engine/retention.h"
 
+#include "engine/key_index.h"
 #include "engine/recovery.h"
 #include "io/file.h"
 
@@ -24,6 +25,7 @@ Result<RetentionResult> apply_retention(const std::string& partition_dir, const 
     // The segment first: a leftover index without its segment is ignored by recovery and readers.
     STRATA_RETURN_IF_ERROR(io::remove_file(segment_path(partition_dir, segment.base_offset)));
     STRATA_RETURN_IF_ERROR(io::remove_file(index_path(partition_dir, segment.base_offset)));
+    STRATA_RETURN_IF_ERROR(io::remove_file(key_file_path(partition_dir, segment.base_offset)));
     total_bytes -= segment.data_end;
     result.log_start_offset = segment.next_offset;
     ++result.deleted;

@@ -36,6 +36,8 @@ std::string_view status_code_name(StatusCode code) {
       return "producer fenced";
     case StatusCode::kOutOfMemory:
       return "out of memory";
+    case StatusCode::kConflict:
+      return "conflict";
   }
   return "unknown";
 }

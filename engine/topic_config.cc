@@ -18,7 +18,7 @@ constexpr std::int64_t kSegmentBytesMin = 1 << 20;                 // LogOptions
 // The largest client batch the engine takes (kClientBatchBytesMax in engine/log_core.h).
 constexpr std::int64_t kMaxMessageBytesMax = 16 << 20;
 
-constexpr std::array<TopicConfigDefinition, 10> kDefinitions = {{
+constexpr std::array<TopicConfigDefinition, 11> kDefinitions = {{
     {"cleanup.policy", "delete: old segments are deleted by retention (compact: not supported yet)"},
     {"compression.type", "producer keeps clients' batches as sent; a codec compresses the engine's own batches"},
     {"delete.retention.ms", "kept for compaction (not used until compaction exists)"},
@@ -29,6 +29,7 @@ constexpr std::array<TopicConfigDefinition, 10> kDefinitions = {{
     {"retention.ms", "age above which sealed segments are deleted (by their newest event); -1: no limit"},
     {"segment.bytes", "size at which the active segment is sealed and a new one started"},
     {"segment.ms", "age at which a non-empty active segment is sealed even if not full"},
+    {"strata.key-index", "true: a key index per partition (conditional appends, reading one key); set at creation"},
 }};
 
 Status bad_value(std::string_view key, std::string_view value, std::string_view expected) {
@@ -93,7 +94,7 @@ Status validate_topic_config(std::string_view key, std::string_view value, std::
   } else if (key == "min.compaction.lag.ms") {
     return not_supported_yet(key, "it only means something for compaction, which strata does not have yet");
   } else if (key == "strata.key-index") {
-    return not_supported_yet(key, "strata has no key index yet");
+    if (value != "true" && value != "false") return bad_value(key, value, "expected true or false");
   } else {
     return invalid_argument("unknown topic config " + std::string(key));
   }
@@ -123,6 +124,7 @@ std::string topic_config_default(std::string_view key, const LogOptions& options
   if (key == "compression.type") return "producer";
   if (key == "cleanup.policy") return "delete";
   if (key == "min.cleanable.dirty.ratio") return "0.5";
+  if (key == "strata.key-index") return "false";
   STRATA_ASSERT(false, "no default for topic config %.*s", static_cast<int>(key.size()), key.data());
   return {};
 }
@@ -148,6 +150,8 @@ TopicSettings resolve_topic_settings(const TopicConfigs& configs, const LogOptio
   if (set("segment.bytes", &value)) settings.segment_bytes = static_cast<std::uint64_t>(value);
   if (set("segment.ms", &value)) settings.segment_age_us = value > kMsMax ? 0 : value * 1000;
   if (set("max.message.bytes", &value)) settings.max_message_bytes = static_cast<std::uint32_t>(value);
+  const auto key_index = configs.find("strata.key-index");
+  settings.key_index = key_index != configs.end() && key_index->second == "true";
   const auto type = configs.find("message.timestamp.type");
   if (type != configs.end() && type->second == "LogAppendTime") settings.timestamp_type = TimestampType::kLogAppendTime;
   const auto compression = configs.find("compression.type");

@@ -146,7 +146,12 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
     touched_.push_back(&producer);
     return true;
   }
-  const auto payload = record.subspan(sizeof header);
+  auto payload = record.subspan(sizeof header);
+  std::uint64_t expected = kExpectAny;
+  if ((header.key_bytes & RingRecordHeader::kConditional) != 0) [[unlikely]] {
+    std::memcpy(&expected, payload.data(), sizeof expected);
+    payload = payload.subspan(sizeof expected);
+  }
   std::span<const std::byte> key;
   std::span<const std::byte> value;
   std::span<const std::byte> headers;
@@ -188,7 +193,7 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
   if (client_batch) [[unlikely]] {
     partition.append_client_batch(header.sequence, payload, &producer, append_time_ms_);
   } else {
-    partition.append(header.sequence, append_time_ms_, key, value, headers, &producer);
+    partition.append(header.sequence, append_time_ms_, key, value, headers, &producer, expected);
   }
   return true;
 }

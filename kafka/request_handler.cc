@@ -30,6 +30,7 @@ ErrorCode error_for(const Status& status) {
     case StatusCode::kOk:
       return ErrorCode::kNone;
     case StatusCode::kInvalidArgument:
+    case StatusCode::kConflict:  // a record's strata.expected-offset failed: the batch was not stored
       return ErrorCode::kInvalidRecord;
     case StatusCode::kCorruption:
       return ErrorCode::kCorruptMessage;

@@ -1,4 +1,4 @@
-// strata bench ingest|durable|replay|fanout|all [--dir D] [--events N] [--producers P] [--size BYTES]
+// strata bench ingest|durable|replay|fanout|conditional|key-read|all [--dir D] [--events N] [--producers P] [--size BYTES]
 //              [--readers R] [--durability MODE] [--disk-limit] [--json]
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 #include "bench/e2e/disk_limit.h"
 #include "bench/e2e/kafka_commit_workload.h"
 #include "bench/e2e/kafka_connections_workload.h"
+#include "bench/e2e/key_workload.h"
 #include "bench/e2e/kafka_workload.h"
 #include "bench/e2e/mirror_workload.h"
 #include "bench/e2e/project_workload.h"
@@ -203,6 +204,52 @@ void print_reference_text(const bench::WorkloadResult& r, const bench::WorkloadR
               reference.ack_latency->p50_us, reference.ack_latency->p99_us, r.events_per_s() / reference.events_per_s());
 }
 
+// conditional: conditional appends over 1M keys against plain ingest in the same run.
+template <typename Record>
+Status run_conditional_workload(const bench::WorkloadOptions& options, bool json, Record& record) {
+  const std::uint64_t keys = std::min<std::uint64_t>(1'000'000, options.events);
+  auto measured = bench::run_conditional(options, keys);
+  if (!measured) return measured.status();
+  const auto& c = *measured;
+  std::string line = json_line(c.result, std::nullopt, &c.reference, c.ratio);
+  line.insert(line.size() - 1, ",\"keys\":" + std::to_string(c.keys) + ",\"conflicts\":" + std::to_string(c.conflicts));
+  record(c.result, line);
+  if (!json) {
+    std::printf("conditional %llu appends over %llu keys, each expecting its key's previous offset, %u producers\n"
+                "         %.2f s   %.0f k events/s   reference (ingest, same run) %.0f k events/s   ratio %.2f   "
+                "conflicts %llu\n",
+                static_cast<unsigned long long>(c.result.events), static_cast<unsigned long long>(c.keys),
+                c.result.producers, c.result.seconds, c.result.events_per_s() / 1e3,
+                c.reference.events_per_s() / 1e3, c.ratio, static_cast<unsigned long long>(c.conflicts));
+  }
+  return Status::ok();
+}
+
+// key-read: one key's 100 events out of N, warm and cold.
+template <typename Record>
+Status run_key_read_workload(const bench::WorkloadOptions& options, bool json, Record& record) {
+  auto measured = bench::run_key_read(options);
+  if (!measured) return measured.status();
+  const auto& k = *measured;
+  const auto summary = [](const bench::LatencySummary& l) {
+    return "{\"p50\":" + json_number(l.p50_us) + ",\"p99\":" + json_number(l.p99_us) + ",\"max\":" +
+           json_number(l.max_us) + "}";
+  };
+  std::string line = json_line(k.result, std::nullopt);
+  line.insert(line.size() - 1, ",\"events_per_key\":" + std::to_string(k.events_per_key) +
+                                   ",\"key_read_warm_us\":" + summary(k.warm) + ",\"key_read_cold_us\":" +
+                                   summary(k.cold));
+  record(k.result, line);
+  if (!json) {
+    std::printf("key-read one key's %llu events out of %llu in one partition (KeyReader)\n"
+                "         warm p50 %.0f us  p99 %.0f us   cold (files dropped from the page cache) p50 %.1f ms  "
+                "p99 %.1f ms\n",
+                static_cast<unsigned long long>(k.events_per_key), static_cast<unsigned long long>(k.result.events),
+                k.warm.p50_us, k.warm.p99_us, k.cold.p50_us / 1e3, k.cold.p99_us / 1e3);
+  }
+  return Status::ok();
+}
+
 int run_bench(const BenchArgs& args) {
   const bool temporary = args.dir.empty();
   std::string dir = args.dir;
@@ -379,6 +426,18 @@ int run_bench(const BenchArgs& args) {
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
       continue;
+    } else if (workload == "conditional" || workload == "key-read") {
+      const bool conditional = workload == "conditional";
+      options.events = args.events.value_or(conditional ? 2'000'000 : 10'000'000);
+      options.producers = args.producers.value_or(2);
+      if (Status status = conditional ? run_conditional_workload(options, args.json, record)
+                                      : run_key_read_workload(options, args.json, record);
+          !status.is_ok()) {
+        code = fail(workload + ": " + status.to_string());
+      }
+      std::fflush(stdout);
+      std::filesystem::remove_all(options.directory);
+      continue;
     } else if (workload == "recovery") {
       options.events = args.events.value_or(9'000'000);  // about 1 GiB at 100-byte values
       result = bench::run_recovery(options);
@@ -412,12 +471,13 @@ void add_bench_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand("bench", "Run an end-to-end benchmark workload (see DESIGN.md)");
   command
       ->add_option("workload", args->workload,
-                   "ingest | durable | replay | fanout | recovery | project | kafka-produce | kafka-fetch | "
-                   "kafka-latency | kafka-commit | kafka-connections | mirror | all "
+                   "ingest | durable | replay | fanout | recovery | project | conditional | key-read | kafka-produce | "
+                   "kafka-fetch | kafka-latency | kafka-commit | kafka-connections | mirror | all "
                    "(all: the first four)")
       ->required()
-      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "kafka-produce",
-                             "kafka-fetch", "kafka-latency", "kafka-commit", "kafka-connections", "mirror", "all"}));
+      ->check(CLI::IsMember({"ingest", "durable", "replay", "fanout", "recovery", "project", "conditional", "key-read",
+                             "kafka-produce", "kafka-fetch", "kafka-latency", "kafka-commit", "kafka-connections",
+                             "mirror", "all"}));
   command->add_option("--dir", args->dir,
                       "Directory to run in (default: a temporary directory, removed after)");
   command

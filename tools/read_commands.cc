@@ -1,11 +1,14 @@
-// strata cat and strata tail: the read side of the command line.
+// strata cat and strata tail: the read side of the command line. --key K keeps that key's events: through the
+// key index when the topic has one (strata.key-index=true), else by reading every event and comparing keys.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
 #include "strata/consumer_group.h"
 #include "strata/inspect.h"
+#include "strata/key_reader.h"
 #include "strata/reader.h"
 #include "strata/topics.h"
 #include "tools/commands.h"
@@ -57,8 +60,47 @@ Result<std::vector<std::unique_ptr<Reader>>> open_readers(const std::string& dir
   return readers;
 }
 
+std::span<const std::byte> bytes_of(const std::string& text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+bool has_key_index(const std::string& dir, const std::string& topic) {
+  auto info = read_topic_info(dir, topic);
+  if (!info) return false;
+  const auto it = info->configs.find("strata.key-index");
+  return it != info->configs.end() && it->second == "true";
+}
+
+// Prints up to `left` events of `key` from `from` to `end` (exclusive) of one partition; counts them down.
+Status print_key_events(const std::string& dir, const std::string& topic, Reader& reader, std::uint32_t partition,
+                        const std::string& key, std::uint64_t from, std::uint64_t end, bool json,
+                        std::uint64_t* left) {
+  if (has_key_index(dir, topic)) {
+    auto keys = KeyReader::open(dir, topic, partition);
+    if (!keys) return keys.status();
+    auto read = keys.value()->read(bytes_of(key), from, *left, [&](const Event& e) {
+      if (e.offset >= end) return;
+      print_event(e, json);
+      --*left;
+    });
+    return read.status();
+  }
+  STRATA_RETURN_IF_ERROR(reader.seek(std::max(from, reader.start_offset())));
+  while (*left > 0 && reader.position() < end) {
+    auto polled = reader.poll(4096, [&](const Event& e) {
+      if (*left == 0 || e.offset >= end || !std::ranges::equal(e.key, bytes_of(key))) return;
+      print_event(e, json);
+      --*left;
+    });
+    if (!polled) return polled.status();
+    if (*polled == 0) break;
+  }
+  return Status::ok();
+}
+
 struct CatArgs {
   std::string dir, topic, format = "lines";
+  std::optional<std::string> key;
   std::int64_t partition = -1;
   std::uint64_t from = 0;
   bool from_given = false;
@@ -70,6 +112,17 @@ int run_cat(const CatArgs& args) {
   if (!readers) return fail(readers.status().to_string());
   const bool json = args.format == "json";
   std::uint64_t left = args.count.value_or(UINT64_MAX);  // in all, over the partitions
+  if (args.key) {
+    for (std::size_t i = 0; i < readers->size() && left > 0; ++i) {
+      const auto partition = args.partition >= 0 ? static_cast<std::uint32_t>(args.partition) : static_cast<std::uint32_t>(i);
+      if (Status status = print_key_events(args.dir, args.topic, *(*readers)[i], partition, *args.key, args.from,
+                                           UINT64_MAX, json, &left);
+          !status.is_ok()) {
+        return fail(status.to_string());
+      }
+    }
+    return 0;
+  }
   for (auto& reader : *readers) {
     if (args.from_given) {
       if (Status status = reader->seek(args.from); !status.is_ok()) return fail(status.to_string());
@@ -86,6 +139,7 @@ int run_cat(const CatArgs& args) {
 
 struct TailArgs {
   std::string dir, topic, group, format = "lines";
+  std::optional<std::string> key;
   std::int64_t partition = -1;
   std::uint64_t from = 0;
   bool from_given = false;
@@ -119,11 +173,26 @@ int run_tail(const TailArgs& args) {
   std::signal(SIGINT, [](int) { interrupted = 1; });
   std::signal(SIGTERM, [](int) { interrupted = 1; });
   const bool json = args.format == "json";
+  if (args.key) {
+    // What is there now through the key index (or a scan), then the new events, compared key by key.
+    for (std::size_t i = 0; i < readers->size(); ++i) {
+      Reader& reader = *(*readers)[i];
+      const std::uint64_t from = reader.position();
+      const std::uint64_t end = reader.end_offset();
+      std::uint64_t left = UINT64_MAX;
+      Status status = print_key_events(args.dir, args.topic, reader, partitions[i], *args.key, from, end, json, &left);
+      if (status.is_ok()) status = reader.seek(std::max(from, end));
+      if (!status.is_ok()) return fail(status.to_string());
+    }
+    std::fflush(stdout);
+  }
   while (!interrupted) {
     bool any = false;
     for (std::size_t i = 0; i < readers->size(); ++i) {
       Reader& reader = *(*readers)[i];
-      auto polled = reader.poll(4096, [&](const Event& e) { print_event(e, json); });
+      auto polled = reader.poll(4096, [&](const Event& e) {
+        if (!args.key || std::ranges::equal(e.key, bytes_of(*args.key))) print_event(e, json);
+      });
       if (!polled) return fail(polled.status().to_string());
       if (*polled == 0) continue;
       any = true;
@@ -156,6 +225,8 @@ void add_read_commands(CLI::App& app) {
     cat->from_given = true;
   });
   cat_command->add_option("--count", cat->count, "At most this many events in all");
+  cat_command->add_option("--key", cat->key,
+                          "Only this key's events, in offset order (through the key index when the topic has one)");
   cat_command->add_option("--format", cat->format, "lines (the values) or json")
       ->check(CLI::IsMember({"lines", "json"}))
       ->capture_default_str();
@@ -173,6 +244,8 @@ void add_read_commands(CLI::App& app) {
         tail->from_given = true;
       });
   tail_command->add_flag("--from-end", tail->from_end, "Start after the last event")->excludes(from);
+  tail_command->add_option("--key", tail->key,
+                           "Only this key's events (through the key index when the topic has one)");
   tail_command->add_option(
       "--group", tail->group,
       "Consumer group: start at its checkpoint and commit the position as events are printed");

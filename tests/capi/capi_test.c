@@ -184,6 +184,43 @@ static void test_produce_and_read(strata_log* log) {
   strata_producer_destroy(producer);
 }
 
+/* Conditional appends on a topic with a key index: a stale expectation is STRATA_CONFLICT from wait, with
+ * the key's last offset. */
+static void test_conditional_appends(strata_log* log) {
+  const strata_topic_options options = {.partitions = 1, .compression = STRATA_COMPRESSION_NONE, .key_index = 1};
+  uint32_t accounts = 0;
+  CHECK_CODE(strata_topic(log, "accounts", &options, &accounts), STRATA_OK);
+  strata_producer* producer = NULL;
+  CHECK_CODE(strata_producer_open(log, &producer), STRATA_OK);
+  strata_ticket ticket;
+  uint64_t offset = 0;
+  CHECK_CODE(strata_producer_append_expecting(producer, accounts, 0, "a", 1, "opened", 6, NULL, 0,
+                                              STRATA_EXPECT_NO_EVENT, 1000000, &ticket),
+             STRATA_OK);
+  CHECK_CODE(strata_producer_wait(producer, ticket, 10000000, &offset), STRATA_OK);
+  CHECK(offset == 0);
+  CHECK_CODE(strata_producer_append_expecting(producer, accounts, 0, "a", 1, "again", 5, NULL, 0,
+                                              STRATA_EXPECT_NO_EVENT, 1000000, &ticket),
+             STRATA_OK);
+  CHECK_CODE(strata_producer_wait(producer, ticket, 10000000, &offset), STRATA_CONFLICT);
+  CHECK(offset == 0);
+  CHECK_CODE(strata_producer_append_expecting(producer, accounts, 0, "a", 1, "credited", 8, NULL, 0, 0, 1000000,
+                                              &ticket),
+             STRATA_OK);
+  CHECK_CODE(strata_producer_wait(producer, ticket, 10000000, &offset), STRATA_OK);
+  CHECK(offset == 1);
+  CHECK_CODE(strata_producer_append_expecting(producer, accounts, 0, "b", 1, "x", 1, NULL, 0, 5, 1000000, &ticket),
+             STRATA_OK);
+  CHECK_CODE(strata_producer_wait(producer, ticket, 10000000, &offset), STRATA_CONFLICT);
+  CHECK(offset == UINT64_MAX);
+  uint32_t orders = 0;
+  CHECK_CODE(strata_find_topic(log, "orders", &orders), STRATA_OK);
+  CHECK_CODE(strata_producer_append_expecting(producer, orders, 0, "a", 1, "x", 1, NULL, 0, STRATA_EXPECT_NO_EVENT,
+                                              1000000, &ticket),
+             STRATA_INVALID_ARGUMENT);
+  strata_producer_destroy(producer);
+}
+
 static void test_group_offsets(const char* dir) {
   CHECK_CODE(strata_group_commit(dir, "billing", "orders", 1, 2, "resume here"), STRATA_OK);
   uint64_t offset = 0;
@@ -246,6 +283,7 @@ int main(void) {
   if (log != NULL) {
     test_topics(log);
     test_produce_and_read(log);
+    test_conditional_appends(log);
     test_group_offsets(dir);
     test_closed_log(log, dir);
     strata_log_destroy(log);

@@ -37,6 +37,32 @@ case "$case_name" in
     "$strata" cat --dir "$dir" --topic nothing > /dev/null 2> "$work/err" && die "cat of a missing topic succeeded"
     [[ -s "$work/err" ]] || die "no message for a missing topic"
     ;;
+  append_expect)
+    # Conditional appends: KEY,EXPECTED,VALUE; a refused line is reported, the rest go on, exit 1.
+    out=$(printf 'a,-1,opened\nb,-1,opened\na,0,credited\na,0,stale\nb,,any\n' |
+      "$strata" append --dir "$dir" --topic acc --key-sep , --expect --acks 2> "$work/err") && die "a refused line exited 0"
+    expect_eq "acks" "$(echo $out)" "0 1 2 3"
+    expect_contains "refusal" "$(cat "$work/err")" "line 4: key a: expected offset not met: the key's last event is at offset 2"
+    echo 'x,zz,bad' | "$strata" append --dir "$dir" --topic acc --key-sep , --expect 2> "$work/err" && die "a bad EXPECTED accepted"
+    expect_contains "bad expected" "$(cat "$work/err")" "line 1: expected KEY,EXPECTED,VALUE"
+    echo 'x,-1,v' | "$strata" append --dir "$dir" --topic acc --expect 2> /dev/null && die "--expect without --key-sep accepted"
+    echo 'x,v' | "$strata" append --dir "$dir" --topic plain --key-sep , || die "plain append failed"
+    echo 'x,-1,v' | "$strata" append --dir "$dir" --topic plain --key-sep , --expect 2> "$work/err" &&
+      die "a conditional append to a topic without a key index was accepted"
+    expect_contains "no key index" "$(cat "$work/err")" "strata.key-index=true"
+    ;;
+  cat_key)
+    # One key's events in offset order: through the key index, and by a scan on a topic without one.
+    printf 'a,-1,a0\nb,-1,b0\na,0,a1\nb,1,b1\na,2,a2\n' | "$strata" append --dir "$dir" --topic acc --key-sep , --expect ||
+      die "append --expect failed"
+    expect_eq "cat --key a" "$("$strata" cat --dir "$dir" --topic acc --key a | tr '\n' ' ')" "a0 a1 a2 "
+    expect_eq "cat --key a --from 1" "$("$strata" cat --dir "$dir" --topic acc --key a --from 1 --count 1)" "a1"
+    expect_eq "cat --key none" "$("$strata" cat --dir "$dir" --topic acc --key none)" ""
+    printf 'a,p0\nb,p1\na,p2\n' | "$strata" append --dir "$dir" --topic plain --key-sep , || die "plain append failed"
+    expect_eq "cat --key (scan)" "$("$strata" cat --dir "$dir" --topic plain --key a | tr '\n' ' ')" "p0 p2 "
+    out=$(timeout 2 "$strata" tail --dir "$dir" --topic acc --key b)
+    expect_eq "tail --key b" "$(echo $out)" "b0 b1"
+    ;;
   append_acks)
     out=$(printf 'a\nb\nc\n' | "$strata" append --dir "$dir" --topic t --acks) || die "append failed"
     expect_eq "acks" "$out" $'0\n1\n2'

@@ -61,12 +61,22 @@ TEST(TopicConfig, UnknownKeysAndBadValuesAreRefusedNamingThem) {
 TEST(TopicConfig, CompactionConfigsAreRefusedAsNotSupportedYet) {
   for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
            {"cleanup.policy", "compact"}, {"cleanup.policy", "compact,delete"},
-           {"min.compaction.lag.ms", "1000"}, {"strata.key-index", "true"}}) {
+           {"min.compaction.lag.ms", "1000"}}) {
     Status refused = validate_topic_config(key, value);
     EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << key;
     EXPECT_TRUE(contains(refused, "not supported yet")) << refused.to_string();
     EXPECT_TRUE(contains(refused, key)) << refused.to_string();
   }
+}
+
+TEST(TopicConfig, KeyIndexIsTrueOrFalse) {
+  EXPECT_TRUE(validate_topic_config("strata.key-index", "true").is_ok());
+  EXPECT_TRUE(validate_topic_config("strata.key-index", "false").is_ok());
+  Status bad = validate_topic_config("strata.key-index", "yes");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(contains(bad, "expected true or false")) << bad.to_string();
+  EXPECT_TRUE(resolve_topic_settings({{"strata.key-index", "true"}}, LogOptions{}).key_index);
+  EXPECT_FALSE(resolve_topic_settings({}, LogOptions{}).key_index);
 }
 
 TEST(TopicConfig, SettingsResolveOverTheLogsDefaults) {

@@ -19,6 +19,7 @@
 
 #include "strata/compression.h"
 #include "strata/durability.h"
+#include "strata/key_reader.h"
 #include "strata/reader.h"
 #include "strata/status.h"
 #include "strata/topic_config.h"
@@ -99,6 +100,39 @@ enum class [[nodiscard]] AppendStatus : std::uint8_t {
   kTooLarge,  // key, value or headers exceed the limits, or the record does not fit the ring
   kBadTopic,  // not a TopicId of this log, or not a partition of the topic
   kClosed,    // the log is closed or failed; wait() on an earlier ticket says why
+  kBadExpectation,  // a conditional append to a topic without strata.key-index=true, or without a key
+};
+
+// What a conditional append expects of its key's last event (topics with strata.key-index=true):
+//   Expected::offset(N)   the key's last event is at offset N (in the partition the append goes to);
+//   Expected::no_event()  the key has no event yet;
+//   Expected::any()       no condition (a plain append).
+// The writer decides, in its order of appends: of racing appends expecting the same offset one wins and
+// the others fail. A failed expectation stores nothing; wait() answers kConflict and the Status's
+// conflict_offset() is the key's last offset then (-1: none). Exact across restarts: the key index is
+// rebuilt from the log when its files are missing or corrupt. (Events that retention deleted are no longer
+// a key's last event after a restart.)
+class Expected {
+ public:
+  static constexpr Expected any() { return Expected(kAnyValue); }
+  static constexpr Expected no_event() { return Expected(kNoEventValue); }
+  // REQUIRES: offset < 2^62 (larger ones are refused as kBadExpectation).
+  static constexpr Expected offset(std::uint64_t offset) { return Expected(offset); }
+  constexpr bool is_any() const { return value_ == kAnyValue; }
+  constexpr bool is_no_event() const { return value_ == kNoEventValue; }
+  // The expected offset. REQUIRES: !is_any() && !is_no_event().
+  constexpr std::uint64_t expected_offset() const { return value_; }
+  constexpr std::uint64_t encoded() const { return value_; }  // the writer's form
+
+ private:
+  static constexpr std::uint64_t kAnyValue = UINT64_MAX;
+  static constexpr std::uint64_t kNoEventValue = UINT64_MAX - 1;
+  constexpr explicit Expected(std::uint64_t value) : value_(value) {}
+  std::uint64_t value_;
+};
+
+struct AppendOptions {
+  Expected expected = Expected::any();
 };
 
 namespace detail {
@@ -159,6 +193,15 @@ class Producer {
     return append(topic, kAnyPartition, key, value, {}, timeout);
   }
   Result<Ticket> append(TopicId topic, std::string_view key, std::string_view value);
+  // Appends with options: a conditional append, `{.expected = Expected::offset(n)}` (see Expected). A
+  // failed expectation is reported by wait() (kConflict), not here. kInvalidArgument for an expectation on
+  // a topic without a key index or an event without a key.
+  AppendStatus try_append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                          std::span<const std::byte> value, std::span<const EventHeader> headers,
+                          const AppendOptions& options, Ticket* ticket);
+  Result<Ticket> append(TopicId topic, std::uint32_t partition, std::span<const std::byte> key,
+                        std::span<const std::byte> value, std::span<const EventHeader> headers,
+                        const AppendOptions& options, std::chrono::nanoseconds timeout = std::chrono::seconds(30));
 
   // The zero-copy form, non-blocking: reserves room for the event in the producer's ring (the headers are
   // copied in now). On kOk, fill claim->key and claim->value, then commit (which gives the ticket) or abort.
@@ -194,6 +237,8 @@ class Producer {
  private:
   friend class Log;
   explicit Producer(std::shared_ptr<detail::ProducerState> state) : state_(std::move(state)) {}
+  AppendStatus claim_with(TopicId topic, std::uint32_t partition, std::size_t key_bytes, std::size_t value_bytes,
+                          std::span<const EventHeader> headers, Expected expected, AppendClaim* claim);
   std::shared_ptr<detail::ProducerState> state_;
 };
 
@@ -279,6 +324,12 @@ class Log {
   // REQUIRES: the reader is destroyed before the Log.
   Result<std::unique_ptr<Reader>> reader(std::string_view topic, std::uint32_t partition = 0,
                                          ReadLevel level = ReadLevel::kDurable);
+
+  // A reader of one key's events (strata/key_reader.h) of one partition of `topic`, a topic created with
+  // strata.key-index=true (else kInvalidArgument); it sees what Log::reader with `level` sees.
+  // REQUIRES: the reader is destroyed before the Log.
+  Result<std::unique_ptr<KeyReader>> key_reader(std::string_view topic, std::uint32_t partition = 0,
+                                                ReadLevel level = ReadLevel::kDurable);
 
   // Makes every event appended before the call durable (written and synced), whatever the durability.
   Status flush();

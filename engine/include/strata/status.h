@@ -32,6 +32,7 @@ enum class StatusCode : std::uint8_t {
   kOutOfOrderSequence,  // an idempotent producer's batch does not follow its previous one (Kafka error 45)
   kProducerFenced,      // an idempotent producer's epoch is older than one already seen (Kafka error 47)
   kOutOfMemory,         // an allocation failed (Log::open's rings and buffers)
+  kConflict,  // a conditional append's expectation failed: nothing stored (Status::conflict_offset says why)
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -42,11 +43,20 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status ok() { return {}; }
+  // kConflict: a conditional append refused because its key's last offset is `last_offset` (-1: the key has
+  // no event).
+  static Status conflict(std::int64_t last_offset, std::string message) {
+    Status status(StatusCode::kConflict, std::move(message));
+    status.conflict_offset_ = last_offset;
+    return status;
+  }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }
   explicit operator bool() const { return is_ok(); }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // kConflict only: the key's last offset when the append was refused; -1 when the key had no event.
+  std::int64_t conflict_offset() const { return conflict_offset_; }
 
   // "<code name>: <message>", for logs and the command line.
   std::string to_string() const;
@@ -56,6 +66,7 @@ class [[nodiscard]] Status {
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  std::int64_t conflict_offset_ = -1;
   std::string message_;
 };
 

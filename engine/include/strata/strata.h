@@ -51,6 +51,7 @@ typedef enum strata_code {
   STRATA_OUT_OF_ORDER_SEQUENCE = 13,
   STRATA_PRODUCER_FENCED = 14,
   STRATA_OUT_OF_MEMORY = 15, /* an allocation failed (a producer's ring, the log's buffers) */
+  STRATA_CONFLICT = 16,      /* a conditional append's expectation failed: nothing was stored */
 } strata_code;
 
 /* "ok", "invalid argument", ...; "unknown" for a value outside the enum. A static string. Any thread. */
@@ -121,6 +122,7 @@ typedef enum strata_compression {
 typedef struct strata_topic_options {
   uint32_t partitions; /* 0: the existing count, or 1 for a new topic */
   int compression;     /* a strata_compression, for a new topic */
+  int key_index;       /* nonzero: a new topic gets a key index (strata.key-index=true: conditional appends) */
 } strata_topic_options;
 
 /* The id of the topic `name` (a NUL-terminated string), created on first use with *options (NULL: the
@@ -174,6 +176,19 @@ int strata_producer_append(strata_producer* producer, uint32_t topic, uint32_t p
                            size_t key_bytes, const void* value, size_t value_bytes, const strata_header* headers,
                            size_t header_count, int64_t timeout_us, strata_ticket* ticket);
 
+/* A conditional append (a topic created with the config strata.key-index=true): strata_producer_append that
+ * stores the event only if its key's last offset is `expected` when the log's writer takes it in (racing
+ * appends expecting one offset: one wins). `expected`: an offset, STRATA_EXPECT_NO_EVENT (the key has no
+ * event yet) or STRATA_EXPECT_ANY (no condition). A failed expectation stores nothing and is reported by
+ * strata_producer_wait: STRATA_CONFLICT, with *offset set to the key's last offset then (UINT64_MAX: none).
+ * STRATA_INVALID_ARGUMENT for an expectation on a topic without a key index or an event without a key. */
+#define STRATA_EXPECT_ANY (-2)
+#define STRATA_EXPECT_NO_EVENT (-1)
+int strata_producer_append_expecting(strata_producer* producer, uint32_t topic, uint32_t partition,
+                                     const void* key, size_t key_bytes, const void* value, size_t value_bytes,
+                                     const strata_header* headers, size_t header_count, int64_t expected,
+                                     int64_t timeout_us, strata_ticket* ticket);
+
 /* The same without blocking: STRATA_FULL when the ring or the in-flight window is full (retry later). */
 int strata_producer_try_append(strata_producer* producer, uint32_t topic, uint32_t partition, const void* key,
                                size_t key_bytes, const void* value, size_t value_bytes,
@@ -196,7 +211,8 @@ int strata_producer_abort(strata_producer* producer);
 
 /* Waits up to timeout_us for the ticket's event to be acknowledged under the log's durability; on
  * STRATA_OK *offset is its offset in its partition. The error that prevented it otherwise (STRATA_TIMED_OUT
- * when it is not yet acknowledged). */
+ * when it is not yet acknowledged; STRATA_CONFLICT for a refused conditional append, *offset then the key's
+ * last offset or UINT64_MAX when it has none). */
 int strata_producer_wait(strata_producer* producer, strata_ticket ticket, int64_t timeout_us, uint64_t* offset);
 
 /* Waits up to timeout_us until every append made so far is acknowledged; the first error if any failed. */

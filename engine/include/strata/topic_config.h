@@ -31,7 +31,7 @@ struct TopicConfigDefinition {
 std::span<const TopicConfigDefinition> topic_config_definitions();
 
 // Checks one config. kInvalidArgument naming the key for an unknown key, a bad value, or a key strata knows
-// but does not support yet (cleanup.policy=compact, min.compaction.lag.ms, strata.key-index). On success
+// but does not support yet (cleanup.policy=compact, min.compaction.lag.ms). On success
 // *canonical (if given) holds the value as it is stored ("CreateTime", "104857600", ...).
 Status validate_topic_config(std::string_view key, std::string_view value, std::string* canonical = nullptr);
 // Checks every config and replaces each value by its canonical text.
@@ -50,6 +50,7 @@ struct TopicSettings {
   std::uint32_t max_message_bytes = 0;      // the largest client batch
   TimestampType timestamp_type = TimestampType::kCreateTime;  // of client batches
   std::optional<Compression> compression;   // the engine's own batches; nullopt: "producer"
+  bool key_index = false;                   // strata.key-index=true (fixed at the topic's creation)
 };
 // REQUIRES: validate_topic_configs() accepted `configs`.
 TopicSettings resolve_topic_settings(const TopicConfigs& configs, const LogOptions& options);

@@ -1,0 +1,170 @@
+// The key index of a partition (topics with strata.key-index=true): key hash -> the key's last offset, and
+// for every event the offset of the previous event of its key (a chain), so that one key's events are listed
+// newest first without reading the others. Derived data (DESIGN.md invariant 8): lost or corrupt, it is
+// rebuilt from the segments and never costs an event.
+//
+// Where it lives:
+//   - in memory, the writer's KeyIndex: the last offset of every key (all segments), and the chain of the
+//     active segment;
+//   - on disk, one <base>.strata-keys file per sealed segment (written when the segment seals): the chain of
+//     its events, the file position of each event's batch, and its keys' last offsets sorted by hash (layout
+//     below). Readers in other processes
+//     binary-search these and scan the active segment.
+//
+// Keys are told apart by a 64-bit hash (xxh3). Two keys with one hash would share a chain: readers compare
+// the key bytes of every event they hand out, so they never return another key's event; a conditional append
+// to one of them would see the other's last offset (a spurious conflict, never a lost one). With 64-bit hashes
+// that takes billions of keys to become likely.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/recovery.h"
+#include "io/read_only_mapping.h"
+#include "strata/status.h"
+
+namespace strata::detail {
+
+inline constexpr std::uint64_t kNoOffset = UINT64_MAX;  // "no event": the end of a chain, an unknown key
+
+std::uint64_t key_hash(std::span<const std::byte> key);
+
+// hash -> offset, open addressing (the hashes are already uniform), in anonymous memory advised for huge
+// pages: a table of a million keys is 32-64 MiB that each append touches at random (TLB misses and page
+// faults dominated the writer's time with 4 KiB pages). Not thread-safe.
+class KeyTable {
+ public:
+  KeyTable() = default;
+  ~KeyTable();
+  KeyTable(const KeyTable&) = delete;
+  KeyTable& operator=(const KeyTable&) = delete;
+
+  std::uint64_t find(std::uint64_t hash) const {
+    if (slots_ == nullptr) return kNoOffset;
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].offset_plus_one == 0 || slots_[i].hash == hash) return slots_[i].offset_plus_one - 1;
+    }
+  }
+  void set(std::uint64_t hash, std::uint64_t offset);
+  std::size_t size() const { return count_; }
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (std::size_t i = 0; i < capacity_; ++i) {
+      if (slots_[i].offset_plus_one != 0) fn(slots_[i].hash, slots_[i].offset_plus_one - 1);
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash;
+    std::uint64_t offset_plus_one;  // 0: empty (fresh anonymous memory is zero: nothing to initialize)
+  };
+  void grow();
+  Slot* slots_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
+};
+
+// <base>.strata-keys, little-endian: this header, then prev[n] (u64, kNoOffset at a chain's start or for an
+// event without a key), then position[n] (u32: the file position of the event's batch), padded to 8 bytes,
+// then key_count (hash u64, last offset u64) pairs sorted by hash; n = next - base. The checksum (xxh3)
+// covers everything after the header.
+struct KeyFileHeader {
+  char magic[8];
+  std::uint32_t version;
+  std::uint32_t reserved;
+  std::uint64_t base_offset;
+  std::uint64_t next_offset;
+  std::uint64_t key_count;
+  std::uint64_t checksum;
+};
+static_assert(sizeof(KeyFileHeader) == 48);
+inline constexpr char kKeyFileMagic[8] = {'S', 'T', 'R', 'A', 'K', 'E', 'Y', 'S'};
+std::string key_file_path(const std::string& partition_dir, std::uint64_t base_offset);
+
+// A sealed segment's key file, mapped read-only.
+class SegmentKeyFile {
+ public:
+  // Maps and checks the header against the segment's offsets and the file's size; `verify` also checks the
+  // checksum (reading all of it). `next_offset` kNoOffset: the file's own (readers without the segment's
+  // index). kCorruption / kNotFound say why it cannot be used.
+  static Result<SegmentKeyFile> open(const std::string& partition_dir, std::uint64_t base_offset,
+                                     std::uint64_t next_offset, bool verify);
+  std::uint64_t base_offset() const { return header_.base_offset; }
+  std::uint64_t next_offset() const { return header_.next_offset; }
+  // The key's last offset in this segment, or kNoOffset.
+  std::uint64_t last_offset(std::uint64_t hash) const;
+  // The offset of the previous event of `offset`'s key (in this segment or an earlier one), or kNoOffset.
+  // REQUIRES: base_offset() <= offset < next_offset().
+  std::uint64_t previous(std::uint64_t offset) const;
+  // The file position of the batch holding `offset`. REQUIRES: as previous().
+  std::uint32_t batch_position(std::uint64_t offset) const;
+  template <typename Fn>
+  void for_each_key(Fn&& fn) const {
+    for (std::uint64_t i = 0; i < header_.key_count; ++i) fn(load(keys_at_ + 16 * i), load(keys_at_ + 16 * i + 8));
+  }
+
+ private:
+  std::uint64_t load(std::size_t position) const;
+  io::ReadOnlyMapping mapping_;
+  KeyFileHeader header_{};
+  std::size_t keys_at_ = 0;
+};
+
+// The writer's index of one partition. The writer thread alone changes it, holding mutex() while it frames
+// (taken at a batch's first record, released when the batch closes: one lock per batch, not per event);
+// readers of the same process take it to walk the active segment's chain.
+class KeyIndex {
+ public:
+  // Builds the index of the partition in `dir` from its segments (as recovery left them): each sealed
+  // segment's key file, checked, or where one is missing or corrupt a scan of the segment (and the file
+  // written again); then a scan of the active segment. `report` gets a line per file rebuilt.
+  static Result<std::unique_ptr<KeyIndex>> build(std::string dir, const std::vector<SegmentInfo>& segments,
+                                                 std::string* report);
+
+  std::mutex& mutex() { return mutex_; }
+  // Writer thread: the key's last offset, kNoOffset when it has none.
+  std::uint64_t last_offset(std::uint64_t hash) const { return last_.find(hash); }
+  // Writer thread, holding mutex(): the event at `offset` (the next one), in the batch at file position
+  // `position`, has a key with this hash, or none.
+  void record(std::uint64_t offset, std::uint64_t hash, bool keyed, std::uint32_t position);
+  // Writer thread: the active segment [base, next) sealed: its key file is written, the next segment starts.
+  Status seal(std::uint64_t base_offset, std::uint64_t next_offset);
+
+  // Any thread: the key's events at or after `from` in the active segment (offset, batch position), newest
+  // first, appended to `out`; the result is where its chain continues below the active segment (kNoOffset:
+  // it ends, or it reached `from`). *active_base: the active segment's base offset.
+  std::uint64_t active_offsets(std::uint64_t hash, std::uint64_t from,
+                               std::vector<std::pair<std::uint64_t, std::uint32_t>>* out,
+                               std::uint64_t* active_base);
+  // Any thread: the key's last offset.
+  std::uint64_t last_offset_locked(std::uint64_t hash);
+
+ private:
+  explicit KeyIndex(std::string dir) : dir_(std::move(dir)) {}
+  Status add_sealed(const SegmentInfo& segment, std::string* report);
+  Status scan_active(const SegmentInfo& segment);
+
+  const std::string dir_;
+  std::mutex mutex_;
+  KeyTable last_;
+  std::uint64_t active_base_ = 0;
+  std::vector<std::uint64_t> prev_;       // prev_[offset - active_base_]
+  std::vector<std::uint32_t> positions_;  // positions_[offset - active_base_]: the batch's file position
+};
+
+// Calls fn(offset, key, batch position) for every record of the segment's first `data_end` bytes (checked
+// batches; a batch that fails its check is kCorruption). data_end kNoOffset: up to the first batch that is
+// not whole and valid (a segment another process is writing), with no error.
+Status for_each_segment_key(
+    const std::string& partition_dir, std::uint64_t base_offset, std::uint64_t data_end,
+    const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn);
+
+}  // namespace strata::detail

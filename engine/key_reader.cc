@@ -1,0 +1,251 @@
+// KeyReader: where a key's events are, from the key index (the writer's for the active segment, the sealed
+// segments' key files), then each event read from its batch (CRC checked once per batch) and its key
+// compared.
+#include "strata/key_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/format.h"
+#include "engine/key_index.h"
+#include "engine/key_reader_state.h"
+#include "engine/recovery.h"
+#include "io/file.h"
+#include "strata/topics.h"
+
+namespace strata {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t kVerifiedBatchesMax = 1u << 16;
+
+bool same_key(std::span<const std::byte> a, std::span<const std::byte> b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+// The key file of the segment at `base`, or null when it has none (the active segment, or one never indexed).
+std::shared_ptr<const SegmentKeyFile> key_file(KeyReaderState& state, std::uint64_t base) {
+  if (const auto it = state.files.find(base); it != state.files.end()) return it->second;
+  auto opened = SegmentKeyFile::open(state.partition_dir, base, kNoOffset, /*verify=*/false);
+  if (!opened) return nullptr;  // read by a scan instead: never a wrong answer, only a slower one
+  auto file = std::make_shared<const SegmentKeyFile>(std::move(opened.value()));
+  state.files.emplace(base, file);
+  return file;
+}
+
+// The key's events in [begin, end) of the segment at `base`, found by reading it (no key file), newest first.
+Status scan_for_key(KeyReaderState& state, std::span<const std::byte> key, std::uint64_t base, std::uint64_t begin,
+                    std::uint64_t end, std::vector<KeyEvent>* out) {
+  std::vector<KeyEvent> found;
+  STRATA_RETURN_IF_ERROR(for_each_segment_key(
+      state.partition_dir, base, kNoOffset,
+      [&](std::uint64_t offset, std::span<const std::byte> event_key, std::uint32_t position) {
+        if (offset >= begin && offset < end && same_key(event_key, key)) found.push_back({offset, base, position});
+      }));
+  out->insert(out->end(), found.rbegin(), found.rend());
+  return Status::ok();
+}
+
+// Walks the sealed segments from the newest below `below` down, collecting the key's events >= from, newest
+// first. `chain`: where the key's chain continues (kNoOffset when unknown: look the key up).
+Status walk_sealed(KeyReaderState& state, std::span<const std::byte> key, std::uint64_t hash, std::uint64_t from,
+                   std::uint64_t below, std::uint64_t chain, std::vector<KeyEvent>* out) {
+  for (auto it = state.bases.rbegin(); it != state.bases.rend(); ++it) {
+    const std::uint64_t base = *it;
+    if (base >= below) continue;
+    const std::uint64_t end = below;
+    below = base;
+    if (end <= from) break;
+    const auto file = key_file(state, base);
+    if (file == nullptr || file->next_offset() != end) {
+      STRATA_RETURN_IF_ERROR(scan_for_key(state, key, base, std::max(base, from), end, out));
+      chain = kNoOffset;
+      continue;
+    }
+    std::uint64_t offset = chain != kNoOffset ? chain : file->last_offset(hash);
+    if (offset == kNoOffset) continue;  // the key has no event here: look it up in the one before
+    while (offset != kNoOffset && offset >= base && offset >= from) {
+      out->push_back({offset, base, file->batch_position(offset)});
+      offset = file->previous(offset);
+    }
+    if (offset == kNoOffset || offset < from) break;  // the chain ended, or reached `from`
+    chain = offset;
+  }
+  return Status::ok();
+}
+
+// The key's events at or after `from`, newest first.
+Status locate_key(KeyReaderState& state, std::span<const std::byte> key, std::uint64_t from,
+                  std::vector<KeyEvent>* newest_first) {
+  const std::uint64_t hash = key_hash(key);
+  std::uint64_t below = kNoOffset;
+  std::uint64_t chain = kNoOffset;
+  if (state.live != nullptr) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> active;
+    std::uint64_t active_base = 0;
+    chain = state.live->active_offsets(hash, from, &active, &active_base);
+    for (const auto& [offset, position] : active) newest_first->push_back({offset, active_base, position});
+    if (chain == kNoOffset) return Status::ok();
+    // The sealed segment holding `chain` ends where the next one begins.
+    const auto next = std::upper_bound(state.bases.begin(), state.bases.end(), chain);
+    below = next == state.bases.end() ? kNoOffset : *next;
+  } else if (key_file(state, state.bases.back()) == nullptr) {
+    // Another process's view: the last segment is active unless it has a key file.
+    const std::uint64_t last = state.bases.back();
+    STRATA_RETURN_IF_ERROR(scan_for_key(state, key, last, std::max(last, from), kNoOffset, newest_first));
+    below = last;
+  }
+  if (below == kNoOffset) {  // every segment is sealed: the newest ends at its key file's next offset
+    const auto file = key_file(state, state.bases.back());
+    if (file == nullptr) return Status::ok();
+    below = file->next_offset();
+  }
+  return walk_sealed(state, key, hash, from, below, chain, newest_first);
+}
+
+// The bytes of the batch at `position` of the segment at `base`: from the mapping of a sealed segment (one
+// with a key file), else read with pread into state.buffer.
+Result<std::span<const std::byte>> batch_bytes(KeyReaderState& state, std::uint64_t base, std::uint32_t position) {
+  const std::string path = segment_path(state.partition_dir, base);
+  if (key_file(state, base) != nullptr) {
+    auto it = state.sealed.find(base);
+    if (it == state.sealed.end()) {
+      auto file = io::File::open(path, io::OpenMode::kReadOnly);
+      if (!file) return file.status();
+      auto size = file->size();
+      if (!size) return size.status();
+      auto mapped = io::ReadOnlyMapping::map(*file, *size, /*populate=*/false);
+      if (!mapped) return mapped.status();
+      it = state.sealed.emplace(base, std::move(mapped.value())).first;
+    }
+    const auto bytes = it->second.bytes();
+    return bytes.subspan(std::min<std::size_t>(position, bytes.size()));
+  }
+  auto file = io::File::open(path, io::OpenMode::kReadOnly);
+  if (!file) return file.status();
+  state.buffer.resize(format::kBatchHeaderBytes);
+  auto read = file->read_at(state.buffer, position);
+  if (!read) return read.status();
+  if (*read < format::kBatchHeaderBytes) return corruption(path + " at position " + std::to_string(position) + ": no batch");
+  const std::size_t total = std::min<std::size_t>(format::peek_batch_length(state.buffer.data()), format::kBatchBytesMax) +
+                            format::kBatchLengthOverhead;
+  state.buffer.resize(total);
+  read = file->read_at(state.buffer, position);
+  if (!read) return read.status();
+  return std::span<const std::byte>(state.buffer).first(*read);
+}
+
+// Finds `event` in its batch (checked), and hands it to fn if its key is `key`. True when it did.
+Result<bool> deliver(KeyReaderState& state, const KeyEvent& event, std::span<const std::byte> key,
+                     const EventCallback& fn, std::uint32_t partition) {
+  auto bytes = batch_bytes(state, event.base, event.position);
+  if (!bytes) return bytes.status();
+  format::BatchHeader header;
+  const auto where = [&] {
+    return segment_path(state.partition_dir, event.base) + " at position " + std::to_string(event.position);
+  };
+  if (state.verified.contains({event.base, event.position})) {
+    header = format::decode_batch_header(*bytes);
+  } else {
+    std::string reason;
+    if (format::check_batch(*bytes, format::kAnyOffset, &header, &reason) != format::BatchCheck::kValid) {
+      return corruption(where() + ": " + reason);
+    }
+    if (state.verified.size() >= kVerifiedBatchesMax) state.verified.clear();
+    state.verified.emplace(event.base, event.position);
+  }
+  auto records = format::batch_records(bytes->first(header.total_bytes()), header, &state.decompressed);
+  if (!records) return records.status();
+  format::RecordReader reader(*records, header);
+  format::RecordFields fields;
+  std::uint64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  while (reader.next(&fields, &offset, &timestamp_ms)) {
+    if (offset != event.offset) continue;
+    if (!same_key(fields.key, key)) return false;  // another key with the same hash
+    state.headers.clear();
+    if (fields.header_count > 0 && !format::decode_headers(fields.headers, fields.header_count, &state.headers)) {
+      return corruption(where() + ": the headers of offset " + std::to_string(offset) + " do not decode");
+    }
+    fn(Event{offset, timestamp_ms * 1000, fields.key, fields.value, state.headers, partition});
+    return true;
+  }
+  return corruption(where() + ": the key index places offset " + std::to_string(event.offset) +
+                    " in this batch, which does not hold it");
+}
+
+}  // namespace
+
+}  // namespace detail
+
+KeyReader::KeyReader(std::unique_ptr<detail::KeyReaderState> state) : state_(std::move(state)) {}
+KeyReader::~KeyReader() = default;
+
+Result<std::unique_ptr<KeyReader>> KeyReader::open(const std::string& dir, std::string_view topic,
+                                                   std::uint32_t partition, ReadLevel level) {
+  auto info = read_topic_info(dir, topic);
+  if (!info) return info.status();
+  const auto key_index = info->configs.find("strata.key-index");
+  if (key_index == info->configs.end() || key_index->second != "true") {
+    return invalid_argument("topic " + info->name + " has no key index (create it with strata.key-index=true)");
+  }
+  auto reader = Reader::open(dir, topic, partition, level);
+  if (!reader) return reader.status();
+  auto state = std::make_unique<detail::KeyReaderState>();
+  state->reader = std::move(reader.value());
+  state->partition = partition;
+  state->partition_dir = dir + "/" + format::partition_directory_name(topic, partition);
+  return std::unique_ptr<KeyReader>(new KeyReader(std::move(state)));
+}
+
+namespace {
+
+// The key's visible events at or after `from`, oldest first.
+Result<std::vector<detail::KeyEvent>> locate(detail::KeyReaderState& state, std::span<const std::byte> key,
+                                             std::uint64_t from) {
+  if (key.empty()) return invalid_argument("reading one key: the key is empty (events without a key are not indexed)");
+  auto bases = detail::list_segment_bases(state.partition_dir);
+  if (!bases) return bases.status();
+  state.bases = std::move(bases.value());
+  const auto gone = [&](std::uint64_t base) { return !std::binary_search(state.bases.begin(), state.bases.end(), base); };
+  std::erase_if(state.files, [&](const auto& entry) { return gone(entry.first); });
+  std::erase_if(state.sealed, [&](const auto& entry) { return gone(entry.first); });
+  std::vector<detail::KeyEvent> newest_first;
+  std::vector<detail::KeyEvent> events;
+  if (state.bases.empty()) return events;
+  from = std::max(from, state.bases.front());
+  STRATA_RETURN_IF_ERROR(detail::locate_key(state, key, from, &newest_first));
+  const std::uint64_t visible = state.reader->end_offset();
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    if (it->offset < visible && it->offset >= from) events.push_back(*it);
+  }
+  return events;
+}
+
+}  // namespace
+
+Result<std::vector<std::uint64_t>> KeyReader::offsets(std::span<const std::byte> key, std::uint64_t from) {
+  auto events = locate(*state_, key, from);
+  if (!events) return events.status();
+  std::vector<std::uint64_t> offsets;
+  for (const detail::KeyEvent& event : *events) offsets.push_back(event.offset);
+  return offsets;
+}
+
+Result<std::size_t> KeyReader::read(std::span<const std::byte> key, std::uint64_t from, std::size_t max,
+                                    const EventCallback& fn) {
+  auto events = locate(*state_, key, from);
+  if (!events) return events.status();
+  std::size_t given = 0;
+  for (const detail::KeyEvent& event : *events) {
+    if (given == max) break;
+    auto delivered = detail::deliver(*state_, event, key, fn, state_->partition);
+    if (!delivered) return delivered.status();
+    if (*delivered) ++given;
+  }
+  return given;
+}
+
+}  // namespace strata

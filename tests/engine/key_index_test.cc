@@ -1,0 +1,264 @@
+// The key index: conditional appends (exact, decided in the writer's order, across restarts and kill -9) and
+// reading one key's events (across segments, after recovery with the index files deleted or corrupted).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include "strata/key_reader.h"
+#include "strata/log.h"
+#include "tests/engine/small_options.h"
+#include "tests/engine/test_dir.h"
+
+namespace strata {
+namespace {
+
+using testing::small_options;
+using testing::TestDir;
+
+std::span<const std::byte> bytes_of(std::string_view text) {
+  return std::as_bytes(std::span(text.data(), text.size()));
+}
+
+const TopicOptions kIndexed{.partitions = 1, .configs = {{"strata.key-index", "true"}}};
+
+Result<std::uint64_t> append_expecting(Producer& producer, TopicId topic, std::string_view key, std::string_view value,
+                                       Expected expected) {
+  auto ticket = producer.append(topic, 0, bytes_of(key), bytes_of(value), {}, {.expected = expected});
+  if (!ticket) return ticket.status();
+  return producer.wait(*ticket);
+}
+
+// key -> its offsets, read with a KeyReader.
+std::vector<std::uint64_t> key_offsets(KeyReader& reader, std::string_view key, std::uint64_t from = 0) {
+  std::vector<std::uint64_t> offsets;
+  auto read = reader.read(bytes_of(key), from, SIZE_MAX, [&](const Event& event) {
+    EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(event.key.data()), event.key.size()), key);
+    offsets.push_back(event.offset);
+  });
+  EXPECT_TRUE(read.is_ok()) << read.status().to_string();
+  return offsets;
+}
+
+TEST(ConditionalAppend, StoresOnlyWhenTheKeysLastOffsetIsTheExpectedOne) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->topic("orders", kIndexed).value();
+  auto producer = log->producer();
+  EXPECT_EQ(append_expecting(*producer, topic, "a", "1", Expected::no_event()).value(), 0u);
+  EXPECT_EQ(append_expecting(*producer, topic, "b", "1", Expected::no_event()).value(), 1u);
+  auto again = append_expecting(*producer, topic, "a", "2", Expected::no_event());
+  ASSERT_EQ(again.status().code(), StatusCode::kConflict) << again.status().to_string();
+  EXPECT_EQ(again.status().conflict_offset(), 0);
+  EXPECT_EQ(append_expecting(*producer, topic, "a", "2", Expected::offset(0)).value(), 2u);
+  auto stale = append_expecting(*producer, topic, "a", "3", Expected::offset(0));
+  ASSERT_EQ(stale.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(stale.status().conflict_offset(), 2);
+  auto none = append_expecting(*producer, topic, "c", "1", Expected::offset(1));
+  ASSERT_EQ(none.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(none.status().conflict_offset(), -1);
+  EXPECT_EQ(append_expecting(*producer, topic, "a", "3", Expected::any()).value(), 3u);
+  // Nothing was stored for the refused ones: offsets stay dense.
+  EXPECT_EQ(log->offsets(topic, 0).value().durable, 4u);
+}
+
+TEST(ConditionalAppend, NeedsAKeyIndexAndAKey) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId plain = log->topic("plain").value();
+  const TopicId indexed = log->topic("indexed", kIndexed).value();
+  auto producer = log->producer();
+  auto refused = producer->append(plain, 0, bytes_of("k"), bytes_of("v"), {}, {.expected = Expected::no_event()});
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("strata.key-index"), std::string::npos);
+  auto keyless = producer->append(indexed, 0, {}, bytes_of("v"), {}, {.expected = Expected::no_event()});
+  EXPECT_EQ(keyless.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->key_reader("plain").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(log->set_topic_configs("indexed", {}).code(), StatusCode::kInvalidArgument);
+}
+
+// N threads race on one key, each expecting the last offset it knows of and learning the real one from its
+// conflicts: every expected offset has exactly one winner, and the winners form the key's chain.
+TEST(ConditionalAppend, RacingProducersHaveOneWinnerPerExpectedOffset) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->topic("orders", kIndexed).value();
+  constexpr int kThreads = 4;
+  constexpr int kWinsPerThread = 150;
+  std::mutex mutex;
+  std::map<std::int64_t, std::uint64_t> winner_of;  // expected (-1: none) -> the offset that won it
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      auto producer = log->producer();
+      std::int64_t known = -1;
+      for (int wins = 0; wins < kWinsPerThread;) {
+        const Expected expected = known < 0 ? Expected::no_event() : Expected::offset(static_cast<std::uint64_t>(known));
+        auto offset = append_expecting(*producer, topic, "order-1", "event", expected);
+        if (offset) {
+          std::lock_guard lock(mutex);
+          EXPECT_TRUE(winner_of.emplace(known, *offset).second) << "two winners expecting " << known;
+          known = static_cast<std::int64_t>(*offset);
+          ++wins;
+        } else {
+          ASSERT_EQ(offset.status().code(), StatusCode::kConflict) << offset.status().to_string();
+          known = offset.status().conflict_offset();
+          conflicts.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_EQ(winner_of.size(), static_cast<std::size_t>(kThreads * kWinsPerThread));
+  // The chain: -1 -> 0 -> 1 -> ... every event of the partition is one win.
+  std::int64_t expected = -1;
+  for (std::size_t i = 0; i < winner_of.size(); ++i) {
+    const auto it = winner_of.find(expected);
+    ASSERT_NE(it, winner_of.end()) << "no winner expecting " << expected;
+    EXPECT_EQ(it->second, i);
+    expected = static_cast<std::int64_t>(it->second);
+  }
+  EXPECT_EQ(log->offsets(topic, 0).value().durable, winner_of.size());
+  auto reader = log->key_reader("orders").value();
+  EXPECT_EQ(key_offsets(*reader, "order-1").size(), winner_of.size());
+}
+
+// Appends `events` events over `keys` keys (key i%keys), returns key -> offsets.
+std::map<std::string, std::vector<std::uint64_t>> fill(Log& log, TopicId topic, int events, int keys) {
+  auto producer = log.producer();
+  std::map<std::string, std::vector<std::uint64_t>> expected;
+  std::vector<std::pair<std::string, Ticket>> tickets;
+  const std::string value(200, 'v');
+  for (int i = 0; i < events; ++i) {
+    const std::string key = "key-" + std::to_string(i % keys);
+    tickets.emplace_back(key, producer->append(topic, 0, bytes_of(key), bytes_of(value)).value());
+    if (tickets.size() == 512 || i + 1 == events) {  // within small_options' appends_in_flight_max
+      for (const auto& [k, ticket] : tickets) expected[k].push_back(producer->wait(ticket).value());
+      tickets.clear();
+    }
+  }
+  return expected;
+}
+
+void expect_key_reads(KeyReader& reader, const std::map<std::string, std::vector<std::uint64_t>>& expected) {
+  for (const auto& [key, offsets] : expected) {
+    EXPECT_EQ(key_offsets(reader, key), offsets) << key;
+    const std::uint64_t middle = offsets[offsets.size() / 2];
+    const std::vector<std::uint64_t> tail(offsets.begin() + static_cast<std::ptrdiff_t>(offsets.size() / 2),
+                                          offsets.end());
+    EXPECT_EQ(key_offsets(reader, key, middle), tail) << key << " from " << middle;
+  }
+  EXPECT_TRUE(key_offsets(reader, "no-such-key").empty());
+}
+
+std::vector<std::string> key_files(const std::string& partition_dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(partition_dir)) {
+    if (entry.path().extension() == ".strata-keys") files.push_back(entry.path());
+  }
+  return files;
+}
+
+TEST(KeyReader, ReadsOneKeyAcrossSegmentsLiveAndFromTheDirectory) {
+  TestDir dir;
+  std::map<std::string, std::vector<std::uint64_t>> expected;
+  {
+    auto log = Log::open(small_options(dir.path())).value();
+    const TopicId topic = log->topic("orders", kIndexed).value();
+    expected = fill(*log, topic, 20000, 37);  // ~5 MB: several 1 MiB segments
+    ASSERT_GE(log->stats().topics[0].segments, 3u);
+    auto live = log->key_reader("orders").value();
+    expect_key_reads(*live, expected);
+    // Another process's view, beside the live writer.
+    auto detached = KeyReader::open(dir.path(), "orders").value();
+    expect_key_reads(*detached, expected);
+  }
+  ASSERT_GE(key_files(dir.sub("orders-0")).size(), 3u);
+  auto detached = KeyReader::open(dir.path(), "orders").value();
+  expect_key_reads(*detached, expected);
+}
+
+// Invariant 8: the key files are derived. Deleted or corrupted, the next open rebuilds them, conditional
+// appends stay exact, and key reads give the same answers.
+TEST(KeyReader, RecoveryRebuildsDeletedAndCorruptKeyFiles) {
+  TestDir dir;
+  std::map<std::string, std::vector<std::uint64_t>> expected;
+  {
+    auto log = Log::open(small_options(dir.path())).value();
+    expected = fill(*log, log->topic("orders", kIndexed).value(), 15000, 11);
+  }
+  auto files = key_files(dir.sub("orders-0"));
+  ASSERT_GE(files.size(), 2u);
+  std::filesystem::remove(files[0]);
+  {
+    std::fstream corrupt(files[1], std::ios::in | std::ios::out | std::ios::binary);
+    corrupt.seekp(4096);
+    corrupt.write("garbage!", 8);
+  }
+  auto log = Log::open(small_options(dir.path())).value();
+  EXPECT_NE(log->stats().recovery_report.find("checksum mismatch"), std::string::npos) << log->stats().recovery_report;
+  EXPECT_EQ(key_files(dir.sub("orders-0")).size(), files.size());
+  auto reader = log->key_reader("orders").value();
+  expect_key_reads(*reader, expected);
+  const TopicId topic = log->find_topic("orders").value();
+  auto producer = log->producer();
+  for (const auto& [key, offsets] : expected) {
+    auto stale = append_expecting(*producer, topic, key, "x", Expected::offset(offsets.front()));
+    ASSERT_EQ(stale.status().code(), StatusCode::kConflict) << key;
+    EXPECT_EQ(stale.status().conflict_offset(), static_cast<std::int64_t>(offsets.back()));
+    EXPECT_TRUE(append_expecting(*producer, topic, key, "x", Expected::offset(offsets.back())).is_ok()) << key;
+  }
+}
+
+// kill -9 while conditional appends flow: after reopening, each key's last offset (as the conditional append
+// sees it) is the last one on disk, whatever was lost with the process.
+TEST(ConditionalAppend, ExactAfterKill9) {
+  TestDir dir;
+  {
+    auto log = Log::open(small_options(dir.path())).value();
+    (void)log->topic("orders", kIndexed).value();
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto log = Log::open(small_options(dir.path())).value();
+    const TopicId topic = log->find_topic("orders").value();
+    auto producer = log->producer();
+    std::map<int, std::int64_t> last;
+    for (int i = 0;; ++i) {
+      const int key = i % 50;
+      const auto known = last.find(key);
+      const Expected expected = known == last.end() ? Expected::no_event() : Expected::offset(known->second);
+      auto offset = append_expecting(*producer, topic, "k" + std::to_string(key), std::string(300, 'v'), expected);
+      if (!offset) ::_exit(3);  // never a conflict: this process is the only writer
+      last[key] = static_cast<std::int64_t>(*offset);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself: " << status;
+  auto log = Log::open(small_options(dir.path())).value();
+  const TopicId topic = log->find_topic("orders").value();
+  ASSERT_GT(log->offsets(topic, 0).value().durable, 50u);
+  auto reader = log->key_reader("orders").value();
+  auto producer = log->producer();
+  for (int key = 0; key < 50; ++key) {
+    const std::string name = "k" + std::to_string(key);
+    const auto offsets = key_offsets(*reader, name);
+    ASSERT_FALSE(offsets.empty()) << name;
+    auto next = append_expecting(*producer, topic, name, "after", Expected::offset(offsets.back()));
+    EXPECT_TRUE(next.is_ok()) << name << ": " << next.status().to_string();
+  }
+}
+
+}  // namespace
+}  // namespace strata
