@@ -136,7 +136,8 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic,
           write_bytes_max,
           std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
           direct_io_,
-          writer_count()};
+          writer_count(),
+          &fdatasync_seconds_};
 }
 
 Status LogCore::refuse_format1() const {

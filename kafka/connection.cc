@@ -37,6 +37,7 @@ Connection::Connection(int fd, std::string client_address, RequestHandler& handl
     : fd_(fd), handler_(handler), limits_(limits), stopping_(stopping) {
   session_.client_address = std::move(client_address);
   session_.stopping = &stopping;
+  handler_.metrics().connection_opened();
   timeval send_timeout{30, 0};  // a client that stops reading its responses is dropped
   (void)setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
 }
@@ -44,6 +45,7 @@ Connection::Connection(int fd, std::string client_address, RequestHandler& handl
 Connection::~Connection() {
   if (writer_.joinable()) writer_.join();
   ::close(fd_);
+  handler_.metrics().connection_closed();
 }
 
 void Connection::log(const std::string& message) const {
@@ -144,7 +146,9 @@ void Connection::run() {
       break;
     }
     STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
+    const RequestTiming timing{request.header.api_key, std::chrono::steady_clock::now()};
     PendingResponse pending = handler_.handle(request, session_);
+    pending.timing = timing;
     const bool close = pending.close_connection;
     enqueue(std::move(pending));
     if (close) {
@@ -175,6 +179,7 @@ void Connection::write_loop() {
     }
     if (pending.finish)
       pending.finish(pending.frame);  // always: an append's outcome is logged even if unsent
+    handler_.metrics().request_done(pending.timing);
     bool failed = false;
     {
       std::lock_guard lock(mutex_);

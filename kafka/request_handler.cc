@@ -410,6 +410,7 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
       slot.partition->log_start_offset = static_cast<std::int64_t>(offsets->log_start);
     }
   }
+  metrics_.count_fetched(response);
   encode(response, version, out);
 }
 

@@ -17,6 +17,7 @@
 
 #include "kafka/codec.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/server_metrics.h"
 #include "kafka/topic_table.h"
 #include "strata/log.h"
 
@@ -50,6 +51,7 @@ struct PendingResponse {
   bool close_connection = false;  // after this one: Kafka's answer to an acks=0 Produce it refused
   ResponseFrame frame;
   std::function<void(ResponseFrame&)> finish;  // when set: run on the writer thread, then send the frame
+  RequestTiming timing;  // set by the connection, observed once the response is written
 };
 
 class RequestHandler {
@@ -57,6 +59,7 @@ class RequestHandler {
   RequestHandler(Log& log, HandlerOptions options, GroupCoordinator& coordinator);
 
   PendingResponse handle(Request& request, Session& session);
+  ServerMetrics& metrics() { return metrics_; }
 
  private:
   void metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out);
@@ -92,6 +95,7 @@ class RequestHandler {
   GroupCoordinator& coordinator_;
   TopicTable topics_;
   const std::string directory_;
+  ServerMetrics metrics_;
 };
 
 // The Kafka error code for an engine Status (append, offsets, checkpoints).

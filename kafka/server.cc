@@ -103,6 +103,10 @@ std::string Server::listen_address() const {
   return (v6 ? "[" + options_.listen_host + "]" : options_.listen_host) + ":" + std::to_string(port_);
 }
 
+KafkaServerMetrics Server::metrics() const {
+  return handler_->metrics().snapshot();
+}
+
 void Server::reap_finished() {
   for (auto it = connections_.begin(); it != connections_.end();) {
     if (it->finished.load(std::memory_order_acquire)) {

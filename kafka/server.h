@@ -62,6 +62,9 @@ class Server {
   std::uint16_t port() const { return port_; }
   // "host:port" as listened on.
   std::string listen_address() const;
+  // Connections, request latencies per API, records and bytes fetched (strata/metrics.h); the log's own
+  // numbers are Log::metrics(). Any thread.
+  KafkaServerMetrics metrics() const;
 
   // Stops accepting, lets every connection finish the requests it has read (in-flight appends are
   // acknowledged or refused, not dropped), closes them and joins every thread. Idempotent.
