@@ -68,6 +68,9 @@ Status add_group_metrics(const std::string& dir, LogMetrics* metrics) {
   auto log = GroupLog::of_directory(dir);
   if (!log) return log.status();
   return (*log)->read([&](const GroupLog::Groups& groups) {
+    std::size_t count = 0;
+    for (const auto& entry : groups) count += entry.second.offsets.size();
+    metrics->groups.reserve(count);
     for (const auto& [name, group] : groups) {
       for (const auto& [key, committed] : group.offsets) {
         GroupPartitionMetrics& entry = metrics->groups.emplace_back();

@@ -105,14 +105,20 @@ HttpParse parse_http_request(std::string_view bytes, std::size_t max_bytes, Http
   return HttpParse::kComplete;
 }
 
-std::string http_response(int status, std::string_view body, std::string_view content_type, bool head_only,
-                          std::string_view extra_headers) {
+std::string http_response_head(int status, std::size_t content_length, std::string_view content_type,
+                               std::string_view extra_headers) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason(status)) + "\r\n";
   out += "Content-Type: " + std::string(content_type) + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(content_length) + "\r\n";
   out += "Connection: close\r\n";
   out += extra_headers;
   out += "\r\n";
+  return out;
+}
+
+std::string http_response(int status, std::string_view body, std::string_view content_type, bool head_only,
+                          std::string_view extra_headers) {
+  std::string out = http_response_head(status, body.size(), content_type, extra_headers);
   if (!head_only) out += body;
   return out;
 }

@@ -27,5 +27,8 @@ HttpParse parse_http_request(std::string_view bytes, std::size_t max_bytes, Http
 // (HEAD). `extra_headers`: lines each ending in "\r\n".
 std::string http_response(int status, std::string_view body, std::string_view content_type, bool head_only = false,
                           std::string_view extra_headers = {});
+// The status line and headers alone, for a body of `content_length` bytes sent after them.
+std::string http_response_head(int status, std::size_t content_length, std::string_view content_type,
+                               std::string_view extra_headers = {});
 
 }  // namespace strata::kafka

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,26 +28,37 @@ struct Client {
   int fd = -1;
   Clock::time_point deadline;
   std::string in;
-  std::string out;  // the answer, once the request is read
-  std::size_t sent = 0;
+  std::string head;  // the answer's status line and headers, once the request is read
+  std::string body;  // then its body (a reused buffer)
+  std::size_t sent = 0;  // of head, then body
 };
 
-std::string answer(const MetricsEndpoint::Render& render, HttpParse parsed, const HttpRequest& request) {
+// Bodies of finished answers, kept with their capacity for the next ones.
+using Spares = std::vector<std::string>;
+
+void answer(const MetricsEndpoint::Render& render, HttpParse parsed, const HttpRequest& request, Client& client) {
   constexpr std::string_view kText = "text/plain; charset=utf-8";
-  if (parsed == HttpParse::kTooLarge) return http_response(431, "request head over 8 KiB\n", kText);
-  if (parsed != HttpParse::kComplete) return http_response(400, "not an HTTP/1.x request\n", kText);
-  const bool head = request.method == "HEAD";
-  if (request.method != "GET" && !head) {
-    return http_response(405, "only GET and HEAD\n", kText, false, "Allow: GET, HEAD\r\n");
+  const bool head_only = parsed == HttpParse::kComplete && request.method == "HEAD";
+  int status = 200;
+  std::string_view type = kPrometheusTextContentType;
+  std::string_view extra;
+  if (parsed == HttpParse::kTooLarge) {
+    status = 431, type = kText, client.body = "request head over 8 KiB\n";
+  } else if (parsed != HttpParse::kComplete) {
+    status = 400, type = kText, client.body = "not an HTTP/1.x request\n";
+  } else if (request.method != "GET" && !head_only) {
+    status = 405, type = kText, extra = "Allow: GET, HEAD\r\n", client.body = "only GET and HEAD\n";
+  } else if (request.path != "/metrics") {
+    status = 404, type = kText, client.body = "not found: try /metrics\n";
+  } else if (Status rendered = render(&client.body); !rendered.is_ok()) {
+    status = 500, type = kText, client.body = rendered.to_string() + "\n";
   }
-  if (request.path != "/metrics") return http_response(404, "not found: try /metrics\n", kText, head);
-  auto body = render();
-  if (!body) return http_response(500, body.status().to_string() + "\n", kText, head);
-  return http_response(200, *body, kPrometheusTextContentType, head);
+  client.head = http_response_head(status, client.body.size(), type, extra);
+  if (head_only) client.body.clear();
 }
 
-// Reads what arrived; true while the client stays open. Sets client.out once the request head is complete.
-bool read_request(Client& client, const MetricsEndpoint::Render& render) {
+// Reads what arrived; true while the client stays open. Sets the answer once the request head is complete.
+bool read_request(Client& client, const MetricsEndpoint::Render& render, Spares& spares) {
   char buffer[4096];
   const ssize_t n = ::recv(client.fd, buffer, sizeof buffer, 0);
   if (n == 0) return false;
@@ -55,33 +67,50 @@ bool read_request(Client& client, const MetricsEndpoint::Render& render) {
   HttpRequest request;
   const HttpParse parsed = parse_http_request(client.in, MetricsEndpoint::kRequestBytesMax, &request);
   if (parsed == HttpParse::kIncomplete) return true;
-  client.out = answer(render, parsed, request);
-  client.in.clear();
-  client.in.shrink_to_fit();
+  if (!spares.empty()) {
+    client.body = std::move(spares.back());
+    spares.pop_back();
+  }
+  client.body.clear();
+  answer(render, parsed, request, client);
+  client.in = std::string();
   return true;
 }
 
 // Writes what the socket takes; true while there is more to write.
 bool write_answer(Client& client) {
-  const ssize_t n = ::send(client.fd, client.out.data() + client.sent, client.out.size() - client.sent,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+  iovec parts[2];
+  int count = 0;
+  auto add = [&](const std::string& text, std::size_t from) {
+    if (from < text.size()) parts[count++] = {const_cast<char*>(text.data()) + from, text.size() - from};
+  };
+  add(client.head, client.sent);
+  add(client.body, client.sent > client.head.size() ? client.sent - client.head.size() : 0);
+  if (count == 0) return false;
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = static_cast<std::size_t>(count);
+  const ssize_t n = ::sendmsg(client.fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n < 0) return errno == EAGAIN || errno == EINTR;
   client.sent += static_cast<std::size_t>(n);
-  return client.sent < client.out.size();
+  return client.sent < client.head.size() + client.body.size();
 }
 
-void close_client(Client& client) {
+void close_client(Client& client, Spares& spares) {
   ::close(client.fd);
   client.fd = -1;
+  if (client.body.capacity() > 0 && spares.size() < MetricsEndpoint::kClientsMax) {
+    spares.push_back(std::move(client.body));
+  }
 }
 
-void serve_client(Client& client, short revents, const MetricsEndpoint::Render& render) {
-  if ((revents & (POLLERR | POLLNVAL)) != 0) return close_client(client);
-  if (client.out.empty()) {
-    if (!read_request(client, render)) return close_client(client);
-    if (client.out.empty()) return;
+void serve_client(Client& client, short revents, const MetricsEndpoint::Render& render, Spares& spares) {
+  if ((revents & (POLLERR | POLLNVAL)) != 0) return close_client(client, spares);
+  if (client.head.empty()) {
+    if (!read_request(client, render, spares)) return close_client(client, spares);
+    if (client.head.empty()) return;
   }
-  if (!write_answer(client)) close_client(client);  // all written (most answers fit at once), or failed
+  if (!write_answer(client)) close_client(client, spares);  // all written (most answers fit at once), or failed
 }
 
 }  // namespace
@@ -124,17 +153,18 @@ void MetricsEndpoint::stop() {
 void MetricsEndpoint::serve() {
   std::vector<Client> clients;
   std::vector<pollfd> fds;
+  Spares spares;
   while (!stopping_.load(std::memory_order_acquire)) {
     const auto now = Clock::now();
     std::erase_if(clients, [&](Client& client) {
       if (client.fd >= 0 && now < client.deadline) return false;
-      if (client.fd >= 0) close_client(client);  // too slow: 10 s to send a request and take its answer
+      if (client.fd >= 0) close_client(client, spares);  // too slow: 10 s to send a request and take its answer
       return true;
     });
     fds.assign({{wake_fd_, POLLIN, 0}, {listen_fd_, static_cast<short>(clients.size() < kClientsMax ? POLLIN : 0), 0}});
     int timeout_ms = kDeadlineMs;
     for (const Client& client : clients) {
-      fds.push_back({client.fd, static_cast<short>(client.out.empty() ? POLLIN : POLLOUT), 0});
+      fds.push_back({client.fd, static_cast<short>(client.head.empty() ? POLLIN : POLLOUT), 0});
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(client.deadline - now).count();
       timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<std::int64_t>(left, 0)) + 1);
     }
@@ -143,15 +173,15 @@ void MetricsEndpoint::serve() {
       break;
     }
     for (std::size_t i = 0; i < clients.size(); ++i) {
-      if (fds[i + 2].revents != 0) serve_client(clients[i], fds[i + 2].revents, render_);
+      if (fds[i + 2].revents != 0) serve_client(clients[i], fds[i + 2].revents, render_, spares);
     }
     if ((fds[1].revents & POLLIN) != 0) {
       const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd >= 0) clients.push_back({fd, Clock::now() + std::chrono::milliseconds(kDeadlineMs), {}, {}, 0});
+      if (fd >= 0) clients.push_back({fd, Clock::now() + std::chrono::milliseconds(kDeadlineMs), {}, {}, {}, 0});
     }
   }
   for (Client& client : clients) {
-    if (client.fd >= 0) close_client(client);
+    if (client.fd >= 0) close_client(client, spares);
   }
 }
 

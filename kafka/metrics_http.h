@@ -4,7 +4,9 @@
 // a request head is at most 8 KiB and must arrive, and its answer be taken, within 10 s; every answer
 // closes its connection.
 //
-//   auto endpoint = MetricsEndpoint::start("127.0.0.1", 9100, [&] { return text_of_metrics(); });
+//   auto endpoint = MetricsEndpoint::start("127.0.0.1", 9100, [&](std::string* body) {
+//     return prometheus_text(log, server, body);   // kafka/metrics_text.h
+//   });
 //   std::string where = endpoint.value()->address();   // "127.0.0.1:9100" (the port chosen for port 0)
 #pragma once
 
@@ -22,7 +24,9 @@ namespace strata::kafka {
 
 class MetricsEndpoint {
  public:
-  using Render = std::function<Result<std::string>()>;  // an error answers 500 with its text
+  // Writes the metrics text into *body (empty, with the capacity of an earlier scrape's: bodies are reused,
+  // so a large text costs no fresh memory each time). An error answers 500 with its text.
+  using Render = std::function<Status(std::string* body)>;
 
   // Binds host:port (port 0: a free one) and starts serving. kInvalidArgument or kIoError as Listener::bind.
   static Result<std::unique_ptr<MetricsEndpoint>> start(const std::string& host, std::uint16_t port,

@@ -52,7 +52,10 @@ void append_number(std::string& out, double value) {
 // Writes metric families: a HELP and TYPE line once, then samples.
 class Writer {
  public:
-  explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
+  Writer(std::string& out, std::size_t reserve) : out_(out) {
+    out_.clear();
+    out_.reserve(reserve);
+  }
 
   void family(std::string_view name, std::string_view type, std::string_view help) {
     out_.append("# HELP ").append(name).append(" ").append(help).append("\n");
@@ -68,10 +71,9 @@ class Writer {
     out_.append("\n");
   }
   void histogram(std::string_view name, const std::string& labels, const HistogramSnapshot& histogram);
-  std::string take() { return std::move(out_); }
 
  private:
-  std::string out_;
+  std::string& out_;
 };
 
 void Writer::histogram(std::string_view name, const std::string& labels, const HistogramSnapshot& histogram) {
@@ -177,13 +179,26 @@ std::string escape_label_value(std::string_view value) {
 }
 
 Result<std::string> prometheus_text(const Log& log, const Server& server) {
+  std::string out;
+  STRATA_RETURN_IF_ERROR(prometheus_text(log, server, &out));
+  return out;
+}
+
+Status prometheus_text(const Log& log, const Server& server, std::string* out) {
   auto log_metrics = log.metrics();
   if (!log_metrics) return log_metrics.status();
-  return prometheus_text(*log_metrics, server.metrics());
+  prometheus_text(*log_metrics, server.metrics(), out);
+  return Status::ok();
 }
 
 std::string prometheus_text(const LogMetrics& log, const KafkaServerMetrics& server) {
-  Writer writer(256 * (log.partitions.size() + log.groups.size()) + 4096 * (server.requests.size() + 1));
+  std::string out;
+  prometheus_text(log, server, &out);
+  return out;
+}
+
+void prometheus_text(const LogMetrics& log, const KafkaServerMetrics& server, std::string* out) {
+  Writer writer(*out, 256 * (log.partitions.size() + log.groups.size()) + 4096 * (server.requests.size() + 1));
   write_partitions(writer, log, server);
   writer.family("strata_kafka_request_seconds", "histogram",
                 "Kafka requests by API: from the request read to its response ready to send.");
@@ -196,7 +211,6 @@ std::string prometheus_text(const LogMetrics& log, const KafkaServerMetrics& ser
   writer.family("strata_connections", "gauge", "Kafka client connections open now.");
   writer.sample("strata_connections", "", server.connections);
   write_groups(writer, log.groups);
-  return writer.take();
 }
 
 }  // namespace strata::kafka

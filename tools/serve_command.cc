@@ -107,8 +107,8 @@ int run_serve(const ServeArgs& args) {
   std::unique_ptr<kafka::MetricsEndpoint> metrics;
   if (!args.metrics.empty()) {
     auto endpoint = kafka::MetricsEndpoint::start(
-        metrics_host, metrics_port, [&log = *log.value(), &served = *server.value()] {
-          return kafka::prometheus_text(log, served);
+        metrics_host, metrics_port, [&log = *log.value(), &served = *server.value()](std::string* body) {
+          return kafka::prometheus_text(log, served, body);
         });
     if (!endpoint) return fail("--metrics " + args.metrics + ": " + endpoint.status().to_string());
     metrics = std::move(endpoint.value());

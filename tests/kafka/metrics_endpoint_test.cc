@@ -56,9 +56,10 @@ std::string status_line(const std::string& response) { return response.substr(0,
 class Endpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto endpoint = MetricsEndpoint::start("127.0.0.1", 0, [this]() -> Result<std::string> {
+    auto endpoint = MetricsEndpoint::start("127.0.0.1", 0, [this](std::string* body) {
       if (fail_) return io_error("the log is gone");
-      return std::string("strata_connections 1\n");
+      body->append("strata_connections 1\n");
+      return Status::ok();
     });
     ASSERT_TRUE(endpoint.is_ok()) << endpoint.status().to_string();
     endpoint_ = std::move(endpoint.value());
