@@ -136,7 +136,7 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   if (topic >= core.topic_count()) [[unlikely]]
     return AppendStatus::kBadTopic;
   const detail::TopicEntry& entry = core.topic_entry(topic);
-  if ((partition != kAnyPartition && partition >= entry.info.partitions) || core.topic_deleted(topic))
+  if ((partition != kAnyPartition && partition >= entry.partition_count()) || core.topic_deleted(topic))
       [[unlikely]]
     return AppendStatus::kBadTopic;
   const std::size_t headers_bytes = headers.empty() ? 0 : format::encoded_headers_bytes(headers);
@@ -147,14 +147,14 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
   }
   std::uint32_t chosen = partition;
   if (partition == kAnyPartition) {
-    if (entry.info.partitions == 1) {
+    if (entry.partition_count() == 1) {
       chosen = 0;
     } else if (key_bytes == 0) {
-      chosen = state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.info.partitions;
+      chosen = state.round_robin.fetch_add(1, std::memory_order_relaxed) % entry.partition_count();
     }  // else by the key, at commit
   }
   // By the key: claimed in the ring of the topic's first partition's writer, moved at commit if need be.
-  const unsigned writer = state.writer_of(entry.first_partition + (chosen == kAnyPartition ? 0 : chosen));
+  const unsigned writer = state.writer_of(entry.partition_id(chosen == kAnyPartition ? 0 : chosen));
   const std::size_t extra = headers.empty() ? 0 : sizeof(std::uint32_t) + headers_bytes;
   ring::Claim ring_claim;
   std::uint64_t sequence = 0;
@@ -171,7 +171,7 @@ AppendStatus Producer::try_claim(TopicId topic, std::uint32_t partition, std::si
     payload += sizeof headers_size;
     format::encode_headers(payload + key_bytes + value_bytes, headers);
   }
-  const RingRecordHeader header{entry.first_partition + (chosen == kAnyPartition ? 0 : chosen), key_field, sequence};
+  const RingRecordHeader header{entry.partition_id(chosen == kAnyPartition ? 0 : chosen), key_field, sequence};
   std::memcpy(ring_claim.payload.data(), &header, sizeof header);
   claim->key = {payload, key_bytes};
   claim->value = {payload + key_bytes, value_bytes};
@@ -194,10 +194,10 @@ Ticket Producer::commit(const AppendClaim& claim) {
   if (claim.by_key_) {
     // The partition of the key as written, by Kafka's default partitioner.
     const detail::TopicEntry& entry = state.core->topic_entry(claim.topic_);
-    partition = format::partition_for_key(claim.key, entry.info.partitions);
+    partition = format::partition_for_key(claim.key, entry.partition_count());
     RingRecordHeader header;
     std::memcpy(&header, claim.ring_record_.data(), sizeof header);
-    header.partition = entry.first_partition + partition;
+    header.partition = entry.partition_id(partition);
     std::memcpy(claim.ring_record_.data(), &header, sizeof header);
     if (const unsigned owner = state.writer_of(header.partition); owner != claim.writer_) [[unlikely]] {
       commit_moved(state, claim.writer_, owner, ring_claim, claim.sequence_);
@@ -228,7 +228,7 @@ AppendStatus Producer::try_append(TopicId topic, std::uint32_t partition, std::s
   detail::LogCore& core = *state_->core;
   if (partition == kAnyPartition && !key.empty() && state_->writer_count > 1 && topic < core.topic_count()) {
     // Known now, so the claim lands in the ring of the partition's writer at once (see commit()).
-    const std::uint32_t partitions = core.topic_entry(topic).info.partitions;
+    const std::uint32_t partitions = core.topic_entry(topic).partition_count();
     if (partitions > 1) partition = format::partition_for_key(key, partitions);
   }
   AppendClaim claim;
@@ -312,10 +312,10 @@ Result<Ticket> Producer::append_batch(TopicId topic, std::uint32_t partition, st
   auto attempt = [&](Ticket* ticket) {
     if (!core.accepting()) [[unlikely]]
       return AppendStatus::kClosed;
-    if (topic >= core.topic_count() || partition >= core.topic_entry(topic).info.partitions ||
+    if (topic >= core.topic_count() || partition >= core.topic_entry(topic).partition_count() ||
         core.topic_deleted(topic)) [[unlikely]]
       return AppendStatus::kBadTopic;
-    const detail::PartitionId id = core.topic_entry(topic).first_partition + partition;
+    const detail::PartitionId id = core.topic_entry(topic).partition_id(partition);
     const unsigned writer = state.writer_of(id);
     ring::Claim ring_claim;
     std::uint64_t sequence = 0;
@@ -448,6 +448,11 @@ Status Log::set_topic_configs(std::string_view name, TopicConfigs configs) {
   return core_->set_topic_configs(name, std::move(configs));
 }
 
+Status Log::increase_partitions(std::string_view name, std::uint32_t partitions) {
+  STRATA_RETURN_IF_ERROR(validate_topic_name(name));
+  return core_->increase_partitions(name, partitions);
+}
+
 std::vector<TopicInfo> Log::topics() const {
   return core_->topic_infos();
 }
@@ -456,10 +461,10 @@ Result<PartitionOffsets> Log::offsets(TopicId topic, std::uint32_t partition) co
   if (topic < core_->topic_count() && core_->topic_deleted(topic)) {
     return Status(StatusCode::kNotFound, "topic " + core_->topic_entry(topic).info.name + " was deleted");
   }
-  if (topic >= core_->topic_count() || partition >= core_->topic_entry(topic).info.partitions) {
+  if (topic >= core_->topic_count() || partition >= core_->topic_entry(topic).partition_count()) {
     return invalid_argument("no partition " + std::to_string(partition) + " of topic id " + std::to_string(topic));
   }
-  detail::PartitionWriter& writer = core_->partition_writer(core_->topic_entry(topic).first_partition + partition);
+  detail::PartitionWriter& writer = core_->partition_writer(core_->topic_entry(topic).partition_id(partition));
   const detail::PartitionCounters& counters = writer.counters();
   return PartitionOffsets{writer.log_start_offset(), counters.durable_offset.load(std::memory_order_acquire),
                           counters.written_offset.load(std::memory_order_acquire)};
@@ -481,11 +486,11 @@ Result<std::unique_ptr<Reader>> Log::reader(std::string_view topic, std::uint32_
   auto id = core_->topic(topic, {});
   if (!id) return id.status();
   const detail::TopicEntry& entry = core_->topic_entry(*id);
-  if (partition >= entry.info.partitions) {
+  if (partition >= entry.partition_count()) {
     return invalid_argument("topic " + entry.info.name + " has no partition " + std::to_string(partition) + " (it has " +
-                            std::to_string(entry.info.partitions) + ")");
+                            std::to_string(entry.partition_count()) + ")");
   }
-  detail::PartitionWriter& writer = core_->partition_writer(entry.first_partition + partition);
+  detail::PartitionWriter& writer = core_->partition_writer(entry.partition_id(partition));
   detail::PartitionCounters& counters = writer.counters();
   auto state = detail::make_reader_state(writer.dir(), partition);
   // The reader holds the core: its counters stay valid even if the Log is destroyed first.

@@ -216,23 +216,35 @@ Result<TopicId> LogCore::add_topic(TopicInfo info) {
     return invalid_argument("too many partitions: at most " + std::to_string(kLogPartitionsMax) + " per log");
   }
   auto settings = live_settings(info);
-  const PartitionConfig config = partition_config(info, settings);
-  for (std::uint32_t p = 0; p < info.partitions; ++p) {
+  STRATA_RETURN_IF_ERROR(open_partitions(info, partition_config(info, settings), 0, info.partitions, first));
+  topic_ids_.emplace(info.name, id);
+  TopicEntry& entry = topics_[id];
+  entry.first_partition = first;
+  entry.initial_partitions = info.partitions;
+  entry.partitions.store(info.partitions, std::memory_order_relaxed);
+  entry.added_ids.store(nullptr, std::memory_order_relaxed);
+  entry.settings = std::move(settings);
+  entry.info = std::move(info);
+  // Release: the writer thread and producers see the partitions and topic complete before the new counts.
+  partition_count_.store(first + entry.info.partitions, std::memory_order_release);
+  topic_count_.store(id + 1, std::memory_order_release);
+  return id;
+}
+
+Status LogCore::open_partitions(const TopicInfo& info, const PartitionConfig& config, std::uint32_t from,
+                                std::uint32_t to, PartitionId first_id) {
+  for (std::uint32_t p = from; p < to; ++p) {
     const std::string dir = options_.directory + "/" + format::partition_directory_name(info.name, p);
     STRATA_RETURN_IF_ERROR(io::create_directory(dir));
     auto recovered = recover_partition(dir);
     if (!recovered) return recovered.status();
     if (!recovered->report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + recovered->report;
-    auto writer = PartitionWriter::open(first + p, info.name, p, dir, config, std::move(recovered.value()));
+    const PartitionId id = first_id + (p - from);
+    auto writer = PartitionWriter::open(id, info.name, p, dir, config, std::move(recovered.value()));
     if (!writer) return writer.status();
-    partitions_[first + p] = std::move(writer.value());
+    partitions_[id] = std::move(writer.value());
   }
-  topic_ids_.emplace(info.name, id);
-  topics_[id] = {std::move(info), first, std::move(settings)};
-  // Release: the writer thread and producers see the partitions and topic complete before the new counts.
-  partition_count_.store(first + topics_[id].info.partitions, std::memory_order_release);
-  topic_count_.store(id + 1, std::memory_order_release);
-  return id;
+  return Status::ok();
 }
 
 Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions& options) {
@@ -302,6 +314,60 @@ Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
   return Status::ok();
 }
 
+// Kafka's CreatePartitions: a topic's partition count only grows. The new partitions' directories first,
+// then the metadata file with the new count (the commit point, as at creation), then their writers, published
+// to the writer threads (partition_count_) before producers see the new count.
+Status LogCore::increase_partitions(std::string_view name, std::uint32_t partitions) {
+  std::lock_guard lock(topics_mutex_);
+  const auto it = topic_ids_.find(std::string(name));
+  if (it == topic_ids_.end()) {
+    return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
+  }
+  if (!accepting()) return failure();
+  TopicEntry& entry = topics_[it->second];
+  const std::uint32_t current = entry.info.partitions;
+  if (partitions <= current) {
+    return invalid_argument("topic " + entry.info.name + " has " + std::to_string(current) +
+                            " partitions: the count can only grow (asked for " + std::to_string(partitions) + ")");
+  }
+  if (partitions > kPartitionsMax) {
+    return invalid_argument("a topic has at most " + std::to_string(kPartitionsMax) + " partitions");
+  }
+  const PartitionId first_id = partition_count_.load(std::memory_order_relaxed);
+  if (first_id + (partitions - current) > kLogPartitionsMax) {
+    return invalid_argument("too many partitions: at most " + std::to_string(kLogPartitionsMax) + " per log");
+  }
+  TopicInfo info = entry.info;
+  info.partitions = partitions;
+  for (std::uint32_t p = current; p < partitions; ++p) {
+    STRATA_RETURN_IF_ERROR(
+        io::create_directory(options_.directory + "/" + format::partition_directory_name(info.name, p)));
+  }
+  STRATA_RETURN_IF_ERROR(
+      io::replace_file_durably(options_.directory, format::topic_file_name(info.name), format::encode_topic(info)));
+  // The staging of the new partitions is sized for the new count, like a topic created with it.
+  if (Status opened = open_partitions(info, partition_config(info, entry.settings), current, partitions, first_id);
+      !opened.is_ok()) {
+    // The metadata promises partitions this process could not open: take the promise back, or stop the log.
+    if (Status restored = io::replace_file_durably(options_.directory, format::topic_file_name(info.name),
+                                                   format::encode_topic(entry.info));
+        !restored.is_ok()) {
+      fail(restored);
+    }
+    return opened;
+  }
+  auto ids = std::make_unique<PartitionId[]>(partitions - entry.initial_partitions);
+  for (std::uint32_t p = entry.initial_partitions; p < partitions; ++p) {
+    ids[p - entry.initial_partitions] = p < current ? entry.partition_id(p) : first_id + (p - current);
+  }
+  entry.added_ids.store(ids.get(), std::memory_order_release);
+  added_id_tables_.push_back(std::move(ids));
+  partition_count_.store(first_id + (partitions - current), std::memory_order_release);
+  entry.info.partitions = partitions;
+  entry.partitions.store(partitions, std::memory_order_release);
+  return Status::ok();
+}
+
 TopicInfo LogCore::topic_info(TopicId topic) const {
   std::lock_guard lock(topics_mutex_);
   return topics_[topic].info;
@@ -330,12 +396,12 @@ Status LogCore::delete_topic(std::string_view name) {
   const TopicEntry& entry = topics_[id];
   topic_deleted_[id].store(true, std::memory_order_release);
   for (std::uint32_t p = 0; p < entry.info.partitions; ++p) {
-    partitions_[entry.first_partition + p]->counters().deleted.store(true, std::memory_order_release);
+    partitions_[entry.partition_id(p)]->counters().deleted.store(true, std::memory_order_release);
   }
   topic_ids_.erase(it);
   // Readers waiting on the topic return and answer kNotFound.
   for (std::uint32_t p = 0; p < entry.info.partitions; ++p) {
-    partitions_[entry.first_partition + p]->counters().visible_signal.notify_always();
+    partitions_[entry.partition_id(p)]->counters().visible_signal.notify_always();
   }
   STRATA_RETURN_IF_ERROR(flush());
   STRATA_RETURN_IF_ERROR(io::rename_durably(options_.directory, format::topic_file_name(entry.info.name),

@@ -32,11 +32,27 @@ inline constexpr std::size_t kLogPartitionsMax = 65536;  // all topics together
 inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
 
 // What producers need of a topic, published before topic_count() covers it.
+//
+// Partition p's id in the log is first_partition + p for the partitions the topic was created (or opened)
+// with; partitions added later (LogCore::increase_partitions) took the next free ids, listed in added_ids.
 struct TopicEntry {
-  // info.configs and info.compression change under topics_mutex_ (set_topic_configs); read them under it.
+  // info.configs, info.compression and info.partitions change under topics_mutex_ (set_topic_configs,
+  // increase_partitions); read them under it. Producers read the count with partition_count().
   TopicInfo info;
   PartitionId first_partition = 0;
+  std::uint32_t initial_partitions = 0;
+  std::atomic<std::uint32_t> partitions{0};
+  // Ids of partitions initial_partitions and up; a table replaced (never freed before the log) on growth.
+  std::atomic<const PartitionId*> added_ids{nullptr};
   std::shared_ptr<LiveTopicSettings> settings;  // what info.configs resolve to, read lock-free
+
+  // Any thread: the partitions producers may append to (published after their writers exist).
+  std::uint32_t partition_count() const { return partitions.load(std::memory_order_acquire); }
+  // REQUIRES: p < partition_count().
+  PartitionId partition_id(std::uint32_t p) const {
+    if (p < initial_partitions) [[likely]] return first_partition + p;
+    return added_ids.load(std::memory_order_acquire)[p - initial_partitions];
+  }
 };
 
 class LogCore : public std::enable_shared_from_this<LogCore> {
@@ -50,6 +66,8 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status delete_topic(std::string_view name);
   // See Log::set_topic_configs.
   Status set_topic_configs(std::string_view name, TopicConfigs configs);
+  // See Log::increase_partitions.
+  Status increase_partitions(std::string_view name, std::uint32_t partitions);
   // A copy of the topic's metadata, taken under the topics lock (its configs may be altered meanwhile).
   TopicInfo topic_info(TopicId topic) const;
   // Any thread. True once delete_topic() began for this id (ids are never reused).
@@ -108,6 +126,10 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status load_producer_ids();
   // REQUIRES: topics_mutex_ held.
   Result<TopicId> add_topic(TopicInfo info);
+  // Recovers (or creates) the directories of partitions [from, to) of `info` and opens their writers at ids
+  // first_id and up. REQUIRES: topics_mutex_ held; the ids are below kLogPartitionsMax.
+  Status open_partitions(const TopicInfo& info, const PartitionConfig& config, std::uint32_t from,
+                         std::uint32_t to, PartitionId first_id);
   Result<TopicId> create_topic(std::string_view name, const TopicOptions& options);
   PartitionConfig partition_config(const TopicInfo& topic, std::shared_ptr<const LiveTopicSettings> settings) const;
   // The live settings `info`'s configs resolve to over the log's options.
@@ -134,6 +156,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::atomic<TopicId> topic_count_{0};
   std::array<std::unique_ptr<PartitionWriter>, kLogPartitionsMax> partitions_;
   std::atomic<PartitionId> partition_count_{0};
+  std::vector<std::unique_ptr<PartitionId[]>> added_id_tables_;  // under topics_mutex_; see TopicEntry
 
   std::mutex producer_ids_mutex_;
   std::int64_t next_producer_id_ = 0;

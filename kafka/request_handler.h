@@ -51,7 +51,7 @@ struct PendingResponse {
   bool close_connection = false;  // after this one: Kafka's answer to an acks=0 Produce it refused
   ResponseFrame frame;
   std::function<void(ResponseFrame&)> finish;  // when set: run on the writer thread, then send the frame
-  RequestTiming timing;  // set by the connection, observed once the response is written
+  RequestTiming timing;  // set by the connection, observed once the response is ready to send
 };
 
 class RequestHandler {
@@ -68,6 +68,7 @@ class RequestHandler {
   void fetch(const FetchRequest& request, std::int16_t version, Session& session, ResponseFrame& out);
   void list_offsets(const ListOffsetsRequest& request, std::int16_t version, Session& session,
                     ResponseFrame& out);
+  void find_coordinator(const FindCoordinatorRequest& request, std::int16_t version, ResponseFrame& out);
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);

@@ -87,7 +87,13 @@ std::string definition_mismatch(const StoredProjection& stored, std::string_view
   for (const TopicLog& log : topics) {
     const auto stored_topic = std::find_if(stored.topics.begin(), stored.topics.end(),
                                            [&](const StoredTopic& t) { return t.topic == log.topic; });
-    if (stored_topic->log_id != log.log_id || stored_topic->partitions != log.partitions) {
+    if (stored_topic->log_id == log.log_id && stored_topic->partitions != log.partitions) {
+      // Not followed yet: a key's later events may be in a new partition, so the read model starts over.
+      return "projection " + name + " was built from topic " + log.topic + " with " +
+             std::to_string(stored_topic->partitions) + " partitions; it has " + std::to_string(log.partitions) +
+             " now (strata topic alter --partitions or Kafka's CreatePartitions); " + rebuild_hint();
+    }
+    if (stored_topic->log_id != log.log_id) {
       return "projection " + name + " was built from another history of topic " + log.topic + " (log id " +
              stored_topic->log_id + ", the log now has " + log.log_id +
              "): the topic was deleted and recreated since; " + rebuild_hint();

@@ -93,7 +93,7 @@ int create_topic(const TopicArgs& args, const TopicConfigs& configs) {
 }
 
 int alter_topic(const TopicArgs& args, const TopicConfigs& changes) {
-  if (args.partitions != 0) return fail("--partitions: changing a topic's partition count is not supported yet");
+  if (args.partitions == 0 && changes.empty()) return fail("topic alter: give --config KEY=VALUE or --partitions N");
   auto existing = read_topic_info(args.dir, args.topic);
   if (!existing) return fail(existing.status().to_string());
   auto log = open_log(args.dir);
@@ -112,7 +112,14 @@ int alter_topic(const TopicArgs& args, const TopicConfigs& changes) {
       configs.insert_or_assign(key, value);
     }
   }
-  if (Status set = log.value()->set_topic_configs(args.topic, configs); !set.is_ok()) return fail(set.to_string());
+  if (!changes.empty()) {
+    if (Status set = log.value()->set_topic_configs(args.topic, configs); !set.is_ok()) return fail(set.to_string());
+  }
+  if (args.partitions != 0) {
+    if (Status grown = log.value()->increase_partitions(args.topic, args.partitions); !grown.is_ok()) {
+      return fail("--partitions: " + grown.to_string());
+    }
+  }
   if (args.json) print_topics({log.value()->topic_info(*id)}, true);
   Status closed = log.value()->close();
   return closed.is_ok() ? 0 : fail(closed.to_string());
@@ -157,7 +164,7 @@ void add_topic_command(CLI::App& app) {
       ->check(CLI::IsMember({"create", "alter", "describe", "delete", "compact"}));
   command->add_option("--dir", args->dir, "Log directory")->required();
   command->add_option("--topic", args->topic, "The topic (describe without it lists every topic)");
-  command->add_option("--partitions", args->partitions, "Partitions of a new topic (default 1)")
+  command->add_option("--partitions", args->partitions, "Partitions of a new topic (default 1); with alter, the larger count a topic grows to")
       ->check(CLI::Range(1u, kPartitionsMax));
   command->add_option("--config", args->configs,
                       "KEY=VALUE, a Kafka topic config (retention.ms, segment.bytes, ...); repeatable. "

@@ -49,6 +49,16 @@ case "$case_name" in
     expect_contains "alter --json" "$out" '"configs":{"max.message.bytes":"5000","retention.bytes":"1048576"}'
     expect_eq "describe after alter" "$("$strata" topic describe --dir "$dir" --topic t)" \
       $'t\tpartitions=1\tmax.message.bytes=5000\tretention.bytes=1048576'
+    # The partition count grows (Kafka's CreatePartitions); the new partition takes events; it never shrinks.
+    echo before | "$strata" append --dir "$dir" --topic t --partition 0 || die "append before growth failed"
+    "$strata" topic alter --dir "$dir" --topic t --partitions 3 || die "alter --partitions failed"
+    expect_eq "describe after growth" "$("$strata" topic describe --dir "$dir" --topic t)" \
+      $'t\tpartitions=3\tmax.message.bytes=5000\tretention.bytes=1048576'
+    echo after | "$strata" append --dir "$dir" --topic t --partition 2 || die "append to a new partition failed"
+    expect_eq "cat partition 0" "$("$strata" cat --dir "$dir" --topic t --partition 0)" "before"
+    expect_eq "cat partition 2" "$("$strata" cat --dir "$dir" --topic t --partition 2)" "after"
+    refused "shrink" "can only grow" topic alter --dir "$dir" --topic t --partitions 2
+    refused "alter nothing" "give --config KEY=VALUE or --partitions N" topic alter --dir "$dir" --topic t
     ;;
   errors)
     refused "unknown key" "unknown topic config retention.hours" topic create --dir "$dir" --topic t \
@@ -62,7 +72,6 @@ case "$case_name" in
     refused "create twice" "already exists" topic create --dir "$dir" --topic t
     refused "alter bad value" "segment.bytes" topic alter --dir "$dir" --topic t --config segment.bytes=10
     refused "alter missing topic" "no topic nothing" topic alter --dir "$dir" --topic nothing --config retention.ms=1
-    refused "alter partitions" "not supported yet" topic alter --dir "$dir" --topic t --partitions 4
     refused "describe missing" "no topic nothing" topic describe --dir "$dir" --topic nothing
     refused "compact" "not supported yet" topic compact --dir "$dir" --topic t
     refused "no --topic" "--topic is required" topic create --dir "$dir"

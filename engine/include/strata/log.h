@@ -255,6 +255,11 @@ class Log {
   // its default), checked first, durably (the metadata file is rewritten and synced) and in effect for the
   // appends, rolls and retention passes that follow. kNotFound when there is no such topic.
   Status set_topic_configs(std::string_view name, TopicConfigs configs);
+  // Kafka's CreatePartitions: the topic gets `partitions` partitions in all (more than it has; a count only
+  // grows), durably, the new ones empty and open to appends when this returns. Events appended by key after
+  // it may map to other partitions than before, as in Kafka. kInvalidArgument when `partitions` is not larger
+  // or over kPartitionsMax, kNotFound when there is no such topic.
+  Status increase_partitions(std::string_view name, std::uint32_t partitions);
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.

@@ -60,7 +60,7 @@ struct GroupPartitionMetrics {
 };
 
 struct LogMetrics {
-  std::vector<PartitionMetrics> partitions;  // by topic creation, then partition
+  std::vector<PartitionMetrics> partitions;  // in the order the partitions were created
   std::vector<GroupPartitionMetrics> groups;  // by group, topic, partition
   HistogramSnapshot fdatasync_seconds;        // the segment files' fdatasyncs, submission to completion
 };

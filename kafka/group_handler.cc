@@ -1,0 +1,166 @@
+// FindCoordinator, the committed offsets (OffsetCommit, OffsetFetch) and the group listings (ListGroups,
+// DescribeGroups). Membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) is the GroupCoordinator's.
+#include "kafka/request_handler.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "strata/consumer_group.h"
+
+namespace strata::kafka {
+
+namespace {
+
+constexpr const char* kNoTransactions =
+    "strata serves no transactions: leave transactional.id unset (enable.idempotence alone is served)";
+constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limit
+
+}  // namespace
+
+void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std::int16_t version,
+                                      ResponseFrame& out) {
+  FindCoordinatorResponse response;
+  if (request.key_type != 0) {
+    // Not COORDINATOR_NOT_AVAILABLE, which clients retry until init_transactions times out: this error is
+    // fatal for librdkafka's and Java's transaction managers, so init_transactions fails now.
+    response.error = ErrorCode::kTransactionalIdAuthorizationFailed;
+    response.error_message = kNoTransactions;
+  } else {
+    response.node_id = options_.node_id;
+    response.host = options_.advertised_host;
+    response.port = options_.advertised_port;
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int16_t version,
+                                   ResponseFrame& out) {
+  OffsetCommitResponse response;
+  const ErrorCode group_error =
+      request.group_id.empty() ? ErrorCode::kInvalidGroupId
+                               : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
+  // The partitions that may commit go to the group log as one record (one fdatasync, shared with others).
+  std::vector<GroupPartitionOffset> accepted;
+  std::vector<std::pair<std::size_t, std::size_t>> accepted_at;  // (topic, partition) in the response
+  for (const auto& topic : request.topics) {
+    OffsetCommitResponse::Topic& topic_out = response.topics.emplace_back();
+    topic_out.name = std::string(topic.name);
+    ErrorCode topic_error = group_error;
+    std::optional<TopicEntry> entry;
+    if (group_error == ErrorCode::kNone) entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    for (const auto& partition : topic.partitions) {
+      OffsetCommitResponse::Partition& partition_out = topic_out.partitions.emplace_back();
+      partition_out.index = partition.index;
+      const std::string_view metadata = partition.metadata.value_or("");
+      if (!entry) {
+        partition_out.error = topic_error;
+      } else if (partition.index < 0 || static_cast<std::uint32_t>(partition.index) >= entry->partitions) {
+        partition_out.error = ErrorCode::kUnknownTopicOrPartition;
+      } else if (partition.offset < 0) {
+        partition_out.error = ErrorCode::kInvalidRequest;
+      } else if (metadata.size() > kGroupMetadataBytesMax) {
+        partition_out.error = ErrorCode::kOffsetMetadataTooLarge;
+      } else {
+        accepted.push_back({std::string(topic.name), static_cast<std::uint32_t>(partition.index),
+                            GroupOffset{static_cast<std::uint64_t>(partition.offset), std::string(metadata)}});
+        accepted_at.emplace_back(response.topics.size() - 1, topic_out.partitions.size() - 1);
+      }
+    }
+  }
+  if (!accepted.empty()) {
+    const Status committed = commit_group_offsets(directory_, request.group_id, accepted);
+    if (!committed.is_ok()) {
+      std::fprintf(stderr, "strata serve: commit of group %.*s: %s\n", static_cast<int>(request.group_id.size()),
+                   request.group_id.data(), committed.to_string().c_str());
+      const ErrorCode error = committed.code() == StatusCode::kInvalidArgument ? ErrorCode::kInvalidRequest
+                                                                                : ErrorCode::kKafkaStorageError;
+      for (const auto& [t, p] : accepted_at) response.topics[t].partitions[p].error = error;
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_t version,
+                                  ResponseFrame& out) {
+  OffsetFetchResponse response;
+  const bool group_valid = !request.group_id.empty();
+  if (!group_valid && version >= 2) {
+    response.error = ErrorCode::kInvalidGroupId;
+    encode(response, version, out);
+    return;
+  }
+  if (request.all_topics) {
+    auto all = list_group_offsets(directory_, request.group_id);
+    if (all) {
+      for (const GroupPartitionOffset& entry : *all) {
+        if (response.topics.empty() || response.topics.back().name != entry.topic) {
+          response.topics.push_back({entry.topic, {}});
+        }
+        response.topics.back().partitions.push_back({static_cast<std::int32_t>(entry.partition),
+                                                     static_cast<std::int64_t>(entry.committed.offset),
+                                                     entry.committed.metadata, ErrorCode::kNone});
+      }
+    }
+    encode(response, version, out);
+    return;
+  }
+  for (const auto& topic : request.topics) {
+    OffsetFetchResponse::Topic& topic_out = response.topics.emplace_back();
+    topic_out.name = std::string(topic.name);
+    for (std::int32_t index : topic.partitions) {
+      OffsetFetchResponse::Partition& partition_out = topic_out.partitions.emplace_back();
+      partition_out.index = index;
+      if (!group_valid) {
+        partition_out.error = ErrorCode::kInvalidGroupId;
+        continue;
+      }
+      if (index < 0 || !validate_topic_name(topic.name).is_ok()) continue;  // nothing committed: -1
+      auto committed =
+          read_group_offset(directory_, request.group_id, topic.name, static_cast<std::uint32_t>(index));
+      if (committed) {
+        partition_out.offset = static_cast<std::int64_t>(committed->offset);
+        partition_out.metadata = committed->metadata;
+      } else if (committed.status().code() != StatusCode::kNotFound) {
+        std::fprintf(stderr, "strata serve: reading group %.*s's offset: %s\n",
+                     static_cast<int>(request.group_id.size()), request.group_id.data(),
+                     committed.status().to_string().c_str());
+        partition_out.error = ErrorCode::kUnknownServerError;
+      }
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::list_groups(std::int16_t version, ResponseFrame& out) {
+  ListGroupsResponse response;
+  response.groups = coordinator_.list();
+  if (auto stored = strata::list_groups(directory_)) {
+    for (const std::string& name : *stored) {
+      const bool listed = std::any_of(response.groups.begin(), response.groups.end(),
+                                      [&](const auto& group) { return group.group_id == name; });
+      if (!listed) response.groups.push_back({name, ""});  // offsets only, no members now
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::describe_groups(const DescribeGroupsRequest& request, std::int16_t version,
+                                     ResponseFrame& out) {
+  DescribeGroupsResponse response;
+  for (std::string_view group_id : request.groups) {
+    if (auto described = coordinator_.describe(group_id)) {
+      response.groups.push_back(std::move(*described));
+      continue;
+    }
+    DescribeGroupsResponse::Group group;
+    group.group_id = std::string(group_id);
+    auto offsets = group_id.empty() ? Result<std::vector<GroupPartitionOffset>>(
+                                          Status(StatusCode::kInvalidArgument, "empty group id"))
+                                    : list_group_offsets(directory_, group_id);
+    group.state = offsets && !offsets->empty() ? "Empty" : "Dead";
+    response.groups.push_back(std::move(group));
+  }
+  encode(response, version, out);
+}
+
+}  // namespace strata::kafka

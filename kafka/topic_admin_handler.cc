@@ -1,0 +1,97 @@
+// Metadata, CreateTopics and DeleteTopics: the topic table as Kafka's admin APIs see it (configs are
+// config_admin.cc's).
+#include "kafka/request_handler.h"
+
+#include <cstdio>
+
+namespace strata::kafka {
+
+void RequestHandler::metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out) {
+  MetadataResponse response;
+  response.brokers.push_back({options_.node_id, options_.advertised_host, options_.advertised_port});
+  response.cluster_id = options_.cluster_id;
+  response.controller_id = options_.node_id;  // kafkajs sends InitProducerId to the controller
+  auto add = [&](const TopicEntry& topic) {
+    MetadataResponse::Topic entry;
+    entry.name = topic.name;
+    for (std::uint32_t p = 0; p < topic.partitions; ++p) {
+      entry.partitions.push_back({ErrorCode::kNone, static_cast<std::int32_t>(p), options_.node_id});
+    }
+    response.topics.push_back(std::move(entry));
+  };
+  if (request.all_topics) {
+    for (const TopicEntry& topic : topics_.all()) add(topic);
+  } else {
+    for (std::string_view name : request.topics) {
+      ErrorCode error = ErrorCode::kNone;
+      auto topic = topic_for(name, request.allow_auto_topic_creation, &error);
+      if (topic) {
+        add(*topic);
+      } else {
+        response.topics.push_back({error, std::string(name), {}});
+      }
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version,
+                                   ResponseFrame& out) {
+  DeleteTopicsResponse response;
+  for (std::string_view name : request.names) {
+    DeleteTopicsResponse::Topic& result = response.topics.emplace_back();
+    result.name = std::string(name);
+    const Status deleted = topics_.remove(name);
+    if (deleted.is_ok()) continue;
+    if (deleted.code() == StatusCode::kNotFound || deleted.code() == StatusCode::kInvalidArgument) {
+      result.error = ErrorCode::kUnknownTopicOrPartition;
+    } else {
+      std::fprintf(stderr, "strata serve: DeleteTopics %s: %s\n", result.name.c_str(),
+                   deleted.to_string().c_str());
+      result.error = error_for(deleted);
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int16_t version,
+                                   ResponseFrame& out) {
+  CreateTopicsResponse response;
+  for (const auto& topic : request.topics) {
+    CreateTopicsResponse::Topic& result = response.topics.emplace_back();
+    result.name = std::string(topic.name);
+    Status valid = validate_topic_name(topic.name);
+    const std::int32_t partitions = topic.partitions != -1       ? topic.partitions
+                                    : !topic.assignments.empty() ? static_cast<std::int32_t>(topic.assignments.size())
+                                                                 : static_cast<std::int32_t>(options_.default_partitions);
+    TopicOptions topic_options;
+    if (!valid.is_ok()) {
+      result.error = ErrorCode::kInvalidTopic;
+      result.message = valid.message();
+    } else if (topics_.find(topic.name)) {
+      result.error = ErrorCode::kTopicAlreadyExists;
+      result.message = "topic " + result.name + " already exists";
+    } else if (partitions < 1 || static_cast<std::uint32_t>(partitions) > kPartitionsMax) {
+      result.error = ErrorCode::kInvalidPartitions;
+      result.message = "partitions must be 1 to " + std::to_string(kPartitionsMax);
+    } else if (topic.replication_factor != -1 && topic.replication_factor != 1) {
+      result.error = ErrorCode::kInvalidReplicationFactor;
+      result.message = "strata is one node: the replication factor is 1";
+    } else if (!replicas_are_this_node(topic.assignments, options_.node_id, &result.message)) {
+      result.error = ErrorCode::kInvalidReplicaAssignment;
+    } else if ((result.error = create_topic_configs(topic, &topic_options.configs, &result.message)) !=
+               ErrorCode::kNone) {
+      // the message names the config
+    } else if (!request.validate_only) {
+      topic_options.partitions = static_cast<std::uint32_t>(partitions);
+      auto created = topics_.create(topic.name, topic_options);
+      if (!created) {
+        result.error = ErrorCode::kUnknownServerError;
+        result.message = created.status().to_string();
+      }
+    }
+  }
+  encode(response, version, out);
+}
+
+}  // namespace strata::kafka
