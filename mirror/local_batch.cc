@@ -8,9 +8,6 @@
 
 namespace strata::mirror {
 
-namespace {
-
-// A message's headers, but an earlier hop's strata.source-offset (this hop's replaces it).
 void copy_headers(const rd_kafka_message_t& message, std::vector<EventHeader>* headers) {
   rd_kafka_headers_t* kafka_headers = nullptr;
   if (rd_kafka_message_headers(&message, &kafka_headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -32,8 +29,6 @@ std::int64_t timestamp_ms(const rd_kafka_message_t& message) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-}  // namespace
 
 void PendingBatch::add(Message message) {
   bytes_ += message->key_len + message->len;

@@ -19,6 +19,12 @@ struct MessageDeleter {
 };
 using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 
+// A message's headers, but a strata.source-offset one (the hop's own, or an earlier hop's that this hop
+// replaces), pointing into the message.
+void copy_headers(const rd_kafka_message_t& message, std::vector<EventHeader>* headers);
+// A message's timestamp in milliseconds (now for a record without one, as Kafka would stamp it).
+std::int64_t timestamp_ms(const rd_kafka_message_t& message);
+
 class PendingBatch {
  public:
   static constexpr std::size_t kRecordsMax = 1000;

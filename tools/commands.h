@@ -17,7 +17,8 @@ extern int exit_code;
 void add_append_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_stat_command(CLI::App& app);
-void add_read_commands(CLI::App& app);  // cat, tail, verify
+void add_read_commands(CLI::App& app);  // cat, tail
+void add_verify_command(CLI::App& app);
 void add_dump_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_project_command(CLI::App& app);  // project, project status

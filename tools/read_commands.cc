@@ -1,4 +1,4 @@
-// strata cat, strata tail and strata verify: the read side of the command line.
+// strata cat and strata tail: the read side of the command line.
 #include <unistd.h>
 
 #include <csignal>
@@ -142,31 +142,6 @@ int run_tail(const TailArgs& args) {
   return 0;
 }
 
-struct VerifyArgs {
-  std::string dir, topic;
-};
-
-int run_verify(const VerifyArgs& args) {
-  const bool terminal = ::isatty(STDERR_FILENO) != 0;
-  std::uint64_t done = 0;
-  auto report = verify_log(args.dir, args.topic, [&](const std::string& path) {
-    if (terminal)
-      std::fprintf(stderr, "\rverified %llu segments (%s)\033[K", static_cast<unsigned long long>(++done),
-                   path.c_str());
-  });
-  if (terminal && done > 0) std::fputs("\r\033[K", stderr);
-  if (!report) return fail(report.status().to_string());
-  for (const auto& problem : report->problems) {
-    std::printf("%s: position %llu: %s\n", problem.file.c_str(),
-                static_cast<unsigned long long>(problem.position), problem.reason.c_str());
-  }
-  std::fprintf(stderr, "%llu segments, %llu events, %.1f MB checked: %zu problems\n",
-               static_cast<unsigned long long>(report->segments),
-               static_cast<unsigned long long>(report->events), static_cast<double>(report->bytes) / 1e6,
-               report->problems.size());
-  return report->problems.empty() ? 0 : 1;
-}
-
 }  // namespace
 
 void add_read_commands(CLI::App& app) {
@@ -205,15 +180,6 @@ void add_read_commands(CLI::App& app) {
       ->check(CLI::IsMember({"lines", "json"}))
       ->capture_default_str();
   tail_command->callback([tail] { exit_code = run_tail(*tail); });
-
-  auto verify = std::make_shared<VerifyArgs>();
-  CLI::App* verify_command =
-      app.add_subcommand("verify", "Check every record of every segment; exit 0 when all check out");
-  verify_command->add_option("--dir", verify->dir, "Log directory")
-      ->required()
-      ->check(CLI::ExistingDirectory);
-  verify_command->add_option("--topic", verify->topic, "Only this topic");
-  verify_command->callback([verify] { exit_code = run_verify(*verify); });
 }
 
 }  // namespace strata::tools

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   strata::tools::add_bench_command(app);
   strata::tools::add_stat_command(app);
   strata::tools::add_read_commands(app);
+  strata::tools::add_verify_command(app);
   strata::tools::add_dump_command(app);
   strata::tools::add_serve_command(app);
   strata::tools::add_project_command(app);

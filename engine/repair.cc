@@ -1,0 +1,254 @@
+// strata/repair.h: finding damaged batches in sealed segments and rebuilding them from a copy's events.
+#include "strata/repair.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "engine/format.h"
+#include "engine/recovery.h"
+#include "io/file.h"
+#include "strata/file_lock.h"
+#include "strata/inspect.h"
+#include "strata/record_batch.h"
+
+namespace strata {
+
+namespace {
+
+Result<FileLock> lock_log(const std::string& dir) {
+  auto lock = FileLock::acquire(dir + "/LOCK");
+  if (!lock && lock.status().code() == StatusCode::kBusy) {
+    return Status(StatusCode::kBusy, "the log in " + dir +
+                                         " is open in another process (strata serve?): repairs run on a log "
+                                         "no process has open");
+  }
+  return lock;
+}
+
+Result<std::vector<std::byte>> read_whole(const std::string& path) {
+  auto file = io::File::open(path, io::OpenMode::kReadOnly);
+  if (!file) return file.status();
+  auto size = file->size();
+  if (!size) return size.status();
+  std::vector<std::byte> bytes(*size);
+  auto read = file->read_at(bytes, 0);
+  if (!read) return read.status();
+  if (*read != bytes.size()) return Status(StatusCode::kIoError, path + ": short read");
+  return bytes;
+}
+
+// The first position after `from` where a valid batch starting above `after_offset` begins, or nullopt.
+std::optional<std::uint64_t> next_valid_batch(std::span<const std::byte> data, std::uint64_t from,
+                                              std::uint64_t after_offset, format::BatchHeader* header) {
+  for (std::uint64_t at = from; at + format::kBatchHeaderBytes <= data.size(); ++at) {
+    if (data[at + format::kMagicAt] != static_cast<std::byte>(format::kMagic)) continue;
+    std::string reason;
+    if (format::check_batch(data.subspan(at), format::kAnyOffset, header, &reason) == format::BatchCheck::kValid &&
+        header->base_offset > after_offset) {
+      return at;
+    }
+  }
+  return std::nullopt;
+}
+
+// The damaged runs of one sealed segment holding offsets [base, end) in its first data_end bytes.
+void find_in_segment(const std::string& topic, std::uint32_t partition, const std::string& path,
+                     std::span<const std::byte> data, std::uint64_t base, std::uint64_t end,
+                     std::vector<DamagedBatch>* found) {
+  std::uint64_t position = 0;
+  std::uint64_t expected = base;
+  while (position < data.size() && expected < end) {
+    format::BatchHeader header;
+    std::string reason;
+    const format::BatchCheck check = format::check_batch(data.subspan(position), expected, &header, &reason);
+    if (check == format::BatchCheck::kValid) {
+      position += header.total_bytes();
+      expected = header.next_offset();
+      continue;
+    }
+    if (check == format::BatchCheck::kEndOfData) reason = "no batch where offset " + std::to_string(expected) + " should be";
+    format::BatchHeader next;
+    const auto resumed = next_valid_batch(data, position + 1, expected, &next);
+    const std::uint64_t run_end = resumed ? next.base_offset : end;
+    found->push_back({topic, partition, path, position, (resumed ? *resumed : data.size()) - position, expected,
+                      std::min(run_end, end), reason});
+    if (!resumed) return;
+    position = *resumed;
+    expected = next.base_offset;
+  }
+  if (expected < end) {
+    found->push_back({topic, partition, path, position, 0, expected, end,
+                      "the data ends before offset " + std::to_string(expected)});
+  }
+}
+
+// The damaged batch's own header, when it agrees with where its neighbours put it: its fields are then
+// the original's (the damage is in its records).
+std::optional<format::BatchHeader> trusted_header(std::span<const std::byte> bytes, const DamagedBatch& damaged) {
+  if (damaged.position + format::kBatchHeaderBytes > bytes.size()) return std::nullopt;
+  const format::BatchHeader header = format::decode_batch_header(bytes.subspan(damaged.position));
+  if (header.base_offset != damaged.first_offset || header.total_bytes() != damaged.bytes ||
+      header.next_offset() != damaged.end_offset || header.compression() != Compression::kNone) {
+    return std::nullopt;
+  }
+  return header;
+}
+
+// The records of `records` as the original framed them under `header`: the engine's own batches (one
+// LogAppendTime for all) or a client's, uncompressed, with its producer fields and timestamps.
+std::vector<std::byte> rebuild_like(std::span<const std::byte> original, const format::BatchHeader& header,
+                                    std::span<const RepairRecord> records) {
+  std::vector<std::byte> batch(format::kBatchHeaderBytes);
+  std::vector<std::byte> headers;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const RepairRecord& record = records[i];
+    headers.resize(format::encoded_headers_bytes(record.headers));
+    format::encode_headers(headers.data(), record.headers);
+    const std::size_t at = batch.size();
+    batch.resize(at + format::record_bytes_max(record.key.size(), record.value.size(), headers.size()));
+    const std::int64_t delta = header.log_append_time() ? 0 : record.timestamp_ms - header.base_timestamp_ms;
+    batch.resize(at + format::put_record(batch.data() + at, static_cast<std::int32_t>(i), record.key, record.value,
+                                         headers, delta));
+  }
+  std::byte* out = batch.data();
+  using namespace format;
+  store_be<std::uint64_t>(out + kBaseOffsetAt, header.base_offset);
+  store_be<std::uint32_t>(out + kBatchLengthAt, static_cast<std::uint32_t>(batch.size() - kBatchLengthOverhead));
+  std::copy_n(original.data() + kLeaderEpochAt, 4, out + kLeaderEpochAt);  // outside the CRC: as it was
+  out[kMagicAt] = static_cast<std::byte>(kMagic);
+  store_be<std::uint16_t>(out + kAttributesAt, header.attributes);
+  store_be<std::int32_t>(out + kLastOffsetDeltaAt, static_cast<std::int32_t>(records.size()) - 1);
+  store_be<std::int64_t>(out + kBaseTimestampAt, header.base_timestamp_ms);
+  store_be<std::int64_t>(out + kMaxTimestampAt, header.max_timestamp_ms);
+  store_be<std::int64_t>(out + kProducerIdAt, header.producer_id);
+  store_be<std::int16_t>(out + kProducerEpochAt, header.producer_epoch);
+  store_be<std::int32_t>(out + kBaseSequenceAt, header.base_sequence);
+  store_be<std::int32_t>(out + kRecordsCountAt, static_cast<std::int32_t>(records.size()));
+  store_be<std::uint32_t>(out + kCrcAt, crc32c({out + kAttributesAt, batch.size() - kAttributesAt}));
+  return batch;
+}
+
+Result<std::vector<std::byte>> rebuild_fresh(std::uint64_t base_offset, std::span<const RepairRecord> records) {
+  std::vector<BatchRecord> batch_records;
+  batch_records.reserve(records.size());
+  for (const RepairRecord& record : records) {
+    batch_records.push_back({record.timestamp_ms, record.key, record.value, record.headers});
+  }
+  auto batch = encode_record_batch(batch_records);
+  if (!batch) return batch.status();
+  format::set_base_offset(batch->data(), base_offset);
+  return batch;
+}
+
+Status check_records_match(const DamagedBatch& damaged, std::span<const RepairRecord> records) {
+  if (records.size() != damaged.end_offset - damaged.first_offset) {
+    return invalid_argument("the copy gave " + std::to_string(records.size()) + " events for offsets " +
+                            std::to_string(damaged.first_offset) + "-" + std::to_string(damaged.end_offset - 1));
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (records[i].offset != damaged.first_offset + i) {
+      return invalid_argument("the copy's event " + std::to_string(i) + " has offset " +
+                              std::to_string(records[i].offset) + ", expected " +
+                              std::to_string(damaged.first_offset + i));
+    }
+  }
+  return Status::ok();
+}
+
+// Every batch of the repaired segment checks out and its offsets run from `base` to `end`.
+Result<detail::ScanResult> check_segment(const std::string& path, std::uint64_t base, std::uint64_t end) {
+  auto scan = detail::scan_segment(path, base);
+  if (!scan) return scan.status();
+  if (!scan->problem.empty()) return Status(StatusCode::kCorruption, "after the repair: " + scan->problem);
+  if (scan->next_offset != end) {
+    return Status(StatusCode::kCorruption, "after the repair " + path + " ends at offset " +
+                                               std::to_string(scan->next_offset) + ", not " + std::to_string(end));
+  }
+  return scan;
+}
+
+}  // namespace
+
+Result<std::vector<DamagedBatch>> find_damaged_batches(const std::string& dir, std::string_view topic) {
+  auto lock = lock_log(dir);
+  if (!lock) return lock.status();
+  auto topics = describe_log(dir, topic);
+  if (!topics) return topics.status();
+  std::vector<DamagedBatch> found;
+  for (const TopicDescription& description : *topics) {
+    for (const PartitionDescription& partition : description.partitions) {
+      for (std::size_t i = 0; i + 1 < partition.segments.size(); ++i) {
+        const SegmentDescription& segment = partition.segments[i];
+        if (!segment.sealed) continue;
+        auto bytes = read_whole(segment.path);
+        if (!bytes) return bytes.status();
+        // The next segment's base is where this one's offsets end, whatever its own index says.
+        const std::uint64_t end = partition.segments[i + 1].base_offset;
+        // Its index's data end when the index agrees; else the whole file (a damaged index is rebuilt too).
+        const bool index_agrees = segment.next_offset == end && segment.data_bytes <= bytes->size();
+        const std::span<const std::byte> data =
+            std::span<const std::byte>(*bytes).first(index_agrees ? segment.data_bytes : bytes->size());
+        find_in_segment(description.info.name, partition.partition, segment.path, data, segment.base_offset, end,
+                        &found);
+      }
+    }
+  }
+  return found;
+}
+
+Result<RepairOutcome> repair_batch(const std::string& dir, const DamagedBatch& damaged,
+                                   std::span<const RepairRecord> records) {
+  STRATA_RETURN_IF_ERROR(check_records_match(damaged, records));
+  auto lock = lock_log(dir);
+  if (!lock) return lock.status();
+  auto bytes = read_whole(damaged.segment_path);
+  if (!bytes) return bytes.status();
+  if (damaged.position + damaged.bytes > bytes->size()) {
+    return invalid_argument(damaged.segment_path + " is shorter than the damaged batch's end");
+  }
+  RepairOutcome outcome;
+  std::vector<std::byte> rebuilt;
+  if (const auto header = trusted_header(*bytes, damaged)) {
+    rebuilt = rebuild_like(std::span<const std::byte>(*bytes).subspan(damaged.position), *header, records);
+    outcome.byte_identical = rebuilt.size() == damaged.bytes &&
+                             format::load_be<std::uint32_t>(rebuilt.data() + format::kCrcAt) == header->crc;
+  }
+  if (!outcome.byte_identical) {
+    auto fresh = rebuild_fresh(damaged.first_offset, records);
+    if (!fresh) return fresh.status();
+    rebuilt = std::move(fresh.value());
+  }
+  std::vector<std::byte> repaired(bytes->begin(), bytes->begin() + static_cast<std::ptrdiff_t>(damaged.position));
+  repaired.insert(repaired.end(), rebuilt.begin(), rebuilt.end());
+  repaired.insert(repaired.end(), bytes->begin() + static_cast<std::ptrdiff_t>(damaged.position + damaged.bytes),
+                  bytes->end());
+
+  const std::filesystem::path path(damaged.segment_path);
+  const std::string partition_dir = path.parent_path().string();
+  const std::string aside = path.filename().string() + ".repaired";
+  STRATA_RETURN_IF_ERROR(io::replace_file_durably(partition_dir, aside, repaired));
+  std::uint64_t segment_base = 0;
+  if (!format::parse_segment_file_name(path.filename().string(), &segment_base)) {
+    return invalid_argument(damaged.segment_path + " is not a segment file name");
+  }
+  auto bases = detail::list_segment_bases(partition_dir);
+  if (!bases) return bases.status();
+  const auto next = std::upper_bound(bases->begin(), bases->end(), segment_base);
+  if (next == bases->end()) return invalid_argument(damaged.segment_path + " is the active segment");
+  auto scan = check_segment(partition_dir + "/" + aside, segment_base, *next);
+  if (!scan) return scan.status();
+  {
+    auto file = io::File::open(partition_dir + "/" + aside, io::OpenMode::kReadOnly);
+    if (!file) return file.status();
+    STRATA_RETURN_IF_ERROR(file->make_read_only());
+  }
+  STRATA_RETURN_IF_ERROR(io::rename_durably(partition_dir, aside, path.filename().string()));
+  // Its batches moved when the rebuilt one is not the damaged one's size: the index follows them.
+  if (rebuilt.size() != damaged.bytes) {
+    STRATA_RETURN_IF_ERROR(detail::write_index(
+        partition_dir, {segment_base, *next, scan->valid_end, true, scan->max_timestamp_us}, scan->index));
+  }
+  return outcome;
+}
+
+}  // namespace strata
