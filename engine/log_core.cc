@@ -138,6 +138,7 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic,
           std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
           direct_io_,
           writer_count(),
+          &fdatasync_seconds_,
           key_index};
 }
 

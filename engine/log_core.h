@@ -82,6 +82,8 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status flush();
   Status close();
   LogStats stats() const;
+  // Every live partition's counters and the fdatasync histogram (engine/metrics.cc); groups left empty.
+  LogMetrics metrics() const;
   const LogOptions& options() const { return options_; }
   DurabilityPolicy durability_policy() const {
     return {options_.durability, options_.batch_sync_bytes, options_.batch_sync_interval};
@@ -184,6 +186,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::string io_description_;
   std::atomic<bool> failed_{false};
   std::atomic<bool> closing_{false};
+  mutable LatencyHistogram fdatasync_seconds_;  // every partition writer observes into it
   std::atomic<std::uint64_t> flush_requested_{0};
   std::uint64_t flush_epochs_ = 0;  // flush() calls so far
   std::uint64_t flush_completed_ = 0;  // by every writer

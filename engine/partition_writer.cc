@@ -63,6 +63,7 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, s
   auto marker = SyncedMarker::create(writer->dir_, writer->next_offset_);
   if (!marker) return marker.status();
   writer->synced_marker_ = std::move(marker.value());
+  writer->counters_.opened_next_offset = writer->next_offset_;
   return writer;
 }
 
@@ -272,6 +273,7 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
   next_offset_ = header.next_offset();
   fill_ += batch.size();
   pending_batches_.push({fill_, next_offset_, batch_acks_});
+  add_appended_bytes(batch.size());
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
 }
 
@@ -357,6 +359,7 @@ void PartitionWriter::close_batch() {
   fill_ = batch_start_ + total;
   pending_batches_.push({fill_, next_offset_, batch_acks_});
   STRATA_PROBE4(batch_framed, id_, batch_base_offset_, batch_records_, total);
+  add_appended_bytes(total);
   batch_open_ = false;
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
 }
@@ -444,6 +447,7 @@ bool PartitionWriter::queue_sync(io::IoQueue& queue, std::uint64_t target, bool 
   sync_slot_busy_[slot] = true;
   sync_linked_[slot] = linked;
   sync_targets_[slot] = target;
+  sync_started_[slot] = std::chrono::steady_clock::now();
   sync_requested_ = std::max(sync_requested_, target);
   ++syncs_in_flight_;
   return true;
@@ -472,6 +476,7 @@ Status PartitionWriter::on_sync_completion(std::size_t sync_slot, std::int32_t r
   synced_ = std::max(synced_, covered);
   if (covered < target) sync_requested_ = synced_;
   counters_.syncs.fetch_add(1, std::memory_order_relaxed);
+  config_.fdatasync_seconds->observe(std::chrono::steady_clock::now() - sync_started_[sync_slot]);
   return Status::ok();
 }
 

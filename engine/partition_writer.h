@@ -41,6 +41,7 @@
 #include "io/mirrored_buffer.h"
 #include "ring/consumer_signal.h"
 #include "strata/log.h"
+#include "strata/metrics.h"
 
 namespace strata::detail {
 
@@ -57,6 +58,7 @@ struct PartitionConfig {
   std::size_t batch_bytes_max;
   bool direct_io;
   unsigned writer_threads;  // the partition belongs to writer id % writer_threads
+  LatencyHistogram* fdatasync_seconds;  // the log's, for LogMetrics
   bool key_index = false;   // strata.key-index=true: the writer keeps the partition's KeyIndex
 };
 
@@ -72,6 +74,10 @@ struct PartitionCounters {
   std::atomic<std::uint64_t> writes{0};
   std::atomic<std::uint64_t> syncs{0};
   std::atomic<bool> staging_registered{false};  // staging is an io_uring fixed buffer
+  // For LogMetrics: next_offset when the log was opened (set before the partition is published), and the
+  // stored batch bytes appended since (written by the partition's writer thread only).
+  std::uint64_t opened_next_offset = 0;
+  std::atomic<std::uint64_t> bytes_appended{0};
 };
 
 // What user_data of an io_uring operation encodes.
@@ -226,6 +232,11 @@ class PartitionWriter {
   // Makes the file at least `end` long (allocated), in steps that grow with the segment.
   Status preallocate_through(std::uint64_t end);
   void push_ack(ProducerState* producer, std::uint64_t sequence, std::uint64_t offset);
+  // The writer thread is the only one adding: a plain load and store, no locked instruction.
+  void add_appended_bytes(std::uint64_t bytes) {
+    counters_.bytes_appended.store(counters_.bytes_appended.load(std::memory_order_relaxed) + bytes,
+                                   std::memory_order_relaxed);
+  }
   // Queues a sync of the data up to `target` in a free slot: plain, or linked to the operation just queued.
   bool queue_sync(io::IoQueue& queue, std::uint64_t target, bool linked);
   Status on_sync_completion(std::size_t sync_slot, std::int32_t result);
@@ -285,6 +296,7 @@ class PartitionWriter {
   // as the durability allows (DurabilityPolicy::syncs_in_flight_max).
   static constexpr std::size_t kSyncsInFlightMax = DurabilityPolicy::kSyncsInFlightMax;
   std::uint64_t sync_targets_[kSyncsInFlightMax] = {};
+  std::chrono::steady_clock::time_point sync_started_[kSyncsInFlightMax] = {};
   bool sync_slot_busy_[kSyncsInFlightMax] = {};
   bool sync_linked_[kSyncsInFlightMax] = {};  // linked to a write: runs only if that write completed in full
   std::size_t syncs_in_flight_ = 0;

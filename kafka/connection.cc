@@ -45,11 +45,13 @@ Connection::Connection(int fd, std::string client_address, Reactor& reactor, Req
     : fd_(fd), reactor_(reactor), handler_(handler), limits_(limits), stopping_(stopping) {
   session_.client_address = std::move(client_address);
   session_.stopping = &stopping;
+  handler_.metrics().connection_opened();
   last_activity_ = Clock::now();
 }
 
 Connection::~Connection() {
   ::close(fd_);
+  handler_.metrics().connection_closed();
 }
 
 void Connection::log(const std::string& message) const {
@@ -212,7 +214,9 @@ bool Connection::handle_frame(std::span<const std::byte> frame) {
     return false;
   }
   STRATA_PROBE4(request_received, fd_, request.header.api_key, request.header.correlation_id, frame.size());
+  const RequestTiming timing{request.header.api_key, std::chrono::steady_clock::now()};
   PendingResponse pending = handler_.handle(request, session_);
+  pending.timing = timing;
   const bool close = pending.close_connection;
   queue(std::move(pending), frame.size());
   if (close) {
@@ -242,8 +246,13 @@ void Connection::try_finish(Outgoing& outgoing) {
     park(outgoing);  // it waits again
     return;
   }
+  mark_finished(outgoing);
+}
+
+void Connection::mark_finished(Outgoing& outgoing) {
   outgoing.finished = true;
-  const std::size_t frame_bytes = pending.frame.size();
+  handler_.metrics().request_done(outgoing.pending.timing);
+  const std::size_t frame_bytes = outgoing.pending.frame.size();
   reactor_.charge(frame_bytes);
   outgoing.charge += frame_bytes;
 }
@@ -269,10 +278,7 @@ void Connection::on_resumed(void* parked) {
   if (pending.finish && !pending.finish(pending.frame)) {
     park(*outgoing);
   } else {
-    outgoing->finished = true;
-    const std::size_t frame_bytes = pending.frame.size();
-    reactor_.charge(frame_bytes);
-    outgoing->charge += frame_bytes;
+    mark_finished(*outgoing);
   }
   send_ready();
   // A held connection goes on with the requests it had read.

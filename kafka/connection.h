@@ -106,6 +106,8 @@ class Connection {
   // One frame; false when the connection must end.
   bool handle_frame(std::span<const std::byte> frame);
   void queue(PendingResponse pending, std::size_t request_bytes);
+  // The response is ready to send: its latency observed, its bytes charged to the reactor.
+  void mark_finished(Outgoing& outgoing);
   void park(Outgoing& outgoing);
   void try_finish(Outgoing& outgoing);
   void send_ready();

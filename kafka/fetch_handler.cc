@@ -154,6 +154,7 @@ void RequestHandler::fetch_answer(FetchState& state, std::int16_t version, Respo
       slot.partition->log_start_offset = static_cast<std::int64_t>(offsets->log_start);
     }
   }
+  metrics_.count_fetched(state.response);
   encode(state.response, version, out);
 }
 

@@ -17,6 +17,7 @@
 
 #include "kafka/codec.h"
 #include "kafka/group_coordinator.h"
+#include "kafka/server_metrics.h"
 #include "kafka/topic_table.h"
 #include "strata/log.h"
 
@@ -62,6 +63,7 @@ struct PendingResponse {
   std::function<void(std::chrono::nanoseconds)> block;  // optional: sleeps until ready() may be true
   Clock::time_point deadline = Clock::time_point::max();
   std::function<bool(ResponseFrame&)> finish;  // when set: run before the frame is sent (always run)
+  RequestTiming timing;  // set by the connection, observed once the response is ready to send
 };
 
 class RequestHandler {
@@ -69,6 +71,7 @@ class RequestHandler {
   RequestHandler(Log& log, HandlerOptions options, GroupCoordinator& coordinator);
 
   PendingResponse handle(Request& request, Session& session);
+  ServerMetrics& metrics() { return metrics_; }
 
  private:
   void metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out);
@@ -114,6 +117,7 @@ class RequestHandler {
   GroupCoordinator& coordinator_;
   TopicTable topics_;
   const std::string directory_;
+  ServerMetrics metrics_;
 };
 
 // The Kafka error code for an engine Status (append, offsets, checkpoints).

@@ -78,6 +78,10 @@ std::string Server::listen_address() const {
   return (v6 ? "[" + options_.listen_host + "]" : options_.listen_host) + ":" + std::to_string(port_);
 }
 
+KafkaServerMetrics Server::metrics() const {
+  return handler_->metrics().snapshot();
+}
+
 Status Server::start_reactors() {
   // Non-blocking: reactors share the socket, and the one woken may find the connection taken by another.
   const int flags = fcntl(listen_fd_, F_GETFL);

@@ -72,6 +72,9 @@ class Server {
   std::size_t connections() const { return connections_.load(std::memory_order_relaxed); }
   // Network threads serving (ServerOptions::network_threads, resolved).
   std::size_t network_threads() const { return reactors_.size(); }
+  // Connections, request latencies per API, records and bytes fetched (strata/metrics.h); the log's own
+  // numbers are Log::metrics(). Any thread.
+  KafkaServerMetrics metrics() const;
 
   // Stops accepting, lets every connection finish the requests it has read (in-flight appends are
   // acknowledged or refused, not dropped), closes them and joins every thread. Idempotent.

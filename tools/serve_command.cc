@@ -1,8 +1,8 @@
 // strata serve --dir D [--listen HOST:PORT] [--advertise HOST:PORT] [--partitions N] [--no-auto-create]
 //              [--durability MODE] [--max-request-bytes N] [--threads N] [--max-connections N]
-//              [--retention-ms MS] [--retention-bytes B] [--segment-bytes B]
+//              [--retention-ms MS] [--retention-bytes B] [--segment-bytes B] [--metrics HOST:PORT]
 // The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr
-// once it accepts connections; SIGINT or SIGTERM stop it cleanly (requests already read are answered,
+// once it accepts connections (and "metrics on HOST:PORT" for --metrics, kafka/metrics_http.h); SIGINT or SIGTERM stop it cleanly (requests already read are answered,
 // appends in flight acknowledged or refused, then the log is closed).
 #include <sys/resource.h>
 
@@ -14,6 +14,8 @@
 #include <string>
 
 #include "kafka/listener.h"
+#include "kafka/metrics_http.h"
+#include "kafka/metrics_text.h"
 #include "kafka/server.h"
 #include "tools/commands.h"
 
@@ -25,6 +27,7 @@ struct ServeArgs {
   std::string dir;
   std::string listen = "127.0.0.1:9092";
   std::string advertise;
+  std::string metrics;  // HOST:PORT of the Prometheus endpoint; empty: none
   std::uint32_t partitions = 1;
   bool no_auto_create = false;
   Durability durability = Durability::kSync;
@@ -88,6 +91,11 @@ int run_serve(const ServeArgs& args) {
   options.network_threads = args.threads;
   raise_descriptor_limit(args.max_connections);
   options.group_initial_rebalance_delay_ms = args.group_initial_rebalance_delay_ms;
+  std::string metrics_host;
+  std::uint16_t metrics_port = 0;
+  if (!args.metrics.empty() && !split_host_port(args.metrics, &metrics_host, &metrics_port)) {
+    return fail("--metrics " + args.metrics + ": expected HOST:PORT");
+  }
 
   // Signals are taken by sigwait below: blocked before any thread starts, so every thread inherits it.
   sigset_t signals;
@@ -112,11 +120,22 @@ int run_serve(const ServeArgs& args) {
   auto server = kafka::Server::start(*log.value(), options, std::move(listener.value()));
   if (!server) return fail(server.status().to_string());
   std::fprintf(stderr, "listening on %s\n", server.value()->listen_address().c_str());
+  std::unique_ptr<kafka::MetricsEndpoint> metrics;
+  if (!args.metrics.empty()) {
+    auto endpoint = kafka::MetricsEndpoint::start(
+        metrics_host, metrics_port, [&log = *log.value(), &served = *server.value()](std::string* body) {
+          return kafka::prometheus_text(log, served, body);
+        });
+    if (!endpoint) return fail("--metrics " + args.metrics + ": " + endpoint.status().to_string());
+    metrics = std::move(endpoint.value());
+    std::fprintf(stderr, "metrics on %s\n", metrics->address().c_str());
+  }
   std::fflush(stderr);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "strata serve: %s: closing\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  metrics.reset();
   server.value()->stop();
   server.value().reset();
   Status closed = log.value()->close();
@@ -138,6 +157,8 @@ void add_serve_command(CLI::App& app) {
   command->add_option("--partitions", args->partitions, "Partitions of auto-created topics")
       ->check(CLI::Range(1u, kPartitionsMax))
       ->capture_default_str();
+  command->add_option("--metrics", args->metrics,
+                      "HOST:PORT to serve GET /metrics on (Prometheus text format); port 0 picks a free port");
   command->add_flag("--no-auto-create", args->no_auto_create, "Refuse topics that do not exist");
   add_durability_option(*command, &args->durability, "When a produced batch counts as acknowledged");
   command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted (units work)")

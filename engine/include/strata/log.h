@@ -20,6 +20,7 @@
 #include "strata/compression.h"
 #include "strata/durability.h"
 #include "strata/key_reader.h"
+#include "strata/metrics.h"
 #include "strata/reader.h"
 #include "strata/status.h"
 #include "strata/topic_config.h"
@@ -337,6 +338,10 @@ class Log {
   Status close();
 
   LogStats stats() const;
+  // What `strata serve --metrics` shows of the log (strata/metrics.h): per partition the records and bytes
+  // appended since open, the fdatasync latencies, and every consumer group's committed offsets with their
+  // lag behind the acknowledged end. An error only when the consumer-group file cannot be read.
+  Result<LogMetrics> metrics() const;
   const LogOptions& options() const;
 
  private:
