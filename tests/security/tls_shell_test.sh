@@ -93,16 +93,17 @@ PY
 [[ $(connection_line 3) == failed* ]] || die "TLS 1.1 not refused by the server: $(connection_line 3)"
 [[ $(connection_line 4) == failed* ]] || die "garbage not refused: $(connection_line 4)"
 
-echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -verify_return_error -quiet -no_ign_eof \
+# stdin stays open a second: at its end s_client closes, and the echo may not have come back yet.
+(echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -verify_return_error -quiet -no_ign_eof \
   > s_client.out 2>&1 || die "s_client: $(cat s_client.out)"
 grep -q hello s_client.out || die "s_client got no echo: $(cat s_client.out)"
 timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -cipher AES128-SHA -CAfile ca.pem < /dev/null \
   > weak.out 2>&1 && die "s_client with AES128-SHA connected"
 
 start_server ca.pem
-echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -cert client.pem -key client.key \
+(echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -cert client.pem -key client.key \
   -quiet -no_ign_eof > mutual.out 2>&1 || die "s_client with a client certificate: $(cat mutual.out)"
 [[ $(connection_line 1) == *"User:CN=alice" ]] || die "mutual TLS principal: $(connection_line 1)"
-echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -quiet -no_ign_eof > anonymous.out 2>&1
+(echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -quiet -no_ign_eof > anonymous.out 2>&1
 [[ $(connection_line 2) == failed* ]] || die "a client without a certificate was not refused: $(connection_line 2)"
 echo "ok"
