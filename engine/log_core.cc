@@ -295,15 +295,21 @@ Result<TopicId> LogCore::topic(std::string_view name, const TopicOptions& option
   return create_topic(name, options);
 }
 
-Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
-  STRATA_RETURN_IF_ERROR(validate_topic_configs(&configs).with_context("topic " + std::string(name)));
-  std::lock_guard lock(topics_mutex_);
+Result<TopicEntry*> LogCore::topic_to_change(std::string_view name) {
   const auto it = topic_ids_.find(std::string(name));
   if (it == topic_ids_.end()) {
     return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
   }
   if (!accepting()) return failure();
-  TopicEntry& entry = topics_[it->second];
+  return &topics_[it->second];
+}
+
+Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
+  STRATA_RETURN_IF_ERROR(validate_topic_configs(&configs).with_context("topic " + std::string(name)));
+  std::lock_guard lock(topics_mutex_);
+  auto found = topic_to_change(name);
+  if (!found) return found.status();
+  TopicEntry& entry = **found;
   if (resolve_topic_settings(configs, options_).key_index != entry.settings->key_index.load()) {
     return invalid_argument("topic " + std::string(name) +
                             ": strata.key-index is set when a topic is created and cannot be changed");
@@ -327,12 +333,9 @@ Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
 // to the writer threads (partition_count_) before producers see the new count.
 Status LogCore::increase_partitions(std::string_view name, std::uint32_t partitions) {
   std::lock_guard lock(topics_mutex_);
-  const auto it = topic_ids_.find(std::string(name));
-  if (it == topic_ids_.end()) {
-    return Status(StatusCode::kNotFound, "no topic " + std::string(name) + " in " + options_.directory);
-  }
-  if (!accepting()) return failure();
-  TopicEntry& entry = topics_[it->second];
+  auto found = topic_to_change(name);
+  if (!found) return found.status();
+  TopicEntry& entry = **found;
   const std::uint32_t current = entry.info.partitions;
   if (partitions <= current) {
     return invalid_argument("topic " + entry.info.name + " has " + std::to_string(current) +

@@ -126,6 +126,9 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status load_producer_ids();
   // REQUIRES: topics_mutex_ held.
   Result<TopicId> add_topic(TopicInfo info);
+  // The live topic `name` for set_topic_configs or increase_partitions: kNotFound, or the log's failure
+  // when it no longer accepts changes. REQUIRES: topics_mutex_ held.
+  Result<TopicEntry*> topic_to_change(std::string_view name);
   // Recovers (or creates) the directories of partitions [from, to) of `info` and opens their writers at ids
   // first_id and up. REQUIRES: topics_mutex_ held; the ids are below kLogPartitionsMax.
   Status open_partitions(const TopicInfo& info, const PartitionConfig& config, std::uint32_t from,

@@ -58,15 +58,6 @@ Status append_conditionally(Producer& producer, TopicId topic, const WorkloadOpt
   return Status::ok();
 }
 
-LogOptions key_log_options(const WorkloadOptions& options) {
-  LogOptions log;
-  log.directory = options.directory;
-  log.durability = options.durability;
-  log.allow_buffered_io = options.allow_buffered_io;
-  log.writer_threads = options.writer_threads;
-  return log;
-}
-
 // Drops the partition's files from the page cache (clean pages only: they are all written and synced).
 void drop_from_page_cache(const std::string& partition_dir) {
   for (const auto& entry : std::filesystem::directory_iterator(partition_dir)) {
@@ -87,7 +78,7 @@ Result<ConditionalResult> run_conditional(const WorkloadOptions& options, std::u
   {
     WorkloadOptions conditional = options;
     conditional.directory = options.directory + "/conditional";
-    auto opened = Log::open(key_log_options(conditional));
+    auto opened = Log::open(log_options(conditional));
     if (!opened) return opened.status();
     Log& log = *opened.value();
     auto topic = log.topic("conditional", kKeyIndexed);
@@ -128,7 +119,7 @@ Result<ConditionalResult> run_conditional(const WorkloadOptions& options, std::u
 Result<KeyReadResult> run_key_read(const WorkloadOptions& options) {
   KeyReadResult measured;
   const std::uint64_t keys = std::max<std::uint64_t>(1, options.events / measured.events_per_key);
-  auto opened = Log::open(key_log_options(options));
+  auto opened = Log::open(log_options(options));
   if (!opened) return opened.status();
   Log& log = *opened.value();
   auto topic = log.topic("keyread", kKeyIndexed);

@@ -68,15 +68,6 @@ class Progress {
   std::thread thread_;
 };
 
-LogOptions log_options(const WorkloadOptions& options) {
-  LogOptions log;
-  log.directory = options.directory;
-  log.durability = options.durability;
-  log.allow_buffered_io = options.allow_buffered_io;
-  log.writer_threads = options.writer_threads;
-  return log;
-}
-
 // Runs options.producers threads, each with its own producer, key and value buffers (the value filled with
 // `fill`) and its slice of the events; body(p, producer, key, value, begin, end) appends them. Returns the
 // first error any thread reported, after all joined.
@@ -184,6 +175,15 @@ Result<std::vector<double>> measure_tail_latency(Log& log, TopicId topic, std::u
 }
 
 }  // namespace
+
+LogOptions log_options(const WorkloadOptions& options) {
+  LogOptions log;
+  log.directory = options.directory;
+  log.durability = options.durability;
+  log.allow_buffered_io = options.allow_buffered_io;
+  log.writer_threads = options.writer_threads;
+  return log;
+}
 
 std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p) {
   return {options.events * p / options.producers, options.events * (p + 1) / options.producers};

@@ -76,6 +76,8 @@ struct WorkloadResult {
 std::pair<std::uint64_t, std::uint64_t> producer_slice(const WorkloadOptions& options, unsigned p);
 void fill_key(std::vector<std::byte>& key, std::uint64_t index);
 WorkloadResult base_result(const char* name, const WorkloadOptions& options, unsigned producers);
+// The LogOptions a workload opens its log with: its directory, durability, I/O mode and writer threads.
+LogOptions log_options(const WorkloadOptions& options);
 
 // P producers append N events without waiting per event; ends when all are acknowledged and a final
 // fdatasync completed (Log::flush).
