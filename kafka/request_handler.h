@@ -96,6 +96,7 @@ class RequestHandler {
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
+  void create_partitions(const CreatePartitionsRequest& request, std::int16_t version, ResponseFrame& out);
   // Topic configs (config_admin.cc).
   void describe_configs(const DescribeConfigsRequest& request, std::int16_t version, ResponseFrame& out);
   void alter_configs(const AlterConfigsRequest& request, bool incremental, std::int16_t version, ResponseFrame& out);
