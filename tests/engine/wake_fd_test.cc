@@ -58,6 +58,7 @@ TEST(AcknowledgementFd, AnArmedFdIsWrittenAtTheNextAcknowledgementOnly) {
   const Ticket second = producer.append(topic, "k", "v2").value();
   EXPECT_TRUE(producer.wait(second).is_ok());
   EXPECT_FALSE(armed.wait(50));
+  producer.unwatch_acknowledgements(armed.get());
 }
 
 TEST(AcknowledgementFd, UnwatchedFdsAreNotWrittenAndSlotsAreReused) {
@@ -80,6 +81,9 @@ TEST(AcknowledgementFd, UnwatchedFdsAreNotWrittenAndSlotsAreReused) {
   EXPECT_TRUE(one_too_many.wait(10'000));
   EXPECT_TRUE(fds[11]->wait(10'000));
   EXPECT_FALSE(fds[10]->wait(50));
+  // Before the fds close (the API's rule: a writer may write to a watched fd at any moment).
+  for (const auto& fd : fds) producer.unwatch_acknowledgements(fd->get());
+  producer.unwatch_acknowledgements(one_too_many.get());
 }
 
 // The loop of an event loop: arm, look, then sleep on the fd. With appends racing from other threads, no
@@ -127,6 +131,7 @@ TEST(AcknowledgementFd, ArmLookSleepMissesNoAcknowledgement) {
     ASSERT_TRUE(fd.wait(10'000)) << "no write after " << acknowledged << " acknowledgements";
   }
   for (std::thread& thread : threads) thread.join();
+  producer.unwatch_acknowledgements(fd.get());
   EXPECT_GT(sleeps, 0);
 }
 
