@@ -18,6 +18,7 @@
 #include "kafka/config_messages.h"
 #include "kafka/messages.h"
 #include "kafka/protocol.h"
+#include "kafka/sasl_messages.h"
 
 namespace strata::kafka {
 
@@ -79,6 +80,8 @@ using Apis = ApiList<
     Api<ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 4, 4, DescribeConfigsRequest, DescribeConfigsResponse>,
     Api<ApiKey::kAlterConfigs, "AlterConfigs", 0, 2, 2, AlterConfigsRequest, AlterConfigsResponse>,
     Api<ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 1, 1, IncrementalAlterConfigsRequest,
-        IncrementalAlterConfigsResponse>>;
+        IncrementalAlterConfigsResponse>,
+    Api<ApiKey::kSaslHandshake, "SaslHandshake", 0, 1, 2, SaslHandshakeRequest, SaslHandshakeResponse>,
+    Api<ApiKey::kSaslAuthenticate, "SaslAuthenticate", 0, 2, 2, SaslAuthenticateRequest, SaslAuthenticateResponse>>;
 
 }  // namespace strata::kafka
