@@ -178,9 +178,16 @@ bool Connection::has_buffered_input() const {
 
 ssize_t Connection::read_socket(std::byte* out, std::size_t size) {
   if (!tls_) return ::recv(fd_, out, size, 0);
+  std::size_t got = 0;
   for (;;) {
-    std::size_t got = 0;
-    const security::TlsState state = tls_->read_plaintext({out, size}, &got);
+    // Every record already received, as far as `out` holds them; the socket only when none is left.
+    security::TlsState state = security::TlsState::kOk;
+    while (got < size) {
+      std::size_t bytes = 0;
+      state = tls_->read_plaintext({out + got, size - got}, &bytes);
+      if (bytes == 0) break;
+      got += bytes;
+    }
     if (tls_->pending_ciphertext() > 0) (void)flush_tls();  // handshake messages, session tickets
     if (got > 0) {
       if (!tls_principal_taken_) {
@@ -194,8 +201,8 @@ ssize_t Connection::read_socket(std::byte* out, std::size_t size) {
       errno = EPROTO;
       return -1;
     }
-    // The session needs more: one TLS record's worth from the socket.
-    std::byte ciphertext[16 * 1024 + 512];
+    // The session needs more: up to a few records from the socket (it holds at most kInputBytesMax).
+    std::byte ciphertext[kTlsChunkBytes];
     const ssize_t n = ::recv(fd_, ciphertext, sizeof ciphertext, 0);
     if (n <= 0) return n;
     (void)tls_->feed_ciphertext({ciphertext, static_cast<std::size_t>(n)});  // empty: it asked for more

@@ -141,6 +141,9 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
       [&](const DescribeGroupsRequest& body) { describe_groups(body, version, session, out); },
       [&](const SaslHandshakeRequest& body) { sasl_handshake(body, version, session, out); },
       [&](const SaslAuthenticateRequest& body) { sasl_authenticate(body, version, session, pending); },
+      [&](const DescribeAclsRequest& body) { describe_acls(body, version, session, out); },
+      [&](const CreateAclsRequest& body) { create_acls(body, version, session, out); },
+      [&](const DeleteAclsRequest& body) { delete_acls(body, version, session, out); },
   };
   std::visit(handlers, std::as_const(request.body));
   return pending;

@@ -137,11 +137,20 @@ class RequestHandler {
   // `pending` closes the connection) for any other request.
   static bool refused_before_login(const Request& request, const Session& session, PendingResponse& pending);
 
+  // Kafka's ACL APIs (acl_handler.cc).
+  void describe_acls(const DescribeAclsRequest& request, std::int16_t version, const Session& session,
+                     ResponseFrame& out);
+  void create_acls(const CreateAclsRequest& request, std::int16_t version, const Session& session, ResponseFrame& out);
+  void delete_acls(const DeleteAclsRequest& request, std::int16_t version, const Session& session, ResponseFrame& out);
+
+ public:
   // Authorization (authorization.cc). Without --authorize every check passes.
   static bool authorizing(const Session& session);
   static bool may(const Session& session, security::AclOperation operation, security::ResourceType type,
                   std::string_view name);
   static bool may_create_topic(const Session& session, std::string_view name);
+
+ private:
   // The requests refused whole (a group the principal may not use): true when `pending` holds the answer.
   static bool refused_by_acls(const Request& request, const Session& session, PendingResponse& pending);
   // A config resource's refusal (TOPIC_ or CLUSTER_AUTHORIZATION_FAILED) or kNone.

@@ -170,6 +170,29 @@ def scram_v0_login(port, user, password):
     return sock
 
 
+def string(text):
+    return struct.pack(">h", len(text)) + text.encode()
+
+
+NULL_STRING = struct.pack(">h", -1)
+
+
+def acl_fields(resource_type, name, pattern, principal, host, operation, permission):
+    """An ACL binding or filter in the classic (v1) layout; None is a null string."""
+    def nullable(text):
+        return NULL_STRING if text is None else string(text)
+    return (struct.pack(">b", resource_type) + nullable(name) + struct.pack(">b", pattern) + nullable(principal) +
+            nullable(host) + struct.pack(">bb", operation, permission))
+
+
+def acl_api(sock, key, correlation, body):
+    sock.sendall(frame(key, 1, correlation, body))
+    response = receive(sock)
+    if response is None:
+        fail(f"API {key}: the connection closed")
+    return response[4:]  # after the correlation id
+
+
 try:
     make_certificate()
     for user, password in [("alice", "alice-secret"), ("bob", "bob-secret")]:
@@ -259,6 +282,32 @@ try:
         fail(f"Metadata after a v0 login: {metadata}")
     sock.close()
     print("raw: request before login closed; SaslHandshake v0 + raw SCRAM login; Metadata filtered by ACLs")
+
+    # Kafka's ACL APIs (v1, raw): the super user creates, describes and deletes a binding; `strata acl list`
+    # sees the same file; alice (no Describe on the cluster) is refused.
+    sock = scram_v0_login(sasl_port, "admin", "admin-secret")
+    bob_payments = acl_fields(2, "payments", 3, "User:bob", "*", 4, 3)  # topic, literal, Write, Allow
+    created = acl_api(sock, 30, 20, struct.pack(">i", 1) + bob_payments)
+    if created != struct.pack(">iih", 0, 1, 0) + NULL_STRING:
+        fail(f"CreateAcls: {created}")
+    if "payments" not in run([strata, "acl", "list", "--dir", log_dir]):
+        fail("CreateAcls: `strata acl list` does not show the new binding")
+    bob_filter = acl_fields(1, None, 1, "User:bob", None, 1, 1)  # any resource, pattern, operation, permission
+    described = acl_api(sock, 29, 21, bob_filter)
+    if described[4:6] != b"\0\0" or described.count(b"payments") != 1 or described.count(b"orders") != 1:
+        fail(f"DescribeAcls of User:bob: {described}")
+    deleted = acl_api(sock, 31, 22, struct.pack(">i", 1) + acl_fields(2, "payments", 3, None, None, 1, 1))
+    if deleted[4:10] != struct.pack(">ih", 1, 0) or b"payments" not in deleted:
+        fail(f"DeleteAcls: {deleted}")
+    if "payments" in run([strata, "acl", "list", "--dir", log_dir]):
+        fail("DeleteAcls: the binding is still listed")
+    sock.close()
+    sock = scram_v0_login(sasl_port, "alice", "alice-secret")
+    refused = acl_api(sock, 29, 23, bob_filter)
+    if struct.unpack(">h", refused[4:6])[0] != 31:  # CLUSTER_AUTHORIZATION_FAILED
+        fail(f"DescribeAcls as alice: {refused}")
+    sock.close()
+    print("CreateAcls, DescribeAcls, DeleteAcls as the super user; refused to alice")
 
     # Garbage instead of a TLS handshake: refused and closed at once.
     sock = socket.create_connection(("127.0.0.1", tls_port))
