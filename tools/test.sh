@@ -24,6 +24,6 @@ run_preset() {
 
 run_preset release 10000000 20 50
 run_preset tsan 300000 0 10 \
-  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.|^GroupLog\.|^TopicConfigs\.|^TopicSegments\.|^PartitionGrowth\.|^GroupCoordinatorRestart\.|^ConditionalAppend\.|^KeyReader\.'
+  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.|^GroupLog\.|^TopicConfigs\.|^TopicSegments\.|^PartitionGrowth\.|^GroupCoordinatorRestart\.|^ConditionalAppend\.|^KeyReader\.|^AcknowledgementFd\.'
 run_preset asan 300000 5 15
 echo "all test suites passed" >&2
