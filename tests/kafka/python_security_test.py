@@ -2,7 +2,8 @@
 """`strata serve` with TLS, SASL/SCRAM and ACLs against real clients: confluent-kafka (librdkafka) and kcat log
 in with SCRAM-SHA-512 over TLS (a self-signed certificate made by openssl here), produce and consume; a wrong
 password, a plaintext client on the TLS port and a user without an ACL are refused with the errors those
-clients report; an ACL added with `strata acl add` while the server runs takes effect. Over raw sockets on a
+clients report; an ACL added with `strata acl add` while the server runs takes effect; with mutual TLS the
+client certificate's subject is the principal, and SIGHUP reloads the certificate. Over raw sockets on a
 sasl_plaintext listener: a request before the login closes the connection, a SaslHandshake v0 login with raw
 SCRAM tokens (computed here with hashlib) works, and garbage on the TLS port is refused.
 
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -50,6 +52,60 @@ def make_certificate():
     run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
          "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
          "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"])
+
+
+def make_ca_and_client():
+    """A CA, a server certificate and a client certificate (CN=carol) it signs, for mutual TLS."""
+    def signed(name, subject):
+        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
+             "-keyout", f"{work}/{name}.key", "-out", f"{work}/{name}.csr"])
+        with open(f"{work}/ext.cnf", "w") as ext:
+            ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        run(["openssl", "x509", "-req", "-in", f"{work}/{name}.csr", "-CA", f"{work}/ca.pem", "-CAkey",
+             f"{work}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{work}/ext.cnf",
+             "-out", f"{work}/{name}.pem"])
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+         "-subj", "/CN=strata-test-ca", "-keyout", f"{work}/ca.key", "-out", f"{work}/ca.pem"])
+    signed("server", "/CN=localhost")
+    signed("carol", "/CN=carol")
+
+
+def mutual_tls():
+    """An ssl listener with --tls-client-ca: the certificate's subject is the principal the ACLs name."""
+    make_ca_and_client()
+    mtls_dir = f"{work}/mtls"
+    run([strata, "topic", "create", "--dir", mtls_dir, "--topic", "ledger"])
+    run([strata, "acl", "add", "--dir", mtls_dir, "--principal", "User:CN=carol", "--operation", "Write",
+         "--topic", "ledger"])
+    proc = subprocess.Popen([strata, "serve", "--dir", mtls_dir, "--listen", "ssl://127.0.0.1:0", "--tls-cert",
+                             f"{work}/server.pem", "--tls-key", f"{work}/server.key", "--tls-client-ca",
+                             f"{work}/ca.pem", "--authorize"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        if "listening on" not in line:
+            fail(f"mTLS serve did not start: {line}{proc.stderr.read()}")
+        port = int(line.strip().rsplit(":", 1)[1])
+        base = {"bootstrap.servers": f"127.0.0.1:{port}", "security.protocol": "SSL",
+                "ssl.ca.location": f"{work}/ca.pem"}
+        carol = dict(base, **{"ssl.certificate.location": f"{work}/carol.pem", "ssl.key.location": f"{work}/carol.key"})
+        delivered, refused, _ = produce(carol, "ledger", 5)
+        if len(delivered) != 5 or refused:
+            fail(f"mTLS: carol delivered {len(delivered)} of 5, refused {refused}")
+        delivered, _, errors = produce(base, "ledger", 1, timeout_s=5)
+        if delivered:
+            fail(f"mTLS: a client without a certificate delivered (errors {errors})")
+        # SIGHUP reloads the certificate and key (the same files here) for new connections.
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        delivered, refused, _ = produce(carol, "ledger", 1)
+        if len(delivered) != 1:
+            fail(f"mTLS after SIGHUP: refused {refused}")
+    finally:
+        proc.terminate()
+        log = proc.communicate(timeout=10)[1]
+    if "TLS certificate and key reloaded" not in log:
+        fail(f"mTLS: no reload line after SIGHUP in {log}")
+    print("mutual TLS: the client certificate's subject is the principal; SIGHUP reloads the certificate")
 
 
 def start_server():
@@ -324,6 +380,7 @@ try:
     if "secret" in log:
         fail("a password reached the server's log")
     server = None
+    mutual_tls()
     print("ok")
 finally:
     if server is not None:
