@@ -4,7 +4,8 @@
 //   OffsetCommit: Read on the group and the topic; OffsetFetch: Describe on the group and the topic;
 //   JoinGroup, SyncGroup, Heartbeat, LeaveGroup: Read on the group; FindCoordinator, DescribeGroups: Describe
 //   on the group; ListGroups: Describe on the cluster, else the groups it may Describe;
-//   CreateTopics: Create on the topic or the cluster; DeleteTopics: Delete on the topic;
+//   CreateTopics: Create on the topic or the cluster; DeleteTopics: Delete on the topic; CreatePartitions: Alter
+//   on the topic;
 //   DescribeConfigs / AlterConfigs / IncrementalAlterConfigs: DescribeConfigs / AlterConfigs on the topic, or
 //   on the cluster for the broker's configs.
 // InitProducerId (idempotence, no transactions) needs nothing: every write it enables is checked.

@@ -32,8 +32,9 @@ enum class ApiKey : std::int16_t {
   kCreateAcls = 30,
   kDeleteAcls = 31,
   kDescribeConfigs = 32,
-  kSaslAuthenticate = 36,
   kAlterConfigs = 33,
+  kSaslAuthenticate = 36,
+  kCreatePartitions = 37,
   kIncrementalAlterConfigs = 44,
 };
 

@@ -132,6 +132,7 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
       [&](const OffsetFetchRequest& body) { offset_fetch(body, version, session, out); },
       [&](const CreateTopicsRequest& body) { create_topics(body, version, session, out); },
       [&](const DeleteTopicsRequest& body) { delete_topics(body, version, session, out); },
+      [&](const CreatePartitionsRequest& body) { create_partitions(body, version, session, out); },
       [&](const DescribeConfigsRequest& body) { describe_configs(body, version, session, out); },
       [&](const AlterConfigsRequest& body) { alter_configs(body, /*incremental=*/false, version, session, out); },
       [&](const IncrementalAlterConfigsRequest& body) {

@@ -116,6 +116,8 @@ class RequestHandler {
                      ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, const Session& session,
                      ResponseFrame& out);
+  void create_partitions(const CreatePartitionsRequest& request, std::int16_t version, const Session& session,
+                         ResponseFrame& out);
   // Topic configs (config_admin.cc).
   void describe_configs(const DescribeConfigsRequest& request, std::int16_t version, const Session& session,
                         ResponseFrame& out);
