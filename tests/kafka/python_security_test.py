@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""`strata serve` with TLS, SASL/SCRAM and ACLs against real clients: confluent-kafka (librdkafka) and kcat log
-in with SCRAM-SHA-512 over TLS (a self-signed certificate made by openssl here), produce and consume; a wrong
+"""`strata serve` with TLS, SASL/SCRAM and ACLs against real clients: confluent-kafka (librdkafka), kcat and
+kafka-python (where installed) log in with SCRAM-SHA-512 over TLS (a self-signed certificate made by openssl here), produce and consume; a wrong
 password, a plaintext client on the TLS port and a user without an ACL are refused with the errors those
 clients report; an ACL added with `strata acl add` while the server runs takes effect; with mutual TLS the
 client certificate's subject is the principal, and SIGHUP reloads the certificate. Over raw sockets on a
@@ -281,6 +281,34 @@ try:
         if sum(1 for line in out.splitlines() if line.startswith("kcat-")) != 50:
             fail(f"kcat consumed {out.count('kcat-')} of its 50 events")
         print("kcat over SASL_SSL/SCRAM-SHA-512: produced and consumed 50")
+
+    # kafka-python (python3-kafka), where installed: the same login, produce and read back.
+    try:
+        from kafka import KafkaConsumer as PyConsumer, KafkaProducer as PyProducer, TopicPartition as PyPartition
+        from kafka.errors import KafkaError as PyKafkaError
+    except ImportError:
+        PyProducer = None
+    if PyProducer is not None:
+        login = {"bootstrap_servers": f"127.0.0.1:{tls_port}", "security_protocol": "SASL_SSL",
+                 "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "alice",
+                 "sasl_plain_password": "alice-secret", "ssl_cafile": f"{work}/cert.pem"}
+        py_producer = PyProducer(acks="all", **login)
+        for i in range(20):
+            py_producer.send("orders", value=f"kafka-python-{i}".encode(), partition=1).get(timeout=20)
+        py_producer.close()
+        py_consumer = PyConsumer(consumer_timeout_ms=3000, **login)
+        py_consumer.assign([PyPartition("orders", 1)])
+        py_consumer.seek_to_beginning()
+        read = sum(1 for msg in py_consumer if msg.value.startswith(b"kafka-python-"))
+        py_consumer.close()
+        if read != 20:
+            fail(f"kafka-python read {read} of its 20 events")
+        try:
+            PyProducer(**dict(login, sasl_plain_password="wrong"))
+            fail("kafka-python logged in with a wrong password")
+        except PyKafkaError as refused:
+            print("kafka-python: wrong password refused with", type(refused).__name__)
+        print("kafka-python over SASL_SSL/SCRAM-SHA-512: produced and read back 20")
 
     # A wrong password: the client reports an authentication failure and delivers nothing.
     delivered, refused, errors = produce(client_config(tls_port, "alice", "wrong"), "orders", 1, timeout_s=5)
