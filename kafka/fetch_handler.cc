@@ -47,9 +47,14 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     std::optional<TopicEntry> entry;
     if (version >= 13) {  // by topic id
       entry = topics_.find(topic.id);
-      if (!entry) topic_error = ErrorCode::kUnknownTopicId;
+      if (!entry) {
+        topic_error = ErrorCode::kUnknownTopicId;
+      } else if (!may(session, security::AclOperation::kRead, security::ResourceType::kTopic, entry->name)) {
+        entry.reset();
+        topic_error = ErrorCode::kTopicAuthorizationFailed;
+      }
     } else {
-      entry = topic_for(topic.name, /*create=*/false, &topic_error);
+      entry = topic_for(session, security::AclOperation::kRead, topic.name, /*create=*/false, &topic_error);
     }
     for (const auto& partition : topic.partitions) {
       FetchResponse::Partition& partition_out = response.topics[t].partitions.emplace_back();
@@ -166,7 +171,7 @@ void RequestHandler::list_offsets(const ListOffsetsRequest& request, std::int16_
     ListOffsetsResponse::Topic& topic_out = response.topics.emplace_back();
     topic_out.name = std::string(topic.name);
     ErrorCode topic_error = ErrorCode::kNone;
-    auto entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    auto entry = topic_for(session, security::AclOperation::kDescribe, topic.name, /*create=*/false, &topic_error);
     for (const auto& partition : topic.partitions) {
       ListOffsetsResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;

@@ -32,7 +32,7 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     ErrorCode topic_error = ErrorCode::kNone;
     std::optional<TopicEntry> entry;
     if (produce_request_error(request, version) == ErrorCode::kNone) {
-      entry = topic_for(topic.name, /*create=*/true, &topic_error);
+      entry = topic_for(session, security::AclOperation::kWrite, topic.name, /*create=*/true, &topic_error);
     }
     for (const auto& partition : topic.partitions) {
       ProduceResponse::Partition& partition_out = topic_out.partitions.emplace_back();

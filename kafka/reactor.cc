@@ -28,8 +28,7 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);  // out of descrip
 constexpr auto kStopWritesMax = std::chrono::milliseconds(500);  // then a stopping server drops unsent answers
 constexpr auto kRefusalLogInterval = std::chrono::seconds(1);
 constexpr std::uint32_t kUnregistered = UINT32_MAX;  // Owned::registered of a socket taken out of epoll
-// epoll's user data for the two descriptors that are not connections.
-char listen_tag;
+// epoll's user data for the wake-up descriptor (a listening socket's is its ReactorListener).
 char wake_tag;
 
 std::string address_text(const sockaddr_storage& address) {
@@ -64,11 +63,12 @@ bool out_of_descriptors_or_memory(int error) {
 
 }  // namespace
 
-Reactor::Reactor(int listen_fd, ReactorShared shared, ReactorOptions options)
-    : listen_fd_(listen_fd), shared_(shared), options_(options), scratch_(kScratchBytes) {}
+Reactor::Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, ReactorOptions options)
+    : listeners_(std::move(listeners)), shared_(shared), options_(options), scratch_(kScratchBytes) {}
 
-Result<std::unique_ptr<Reactor>> Reactor::create(int listen_fd, ReactorShared shared, ReactorOptions options) {
-  std::unique_ptr<Reactor> reactor(new Reactor(listen_fd, shared, options));
+Result<std::unique_ptr<Reactor>> Reactor::create(std::vector<ReactorListener> listeners, ReactorShared shared,
+                                                 ReactorOptions options) {
+  std::unique_ptr<Reactor> reactor(new Reactor(std::move(listeners), shared, options));
   reactor->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (reactor->epoll_fd_ < 0) return io_error(std::string("epoll_create1: ") + std::strerror(errno));
   reactor->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -77,15 +77,32 @@ Result<std::unique_ptr<Reactor>> Reactor::create(int listen_fd, ReactorShared sh
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.ptr = &wake_tag;
-  epoll_event listen{};
-  // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
-  listen.events = EPOLLIN | EPOLLEXCLUSIVE;
-  listen.data.ptr = &listen_tag;
-  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 ||
-      epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, listen_fd, &listen) != 0) {
+  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 || !reactor->watch_listeners()) {
     return io_error(std::string("epoll_ctl: ") + std::strerror(errno));
   }
   return reactor;
+}
+
+bool Reactor::watch_listeners() {
+  for (const ReactorListener& listener : listeners_) {
+    epoll_event listen{};
+    // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.data.ptr = const_cast<ReactorListener*>(&listener);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+const ReactorListener* Reactor::listening_socket(const void* tag) const {
+  for (const ReactorListener& listener : listeners_) {
+    if (&listener == tag) return &listener;
+  }
+  return nullptr;
+}
+
+void Reactor::unwatch_listeners() {
+  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener.fd, nullptr);
 }
 
 Reactor::~Reactor() {
@@ -121,6 +138,10 @@ void Reactor::settle(Connection* connection) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;
   Owned& owned = found->second;
+  // TLS input decrypted ahead is invisible to epoll: read it as soon as the connection reads again.
+  if (!connection->socket_closed() && connection->has_buffered_input() && (connection->interest() & EPOLLIN) != 0) {
+    connection->on_readable(scratch_);
+  }
   if (connection->finished()) {
     if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
     paused_.erase(connection);
@@ -149,13 +170,13 @@ void Reactor::settle(Connection* connection) {
   owned.registered = wanted;
 }
 
-void Reactor::refuse_without_descriptors(int error) {
+void Reactor::refuse_without_descriptors(const ReactorListener& listener, int error) {
   // Accept the connection on the spare descriptor and close it: the client learns at once, and the listening
   // socket does not stay ready (which would spin this loop).
   bool refused = false;
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       ::close(fd);
       refused = true;
@@ -163,8 +184,8 @@ void Reactor::refuse_without_descriptors(int error) {
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
   if (spare_fd_ < 0) {
-    // No spare (another thread took the descriptor): stop looking at the socket for a moment instead.
-    (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    // No spare (another thread took the descriptor): stop looking at the sockets for a moment instead.
+    unwatch_listeners();
     accept_paused_until_ = std::chrono::steady_clock::now() + kAcceptPause;
     accept_paused_ = true;
   }
@@ -182,13 +203,10 @@ void Reactor::refuse_without_descriptors(int error) {
 void Reactor::resume_accepting() {
   if (!accept_paused_ || stop_begun_ || std::chrono::steady_clock::now() < accept_paused_until_) return;
   if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  epoll_event listen{};
-  listen.events = EPOLLIN | EPOLLEXCLUSIVE;
-  listen.data.ptr = &listen_tag;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listen) == 0) accept_paused_ = false;
+  if (watch_listeners()) accept_paused_ = false;
 }
 
-void Reactor::accept_one(int fd, const std::string& client) {
+void Reactor::accept_one(int fd, const std::string& client, const ReactorListener& listener) {
   const std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   if (open >= options_.connections_max) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -207,7 +225,7 @@ void Reactor::accept_one(int fd, const std::string& client) {
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   try {
     auto connection = std::make_unique<Connection>(fd, client, *this, shared_.handler, options_.connection,
-                                                   shared_.stopping);
+                                                   shared_.stopping, *listener.context);
     Connection* raw = connection.get();
     epoll_event event{};
     event.events = EPOLLIN;
@@ -224,24 +242,24 @@ void Reactor::accept_one(int fd, const std::string& client) {
   }
 }
 
-void Reactor::accept_ready() {
+void Reactor::accept_ready(const ReactorListener& listener) {
   for (int i = 0; i < kAcceptsPerWakeMax && !stop_begun_; ++i) {
     sockaddr_storage peer{};
     socklen_t peer_size = sizeof peer;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_size,
+    const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &peer_size,
                              SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return;
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
       if (out_of_descriptors_or_memory(error)) {
-        refuse_without_descriptors(error);
+        refuse_without_descriptors(listener, error);
         return;  // the connections and the other reactors get a turn (their closes free descriptors)
       }
       std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(error));
       return;
     }
-    accept_one(fd, address_text(peer));
+    accept_one(fd, address_text(peer), listener);
   }
 }
 
@@ -319,7 +337,7 @@ void Reactor::check_timeouts() {
 void Reactor::begin_stop() {
   stop_begun_ = true;
   stop_begun_at_ = std::chrono::steady_clock::now();
-  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  unwatch_listeners();
   std::vector<Connection*> all;
   for (auto& [raw, owned] : connections_) all.push_back(raw);
   for (Connection* connection : all) {
@@ -352,8 +370,8 @@ void Reactor::run() {
     }
     for (int i = 0; i < ready; ++i) {
       void* tag = events[i].data.ptr;
-      if (tag == &listen_tag) {
-        accept_ready();
+      if (const ReactorListener* listener = listening_socket(tag)) {
+        accept_ready(*listener);
       } else if (tag == &wake_tag) {
         std::uint64_t count = 0;
         (void)::read(wake_fd_, &count, sizeof count);

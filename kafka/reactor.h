@@ -44,6 +44,12 @@ struct ReactorOptions {
   std::size_t connections_max = 1024;  // of the whole server
 };
 
+// A listening socket (non-blocking, the server's) and its listener's context, handed to its connections.
+struct ReactorListener {
+  int fd = -1;
+  const ListenerContext* context = nullptr;
+};
+
 // What every reactor of a server shares.
 struct ReactorShared {
   RequestHandler& handler;
@@ -54,8 +60,9 @@ struct ReactorShared {
 
 class Reactor {
  public:
-  // `listen_fd` is non-blocking and stays the caller's.
-  static Result<std::unique_ptr<Reactor>> create(int listen_fd, ReactorShared shared, ReactorOptions options);
+  // The listening sockets stay the caller's.
+  static Result<std::unique_ptr<Reactor>> create(std::vector<ReactorListener> listeners, ReactorShared shared,
+                                                 ReactorOptions options);
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -85,10 +92,14 @@ class Reactor {
   void post(Connection* connection, void* parked);
 
  private:
-  Reactor(int listen_fd, ReactorShared shared, ReactorOptions options);
-  void accept_ready();
-  void accept_one(int fd, const std::string& client);
-  void refuse_without_descriptors(int error);
+  Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, ReactorOptions options);
+  bool watch_listeners();
+  // The listening socket whose epoll user data `tag` is, or nullptr.
+  const ReactorListener* listening_socket(const void* tag) const;
+  void unwatch_listeners();
+  void accept_ready(const ReactorListener& listener);
+  void accept_one(int fd, const std::string& client, const ReactorListener& listener);
+  void refuse_without_descriptors(const ReactorListener& listener, int error);
   void resume_accepting();
   void drain_mailbox();
   void check_timeouts();
@@ -101,7 +112,7 @@ class Reactor {
   // Brings the connection's epoll registration in line with what it wants; destroys it when finished.
   void settle(Connection* connection);
 
-  const int listen_fd_;
+  const std::vector<ReactorListener> listeners_;  // epoll's user data points at them
   ReactorShared shared_;
   const ReactorOptions options_;
   int epoll_fd_ = -1;
