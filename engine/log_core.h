@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/cleaner.h"
 #include "engine/durability_policy.h"
 #include "engine/live_topic_settings.h"
 #include "engine/producer_state.h"
@@ -68,6 +69,10 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status set_topic_configs(std::string_view name, TopicConfigs configs);
   // See Log::increase_partitions.
   Status increase_partitions(std::string_view name, std::uint32_t partitions);
+  // See Log::compact.
+  Result<CompactionStats> compact(std::string_view name);
+  // Whether segment files are written with O_DIRECT (false: the filesystem refused it).
+  bool direct_io() const { return direct_io_; }
   // A copy of the topic's metadata, taken under the topics lock (its configs may be altered meanwhile).
   TopicInfo topic_info(TopicId topic) const;
   // Any thread. True once delete_topic() began for this id (ids are never reused).
@@ -191,6 +196,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::atomic<bool> closing_{false};
   mutable LatencyHistogram fdatasync_seconds_;  // every partition writer observes into it
   std::atomic<std::uint64_t> flush_requested_{0};
+  std::unique_ptr<Cleaner> cleaner_;  // set once open() succeeded; stopped first by close()
   std::uint64_t flush_epochs_ = 0;  // flush() calls so far
   std::uint64_t flush_completed_ = 0;  // by every writer
   bool closed_ = false;
