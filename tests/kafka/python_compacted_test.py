@@ -96,6 +96,7 @@ try:
             producer.poll(0)
     if producer.flush(60) != 0:
         fail("records left unflushed")
+    del producer, admin  # closed before the server stops (no reconnect noise)
     stop_server(server)
 
     compacted = subprocess.run([strata, "topic", "compact", "--dir", f"{work}/log", "--topic", "state", "--json"],
