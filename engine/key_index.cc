@@ -141,6 +141,7 @@ Result<SegmentKeyFile> SegmentKeyFile::open(const std::string& partition_dir, st
   SegmentKeyFile keys;
   auto mapping = io::ReadOnlyMapping::map(*file, *size, /*populate=*/false);
   if (!mapping) return mapping.status();
+  if (!verify) mapping->advise_random();  // readers follow chains across it
   keys.mapping_ = std::move(mapping.value());
   const auto bytes = keys.mapping_.bytes();
   std::memcpy(&keys.header_, bytes.data(), sizeof keys.header_);

@@ -46,6 +46,7 @@ std::shared_ptr<const SegmentKeyFile> key_file(KeyReaderState& state, std::uint6
   auto size = segment->size();
   if (!size || *size == 0) return nullptr;
   auto data = io::ReadOnlyMapping::map(*segment, *size, /*populate=*/false);
+  if (data) data->advise_random();  // one batch here and there: no readahead around it
   auto after = identity_of(path);
   if (!data || !after || *after != *before) return nullptr;
   auto keys = std::make_shared<const SegmentKeyFile>(std::move(opened.value()));

@@ -31,6 +31,10 @@ inline constexpr std::size_t kTopicsMax = 4096;
 inline constexpr std::size_t kLogPartitionsMax = 65536;  // all topics together
 // The largest client batch append_batch() takes (Kafka's default message.max.bytes is 1 MiB).
 inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
+// The largest batch the writer frames for a key-indexed topic: reading one key's event reads (and CRC-checks)
+// its whole batch and decodes the records before it, so batches stay small there (1 MiB otherwise: 100
+// events in 1 MiB batches are ~100 MB to check; in 16 KiB ones, 1.6 MB).
+inline constexpr std::size_t kKeyIndexedBatchBytesMax = 16u << 10;
 
 // What producers need of a topic, published before topic_count() covers it.
 //
