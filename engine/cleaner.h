@@ -4,6 +4,7 @@
 // on sealed segments only (engine/compactor.h), beside the writers, which it never stops.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -29,6 +30,8 @@ class Cleaner {
   void stop();
   // Passes over every partition of `topic` now.
   Result<CompactionStats> compact_topic(TopicId topic);
+  // While held, no pass runs (Log::delete_topic). Lock order: before the log's topics lock.
+  std::unique_lock<std::mutex> hold_passes() { return std::unique_lock(pass_mutex_); }
 
  private:
   void run();

@@ -409,6 +409,9 @@ Result<TopicId> LogCore::find_topic(std::string_view name) const {
 // it took of them, refuses whatever comes later, and closed their files.
 Status LogCore::delete_topic(std::string_view name) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(name));
+  // No compaction pass writes into the directories being removed (one in progress finishes first).
+  std::unique_lock<std::mutex> passes;
+  if (cleaner_ != nullptr) passes = cleaner_->hold_passes();
   // Held throughout: topic() cannot recreate the name while its directories are being removed.
   std::lock_guard lock(topics_mutex_);
   const auto it = topic_ids_.find(std::string(name));

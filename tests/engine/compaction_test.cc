@@ -258,6 +258,15 @@ TEST(Compaction, TheCleanerCompactsDirtyPartitionsOnItsOwn) {
   EXPECT_LT(fixture.read_all().size(), 20000u);
 }
 
+TEST(Compaction, DeletingATopicWaitsForTheCleanersPass) {
+  TestDir dir;
+  CompactedTopic fixture(dir.path(), /*key_index=*/true, {}, std::chrono::milliseconds(1));
+  fixture.append_events(20000, 100);
+  Status deleted = fixture.log().delete_topic("t");
+  EXPECT_TRUE(deleted.is_ok()) << deleted.to_string();
+  EXPECT_FALSE(std::filesystem::exists(dir.sub("t-0")));
+}
+
 TEST(Compaction, AnIdempotentProducersLastSequenceSurvives) {
   TestDir dir;
   std::vector<std::byte> batch;
