@@ -399,6 +399,15 @@ void Producer::unwatch_acknowledgements(int fd) {
   state_->ack_fds.forget(fd);
 }
 
+Status Log::watch_appends(int fd) {
+  if (core_->visible_fds().arm(fd)) return Status::ok();
+  return Status(StatusCode::kFull, "64 other file descriptors already watch this log's appends");
+}
+
+void Log::unwatch_appends(int fd) {
+  core_->visible_fds().forget(fd);
+}
+
 Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseconds timeout) {
   ProducerState& state = *state_;
   detail::AckSlot& slot = state.slot(ticket.sequence);

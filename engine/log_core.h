@@ -116,6 +116,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   ring::ConsumerSignal& writer_signal(unsigned writer) { return writers_[writer].signal; }
   // Notified when what readers may see moved in any partition (Reader::wait_any over several partitions).
   ring::ConsumerSignal& visible_signal() { return visible_signal_; }
+  WakeFds& visible_fds() { return visible_fds_; }  // written to when visible_signal is notified
   // Snapshot of the per-thread producers if it changed since `*version`.
   bool producers_changed(std::uint64_t* version, std::vector<std::shared_ptr<ProducerState>>* out);
   void forget_producer(const ProducerState* state);
@@ -191,6 +192,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::deque<WriterSlot> writers_;  // a deque: slots never move
   std::shared_ptr<ProducerState> shared_state_;
   ring::ConsumerSignal visible_signal_;
+  WakeFds visible_fds_;
 
   mutable std::mutex state_mutex_;  // failure_, io_description_, flush completion
   std::condition_variable flush_cv_;

@@ -260,8 +260,8 @@ void Connection::mark_finished(Outgoing& outgoing) {
 void Connection::park(Outgoing& outgoing) {
   outgoing.parked = true;
   PendingResponse& pending = outgoing.pending;
-  if (pending.acknowledged_by != nullptr && pending.ready) {
-    reactor_.park_produce({this, &outgoing, pending.acknowledged_by, &pending.ready, pending.deadline});
+  if (!std::holds_alternative<std::monostate>(pending.woken_by) && pending.ready) {
+    reactor_.park_here({this, &outgoing, pending.woken_by, &pending.ready, pending.deadline});
     return;
   }
   ParkedRequest parked;

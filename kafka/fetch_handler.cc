@@ -91,11 +91,12 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     fetch_answer(*state, version, pending.frame);
     return;
   }
-  // A long poll: a continuation, ready when one of its readers has something new (the waiter looks every
-  // millisecond), the server stops, or the deadline passes. The connection reads nothing else meanwhile, so
-  // its readers are the waiter's to look at until it resumes.
+  // A long poll: a continuation, ready when one of its readers has something new (the reactor looks when
+  // the log's writers report new events: woken_by), the server stops, or the deadline passes. The connection
+  // reads nothing else meanwhile.
   pending.holds_connection = true;
   pending.deadline = state->deadline;
+  pending.woken_by = &log_;
   pending.ready = [state, stopping] {
     if (stopping != nullptr && stopping->load(std::memory_order_relaxed)) return true;
     return std::any_of(state->slots.begin(), state->slots.end(), [](const FetchState::Slot& slot) {

@@ -73,7 +73,7 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     return std::all_of(in_flight->begin(), in_flight->end(),
                        [&](const InFlight& append) { return producer->is_acknowledged(append.ticket); });
   };
-  pending.acknowledged_by = producer;
+  pending.woken_by = producer;
   pending.deadline = PendingResponse::Clock::now() + timeout;
   pending.finish = [this, response, in_flight, producer, version, client](ResponseFrame& out) {
     for (const InFlight& append : *in_flight) {

@@ -1,7 +1,9 @@
 // Reactor: one network thread's event loop. It accepts from the shared listening socket (each reactor waits
 // on it with EPOLLEXCLUSIVE, so one of them takes each new connection), owns the connections it accepted and
-// drives them (kafka/connection.h): reads, decodes, handles and writes without blocking. Requests that must
-// wait park with the waiter (kafka/waiter.h), which hands them back through the reactor's mailbox.
+// drives them (kafka/connection.h): reads, decodes, handles and writes without blocking. A Produce waiting
+// for acknowledgements and a Fetch waiting for events wait here (park_here: the engine writes to the
+// reactor's wake eventfd); group waits park with the waiter (kafka/waiter.h), which hands them back through
+// the reactor's mailbox.
 //
 // Why epoll and not io_uring: the engine's writers already use io_uring for the disk, but a network loop on
 // it needs provided-buffer rings and multishot receive to avoid a buffer per idle connection, which is more
@@ -68,17 +70,17 @@ class Reactor {
   void release(std::size_t bytes);
   bool over_budget() const { return in_flight_bytes_ >= options_.in_flight_bytes_max; }
   void park(ParkedRequest request) { shared_.waiter.park(std::move(request)); }
-  // A Produce waiting for its producer's acknowledgements: this reactor watches them itself (its wake fd is
-  // armed with Producer::watch_acknowledgements before each epoll_wait) and resumes the connection when
-  // `ready` turns true or `deadline` passes.
-  struct ProduceWait {
+  // A response whose readiness this reactor watches itself (PendingResponse::woken_by: a Produce waiting
+  // for acknowledgements, a Fetch for new events): its wake fd is armed with the source before each
+  // epoll_wait, and the connection resumes when `ready` turns true or `deadline` passes.
+  struct LocalWait {
     Connection* connection;
     void* parked;
-    Producer* producer;
+    WakeSource source;
     const std::function<bool()>* ready;  // the parked response's; lives while it is parked
     std::chrono::steady_clock::time_point deadline;
   };
-  void park_produce(ProduceWait wait) { produce_waits_.push_back(wait); }
+  void park_here(LocalWait wait) { local_waits_.push_back(wait); }
   // Any thread (the waiter's): hands a parked response back to its connection on this reactor's thread.
   void post(Connection* connection, void* parked);
 
@@ -91,10 +93,10 @@ class Reactor {
   void drain_mailbox();
   void check_timeouts();
   void begin_stop();
-  // Arms the wake fd with every producer waited for, then resumes the waits that are ready or due: true
+  // Arms the wake fd with every source waited on, then resumes the local waits that are ready or due: true
   // when one was (what it parked again is armed on the next pass).
-  bool sweep_produce_waits();
-  // epoll_wait's timeout: the next timeout check, or the earliest produce deadline.
+  bool sweep_local_waits();
+  // epoll_wait's timeout: the next timeout check, or the earliest local wait's deadline.
   int epoll_timeout_ms() const;
   // Brings the connection's epoll registration in line with what it wants; destroys it when finished.
   void settle(Connection* connection);
@@ -122,10 +124,10 @@ class Reactor {
   std::chrono::steady_clock::time_point last_refusal_log_;
   std::size_t refusals_unlogged_ = 0;
 
-  std::vector<ProduceWait> produce_waits_;
-  std::vector<ProduceWait> produce_waits_due_;
-  std::vector<Producer*> watched_;  // producers armed with wake_fd_ (unwatched by the destructor)
-  bool produce_polling_ = false;    // a producer refused the fd: look every millisecond instead
+  std::vector<LocalWait> local_waits_;
+  std::vector<LocalWait> local_waits_due_;
+  std::vector<WakeSource> watched_;  // sources armed with wake_fd_ (unwatched by the destructor)
+  bool local_polling_ = false;       // a source refused the fd: look every millisecond instead
 
   std::mutex mailbox_mutex_;
   std::vector<std::pair<Connection*, void*>> mailbox_;  // guarded by mailbox_mutex_

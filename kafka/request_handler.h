@@ -51,6 +51,9 @@ struct Session {
 // non-blocking) until it is true or `deadline` passes, then
 // calls `finish` on the connection's network thread, which fills the frame and returns true, or returns
 // false to wait again. Responses go out in request order whatever order their continuations finish in.
+// See PendingResponse::woken_by.
+using WakeSource = std::variant<std::monostate, Producer*, Log*>;
+
 struct PendingResponse {
   using Clock = std::chrono::steady_clock;
   std::int32_t correlation_id = 0;
@@ -61,9 +64,10 @@ struct PendingResponse {
   bool holds_connection = false;
   ResponseFrame frame;
   std::function<bool()> ready;  // when set: finish waits for it (or the deadline)
-  // When set, ready() turns true only through this producer's acknowledgements: the connection's reactor
-  // watches them itself (Producer::watch_acknowledgements) instead of parking the request with the waiter.
-  Producer* acknowledged_by = nullptr;
+  // What can make ready() true, when the connection's reactor can watch it itself (no waiter thread): a
+  // producer's acknowledgements (a Produce) or a log's appends (a long-polling Fetch). Unset (a group wait):
+  // the request parks with the waiter.
+  WakeSource woken_by;
   Clock::time_point deadline = Clock::time_point::max();
   std::function<bool(ResponseFrame&)> finish;  // when set: run before the frame is sent (always run)
   RequestTiming timing;  // set by the connection, observed once the response is ready to send

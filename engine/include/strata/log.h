@@ -354,6 +354,13 @@ class Log {
   // REQUIRES: the reader is destroyed before the Log.
   Result<std::unique_ptr<Reader>> reader(std::string_view topic, std::uint32_t partition = 0,
                                          ReadLevel level = ReadLevel::kDurable);
+  // For event loops that cannot block in Reader::wait(): after watch_appends(fd), the writer that next makes
+  // events of any partition visible to this log's readers adds 1 to the eventfd `fd`, once. To wait without
+  // missing new events: call it, then look (Reader::end_offset()), then wait for `fd` to be readable; call it
+  // again before each wait. kFull when 64 other fds watch this log.
+  Status watch_appends(int fd);
+  // No writer writes to `fd` once this returns: call it before closing `fd`.
+  void unwatch_appends(int fd);
 
   // A reader of one key's events (strata/key_reader.h) of one partition of `topic`, a topic created with
   // strata.key-index=true (else kInvalidArgument); it sees what Log::reader with `level` sees.
