@@ -515,6 +515,10 @@ Status Log::set_topic_configs(std::string_view name, TopicConfigs configs) {
   return core_->set_topic_configs(name, std::move(configs));
 }
 
+Result<CompactionStats> Log::compact(std::string_view topic) {
+  return core_->compact(topic);
+}
+
 Status Log::increase_partitions(std::string_view name, std::uint32_t partitions) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(name));
   return core_->increase_partitions(name, partitions);

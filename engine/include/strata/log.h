@@ -53,6 +53,23 @@ struct LogOptions {
   // creation) belongs to writer i % writer_threads. Each producer() has a ring per writer (producer_ring_bytes
   // each), the shared producer a set of lanes per writer. 1 to kWriterThreadsMax.
   unsigned writer_threads = 1;
+  // How often the log's cleaner looks at compacted topics (cleanup.policy=compact) and compacts the
+  // partitions whose dirty ratio reached min.cleanable.dirty.ratio; 0: only Log::compact() compacts.
+  std::chrono::milliseconds compaction_interval{15'000};
+};
+
+// What a compaction pass (Log::compact, or the cleaner) did, summed over the partitions it passed over.
+struct CompactionStats {
+  std::uint32_t partitions = 0;
+  std::uint64_t segments_cleaned = 0;    // sealed segments in the cleanable ranges
+  std::uint64_t segments_rewritten = 0;
+  std::uint64_t bytes_read = 0;          // data of the cleanable ranges before the pass
+  std::uint64_t bytes_written = 0;       // data of the segments rewritten, after
+  std::uint64_t bytes_reclaimed = 0;
+  std::uint64_t events_kept = 0;
+  std::uint64_t events_removed = 0;      // superseded events and expired tombstones
+  std::uint64_t tombstones_removed = 0;
+  double seconds = 0;
 };
 
 inline constexpr unsigned kWriterThreadsMax = 64;
@@ -313,6 +330,10 @@ class Log {
   // it may map to other partitions than before, as in Kafka. kInvalidArgument when `partitions` is not larger
   // or over kPartitionsMax, kNotFound when there is no such topic.
   Status increase_partitions(std::string_view name, std::uint32_t partitions);
+  // Runs a compaction pass over every partition of the topic now (engine/compactor.h), whatever its dirty
+  // ratio: each key's latest event is kept in the sealed segments, offsets unchanged. kInvalidArgument when
+  // the topic's cleanup.policy has no "compact", kNotFound when there is no such topic.
+  Result<CompactionStats> compact(std::string_view topic);
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.
