@@ -209,6 +209,17 @@ ssize_t Connection::read_socket(std::byte* out, std::size_t size) {
   }
 }
 
+Connection::SendFailure Connection::send_failed() {
+  if (errno == EINTR) return SendFailure::kInterrupted;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (!write_blocked_) write_blocked_since_ = Clock::now();
+    write_blocked_ = true;
+    return SendFailure::kBlocked;
+  }
+  fail_writes(std::string("write failed: ") + std::strerror(errno));
+  return SendFailure::kFailed;
+}
+
 bool Connection::flush_tls() {
   for (;;) {
     if (tls_out_sent_ == tls_out_.size()) {
@@ -224,13 +235,7 @@ bool Connection::flush_tls() {
     const ssize_t n = ::send(fd_, tls_out_.data() + tls_out_sent_, tls_out_.size() - tls_out_sent_,
                              MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!write_blocked_) write_blocked_since_ = Clock::now();
-        write_blocked_ = true;
-        return false;
-      }
-      fail_writes(std::string("write failed: ") + std::strerror(errno));
+      if (send_failed() == SendFailure::kInterrupted) continue;
       return false;
     }
     tls_out_sent_ += static_cast<std::size_t>(n);
@@ -496,14 +501,9 @@ bool Connection::send_front(Outgoing& outgoing) {
     message.msg_iovlen = std::min<std::size_t>(parts.size() - index, IOV_MAX);
     const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!write_blocked_) write_blocked_since_ = Clock::now();
-        write_blocked_ = true;
-        return false;
-      }
-      fail_writes(std::string("write failed: ") + std::strerror(errno));
-      return true;
+      const SendFailure failure = send_failed();
+      if (failure == SendFailure::kInterrupted) continue;
+      return failure == SendFailure::kFailed;  // a failed connection's front response is done with
     }
     outgoing.sent += static_cast<std::size_t>(n);
     last_activity_ = Clock::now();

@@ -141,6 +141,10 @@ class Connection {
   void handle_buffered();
   void end_reading(const std::string& why);
   void fail_writes(const std::string& why);
+  // After a send that answered -1: EINTR (try again), EAGAIN (the write is now blocked) or a failure
+  // (fail_writes was called).
+  enum class SendFailure { kInterrupted, kBlocked, kFailed };
+  SendFailure send_failed();
   void log(const std::string& message) const;
   bool holding() const;
 
