@@ -277,11 +277,15 @@ void Reactor::drain_mailbox() {
 
 bool Reactor::sweep_local_waits() {
   if (local_waits_.empty()) return false;
-  // Arm first: whatever the source publishes after the look below writes to wake_fd_.
+  // Arm first: whatever the source publishes after the look below writes to wake_fd_. Only the sources
+  // waited on now (a Fetch's log is not armed for a reactor that waits only for acknowledgements).
+  armed_now_.clear();
   for (const LocalWait& wait : local_waits_) {
+    if (std::find(armed_now_.begin(), armed_now_.end(), wait.source) != armed_now_.end()) continue;
+    armed_now_.push_back(wait.source);
     if (std::find(watched_.begin(), watched_.end(), wait.source) == watched_.end()) watched_.push_back(wait.source);
   }
-  for (const WakeSource& source : watched_) {
+  for (const WakeSource& source : armed_now_) {
     if (Status armed = watch(source, wake_fd_); !armed.is_ok() && !local_polling_) {
       std::fprintf(stderr, "strata serve: %s: polling every millisecond instead\n", armed.to_string().c_str());
       local_polling_ = true;

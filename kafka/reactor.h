@@ -137,7 +137,8 @@ class Reactor {
 
   std::vector<LocalWait> local_waits_;
   std::vector<LocalWait> local_waits_due_;
-  std::vector<WakeSource> watched_;  // sources armed with wake_fd_ (unwatched by the destructor)
+  std::vector<WakeSource> watched_;    // every source ever armed with wake_fd_ (unwatched by the destructor)
+  std::vector<WakeSource> armed_now_;  // those sweep_local_waits() arms this pass
   bool local_polling_ = false;       // a source refused the fd: look every millisecond instead
 
   std::mutex mailbox_mutex_;
