@@ -367,10 +367,19 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string
     auto marker = detail::SyncedMarker::open(state->partition_dir);
     if (!marker) {
       if (marker.status().code() != StatusCode::kNotFound) return marker.status();
-      marker = detail::SyncedMarker{};  // no writer ever ran here: nothing is known to be synced
+      marker = detail::SyncedMarker{};  // no writer published one yet: nothing is known to be synced
     }
+    // Until a writer publishes the marker (a topic just created, its partition not yet started), each look
+    // tries to open it again: a reader opened in that window must not stay at offset 0 for ever.
     auto shared = std::make_shared<detail::SyncedMarker>(std::move(marker.value()));
-    state->visible_limit = [shared] { return shared->is_open() ? shared->load() : 0; };
+    state->visible_limit = [shared, dir = state->partition_dir] {
+      if (!shared->is_open()) {
+        auto published = detail::SyncedMarker::open(dir);
+        if (!published) return std::uint64_t{0};
+        *shared = std::move(published.value());
+      }
+      return shared->load();
+    };
   }
   auto bases = detail::list_segment_bases(state->partition_dir);
   if (!bases) return bases.status();

@@ -18,6 +18,7 @@ std::vector<std::byte> bytes(std::initializer_list<int> values) {
   return out;
 }
 
+// A decoded request's strings and bytes are views into its frame: the frame must outlive the body.
 template <typename Body>
 Body decoded(const std::vector<std::byte>& frame) {
   Request request;
@@ -31,7 +32,8 @@ TEST(KafkaSecurityCodec, SaslHandshakeAndAuthenticateDecodeInEveryVersion) {
   EXPECT_EQ(decoded<SaslHandshakeRequest>(testing::sasl_handshake_request(1, "SCRAM-SHA-512")).mechanism,
             "SCRAM-SHA-512");
   for (std::int16_t version = 0; version <= 2; ++version) {
-    const auto body = decoded<SaslAuthenticateRequest>(testing::sasl_authenticate_request(version, "n,,n=a,r=x"));
+    const auto frame = testing::sasl_authenticate_request(version, "n,,n=a,r=x");
+    const auto body = decoded<SaslAuthenticateRequest>(frame);
     EXPECT_EQ(as_text(body.auth_bytes), "n,,n=a,r=x") << "v" << version;
   }
 }
@@ -51,16 +53,19 @@ TEST(KafkaSecurityCodec, SaslAuthenticateResponseLayouts) {
 
 TEST(KafkaSecurityCodec, AclRequestsDecodeClassicAndFlexible) {
   for (std::int16_t version = 1; version <= 3; ++version) {
-    const auto describe = decoded<DescribeAclsRequest>(testing::describe_acls_request(version, "User:bob"));
+    const auto describe_frame = testing::describe_acls_request(version, "User:bob");
+    const auto describe = decoded<DescribeAclsRequest>(describe_frame);
     EXPECT_EQ(describe.filter.resource_type, 1);
     EXPECT_FALSE(describe.filter.resource_name);
     EXPECT_EQ(describe.filter.principal, "User:bob");
-    const auto create = decoded<CreateAclsRequest>(testing::create_acls_request(version, "orders", "User:bob"));
+    const auto create_frame = testing::create_acls_request(version, "orders", "User:bob");
+    const auto create = decoded<CreateAclsRequest>(create_frame);
     ASSERT_EQ(create.creations.size(), 1u);
     EXPECT_EQ(create.creations[0].resource_name, "orders");
     EXPECT_EQ(create.creations[0].operation, 4);
     EXPECT_EQ(create.creations[0].permission, 3);
-    const auto remove = decoded<DeleteAclsRequest>(testing::delete_acls_request(version, "orders"));
+    const auto remove_frame = testing::delete_acls_request(version, "orders");
+    const auto remove = decoded<DeleteAclsRequest>(remove_frame);
     ASSERT_EQ(remove.filters.size(), 1u);
     EXPECT_EQ(remove.filters[0].resource_name, "orders");
   }
