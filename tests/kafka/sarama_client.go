@@ -2,9 +2,10 @@
 // --authorize, as a Go service would use it: SCRAM-SHA-512 (through github.com/xdg-go/scram, as sarama's
 // example does) over TLS. USER logs in (timed), produces COUNT messages with a SyncProducer (acks=all) and
 // reads them back in consumer group GROUP; the same user with a wrong password is refused with
-// ErrSASLAuthenticationFailed, and a client made with it cannot start.
+// ErrSASLAuthenticationFailed, and a client made with it cannot start; DENIED_USER (no ACL) logs in but its
+// produce is refused with ErrTopicAuthorizationFailed.
 //
-//	usage: sarama_client HOST:PORT CA_PEM TOPIC GROUP USER PASSWORD
+//	usage: sarama_client HOST:PORT CA_PEM TOPIC GROUP USER PASSWORD DENIED_USER DENIED_PASSWORD
 package main
 
 import (
@@ -145,8 +146,8 @@ func consume(broker string, c *sarama.Config, topic, group string) int {
 }
 
 func main() {
-	if len(os.Args) != 7 {
-		fail("usage: sarama_client HOST:PORT CA_PEM TOPIC GROUP USER PASSWORD")
+	if len(os.Args) != 9 {
+		fail("usage: sarama_client HOST:PORT CA_PEM TOPIC GROUP USER PASSWORD DENIED_USER DENIED_PASSWORD")
 	}
 	broker, caFile, topic, group, user, password := os.Args[1], os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6]
 	c := config(caFile, user, password)
@@ -173,4 +174,20 @@ func main() {
 	} else {
 		fmt.Println("wrong password: sarama.NewClient:", err)
 	}
+
+	denied(broker, config(caFile, os.Args[7], os.Args[8]), topic)
+}
+
+// denied: a user without an ACL logs in, and its produce is refused.
+func denied(broker string, c *sarama.Config, topic string) {
+	producer, err := sarama.NewSyncProducer([]string{broker}, c)
+	if err != nil {
+		fail("producer without an ACL: %v", err)
+	}
+	defer producer.Close()
+	_, _, err = producer.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder("x")})
+	if err != sarama.ErrTopicAuthorizationFailed {
+		fail("produce without an ACL: got %v, expected %v", err, sarama.ErrTopicAuthorizationFailed)
+	}
+	fmt.Printf("produce without an ACL: %v (%d)\n", err, int16(sarama.ErrTopicAuthorizationFailed))
 }

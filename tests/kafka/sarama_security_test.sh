@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # sarama (Go) against `strata serve` on a sasl_ssl listener with --authorize: SCRAM-SHA-512 over TLS, produce
-# and consume in a group, a wrong password refused (see sarama_client.go). The client is built once into GO_DIR,
-# named by its source's hash, offline from Debian's Go packages (golang-go, golang-github-shopify-sarama-dev,
-# golang-github-xdg-go-scram-dev); skips (exit 77) when go or those packages are missing.
+# and consume in a group, a wrong password and a user without an ACL refused (see sarama_client.go). The client
+# is built once into GO_DIR, named by its source's hash, offline from Debian's Go packages (golang-go,
+# golang-github-shopify-sarama-dev, golang-github-xdg-go-scram-dev); skips (exit 77) when any is missing.
 #   usage: sarama_security_test.sh PATH_TO_STRATA GO_DIR
 set -uo pipefail
 strata=$1
@@ -30,8 +30,8 @@ if [[ ! -x $client ]]; then
 fi
 
 start_secure_server orders billing
-if ! timeout 120 "$client" "127.0.0.1:$port" "$work/certs/ca.pem" orders billing alice alice-secret \
-  > "$work/client.log" 2>&1; then
+if ! timeout 120 "$client" "127.0.0.1:$port" "$work/certs/ca.pem" orders billing alice alice-secret bob \
+  bob-secret > "$work/client.log" 2>&1; then
   sed 's/^/  client: /' "$work/client.log" | tail -40 >&2
   sed 's/^/  serve: /' "$work/serve.err" >&2
   echo "FAILED: sarama against strata serve (sasl_ssl)" >&2
