@@ -50,7 +50,8 @@ Status load_files(SSL_CTX* context, const TlsOptions& options) {
   if (SSL_CTX_use_certificate_chain_file(context, options.certificate_path.c_str()) != 1) {
     return refuse("--tls-cert " + options.certificate_path + ": not a PEM certificate");
   }
-  const std::string mismatch = "--tls-key " + options.key_path + " does not match --tls-cert " + options.certificate_path;
+  const std::string mismatch =
+      "--tls-key " + options.key_path + " does not match --tls-cert " + options.certificate_path;
   if (SSL_CTX_use_PrivateKey_file(context, options.key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
     const bool other_key = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
     return refuse(other_key ? mismatch : "--tls-key " + options.key_path + ": not a PEM private key");

@@ -77,8 +77,9 @@ console.log('wrong password: ' + wrong.name + ': ' + wrong.message)
 
 const deniedProducer = client(deniedLogin, 0).producer()
 await deniedProducer.connect()  // the login itself succeeds
-const denied = await refusal('a produce without an ACL', () => deniedProducer.send({ topic, messages: [{ value: 'x' }] }))
+const denied = await refusal('a produce without an ACL',
+  () => deniedProducer.send({ topic, messages: [{ value: 'x' }] }))
 await deniedProducer.disconnect()
 const cause = denied.cause ?? denied  // kafkajs's retrier wraps the protocol error in a KafkaJSNonRetriableError
 if (cause.type !== 'TOPIC_AUTHORIZATION_FAILED') fail('produce without an ACL: ' + denied.name + ': ' + denied.message)
-console.log('produce without an ACL: ' + denied.name + ' caused by ' + cause.name + ' ' + cause.type + ': ' + cause.message)
+console.log(`produce without an ACL: ${denied.name} caused by ${cause.name} ${cause.type}: ${cause.message}`)
