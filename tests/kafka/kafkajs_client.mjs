@@ -38,7 +38,7 @@ const kafka = client(login)
 const started = performance.now()
 const admin = kafka.admin()
 await admin.connect()  // TCP, TLS, ApiVersions, SaslHandshake, two SaslAuthenticate rounds
-console.log('login (connect, TLS, SCRAM-SHA-512): ' + (performance.now() - started).toFixed(1) + ' ms')
+console.log('login (connect, TLS, ApiVersions, SCRAM-SHA-512): ' + (performance.now() - started).toFixed(1) + ' ms')
 await admin.disconnect()
 
 const producer = kafka.producer({ idempotent: true })

@@ -1,10 +1,5 @@
-# Shared by the npm client tests: skip(), and require_npm_package, which installs a package once into a folder
-# the tests share (under a lock: ctest -j may start two installs at once). Source it after setting $work.
-
-skip() {
-  echo "SKIPPED: $*" >&2
-  exit 77
-}
+# Shared by the npm client tests: require_npm_package installs a package once into a folder the tests share
+# (under a lock: ctest -j may start two installs at once). Source it after serve_helpers.sh.
 
 # require_npm_package NPM_DIR PACKAGE: skips (exit 77) when node or npm is missing, or when the package is
 # neither there nor installable (no network).

@@ -6,15 +6,11 @@
 #   usage: sarama_security_test.sh PATH_TO_STRATA GO_DIR
 set -uo pipefail
 strata=$1
-go_dir=$2
+go_dir=$(mkdir -p "$2" && cd "$2" && pwd) || exit 1  # absolute: GOCACHE must be
 here=$(dirname "$0")
 work=$(mktemp -d "${STRATA_TEST_DIR:-/var/tmp}/strata-sarama.XXXXXX")
 source "$here/serve_helpers.sh"
 trap cleanup_server EXIT
-skip() {
-  echo "SKIPPED: $*" >&2
-  exit 77
-}
 
 gopath=/usr/share/gocode
 command -v go > /dev/null || skip "go is not installed (golang-go)"
@@ -23,8 +19,7 @@ for package in github.com/Shopify/sarama github.com/xdg-go/scram; do
 done
 client=$go_dir/sarama_client-$(sha256sum "$here/sarama_client.go" | cut -c1-16)
 if [[ ! -x $client ]]; then
-  mkdir -p "$go_dir"
-  GO111MODULE=off GOPATH=$gopath GOCACHE=$go_dir/cache GOFLAGS= go build -o "$client.$$" "$here/sarama_client.go" \
+  GO111MODULE=off GOPATH=$gopath GOCACHE=$go_dir/cache GOENV=off GOFLAGS= go build -o "$client.$$" "$here/sarama_client.go" \
     > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; echo "FAILED: go build sarama_client.go" >&2; exit 1; }
   mv "$client.$$" "$client"
 fi

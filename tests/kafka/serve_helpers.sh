@@ -1,6 +1,12 @@
 # Shared by the Kafka client scripts: start `strata serve` on a free port in the background, stop it with
 # SIGTERM. Source it after setting $strata and $work.
 
+# skip MESSAGE: ctest's "skipped" (SKIP_RETURN_CODE 77), for a client that is not installed.
+skip() {
+  echo "SKIPPED: $*" >&2
+  exit 77
+}
+
 # start_server [EXTRA ARGS...]: sets $server_pid and $port; the server's stderr goes to $work/serve.err. Its
 # --listen is $listen when set (sasl_ssl://127.0.0.1:0, say), else 127.0.0.1:0.
 start_server() {
