@@ -87,7 +87,8 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
       request.group_id.empty() ? ErrorCode::kInvalidGroupId
       : !may(session, security::AclOperation::kRead, security::ResourceType::kGroup, request.group_id)
           ? ErrorCode::kGroupAuthorizationFailed
-          : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
+          : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id,
+                                      request.group_instance_id);
   // The partitions that may commit go to the group log as one record (one fdatasync, shared with others).
   std::vector<GroupPartitionOffset> accepted;
   std::vector<std::pair<std::size_t, std::size_t>> accepted_at;  // (topic, partition) in the response

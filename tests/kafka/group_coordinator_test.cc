@@ -255,6 +255,42 @@ TEST(GroupCoordinator, AStaticMemberJoiningAgainGetsItsAssignmentBackWithoutAReb
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId) << "the old id is gone";
 }
 
+// KIP-345: once a restarted instance took over group.instance.id "instance-a", the old one's requests are
+// fenced (FENCED_INSTANCE_ID: librdkafka stops that consumer with a fatal error) instead of disturbing the group.
+TEST(GroupCoordinator, AReplacedStaticMemberIsFencedInEveryRequest) {
+  GroupCoordinator coordinator;
+  const JoinGroupResponse old = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(coordinator.sync(sync_request(old, {{old.member_id, as_bytes("p0")}})).error, ErrorCode::kNone);
+  const JoinGroupResponse replacement = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(replacement.error, ErrorCode::kNone);
+  ASSERT_EQ(coordinator.sync(sync_request(replacement)).error, ErrorCode::kNone);
+
+  EXPECT_EQ(coordinator.heartbeat({"g", old.generation_id, old.member_id, "instance-a"}).error,
+            ErrorCode::kFencedInstanceId);
+  SyncGroupRequest sync = sync_request(old);
+  sync.group_instance_id = "instance-a";
+  EXPECT_EQ(coordinator.sync(sync).error, ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.commit_error("g", old.generation_id, old.member_id, "instance-a"),
+            ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.join(static_join_request(old.member_id, "instance-a"), "a", "h").error,
+            ErrorCode::kFencedInstanceId);
+  LeaveGroupRequest leave;
+  leave.group_id = "g";
+  leave.members.push_back({old.member_id, "instance-a"});
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.heartbeat({"g", replacement.generation_id, replacement.member_id, "instance-a"}).error,
+            ErrorCode::kNone)
+      << "the fenced requests changed nothing";
+  EXPECT_EQ(coordinator.commit_error("g", replacement.generation_id, replacement.member_id, "instance-a"),
+            ErrorCode::kNone);
+
+  // A static member leaves by its instance id alone (LeaveGroup v3+ with no member id).
+  leave.members = {{"", "instance-a"}};
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kNone);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(replacement)).error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kUnknownMemberId) << "nobody holds instance-a now";
+}
+
 TEST(GroupCoordinator, TheProtocolIsChosenByTheMembersVoteNotTheLeadersPreference) {
   GroupCoordinator coordinator;
   auto prefers = [](std::string_view member_id, std::string_view first, std::string_view second) {
