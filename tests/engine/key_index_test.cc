@@ -241,11 +241,19 @@ TEST(ConditionalAppend, ExactAfterKill9) {
       last[key] = static_cast<std::int64_t>(*offset);
     }
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // Killed once its appends got past the first 50 keys (on a loaded machine each waits for an fdatasync that
+  // can take tens of milliseconds: a fixed delay killed it after 4), then a little later.
+  auto watcher = Reader::open(dir.path(), "orders", 0, ReadLevel::kDurable).value();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (watcher->end_offset() <= 60 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the child stopped by itself: " << status;
+  watcher.reset();
   auto log = Log::open(small_options(dir.path())).value();
   const TopicId topic = log->find_topic("orders").value();
   ASSERT_GT(log->offsets(topic, 0).value().durable, 50u);
