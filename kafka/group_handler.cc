@@ -124,9 +124,10 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
   // Answered once the group log's background fdatasync covers the record: the reactor does not block on it, and
   // commits from every connection share syncs. The connection waits too, as Kafka handles one request of a
   // connection at a time.
-  auto ticket = accepted.empty()         ? Result<std::uint64_t>(std::uint64_t{0})
-                : group_commits_.is_ok() ? group_commits_->start(request.group_id, accepted)
-                                         : Result<std::uint64_t>(group_commits_.status());
+  if (accepted.empty()) {
+    encode(*response, version, pending.frame);
+    return;
+  }
   const std::string group(request.group_id);
   const auto fail = [response, accepted_at, group](const Status& why) {
     std::fprintf(stderr, "strata serve: commit of group %s: %s\n", group.c_str(), why.to_string().c_str());
@@ -135,8 +136,10 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
                                                                        : ErrorCode::kKafkaStorageError;
     for (const auto& [t, p] : accepted_at) response->topics[t].partitions[p].error = error;
   };
-  if (!ticket || accepted.empty()) {
-    if (!ticket) fail(ticket.status());
+  auto ticket = group_commits_.is_ok() ? group_commits_->start(request.group_id, accepted)
+                                       : Result<std::uint64_t>(group_commits_.status());
+  if (!ticket) {
+    fail(ticket.status());
     encode(*response, version, pending.frame);
     return;
   }

@@ -90,10 +90,9 @@ void GroupCoordinator::load_persisted() {
 bool GroupCoordinator::rejoin_static_member(Group& group, const JoinGroupRequest& request,
                                             std::string_view client_id, std::string_view client_host,
                                             Member** member, JoinGroupResponse* response) {
-  auto known = std::find_if(group.members.begin(), group.members.end(),
-                            [&](const auto& entry) { return entry->instance_id == *request.group_instance_id; });
-  if (known == group.members.end()) return false;
-  Member& entry = **known;
+  Member* known = group.find_instance(*request.group_instance_id);
+  if (known == nullptr) return false;
+  Member& entry = *known;
   const std::string old_leader = group.leader;
   const bool unchanged = same_protocols(entry.protocols, request);
   if (group.leader == entry.id) group.leader = std::string();  // set below, once the new id is known
