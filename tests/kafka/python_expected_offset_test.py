@@ -43,8 +43,11 @@ def start_server():
 
 def produce(bootstrap, records):
     """Produces (key, expected or None, value) records in one batch; returns one (error name, offset) each."""
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 50,
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 200,
                          "enable.idempotence": False, "retries": 0})
+    # Learn the partition first: records produced before the metadata arrives wait in an unassigned queue, and
+    # on a slow server (ASan) the first one can outlive linger.ms there and leave in a batch of its own.
+    producer.list_topics("accounts", timeout=20)
     outcomes = [None] * len(records)
 
     def report(index):
