@@ -389,6 +389,16 @@ bool Producer::is_acknowledged(const Ticket& ticket) const {
   return done != detail::kSlotBusy && done >= ticket.sequence + 1;
 }
 
+Status Producer::watch_acknowledgements(int fd) {
+  if (state_->ack_fds.arm(fd)) return Status::ok();
+  return Status(StatusCode::kFull,
+                "64 other file descriptors already watch this producer's acknowledgements");
+}
+
+void Producer::unwatch_acknowledgements(int fd) {
+  state_->ack_fds.forget(fd);
+}
+
 Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseconds timeout) {
   ProducerState& state = *state_;
   detail::AckSlot& slot = state.slot(ticket.sequence);

@@ -273,7 +273,10 @@ void Writer::acknowledge() {
     }
   });
   if (visible_moved) core_.visible_signal().notify();  // one exchange per pass unless a reader sleeps
-  for (ProducerState* producer : touched_) producer->ack_signal.notify();
+  for (ProducerState* producer : touched_) {
+    producer->ack_signal.notify();
+    producer->ack_fds.notify();
+  }
   touched_.clear();
 }
 

@@ -1,5 +1,5 @@
 // Codecs of the cluster-level APIs: ApiVersions 0-3, Metadata 0-12, FindCoordinator 0-4, InitProducerId
-// 0-4, CreateTopics 0-7, DeleteTopics 0-6. Field layouts follow Kafka's message schemas
+// 0-4, CreateTopics 0-7, DeleteTopics 0-6, CreatePartitions 0-3. Field layouts follow Kafka's message schemas
 // (clients/src/main/resources/common/message); flexible versions differ by the reader's and writer's mode
 // (compact strings and arrays) and the tagged fields that end each structure. Topic ids in Metadata and
 // CreateTopics responses are derived (topic_uuid()); a Metadata or DeleteTopics request naming a topic by id
@@ -252,6 +252,45 @@ void encode(const DeleteTopicsResponse& response, std::int16_t version, Response
     }
     w.int16(code(topic.error));
     if (version >= 5) w.nullable_string(std::nullopt);  // error_message
+    w.tagged_fields();
+  }
+  w.tagged_fields();
+}
+
+bool decode(WireReader& in, std::int16_t version, CreatePartitionsRequest* out) {
+  (void)version;  // v1 only changed throttling; v2+ are the flexible form of the same fields
+  // Smallest topic: name(2) count(4) assignments(4).
+  const std::size_t count = in.array_count(10);
+  out->topics.reserve(count);
+  for (std::size_t i = 0; i < count && in.ok(); ++i) {
+    CreatePartitionsRequest::Topic& topic = out->topics.emplace_back();
+    topic.name = in.string();
+    topic.count = in.int32();
+    bool null = false;
+    const std::size_t assignments = in.array_count(4, &null);
+    if (!null) topic.assignments.emplace();
+    for (std::size_t a = 0; a < assignments && in.ok(); ++a) {
+      auto& brokers = topic.assignments->emplace_back();
+      const std::size_t ids = in.array_count(4);
+      for (std::size_t b = 0; b < ids && in.ok(); ++b) brokers.push_back(in.int32());
+      in.tagged_fields();
+    }
+    in.tagged_fields();
+  }
+  out->timeout_ms = in.int32();
+  out->validate_only = in.boolean();
+  in.tagged_fields();
+  return in.ok();
+}
+
+void encode(const CreatePartitionsResponse& response, std::int16_t version, ResponseFrame& out) {
+  WireWriter& w = begin_response(ApiKey::kCreatePartitions, version, out);
+  w.int32(0);  // throttle_time_ms
+  w.array_count(response.topics.size());
+  for (const auto& topic : response.topics) {
+    w.string(topic.name);
+    w.int16(code(topic.error));
+    w.nullable_string(topic.message);
     w.tagged_fields();
   }
   w.tagged_fields();

@@ -76,6 +76,8 @@ using Apis = ApiList<
     Api<ApiKey::kCreateTopics, "CreateTopics", 0, 7, 5, CreateTopicsRequest, CreateTopicsResponse>,
     Api<ApiKey::kInitProducerId, "InitProducerId", 0, 4, 2, InitProducerIdRequest, InitProducerIdResponse>,
     Api<ApiKey::kDeleteTopics, "DeleteTopics", 0, 6, 4, DeleteTopicsRequest, DeleteTopicsResponse>,
+    Api<ApiKey::kCreatePartitions, "CreatePartitions", 0, 3, 2, CreatePartitionsRequest,
+        CreatePartitionsResponse>,
     Api<ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 4, 4, DescribeConfigsRequest, DescribeConfigsResponse>,
     Api<ApiKey::kAlterConfigs, "AlterConfigs", 0, 2, 2, AlterConfigsRequest, AlterConfigsResponse>,
     Api<ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 1, 1, IncrementalAlterConfigsRequest,

@@ -66,6 +66,7 @@ void encode(const FindCoordinatorResponse& response, std::int16_t version, Respo
 void encode(const InitProducerIdResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const CreateTopicsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const DeleteTopicsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const CreatePartitionsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const ProduceResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const FetchResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const ListOffsetsResponse& response, std::int16_t version, ResponseFrame& out);
@@ -89,6 +90,7 @@ bool decode(WireReader& in, std::int16_t version, FindCoordinatorRequest* out);
 bool decode(WireReader& in, std::int16_t version, InitProducerIdRequest* out);
 bool decode(WireReader& in, std::int16_t version, CreateTopicsRequest* out);
 bool decode(WireReader& in, std::int16_t version, DeleteTopicsRequest* out);
+bool decode(WireReader& in, std::int16_t version, CreatePartitionsRequest* out);
 bool decode(WireReader& in, std::int16_t version, ProduceRequest* out);
 bool decode(WireReader& in, std::int16_t version, FetchRequest* out);
 bool decode(WireReader& in, std::int16_t version, ListOffsetsRequest* out);

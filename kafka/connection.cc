@@ -260,9 +260,12 @@ void Connection::mark_finished(Outgoing& outgoing) {
 void Connection::park(Outgoing& outgoing) {
   outgoing.parked = true;
   PendingResponse& pending = outgoing.pending;
+  if (pending.acknowledged_by != nullptr && pending.ready) {
+    reactor_.park_produce({this, &outgoing, pending.acknowledged_by, &pending.ready, pending.deadline});
+    return;
+  }
   ParkedRequest parked;
   parked.ready = pending.ready ? pending.ready : [] { return false; };
-  parked.block = pending.block;
   parked.deadline = pending.deadline;
   Reactor* reactor = &reactor_;
   Outgoing* raw = &outgoing;
@@ -273,7 +276,7 @@ void Connection::park(Outgoing& outgoing) {
 void Connection::on_resumed(void* parked) {
   auto* outgoing = static_cast<Outgoing*>(parked);
   outgoing->parked = false;
-  // The ready() that resumed it ran on the waiter thread; finish now, or park again.
+  // The ready() that resumed it ran on the waiter thread (or this reactor's); finish now, or park again.
   PendingResponse& pending = outgoing->pending;
   if (pending.finish && !pending.finish(pending.frame)) {
     park(*outgoing);

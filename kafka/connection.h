@@ -95,7 +95,7 @@ class Connection {
   struct Outgoing {
     PendingResponse pending;
     std::size_t charge = 0;   // bytes counted against the reactor's in-flight budget
-    bool parked = false;      // with the waiter
+    bool parked = false;      // with the waiter, or its reactor for acknowledgements
     bool finished = false;    // finish ran (or there is none): the frame is final
     std::size_t sent = 0;     // bytes of the frame written so far
   };

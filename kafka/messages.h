@@ -110,6 +110,27 @@ struct CreateTopicsResponse {
   std::vector<Topic> topics;
 };
 
+struct CreatePartitionsRequest {
+  struct Topic {
+    std::string_view name;
+    std::int32_t count = 0;  // partitions in all after the request
+    // Replica assignments of the new partitions, broker ids per partition (null: none given; accepted when
+    // every one names this node).
+    std::optional<std::vector<std::vector<std::int32_t>>> assignments;
+  };
+  std::vector<Topic> topics;
+  std::int32_t timeout_ms = 0;
+  bool validate_only = false;
+};
+struct CreatePartitionsResponse {
+  struct Topic {
+    std::string name;
+    ErrorCode error = ErrorCode::kNone;
+    std::optional<std::string> message;
+  };
+  std::vector<Topic> topics;
+};
+
 struct DeleteTopicsRequest {
   std::vector<std::optional<std::string_view>> names;  // null: named by topic id alone (v6+)
   std::int32_t timeout_ms = 0;

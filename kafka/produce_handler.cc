@@ -1,5 +1,5 @@
 // Produce and InitProducerId: client batches appended through the log's shared producer, answered when the
-// engine acknowledges them (on the connection's writer thread).
+// engine acknowledges them (on the connection's reactor, woken by the acknowledgement).
 #include "kafka/request_handler.h"
 
 #include <algorithm>
@@ -68,19 +68,12 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
   const auto timeout = produce_timeout(request.timeout_ms);
   const std::string client = session.client_address;
   // A continuation: ready once every append is acknowledged (or at the deadline, when the waits below time
-  // out at once), the waiter sleeping in Producer::wait() on the first one still unacknowledged.
+  // out at once); the reactor wakes for the producer's acknowledgements.
   pending.ready = [producer, in_flight] {
     return std::all_of(in_flight->begin(), in_flight->end(),
                        [&](const InFlight& append) { return producer->is_acknowledged(append.ticket); });
   };
-  pending.block = [producer, in_flight](std::chrono::nanoseconds slice) {
-    for (const InFlight& append : *in_flight) {
-      if (!producer->is_acknowledged(append.ticket)) {
-        (void)producer->wait(append.ticket, slice);
-        return;
-      }
-    }
-  };
+  pending.acknowledged_by = producer;
   pending.deadline = PendingResponse::Clock::now() + timeout;
   pending.finish = [this, response, in_flight, producer, version, client](ResponseFrame& out) {
     for (const InFlight& append : *in_flight) {

@@ -27,6 +27,7 @@ enum class ApiKey : std::int16_t {
   kCreateTopics = 19,
   kDeleteTopics = 20,
   kInitProducerId = 22,
+  kCreatePartitions = 37,
   kDescribeConfigs = 32,
   kAlterConfigs = 33,
   kIncrementalAlterConfigs = 44,

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -77,6 +78,7 @@ Result<std::unique_ptr<Reactor>> Reactor::create(int listen_fd, ReactorShared sh
 }
 
 Reactor::~Reactor() {
+  for (Producer* producer : watched_) producer->unwatch_acknowledgements(wake_fd_);
   connections_.clear();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
@@ -244,6 +246,48 @@ void Reactor::drain_mailbox() {
   }
 }
 
+bool Reactor::sweep_produce_waits() {
+  if (produce_waits_.empty()) return false;
+  // Arm first: an acknowledgement published after the look below writes to wake_fd_.
+  for (const ProduceWait& wait : produce_waits_) {
+    if (std::find(watched_.begin(), watched_.end(), wait.producer) == watched_.end()) {
+      watched_.push_back(wait.producer);
+    }
+  }
+  for (Producer* producer : watched_) {
+    if (Status armed = producer->watch_acknowledgements(wake_fd_); !armed.is_ok() && !produce_polling_) {
+      std::fprintf(stderr, "strata serve: %s: polling for acknowledgements instead\n", armed.to_string().c_str());
+      produce_polling_ = true;
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(produce_waits_, [&](const ProduceWait& wait) {
+    if (now < wait.deadline && !(*wait.ready)()) return false;
+    produce_waits_due_.push_back(wait);
+    return true;
+  });
+  for (const ProduceWait& wait : produce_waits_due_) {
+    wait.connection->on_resumed(wait.parked);
+    settle(wait.connection);
+  }
+  const bool resumed = !produce_waits_due_.empty();
+  produce_waits_due_.clear();
+  return resumed;
+}
+
+int Reactor::epoll_timeout_ms() const {
+  // Stopping: the timeouts are looked at every 100 ms, so a connection stalled in a write ends in time.
+  int timeout_ms = stop_begun_ || accept_paused_ ? 100 : 1000;
+  if (produce_waits_.empty()) return timeout_ms;
+  if (produce_polling_) return 1;
+  const auto now = std::chrono::steady_clock::now();
+  for (const ProduceWait& wait : produce_waits_) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(wait.deadline - now).count();
+    timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, timeout_ms));
+  }
+  return timeout_ms;
+}
+
 void Reactor::check_timeouts() {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_timeout_check_) return;
@@ -291,9 +335,8 @@ void Reactor::run() {
         settle(connection);
       }
     }
-    // Stopping: the timeouts are looked at every 100 ms, so a connection stalled in a write ends in time.
-    const int timeout_ms = stop_begun_ || accept_paused_ ? 100 : 1000;
-    const int ready = epoll_wait(epoll_fd_, events, kEventsMax, timeout_ms);
+    const bool resumed = sweep_produce_waits();
+    const int ready = epoll_wait(epoll_fd_, events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
       std::fprintf(stderr, "strata serve: epoll_wait: %s\n", std::strerror(errno));
       return;

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,17 @@ class Reactor {
   void release(std::size_t bytes);
   bool over_budget() const { return in_flight_bytes_ >= options_.in_flight_bytes_max; }
   void park(ParkedRequest request) { shared_.waiter.park(std::move(request)); }
+  // A Produce waiting for its producer's acknowledgements: this reactor watches them itself (its wake fd is
+  // armed with Producer::watch_acknowledgements before each epoll_wait) and resumes the connection when
+  // `ready` turns true or `deadline` passes.
+  struct ProduceWait {
+    Connection* connection;
+    void* parked;
+    Producer* producer;
+    const std::function<bool()>* ready;  // the parked response's; lives while it is parked
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void park_produce(ProduceWait wait) { produce_waits_.push_back(wait); }
   // Any thread (the waiter's): hands a parked response back to its connection on this reactor's thread.
   void post(Connection* connection, void* parked);
 
@@ -79,6 +91,11 @@ class Reactor {
   void drain_mailbox();
   void check_timeouts();
   void begin_stop();
+  // Arms the wake fd with every producer waited for, then resumes the waits that are ready or due: true
+  // when one was (what it parked again is armed on the next pass).
+  bool sweep_produce_waits();
+  // epoll_wait's timeout: the next timeout check, or the earliest produce deadline.
+  int epoll_timeout_ms() const;
   // Brings the connection's epoll registration in line with what it wants; destroys it when finished.
   void settle(Connection* connection);
 
@@ -104,6 +121,11 @@ class Reactor {
   std::chrono::steady_clock::time_point next_timeout_check_;
   std::chrono::steady_clock::time_point last_refusal_log_;
   std::size_t refusals_unlogged_ = 0;
+
+  std::vector<ProduceWait> produce_waits_;
+  std::vector<ProduceWait> produce_waits_due_;
+  std::vector<Producer*> watched_;  // producers armed with wake_fd_ (unwatched by the destructor)
+  bool produce_polling_ = false;    // a producer refused the fd: look every millisecond instead
 
   std::mutex mailbox_mutex_;
   std::vector<std::pair<Connection*, void*>> mailbox_;  // guarded by mailbox_mutex_

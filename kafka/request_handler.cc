@@ -131,6 +131,7 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
       [&](const OffsetFetchRequest& body) { offset_fetch(body, version, out); },
       [&](const CreateTopicsRequest& body) { create_topics(body, version, out); },
       [&](const DeleteTopicsRequest& body) { delete_topics(body, version, out); },
+      [&](const CreatePartitionsRequest& body) { create_partitions(body, version, out); },
       [&](const DescribeConfigsRequest& body) { describe_configs(body, version, out); },
       [&](const AlterConfigsRequest& body) { alter_configs(body, /*incremental=*/false, version, out); },
       [&](const IncrementalAlterConfigsRequest& body) {

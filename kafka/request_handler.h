@@ -47,7 +47,8 @@ struct Session {
 
 // A request's answer. One that must wait (a Produce for its acknowledgements, a long-polling Fetch, a
 // parked JoinGroup or SyncGroup) is a continuation rather than a blocked thread: the server asks `ready`
-// (from its waiter thread, kafka/waiter.h: cheap, non-blocking) until it is true or `deadline` passes, then
+// (on its reactor for a Produce, on the waiter thread, kafka/waiter.h, for the others: cheap,
+// non-blocking) until it is true or `deadline` passes, then
 // calls `finish` on the connection's network thread, which fills the frame and returns true, or returns
 // false to wait again. Responses go out in request order whatever order their continuations finish in.
 struct PendingResponse {
@@ -60,7 +61,9 @@ struct PendingResponse {
   bool holds_connection = false;
   ResponseFrame frame;
   std::function<bool()> ready;  // when set: finish waits for it (or the deadline)
-  std::function<void(std::chrono::nanoseconds)> block;  // optional: sleeps until ready() may be true
+  // When set, ready() turns true only through this producer's acknowledgements: the connection's reactor
+  // watches them itself (Producer::watch_acknowledgements) instead of parking the request with the waiter.
+  Producer* acknowledged_by = nullptr;
   Clock::time_point deadline = Clock::time_point::max();
   std::function<bool(ResponseFrame&)> finish;  // when set: run before the frame is sent (always run)
   RequestTiming timing;  // set by the connection, observed once the response is ready to send
@@ -93,6 +96,7 @@ class RequestHandler {
   void init_producer_id(const InitProducerIdRequest& request, std::int16_t version, ResponseFrame& out);
   void create_topics(const CreateTopicsRequest& request, std::int16_t version, ResponseFrame& out);
   void delete_topics(const DeleteTopicsRequest& request, std::int16_t version, ResponseFrame& out);
+  void create_partitions(const CreatePartitionsRequest& request, std::int16_t version, ResponseFrame& out);
   // Topic configs (config_admin.cc).
   void describe_configs(const DescribeConfigsRequest& request, std::int16_t version, ResponseFrame& out);
   void alter_configs(const AlterConfigsRequest& request, bool incremental, std::int16_t version, ResponseFrame& out);

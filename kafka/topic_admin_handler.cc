@@ -1,4 +1,4 @@
-// Metadata, CreateTopics and DeleteTopics: the topic table as Kafka's admin APIs see it (configs are
+// Metadata, CreateTopics, DeleteTopics and CreatePartitions: the topic table as Kafka's admin APIs see it (configs are
 // config_admin.cc's).
 #include "kafka/request_handler.h"
 
@@ -104,6 +104,45 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
     if (result.error == ErrorCode::kNone) {  // v5+ reports what was (or would be) created
       result.partitions = partitions;
       result.replication_factor = 1;
+    }
+  }
+  encode(response, version, out);
+}
+
+void RequestHandler::create_partitions(const CreatePartitionsRequest& request, std::int16_t version,
+                                       ResponseFrame& out) {
+  CreatePartitionsResponse response;
+  for (const auto& topic : request.topics) {
+    CreatePartitionsResponse::Topic& result = response.topics.emplace_back();
+    result.name = std::string(topic.name);
+    const std::optional<TopicEntry> entry = topics_.find(topic.name);
+    if (!entry) {
+      result.error = ErrorCode::kUnknownTopicOrPartition;
+      result.message = "no topic " + result.name;
+    } else if (topic.count < 1 || static_cast<std::uint32_t>(topic.count) > kPartitionsMax) {
+      result.error = ErrorCode::kInvalidPartitions;
+      result.message = "partitions must be 1 to " + std::to_string(kPartitionsMax);
+    } else if (static_cast<std::uint32_t>(topic.count) <= entry->partitions) {
+      result.error = ErrorCode::kInvalidPartitions;
+      result.message = "topic " + result.name + " has " + std::to_string(entry->partitions) +
+                       " partitions; the count only grows";
+    } else if (topic.assignments &&
+               topic.assignments->size() != static_cast<std::size_t>(topic.count) - entry->partitions) {
+      result.error = ErrorCode::kInvalidReplicaAssignment;
+      result.message = "the assignments name " + std::to_string(topic.assignments->size()) +
+                       " partitions; the request adds " + std::to_string(topic.count - entry->partitions);
+    } else if (topic.assignments && !replicas_are_this_node(*topic.assignments, options_.node_id, &result.message)) {
+      result.error = ErrorCode::kInvalidReplicaAssignment;
+    } else if (!request.validate_only) {
+      const Status grown = topics_.grow(topic.name, static_cast<std::uint32_t>(topic.count));
+      if (!grown.is_ok()) {
+        std::fprintf(stderr, "strata serve: CreatePartitions %s: %s\n", result.name.c_str(),
+                     grown.to_string().c_str());
+        result.error = grown.code() == StatusCode::kInvalidArgument ? ErrorCode::kInvalidPartitions
+                       : grown.code() == StatusCode::kNotFound      ? ErrorCode::kUnknownTopicOrPartition
+                                                                    : error_for(grown);
+        result.message = grown.message();
+      }
     }
   }
   encode(response, version, out);

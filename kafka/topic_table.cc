@@ -41,6 +41,14 @@ Result<TopicEntry> TopicTable::create(std::string_view name, const TopicOptions&
   return open_existing(name);
 }
 
+Status TopicTable::grow(std::string_view name, std::uint32_t partitions) {
+  // Held across the change: a find() meanwhile could otherwise remember the old count.
+  std::unique_lock lock(mutex_);
+  STRATA_RETURN_IF_ERROR(log_.increase_partitions(name, partitions));
+  if (auto it = known_.find(name); it != known_.end()) it->second.partitions = partitions;
+  return Status::ok();
+}
+
 Status TopicTable::remove(std::string_view name) {
   // Held across the deletion: a find() meanwhile could otherwise remember the topic being deleted.
   std::unique_lock lock(mutex_);

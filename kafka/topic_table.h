@@ -44,6 +44,8 @@ class TopicTable {
   std::vector<TopicEntry> all();
   // The topic whose topic_uuid() is `id`, or nullopt.
   std::optional<TopicEntry> find(const Uuid& id);
+  // Log::increase_partitions, and the table remembers the new count.
+  Status grow(std::string_view name, std::uint32_t partitions);
   // Log::delete_topic, and the table forgets the topic. kNotFound when there is none.
   Status remove(std::string_view name);
 

@@ -44,14 +44,6 @@ bool Waiter::sweep(bool resume_all) {
 }
 
 void Waiter::sleep() {
-  // The oldest parked Produce: its acknowledgement wakes us at once (later ones mostly come with it).
-  auto blocking = std::find_if(waiting_.begin(), waiting_.end(), [](const ParkedRequest& r) { return r.block; });
-  if (blocking != waiting_.end()) {
-    const auto before = std::chrono::steady_clock::now();
-    blocking->block(kPollInterval);
-    // A wait that answers at once without ready() turning true (a closed log) must not spin.
-    if (blocking->ready() || std::chrono::steady_clock::now() - before >= std::chrono::microseconds(100)) return;
-  }
   std::unique_lock lock(mutex_);
   const auto interval = waiting_.empty() ? std::chrono::duration_cast<std::chrono::milliseconds>(kTickInterval)
                                          : std::chrono::duration_cast<std::chrono::milliseconds>(kPollInterval);

@@ -1,17 +1,14 @@
-// Waiter: where the server's waiting requests park, so that no network thread blocks. A Produce waiting for
-// its acknowledgements, a long-polling Fetch and a JoinGroup or SyncGroup waiting for the rest of its group
-// are continuations (PendingResponse::ready): one waiter thread asks each parked request's ready() after
-// every wake-up and hands it back to its reactor (resume) once ready() is true or its deadline passed. The
-// same thread calls the group coordinator's tick() every 100 ms.
+// Waiter: where the server's waiting requests park, so that no network thread blocks. A long-polling Fetch
+// and a JoinGroup or SyncGroup waiting for the rest of its group are continuations (PendingResponse::ready):
+// one waiter thread asks each parked request's ready() every kPollInterval and hands it back to its reactor
+// (resume) once ready() is true or its deadline passed. The same thread calls the group coordinator's tick()
+// every 100 ms. (A Produce waiting for its acknowledgements does not come here: its reactor watches the
+// producer's acknowledgements itself, which saves a thread hop per response; see Reactor::park_produce.)
 //
-// Why one thread that polls rather than a callback from the engine: the engine's public API signals an
-// acknowledgement only to a thread blocked in Producer::wait(), and new data only to one in Reader::wait().
-// The waiter sleeps in Producer::wait() on the oldest unacknowledged ticket when a Produce is parked (an
-// acknowledgement wakes it at once; acknowledgements arrive nearly in ticket order), else on its own condition
-// variable for at most kPollInterval, so a parked Fetch sees new data within a millisecond. Every check is a
-// few atomic loads.
+// Why polling rather than a callback from the engine: the engine's public API signals new data only to a
+// thread blocked in Reader::wait(), one reader at a time. Every check is a few atomic loads.
 //
-// Threads: park() and stop() from any thread; ready(), block() and resume() run on the waiter thread.
+// Threads: park() and stop() from any thread; ready() and resume() run on the waiter thread.
 #pragma once
 
 #include <chrono>
@@ -26,8 +23,7 @@ namespace strata::kafka {
 class GroupCoordinator;
 
 struct ParkedRequest {
-  std::function<bool()> ready;                       // non-blocking
-  std::function<void(std::chrono::nanoseconds)> block;  // optional: sleeps until ready() may be true
+  std::function<bool()> ready;  // non-blocking
   std::chrono::steady_clock::time_point deadline;
   std::function<void()> resume;  // hands the request back to its reactor
 };

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhash-dev libbenchmark-dev
   libgtest-dev libboost-dev libconcurrentqueue-dev libreaderwriterqueue-dev libcli11-dev libisal-dev libzstd-dev
   liblz4-dev libsnappy-dev zlib1g-dev
-  librdkafka-dev kcat python3-confluent-kafka python3-prometheus-client
+  librdkafka-dev kcat python3-confluent-kafka python3-kafka python3-prometheus-client
   libsqlite3-dev sqlite3 librocksdb-dev libssl-dev openssl
   e2fsprogs gnuplot-nox systemtap-sdt-dev
   linux-perf)

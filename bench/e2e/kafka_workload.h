@@ -35,7 +35,9 @@ Result<KafkaWorkloadResult> run_kafka_produce(const WorkloadOptions& options);
 // producer (acks=all, idempotent, linger 0) sends options.events events round-robin over the partitions,
 // each carrying its send time; tail_latency is receive minus send (p50, p99).
 Result<KafkaWorkloadResult> run_kafka_latency(const WorkloadOptions& options);
-// The topic filled as above, then a consumer reads every event from the start of each partition; timed.
+// The topic filled as above with a window of events (3 MiB of keys and values per partition, under the
+// mock cluster's 5 MiB cap), then a consumer reads the window from the start of each partition, again and
+// again from the start, until it read options.events events; timed.
 Result<KafkaWorkloadResult> run_kafka_fetch(const WorkloadOptions& options);
 
 }  // namespace strata::bench

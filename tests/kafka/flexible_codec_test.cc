@@ -272,6 +272,49 @@ TEST(KafkaFlexible, ListGroupsV4FiltersByStateAndOffsetFetchV7ReadsIntArrays) {
   EXPECT_EQ(fetch.topics[0].partitions, (std::vector<std::int32_t>{0, 1}));
 }
 
+// CreatePartitions v3 (flexible, CreatePartitionsRequest.json): topics [name, count, assignments (nullable)
+// [broker_ids [int32], tags], tags], timeout_ms, validate_only, tags. v0 the same with int16 strings and
+// int32 counts (-1: null).
+TEST(KafkaFlexible, CreatePartitionsV3AndV0) {
+  std::vector<std::byte> frame = header_v2(37, 3);
+  append(frame, {0x03,                                   // 2 topics
+                 0x02, 't', 0, 0, 0, 4, 0x00, 0x00,       // t, count 4, assignments null, tags
+                 0x02, 'u', 0, 0, 0, 2, 0x02, 0x02, 0, 0, 0, 1, 0x00, 0x00,  // u, 2, [[1] tags], tags
+                 0, 0, 0x75, 0x30, 0x01, 0x00});         // timeout 30000, validate_only, tags
+  Request request;
+  ASSERT_EQ(decode_frame(frame, &request), DecodeResult::kOk);
+  const auto& grow = std::get<CreatePartitionsRequest>(request.body);
+  ASSERT_EQ(grow.topics.size(), 2u);
+  EXPECT_EQ(grow.topics[0].name, "t");
+  EXPECT_EQ(grow.topics[0].count, 4);
+  EXPECT_FALSE(grow.topics[0].assignments.has_value());
+  ASSERT_TRUE(grow.topics[1].assignments.has_value());
+  EXPECT_EQ(*grow.topics[1].assignments, (std::vector<std::vector<std::int32_t>>{{1}}));
+  EXPECT_EQ(grow.timeout_ms, 30000);
+  EXPECT_TRUE(grow.validate_only);
+
+  CreatePartitionsResponse response;
+  response.topics.push_back({"t", ErrorCode::kInvalidPartitions, "no"});
+  ResponseFrame out;
+  encode(response, 3, out);
+  EXPECT_EQ(out.body.buffer(), bytes_of({0x00, 0, 0, 0, 0,                          // header tags, throttle
+                                         0x02, 0x02, 't', 0, 37, 0x03, 'n', 'o', 0x00,  // [t, 37, "no", tags]
+                                         0x00}));
+
+  frame = bytes_of({0, 37, 0, 0, 0, 0, 0, 7, 0, 1, 'c'});  // header v1
+  append(frame, {0, 0, 0, 1, 0, 1, 't', 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff,  // [t, 3, null]
+                 0, 0, 0x03, 0xe8, 0x00});                                  // timeout 1000, validate_only
+  ASSERT_EQ(decode_frame(frame, &request), DecodeResult::kOk);
+  const auto& grow0 = std::get<CreatePartitionsRequest>(request.body);
+  ASSERT_EQ(grow0.topics.size(), 1u);
+  EXPECT_EQ(grow0.topics[0].count, 3);
+  EXPECT_FALSE(grow0.topics[0].assignments.has_value());
+  EXPECT_FALSE(grow0.validate_only);
+  ResponseFrame out0;
+  encode(response, 0, out0);
+  EXPECT_EQ(out0.body.buffer(), bytes_of({0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 't', 0, 37, 0, 2, 'n', 'o'}));
+}
+
 // Every encoder at every advertised version writes the mode the table says: a flexible response (other than
 // ApiVersions) starts with the response header's empty tagged fields and ends with the body's.
 TEST(KafkaFlexible, EveryResponseAtEveryVersionFollowsTheTable) {

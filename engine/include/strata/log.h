@@ -235,6 +235,14 @@ class Producer {
   // Waits until every append made so far is acknowledged (the batch form); the first error if any failed.
   Status wait_all(std::chrono::nanoseconds timeout = std::chrono::seconds(60));
 
+  // For event loops that cannot block in wait(): after watch_acknowledgements(fd), the writer that next
+  // acknowledges (or fails) an append of this producer adds 1 to the eventfd `fd`, once. To wait without
+  // missing an acknowledgement: call it, then is_acknowledged() on what you wait for, then wait for `fd` to
+  // be readable; call it again before each wait. kFull when 64 other fds watch this producer.
+  Status watch_acknowledgements(int fd);
+  // No writer writes to `fd` once this returns: call it before closing `fd`.
+  void unwatch_acknowledgements(int fd);
+
  private:
   friend class Log;
   explicit Producer(std::shared_ptr<detail::ProducerState> state) : state_(std::move(state)) {}
