@@ -119,7 +119,7 @@ Status PartitionWriter::open_segment(std::uint64_t base_offset, DeferredSyncs* s
   segment_opened_us_ = wall_clock_us();
   next_offset_ = base_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = 0;
-  tail_block_.reset();  // nothing of the old segment is rewritten
+  tail_block_ = io::AlignedBuffer();  // nothing of the old segment is rewritten
   last_indexed_position_ = 0;
   max_timestamp_us_ = 0;
   index_.clear();
@@ -145,10 +145,10 @@ Status PartitionWriter::resume_segment(const SegmentInfo& active, DeferredSyncs*
   // The next write rewrites the partial last block from its start: keep its bytes for the staging to come.
   const std::uint64_t block = round_down(active.data_end);
   if (block != active.data_end) {
-    tail_block_ = std::make_unique<std::byte[]>(block_bytes_);
-    auto read = file_.read_at({tail_block_.get(), block_bytes_}, block);
+    tail_block_ = io::AlignedBuffer(block_bytes_);
+    auto read = file_.read_at({tail_block_.data(), block_bytes_}, block);
     if (!read) return read.status();
-    std::memset(tail_block_.get() + (active.data_end - block), 0, round_up(active.data_end) - active.data_end);
+    std::memset(tail_block_.data() + (active.data_end - block), 0, round_up(active.data_end) - active.data_end);
   }
   if (!index_.empty()) last_indexed_position_ = index_.back().position;
   // What recovery kept may sit in the page cache only (a writer that died under `none` durability): sync it
@@ -175,9 +175,9 @@ Status PartitionWriter::take_staging(StagingPool& pool) {
   auto buffer = pool.acquire(staging_bytes_);
   if (!buffer) return Status(buffer.status()).with_context("partition " + topic_ + "-" + std::to_string(partition_));
   set_staging(std::move(buffer.value()));
-  if (tail_block_ != nullptr) {
-    std::memcpy(staging_at(round_down(fill_)), tail_block_.get(), block_bytes_);
-    tail_block_.reset();
+  if (tail_block_.size() != 0) {
+    std::memcpy(staging_at(round_down(fill_)), tail_block_.data(), block_bytes_);
+    tail_block_ = io::AlignedBuffer();
   }
   return Status::ok();
 }
@@ -186,8 +186,8 @@ bool PartitionWriter::return_staging_if_idle(StagingPool& pool) {
   const bool framed = std::exchange(framed_since_upkeep_, false);
   if (!has_staging() || framed || !quiet_for_growth()) return false;
   if (round_down(fill_) != fill_) {
-    tail_block_ = std::make_unique<std::byte[]>(block_bytes_);
-    std::memcpy(tail_block_.get(), staging_at(round_down(fill_)), block_bytes_);
+    tail_block_ = io::AlignedBuffer(block_bytes_);
+    std::memcpy(tail_block_.data(), staging_at(round_down(fill_)), block_bytes_);
   }
   pool.release(std::exchange(staging_, {}));
   return true;
@@ -630,7 +630,7 @@ void PartitionWriter::retire(StagingPool& pool) {
                 static_cast<unsigned long long>(fill_), io_in_flight(), pending_acks_.size());
   file_.close();
   pool.release(std::exchange(staging_, {}));
-  tail_block_.reset();
+  tail_block_ = io::AlignedBuffer();
   retired_ = true;
 }
 

@@ -299,8 +299,8 @@ class PartitionWriter {
   StagingPool::Buffer staging_;  // empty while the partition is idle
   std::size_t staging_bytes_;     // the size it borrows: config_.staging_bytes, or more after grow()
   // While staging is back in the pool: the block holding fill_ when fill_ is not block-aligned (the next
-  // write rewrites it from its start). Null otherwise.
-  std::unique_ptr<std::byte[]> tail_block_;
+  // write rewrites it from its start). Empty otherwise.
+  io::AlignedBuffer tail_block_;  // aligned: resume_segment() reads it with O_DIRECT
   bool framed_since_upkeep_ = false;  // see return_staging_if_idle()
   std::uint64_t framed_pass_ = 0;
   bool retired_ = false;

@@ -97,7 +97,8 @@ void append_round(Log& log, TopicId topic, std::uint32_t partitions, int round) 
   std::vector<Ticket> tickets;
   for (std::uint32_t p = 0; p < partitions; ++p) {
     for (int i = 0; i < 3; ++i) {
-      auto ticket = producer->append(topic, p, "k", value_for(p, round, i));
+      const std::string value = value_for(p, round, i);
+      auto ticket = producer->append(topic, p, std::as_bytes(std::span("k", 1)), std::as_bytes(std::span(value)));
       ASSERT_TRUE(ticket) << ticket.status().to_string();
       tickets.push_back(ticket.value());
     }
