@@ -184,8 +184,11 @@ BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_
     *reason = "CRC-32C mismatch";
     return BatchCheck::kInvalid;
   }
-  if (header->last_offset_delta < 0 || header->records_count != header->last_offset_delta + 1) {
-    *reason = "recordsCount " + std::to_string(header->records_count) + " does not match lastOffsetDelta " +
+  // A compacted batch keeps its offset range and fewer records (Kafka's cleaner does the same): at most
+  // lastOffsetDelta + 1 of them, none for a batch kept only for its range or producer state.
+  if (header->last_offset_delta < 0 || header->records_count < 0 ||
+      header->records_count > header->last_offset_delta + 1) {
+    *reason = "recordsCount " + std::to_string(header->records_count) + " does not fit lastOffsetDelta " +
               std::to_string(header->last_offset_delta);
     return BatchCheck::kInvalid;
   }
@@ -217,6 +220,10 @@ Status validate_client_batch(std::span<const std::byte> batch, std::size_t bytes
   if (check_batch(batch, kAnyOffset, header, &reason) != BatchCheck::kValid) {
     if (reason == "CRC-32C mismatch") return corruption("record batch CRC-32C mismatch");
     return invalid_argument("record batch: " + reason);
+  }
+  if (header->records_count != header->last_offset_delta + 1) {
+    return invalid_argument("record batch: recordsCount " + std::to_string(header->records_count) +
+                            " does not match lastOffsetDelta " + std::to_string(header->last_offset_delta));
   }
   if ((header->attributes & kControlFlag) != 0) return invalid_argument("control batches are not accepted from clients");
   if ((header->attributes & kTransactionalFlag) != 0) {
@@ -260,6 +267,7 @@ bool decode_record(const std::byte** in, const std::byte* end, RecordFields* rec
   record->offset_delta = static_cast<std::int32_t>(offset_delta);
   record->key = {key, static_cast<std::size_t>(std::max<std::int64_t>(key_length, 0))};
   record->value = {value, static_cast<std::size_t>(std::max<std::int64_t>(value_length, 0))};
+  record->value_null = value_length < 0;
   record->headers = {headers, static_cast<std::size_t>(record_end - headers)};
   record->header_count = static_cast<std::int32_t>(header_count);
   // Headers are checked for their bounds now, so a record that decodes is whole.

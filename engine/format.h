@@ -17,6 +17,9 @@
 // Segment file (Kafka's): RecordBatch v2 batches back to back from byte 0, no padding between them; after
 // the last batch only zeros (the file is preallocated, so a zero batchLength marks the end of data). A
 // segment is sealed once its .strata-index exists and checks out; only the last segment is ever unsealed.
+// Batches cover the offsets densely, each from its baseOffset through baseOffset + lastOffsetDelta. In a
+// compacted segment (engine/compactor.h) a batch may hold fewer records than its range (offset gaps
+// inside it), or none: an empty batch keeps a dropped range, or an idempotent producer's last sequence.
 //
 // RecordBatch v2 (Kafka protocol guide, "Record Batch"), big-endian:
 //   baseOffset i64 | batchLength i32 (bytes after this field) | partitionLeaderEpoch i32 | magic i8 = 2 |
@@ -221,14 +224,14 @@ enum class BatchCheck : std::uint8_t {
 };
 
 // Validates the batch at the start of `bytes` (the rest of the segment's data): length, magic, CRC,
-// lastOffsetDelta against recordsCount, and baseOffset == expected_offset (unless kAnyOffset). Records are
+// recordsCount within lastOffsetDelta + 1 (fewer in a compacted batch), and baseOffset == expected_offset (unless kAnyOffset). Records are
 // not parsed here (the CRC covers them; decoding checks every bound).
 inline constexpr std::uint64_t kAnyOffset = UINT64_MAX;
 BatchCheck check_batch(std::span<const std::byte> bytes, std::uint64_t expected_offset, BatchHeader* header,
                        std::string* reason);
 
-// What a client may send: check_batch() plus Kafka's broker-side rules (no control batches, no
-// transactional ones, a producer id with a sequence, a known codec). kCorruption for a bad CRC,
+// What a client may send: check_batch() plus Kafka's broker-side rules (a record for every offset, no control
+// batches, no transactional ones, a producer id with a sequence, a known codec). kCorruption for a bad CRC,
 // kTooLarge, else kInvalidArgument, each saying what.
 Status validate_client_batch(std::span<const std::byte> batch, std::size_t bytes_max, BatchHeader* header);
 
@@ -238,6 +241,7 @@ struct RecordFields {
   std::int32_t offset_delta = 0;
   std::span<const std::byte> key;  // empty for null
   std::span<const std::byte> value;
+  bool value_null = false;             // valueLength -1: a tombstone, for compaction
   std::span<const std::byte> headers;  // the encoded headers (count first)
   std::int32_t header_count = 0;
 };
@@ -448,6 +452,17 @@ inline constexpr char kSyncedMagic[8] = {'S', 'T', 'R', 'A', 'T', 'S', 'Y', 'N'}
 inline constexpr std::size_t kSyncedOffsetAt = 8;
 inline constexpr std::size_t kSyncedFileBytes = 16;
 inline constexpr std::string_view kSyncedFile = "strata-synced";
+
+// ---- compaction (<partition dir>/strata-cleaned, <base>.log.strata-compacting) ---------------------------
+
+// The cleaner's checkpoint: offsets below it were compacted by the last pass (derived: lost, every sealed
+// segment counts as dirty again). magic[8] | cleaned_through u64 | checksum u64 (xxh3-64 of the 16 before).
+inline constexpr char kCleanedMagic[8] = {'S', 'T', 'R', 'A', 'C', 'L', 'N', 'D'};
+inline constexpr std::size_t kCleanedFileBytes = 24;
+inline constexpr std::string_view kCleanedFile = "strata-cleaned";
+// A compacted segment being written aside, renamed over <base>.log once whole and synced; a leftover is
+// removed by the next pass.
+inline constexpr std::string_view kCompactingSuffix = ".strata-compacting";
 
 // ---- names ----------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "engine/compactor.h"
 #include "engine/format.h"
 #include "engine/recovery.h"
 #include "io/file.h"
@@ -59,6 +60,10 @@ Result<PartitionDescription> describe_partition(const std::string& dir, const To
     partition.first_offset = partition.segments.front().base_offset;
     partition.next_offset = partition.segments.back().next_offset;
   }
+  auto dirty = detail::dirty_ratio(partition.dir);
+  if (!dirty) return dirty.status();
+  partition.clean_bytes = dirty->clean_bytes;
+  partition.dirty_bytes = dirty->dirty_bytes;
   return partition;
 }
 

@@ -50,6 +50,25 @@ void KeyTable::grow() {
   if (old != nullptr) ::munmap(old, old_capacity * sizeof(Slot));
 }
 
+// Backward-shift deletion: the entries after the hole that could sit in it move up, so that every probe
+// sequence stays unbroken.
+void KeyTable::erase(std::uint64_t hash) {
+  if (slots_ == nullptr) return;
+  std::size_t hole = hash & mask_;
+  while (slots_[hole].offset_plus_one != 0 && slots_[hole].hash != hash) hole = (hole + 1) & mask_;
+  if (slots_[hole].offset_plus_one == 0) return;
+  --count_;
+  for (std::size_t i = (hole + 1) & mask_; slots_[i].offset_plus_one != 0; i = (i + 1) & mask_) {
+    const std::size_t home = slots_[i].hash & mask_;
+    // The entry may fill the hole when its home is not cyclically within (hole, i].
+    const bool home_after_hole = hole < i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (home_after_hole) continue;
+    slots_[hole] = slots_[i];
+    hole = i;
+  }
+  slots_[hole] = Slot{0, 0};
+}
+
 void KeyTable::set(std::uint64_t hash, std::uint64_t offset) {
   if ((count_ + 1) * 2 > capacity_) grow();
   std::size_t i = hash & mask_;
@@ -71,6 +90,8 @@ namespace {
 std::size_t positions_bytes(std::uint64_t events) {
   return (4 * events + 7) / 8 * 8;
 }
+
+}  // namespace
 
 std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<const std::uint64_t> prev,
                                        std::span<const std::uint32_t> positions,
@@ -97,6 +118,8 @@ std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<cons
   return bytes;
 }
 
+namespace {
+
 Status write_key_file(const std::string& dir, std::uint64_t base_offset, std::span<const std::uint64_t> prev,
                       std::span<const std::uint32_t> positions,
                       std::vector<std::pair<std::uint64_t, std::uint64_t>> keys) {
@@ -118,6 +141,7 @@ Result<SegmentKeyFile> SegmentKeyFile::open(const std::string& partition_dir, st
   SegmentKeyFile keys;
   auto mapping = io::ReadOnlyMapping::map(*file, *size, /*populate=*/false);
   if (!mapping) return mapping.status();
+  if (!verify) mapping->advise_random();  // readers follow chains across it
   keys.mapping_ = std::move(mapping.value());
   const auto bytes = keys.mapping_.bytes();
   std::memcpy(&keys.header_, bytes.data(), sizeof keys.header_);
@@ -177,7 +201,12 @@ std::uint32_t SegmentKeyFile::batch_position(std::uint64_t offset) const {
 Status for_each_segment_key(
     const std::string& partition_dir, std::uint64_t base_offset, std::uint64_t data_end,
     const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn) {
-  const std::string path = segment_path(partition_dir, base_offset);
+  return for_each_key_in_file(segment_path(partition_dir, base_offset), base_offset, data_end, fn);
+}
+
+Status for_each_key_in_file(
+    const std::string& path, std::uint64_t base_offset, std::uint64_t data_end,
+    const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn) {
   auto file = io::File::open(path, io::OpenMode::kReadOnly);
   if (!file) return file.status();
   const bool strict = data_end != kNoOffset;
@@ -259,10 +288,36 @@ Status KeyIndex::scan_active(const SegmentInfo& segment) {
   positions_.clear();
   prev_.reserve(segment.next_offset - segment.base_offset);
   positions_.reserve(segment.next_offset - segment.base_offset);
-  return for_each_segment_key(dir_, segment.base_offset, segment.data_end,
-                              [&](std::uint64_t offset, std::span<const std::byte> key, std::uint32_t position) {
-                                record(offset, key.empty() ? 0 : key_hash(key), !key.empty(), position);
-                              });
+  STRATA_RETURN_IF_ERROR(
+      for_each_segment_key(dir_, segment.base_offset, segment.data_end,
+                           [&](std::uint64_t offset, std::span<const std::byte> key, std::uint32_t position) {
+                             fill_gap(offset);
+                             record(offset, key.empty() ? 0 : key_hash(key), !key.empty(), position);
+                           }));
+  if (segment.sealed) fill_gap(segment.next_offset);  // a compacted segment may end in removed offsets
+  return Status::ok();
+}
+
+void KeyIndex::fill_gap(std::uint64_t offset) {
+  while (active_base_ + prev_.size() < offset) {
+    prev_.push_back(kNoOffset);
+    positions_.push_back(kGapPosition);
+  }
+}
+
+void KeyIndex::forget(std::uint64_t hash, std::uint64_t offset) {
+  std::lock_guard lock(mutex_);
+  forgotten_.emplace_back(hash, offset);
+  forgotten_pending_.store(true, std::memory_order_release);
+}
+
+void KeyIndex::apply_forgotten() {
+  std::lock_guard lock(mutex_);
+  for (const auto& [hash, offset] : forgotten_) {
+    if (last_.find(hash) == offset) last_.erase(hash);
+  }
+  forgotten_.clear();
+  forgotten_pending_.store(false, std::memory_order_release);
 }
 
 void KeyIndex::record(std::uint64_t offset, std::uint64_t hash, bool keyed, std::uint32_t position) {

@@ -17,6 +17,7 @@
 // that takes billions of keys to become likely.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,8 @@
 namespace strata::detail {
 
 inline constexpr std::uint64_t kNoOffset = UINT64_MAX;  // "no event": the end of a chain, an unknown key
+// The batch position of an offset that holds no event (compaction removed it): readers skip it.
+inline constexpr std::uint32_t kGapPosition = UINT32_MAX;
 
 std::uint64_t key_hash(std::span<const std::byte> key);
 
@@ -52,6 +55,7 @@ class KeyTable {
     }
   }
   void set(std::uint64_t hash, std::uint64_t offset);
+  void erase(std::uint64_t hash);
   std::size_t size() const { return count_; }
   template <typename Fn>
   void for_each(Fn&& fn) const {
@@ -73,7 +77,8 @@ class KeyTable {
 };
 
 // <base>.strata-keys, little-endian: this header, then prev[n] (u64, kNoOffset at a chain's start or for an
-// event without a key), then position[n] (u32: the file position of the event's batch), padded to 8 bytes,
+// event without a key), then position[n] (u32: the file position of the event's batch, kGapPosition for an
+// offset compaction emptied; a chain may lead to one: it ends there), padded to 8 bytes,
 // then key_count (hash u64, last offset u64) pairs sorted by hash; n = next - base. The checksum (xxh3)
 // covers everything after the header.
 struct KeyFileHeader {
@@ -88,6 +93,11 @@ struct KeyFileHeader {
 static_assert(sizeof(KeyFileHeader) == 48);
 inline constexpr char kKeyFileMagic[8] = {'S', 'T', 'R', 'A', 'K', 'E', 'Y', 'S'};
 std::string key_file_path(const std::string& partition_dir, std::uint64_t base_offset);
+// The bytes of a key file: prev and positions per offset of [base, base + prev.size()), keys (hash, last
+// offset) in any order.
+std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<const std::uint64_t> prev,
+                                       std::span<const std::uint32_t> positions,
+                                       std::vector<std::pair<std::uint64_t, std::uint64_t>> keys);
 
 // A sealed segment's key file, mapped read-only.
 class SegmentKeyFile {
@@ -129,9 +139,16 @@ class KeyIndex {
   static Result<std::unique_ptr<KeyIndex>> build(std::string dir, const std::vector<SegmentInfo>& segments,
                                                  std::string* report);
 
-  std::mutex& mutex() { return mutex_; }
+  std::recursive_mutex& mutex() { return mutex_; }
   // Writer thread: the key's last offset, kNoOffset when it has none.
-  std::uint64_t last_offset(std::uint64_t hash) const { return last_.find(hash); }
+  std::uint64_t last_offset(std::uint64_t hash) {
+    if (forgotten_pending_.load(std::memory_order_acquire)) [[unlikely]]
+      apply_forgotten();
+    return last_.find(hash);
+  }
+  // Any thread: compaction removed the key's last event, at `offset` (an expired tombstone): the key has
+  // no event now, unless it has a newer one. The writer thread applies it at its next last_offset().
+  void forget(std::uint64_t hash, std::uint64_t offset);
   // Writer thread, holding mutex(): the event at `offset` (the next one), in the batch at file position
   // `position`, has a key with this hash, or none.
   void record(std::uint64_t offset, std::uint64_t hash, bool keyed, std::uint32_t position);
@@ -151,10 +168,16 @@ class KeyIndex {
   explicit KeyIndex(std::string dir) : dir_(std::move(dir)) {}
   Status add_sealed(const SegmentInfo& segment, std::string* report);
   Status scan_active(const SegmentInfo& segment);
+  // Pads the chain with gaps (kNoOffset, kGapPosition) up to `offset` (compacted segments being rebuilt).
+  void fill_gap(std::uint64_t offset);
+  void apply_forgotten();
 
   const std::string dir_;
-  std::mutex mutex_;
+  // Recursive: the writer holds it across a batch and may apply forgotten keys inside last_offset().
+  std::recursive_mutex mutex_;
   KeyTable last_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> forgotten_;  // under mutex_
+  std::atomic<bool> forgotten_pending_{false};
   std::uint64_t active_base_ = 0;
   std::vector<std::uint64_t> prev_;       // prev_[offset - active_base_]
   std::vector<std::uint32_t> positions_;  // positions_[offset - active_base_]: the batch's file position
@@ -165,6 +188,10 @@ class KeyIndex {
 // not whole and valid (a segment another process is writing), with no error.
 Status for_each_segment_key(
     const std::string& partition_dir, std::uint64_t base_offset, std::uint64_t data_end,
+    const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn);
+// The same for the segment file at `path` (which may not be named as a segment yet: compaction's new one).
+Status for_each_key_in_file(
+    const std::string& path, std::uint64_t base_offset, std::uint64_t data_end,
     const std::function<void(std::uint64_t, std::span<const std::byte>, std::uint32_t)>& fn);
 
 }  // namespace strata::detail

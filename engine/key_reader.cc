@@ -25,14 +25,47 @@ bool same_key(std::span<const std::byte> a, std::span<const std::byte> b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
 }
 
-// The key file of the segment at `base`, or null when it has none (the active segment, or one never indexed).
+Result<io::File::Identity> identity_of(const std::string& path) {
+  auto file = io::File::open(path, io::OpenMode::kReadOnly);
+  if (!file) return file.status();
+  return file->identity();
+}
+
+// The key file of the segment at `base`, or null when it has none (the active segment, or one never indexed,
+// or one compaction is replacing right now). Its segment's data is mapped with it; the key file's name still
+// naming the same file after the segment was mapped shows that both are of one version (compaction removes
+// the old key file before it renames the new segment in, and writes the new key file after).
 std::shared_ptr<const SegmentKeyFile> key_file(KeyReaderState& state, std::uint64_t base) {
-  if (const auto it = state.files.find(base); it != state.files.end()) return it->second;
+  if (const auto it = state.files.find(base); it != state.files.end()) return it->second.keys;
+  const std::string path = key_file_path(state.partition_dir, base);
+  auto before = identity_of(path);
   auto opened = SegmentKeyFile::open(state.partition_dir, base, kNoOffset, /*verify=*/false);
-  if (!opened) return nullptr;  // read by a scan instead: never a wrong answer, only a slower one
-  auto file = std::make_shared<const SegmentKeyFile>(std::move(opened.value()));
-  state.files.emplace(base, file);
-  return file;
+  if (!before || !opened) return nullptr;  // read by a scan instead: never a wrong answer, only a slower one
+  auto segment = io::File::open(segment_path(state.partition_dir, base), io::OpenMode::kReadOnly);
+  if (!segment) return nullptr;
+  auto size = segment->size();
+  if (!size || *size == 0) return nullptr;
+  auto data = io::ReadOnlyMapping::map(*segment, *size, /*populate=*/false);
+  if (data) data->advise_random();  // one batch here and there: no readahead around it
+  auto after = identity_of(path);
+  if (!data || !after || *after != *before) return nullptr;
+  auto keys = std::make_shared<const SegmentKeyFile>(std::move(opened.value()));
+  state.files.emplace(base, KeyReaderState::SealedSegment{keys, std::move(data.value()), *before});
+  return keys;
+}
+
+// Forgets the cached segments that are gone (retention) or were rewritten (compaction: a new key file).
+void drop_stale_segments(KeyReaderState& state) {
+  std::erase_if(state.files, [&](const auto& entry) {
+    const std::uint64_t base = entry.first;
+    auto identity = identity_of(key_file_path(state.partition_dir, base));
+    const bool stale = !std::binary_search(state.bases.begin(), state.bases.end(), base) || !identity ||
+                       *identity != entry.second.keys_identity;
+    if (stale) {  // its batches' positions mean other batches now
+      state.verified.erase(state.verified.lower_bound({base, 0}), state.verified.lower_bound({base + 1, 0}));
+    }
+    return stale;
+  });
 }
 
 // The key's events in [begin, end) of the segment at `base`, found by reading it (no key file), newest first.
@@ -67,7 +100,8 @@ Status walk_sealed(KeyReaderState& state, std::span<const std::byte> key, std::u
     std::uint64_t offset = chain != kNoOffset ? chain : file->last_offset(hash);
     if (offset == kNoOffset) continue;  // the key has no event here: look it up in the one before
     while (offset != kNoOffset && offset >= base && offset >= from) {
-      out->push_back({offset, base, file->batch_position(offset)});
+      const std::uint32_t position = file->batch_position(offset);
+      if (position != kGapPosition) out->push_back({offset, base, position});  // else: compacted away
       offset = file->previous(offset);
     }
     if (offset == kNoOffset || offset < from) break;  // the chain ended, or reached `from`
@@ -110,17 +144,7 @@ Status locate_key(KeyReaderState& state, std::span<const std::byte> key, std::ui
 Result<std::span<const std::byte>> batch_bytes(KeyReaderState& state, std::uint64_t base, std::uint32_t position) {
   const std::string path = segment_path(state.partition_dir, base);
   if (key_file(state, base) != nullptr) {
-    auto it = state.sealed.find(base);
-    if (it == state.sealed.end()) {
-      auto file = io::File::open(path, io::OpenMode::kReadOnly);
-      if (!file) return file.status();
-      auto size = file->size();
-      if (!size) return size.status();
-      auto mapped = io::ReadOnlyMapping::map(*file, *size, /*populate=*/false);
-      if (!mapped) return mapped.status();
-      it = state.sealed.emplace(base, std::move(mapped.value())).first;
-    }
-    const auto bytes = it->second.bytes();
+    const auto bytes = state.files.at(base).data.bytes();
     return bytes.subspan(std::min<std::size_t>(position, bytes.size()));
   }
   auto file = io::File::open(path, io::OpenMode::kReadOnly);
@@ -209,9 +233,7 @@ Result<std::vector<detail::KeyEvent>> locate(detail::KeyReaderState& state, std:
   auto bases = detail::list_segment_bases(state.partition_dir);
   if (!bases) return bases.status();
   state.bases = std::move(bases.value());
-  const auto gone = [&](std::uint64_t base) { return !std::binary_search(state.bases.begin(), state.bases.end(), base); };
-  std::erase_if(state.files, [&](const auto& entry) { return gone(entry.first); });
-  std::erase_if(state.sealed, [&](const auto& entry) { return gone(entry.first); });
+  detail::drop_stale_segments(state);
   std::vector<detail::KeyEvent> newest_first;
   std::vector<detail::KeyEvent> events;
   if (state.bases.empty()) return events;

@@ -27,8 +27,14 @@ struct KeyReaderState {
   std::string partition_dir;
   std::uint32_t partition = 0;
   KeyIndex* live = nullptr;  // a Log's key reader: the writer's index (the active segment's chain)
-  std::map<std::uint64_t, std::shared_ptr<const SegmentKeyFile>> files;  // sealed segments', by base offset
-  std::map<std::uint64_t, io::ReadOnlyMapping> sealed;  // sealed segments' data, mapped, by base offset
+  // A sealed segment's key file and data, opened together (so that both are of one version of a segment
+  // that compaction rewrote: see key_file() in key_reader.cc).
+  struct SealedSegment {
+    std::shared_ptr<const SegmentKeyFile> keys;
+    io::ReadOnlyMapping data;
+    io::File::Identity keys_identity;
+  };
+  std::map<std::uint64_t, SealedSegment> files;  // by base offset
   std::vector<std::uint64_t> bases;  // the partition's segments, listed per read
   std::set<std::pair<std::uint64_t, std::uint32_t>> verified;  // batches (base, position) whose CRC passed
   std::vector<std::byte> buffer;        // a batch of the active segment (pread)

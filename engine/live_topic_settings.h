@@ -20,6 +20,11 @@ struct LiveTopicSettings {
   std::atomic<bool> log_append_time{false};
   std::atomic<std::uint8_t> compression{0};  // Compression of the engine's own batches
   std::atomic<bool> key_index{false};        // fixed at creation (set_topic_configs refuses a change)
+  // Compaction (engine/compactor.h), read by the cleaner.
+  std::atomic<bool> compact{false};
+  std::atomic<std::int64_t> delete_retention_us{0};
+  std::atomic<std::int64_t> min_compaction_lag_us{0};
+  std::atomic<double> min_cleanable_dirty_ratio{0.5};
 
   void store(const TopicSettings& settings, Compression engine_compression) {
     retention_bytes.store(settings.retention_bytes, std::memory_order_relaxed);
@@ -31,6 +36,10 @@ struct LiveTopicSettings {
     compression.store(static_cast<std::uint8_t>(settings.compression.value_or(engine_compression)),
                       std::memory_order_relaxed);
     key_index.store(settings.key_index, std::memory_order_relaxed);
+    compact.store(settings.compact, std::memory_order_relaxed);
+    delete_retention_us.store(settings.delete_retention_us, std::memory_order_relaxed);
+    min_compaction_lag_us.store(settings.min_compaction_lag_us, std::memory_order_relaxed);
+    min_cleanable_dirty_ratio.store(settings.min_cleanable_dirty_ratio, std::memory_order_relaxed);
   }
 };
 

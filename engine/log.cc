@@ -399,6 +399,15 @@ void Producer::unwatch_acknowledgements(int fd) {
   state_->ack_fds.forget(fd);
 }
 
+Status Log::watch_appends(int fd) {
+  if (core_->visible_fds().arm(fd)) return Status::ok();
+  return Status(StatusCode::kFull, "64 other file descriptors already watch this log's appends");
+}
+
+void Log::unwatch_appends(int fd) {
+  core_->visible_fds().forget(fd);
+}
+
 Result<std::uint64_t> Producer::wait(const Ticket& ticket, std::chrono::nanoseconds timeout) {
   ProducerState& state = *state_;
   detail::AckSlot& slot = state.slot(ticket.sequence);
@@ -504,6 +513,10 @@ TopicInfo Log::topic_info(TopicId topic) const {
 
 Status Log::set_topic_configs(std::string_view name, TopicConfigs configs) {
   return core_->set_topic_configs(name, std::move(configs));
+}
+
+Result<CompactionStats> Log::compact(std::string_view topic) {
+  return core_->compact(topic);
 }
 
 Status Log::increase_partitions(std::string_view name, std::uint32_t partitions) {

@@ -87,6 +87,7 @@ Result<std::shared_ptr<LogCore>> LogCore::open(LogOptions options) {
     (void)core->close();
     return status;
   }
+  core->cleaner_ = std::make_unique<Cleaner>(*core, core->options_.compaction_interval);
   return core;
 }
 
@@ -135,7 +136,8 @@ PartitionConfig LogCore::partition_config(const TopicInfo& topic,
           std::min(staging, options_.staging_bytes),
           std::max(kStagingMaxBytes, options_.staging_bytes),
           write_bytes_max,
-          std::min<std::size_t>({write_bytes_max, std::size_t{1} << 20, staging / 4}),
+          std::min<std::size_t>({write_bytes_max, key_index ? kKeyIndexedBatchBytesMax : std::size_t{1} << 20,
+                                 staging / 4}),
           direct_io_,
           writer_count(),
           &fdatasync_seconds_,
@@ -334,6 +336,17 @@ Status LogCore::set_topic_configs(std::string_view name, TopicConfigs configs) {
 // Kafka's CreatePartitions: a topic's partition count only grows. The new partitions' directories first,
 // then the metadata file with the new count (the commit point, as at creation), then their writers, published
 // to the writer threads (partition_count_) before producers see the new count.
+Result<CompactionStats> LogCore::compact(std::string_view name) {
+  auto topic = find_topic(name);
+  if (!topic) return topic.status();
+  if (!topics_[*topic].settings->compact.load(std::memory_order_relaxed)) {
+    return invalid_argument("topic " + std::string(name) +
+                            " is not compacted: set cleanup.policy=compact (or compact,delete) first");
+  }
+  if (cleaner_ == nullptr || closing()) return Status(StatusCode::kClosed, "the log is closed");
+  return cleaner_->compact_topic(*topic);
+}
+
 Status LogCore::increase_partitions(std::string_view name, std::uint32_t partitions) {
   std::lock_guard lock(topics_mutex_);
   auto found = topic_to_change(name);
@@ -399,6 +412,9 @@ Result<TopicId> LogCore::find_topic(std::string_view name) const {
 // it took of them, refuses whatever comes later, and closed their files.
 Status LogCore::delete_topic(std::string_view name) {
   STRATA_RETURN_IF_ERROR(validate_topic_name(name));
+  // No compaction pass writes into the directories being removed (one in progress finishes first).
+  std::unique_lock<std::mutex> passes;
+  if (cleaner_ != nullptr) passes = cleaner_->hold_passes();
   // Held throughout: topic() cannot recreate the name while its directories are being removed.
   std::lock_guard lock(topics_mutex_);
   const auto it = topic_ids_.find(std::string(name));
@@ -550,6 +566,7 @@ Status LogCore::close() {
     if (closed_) return failed_.load() ? failure_ : Status::ok();
     closed_ = true;
   }
+  if (cleaner_ != nullptr) cleaner_->stop();
   closing_.store(true, std::memory_order_release);
   wake_all_writers();
   for (WriterSlot& writer : writers_) {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/cleaner.h"
 #include "engine/durability_policy.h"
 #include "engine/live_topic_settings.h"
 #include "engine/producer_state.h"
@@ -30,6 +31,10 @@ inline constexpr std::size_t kTopicsMax = 4096;
 inline constexpr std::size_t kLogPartitionsMax = 65536;  // all topics together
 // The largest client batch append_batch() takes (Kafka's default message.max.bytes is 1 MiB).
 inline constexpr std::size_t kClientBatchBytesMax = 16u << 20;
+// The largest batch the writer frames for a key-indexed topic: reading one key's event reads (and CRC-checks)
+// its whole batch and decodes the records before it, so batches stay small there (1 MiB otherwise: 100
+// events in 1 MiB batches are ~100 MB to check; in 16 KiB ones, 1.6 MB).
+inline constexpr std::size_t kKeyIndexedBatchBytesMax = 16u << 10;
 
 // What producers need of a topic, published before topic_count() covers it.
 //
@@ -68,6 +73,10 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   Status set_topic_configs(std::string_view name, TopicConfigs configs);
   // See Log::increase_partitions.
   Status increase_partitions(std::string_view name, std::uint32_t partitions);
+  // See Log::compact.
+  Result<CompactionStats> compact(std::string_view name);
+  // Whether segment files are written with O_DIRECT (false: the filesystem refused it).
+  bool direct_io() const { return direct_io_; }
   // A copy of the topic's metadata, taken under the topics lock (its configs may be altered meanwhile).
   TopicInfo topic_info(TopicId topic) const;
   // Any thread. True once delete_topic() began for this id (ids are never reused).
@@ -107,6 +116,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   ring::ConsumerSignal& writer_signal(unsigned writer) { return writers_[writer].signal; }
   // Notified when what readers may see moved in any partition (Reader::wait_any over several partitions).
   ring::ConsumerSignal& visible_signal() { return visible_signal_; }
+  WakeFds& visible_fds() { return visible_fds_; }  // written to when visible_signal is notified
   // Snapshot of the per-thread producers if it changed since `*version`.
   bool producers_changed(std::uint64_t* version, std::vector<std::shared_ptr<ProducerState>>* out);
   void forget_producer(const ProducerState* state);
@@ -182,6 +192,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::deque<WriterSlot> writers_;  // a deque: slots never move
   std::shared_ptr<ProducerState> shared_state_;
   ring::ConsumerSignal visible_signal_;
+  WakeFds visible_fds_;
 
   mutable std::mutex state_mutex_;  // failure_, io_description_, flush completion
   std::condition_variable flush_cv_;
@@ -191,6 +202,7 @@ class LogCore : public std::enable_shared_from_this<LogCore> {
   std::atomic<bool> closing_{false};
   mutable LatencyHistogram fdatasync_seconds_;  // every partition writer observes into it
   std::atomic<std::uint64_t> flush_requested_{0};
+  std::unique_ptr<Cleaner> cleaner_;  // set once open() succeeded; stopped first by close()
   std::uint64_t flush_epochs_ = 0;  // flush() calls so far
   std::uint64_t flush_completed_ = 0;  // by every writer
   bool closed_ = false;

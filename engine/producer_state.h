@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/acknowledgement_fds.h"
+#include "engine/wake_fds.h"
 #include "ring/consumer_signal.h"
 #include "ring/spsc_ring.h"
 #include "ring/striped_mpsc_ring.h"
@@ -92,7 +92,7 @@ struct ProducerState {
   std::atomic<std::uint64_t> next_sequence{0};
   std::uint64_t waited_through = 0;  // wait_all(): appends below this were checked (owner thread)
   ring::ConsumerSignal ack_signal;   // the writers notify after acknowledging
-  AcknowledgementFds ack_fds;        // and write to the eventfds of event loops waiting
+  WakeFds ack_fds;                   // and write to the eventfds of event loops waiting
   std::atomic<bool> closed{false};   // the Producer handle is gone; the writers drop the state once drained
   std::atomic<std::uint32_t> round_robin{0};  // the next partition for events without a key
   // Appends each writer acknowledged or failed (its own slot only).

@@ -45,6 +45,11 @@ class MappingCache {
     if (!file) return file.status();
     auto identity = file->identity();
     if (!identity) return identity.status();
+    // Never past the file's end: an index read just before compaction renamed a shorter segment in may
+    // still name the old one's end (engine/compactor.h).
+    auto size = file->size();
+    if (!size) return size.status();
+    data_end = std::min<std::uint64_t>(data_end, *size);
     std::lock_guard lock(mutex_);
     if (auto it = mappings_.find(*identity); it != mappings_.end()) {
       if (auto mapping = it->second.lock()) return mapping;
@@ -96,7 +101,10 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
     if (!mapping) return mapping.status();
     state.mapping = std::move(mapping.value());
     state.segment_sealed = true;
-    // Jump to the last indexed batch at or before the target.
+    // Jump to the last indexed batch at or before the target, unless the index describes a longer file
+    // than this one (the old segment's, read just before compaction renamed the new one in): then every
+    // batch from the start, each checked as always.
+    if (state.mapping->bytes().size() < sealed->data_end) entries.clear();
     for (const format::IndexEntry& entry : entries) {
       if (base + entry.relative_offset > target_offset) break;
       state.position = entry.position;
@@ -313,11 +321,15 @@ Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std:
       count = 0;
     }
   }
+  // Every record was looked at (the loop ended with room left): the batch is done, to its last offset even
+  // when compaction removed the records at its end (or all of them).
+  const bool whole = status.is_ok() && left > 0;
   // The reader stopped after a record: look one further so that a batch ending in bytes that are no record
   // is reported even when `max` ends the poll at its last record.
   if (status.is_ok() && (left > 0 || !reader.next(&fields, &offset, &timestamp_ms))) status = reader.status();
   hand_out_run(state, count, fn);
   *delivered += count;
+  if (whole && status.is_ok() && header.next_offset() <= limit) next_offset = std::max(next_offset, header.next_offset());
   state.next_offset = next_offset;
   return status;
 }
@@ -355,10 +367,19 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& dir, std::string
     auto marker = detail::SyncedMarker::open(state->partition_dir);
     if (!marker) {
       if (marker.status().code() != StatusCode::kNotFound) return marker.status();
-      marker = detail::SyncedMarker{};  // no writer ever ran here: nothing is known to be synced
+      marker = detail::SyncedMarker{};  // no writer published one yet: nothing is known to be synced
     }
+    // Until a writer publishes the marker (a topic just created, its partition not yet started), each look
+    // tries to open it again: a reader opened in that window must not stay at offset 0 for ever.
     auto shared = std::make_shared<detail::SyncedMarker>(std::move(marker.value()));
-    state->visible_limit = [shared] { return shared->is_open() ? shared->load() : 0; };
+    state->visible_limit = [shared, dir = state->partition_dir] {
+      if (!shared->is_open()) {
+        auto published = detail::SyncedMarker::open(dir);
+        if (!published) return std::uint64_t{0};
+        *shared = std::move(published.value());
+      }
+      return shared->load();
+    };
   }
   auto bases = detail::list_segment_bases(state->partition_dir);
   if (!bases) return bases.status();

@@ -1,5 +1,6 @@
 #include "engine/retention.h"
 
+#include "engine/compactor.h"
 #include "engine/key_index.h"
 #include "engine/recovery.h"
 #include "io/file.h"
@@ -8,6 +9,7 @@ namespace strata::detail {
 
 Result<RetentionResult> apply_retention(const std::string& partition_dir, const RetentionPolicy& policy,
                                         std::int64_t now_us) {
+  std::lock_guard lock(segment_files_mutex(partition_dir));  // not while compaction swaps a segment
   auto segments = describe_segments(partition_dir);
   if (!segments) return segments.status();
   RetentionResult result;

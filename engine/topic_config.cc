@@ -18,13 +18,15 @@ constexpr std::int64_t kSegmentBytesMin = 1 << 20;                 // LogOptions
 // The largest client batch the engine takes (kClientBatchBytesMax in engine/log_core.h).
 constexpr std::int64_t kMaxMessageBytesMax = 16 << 20;
 
-constexpr std::array<TopicConfigDefinition, 11> kDefinitions = {{
-    {"cleanup.policy", "delete: old segments are deleted by retention (compact: not supported yet)"},
+constexpr std::array<TopicConfigDefinition, 12> kDefinitions = {{
+    {"cleanup.policy", "delete: retention deletes old segments; compact: the cleaner keeps each key's latest event; "
+                       "compact,delete: both"},
     {"compression.type", "producer keeps clients' batches as sent; a codec compresses the engine's own batches"},
-    {"delete.retention.ms", "kept for compaction (not used until compaction exists)"},
+    {"delete.retention.ms", "how long compaction keeps a tombstone (a null value), counted from its timestamp"},
     {"max.message.bytes", "the largest batch a client may produce; larger ones get MESSAGE_TOO_LARGE"},
     {"message.timestamp.type", "CreateTime keeps clients' timestamps; LogAppendTime stamps batches on append"},
-    {"min.cleanable.dirty.ratio", "kept for compaction (not used until compaction exists)"},
+    {"min.cleanable.dirty.ratio", "the share of uncompacted sealed bytes at which the cleaner compacts a partition"},
+    {"min.compaction.lag.ms", "how old a sealed segment's newest event must be before compaction rewrites it"},
     {"retention.bytes", "a partition's size above which its oldest sealed segments are deleted; -1: no limit"},
     {"retention.ms", "age above which sealed segments are deleted (by their newest event); -1: no limit"},
     {"segment.bytes", "size at which the active segment is sealed and a new one started"},
@@ -52,8 +54,31 @@ Status check_range(std::string_view key, std::string_view value, std::int64_t mi
   return Status::ok();
 }
 
-Status not_supported_yet(std::string_view key, std::string_view what) {
-  return invalid_argument("config " + std::string(key) + " is not supported yet (" + std::string(what) + ")");
+// cleanup.policy and the compaction settings. A topic that is compacted without "delete" keeps its segments
+// whatever retention.ms and retention.bytes say (as Kafka does).
+void resolve_cleanup(const TopicConfigs& configs, TopicSettings* settings) {
+  const auto policy = configs.find("cleanup.policy");
+  if (policy != configs.end() && policy->second != "delete") {
+    settings->compact = true;
+    if (policy->second == "compact") {
+      settings->retention_bytes = 0;
+      settings->retention_age_us = 0;
+    }
+  }
+  const auto ms = [&](std::string_view key, std::int64_t fallback) {
+    const auto it = configs.find(key);
+    std::int64_t value = fallback;
+    if (it != configs.end()) (void)parse_int64(it->second, &value);
+    return value > INT64_MAX / 1000 ? INT64_MAX : value * 1000;
+  };
+  settings->delete_retention_us = ms("delete.retention.ms", kKafkaDeleteRetentionMsDefault);
+  settings->min_compaction_lag_us = ms("min.compaction.lag.ms", 0);
+  const auto ratio = configs.find("min.cleanable.dirty.ratio");
+  if (ratio != configs.end()) {
+    double value = 0.5;
+    const auto [end, error] = std::from_chars(ratio->second.data(), ratio->second.data() + ratio->second.size(), value);
+    if (error == std::errc()) settings->min_cleanable_dirty_ratio = value;
+  }
 }
 
 }  // namespace
@@ -81,10 +106,13 @@ Status validate_topic_config(std::string_view key, std::string_view value, std::
     if (canonical != nullptr) *canonical = value == "uncompressed" ? "none" : std::string(value);
     return Status::ok();
   } else if (key == "cleanup.policy") {
-    if (value == "compact" || value == "compact,delete" || value == "delete,compact") {
-      return not_supported_yet(key, "cleanup.policy=compact needs log compaction, which strata does not have yet");
+    if (value == "delete,compact") {
+      if (canonical != nullptr) *canonical = "compact,delete";
+      return Status::ok();
     }
-    if (value != "delete") return bad_value(key, value, "expected delete");
+    if (value != "delete" && value != "compact" && value != "compact,delete") {
+      return bad_value(key, value, "expected delete, compact or compact,delete");
+    }
   } else if (key == "min.cleanable.dirty.ratio") {
     double ratio = -1;
     const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), ratio);
@@ -92,7 +120,7 @@ Status validate_topic_config(std::string_view key, std::string_view value, std::
       return bad_value(key, value, "expected a number from 0 to 1");
     }
   } else if (key == "min.compaction.lag.ms") {
-    return not_supported_yet(key, "it only means something for compaction, which strata does not have yet");
+    return check_range(key, value, 0, kMax, canonical);
   } else if (key == "strata.key-index") {
     if (value != "true" && value != "false") return bad_value(key, value, "expected true or false");
   } else {
@@ -124,6 +152,7 @@ std::string topic_config_default(std::string_view key, const LogOptions& options
   if (key == "compression.type") return "producer";
   if (key == "cleanup.policy") return "delete";
   if (key == "min.cleanable.dirty.ratio") return "0.5";
+  if (key == "min.compaction.lag.ms") return "0";
   if (key == "strata.key-index") return "false";
   STRATA_ASSERT(false, "no default for topic config %.*s", static_cast<int>(key.size()), key.data());
   return {};
@@ -150,6 +179,7 @@ TopicSettings resolve_topic_settings(const TopicConfigs& configs, const LogOptio
   if (set("segment.bytes", &value)) settings.segment_bytes = static_cast<std::uint64_t>(value);
   if (set("segment.ms", &value)) settings.segment_age_us = value > kMsMax ? 0 : value * 1000;
   if (set("max.message.bytes", &value)) settings.max_message_bytes = static_cast<std::uint32_t>(value);
+  resolve_cleanup(configs, &settings);
   const auto key_index = configs.find("strata.key-index");
   settings.key_index = key_index != configs.end() && key_index->second == "true";
   const auto type = configs.find("message.timestamp.type");

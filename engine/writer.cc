@@ -272,7 +272,10 @@ void Writer::acknowledge() {
       visible_moved |= partition.acknowledge(&touched_);
     }
   });
-  if (visible_moved) core_.visible_signal().notify();  // one exchange per pass unless a reader sleeps
+  if (visible_moved) {
+    core_.visible_signal().notify();  // one exchange per pass unless a reader sleeps
+    core_.visible_fds().notify();
+  }
   for (ProducerState* producer : touched_) {
     producer->ack_signal.notify();
     producer->ack_fds.notify();

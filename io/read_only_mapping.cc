@@ -29,4 +29,8 @@ Result<ReadOnlyMapping> ReadOnlyMapping::map(const File& file, std::size_t bytes
   return ReadOnlyMapping(static_cast<const std::byte*>(data), bytes);
 }
 
+void ReadOnlyMapping::advise_random() const {
+  if (data_ != nullptr) ::madvise(const_cast<std::byte*>(data_), bytes_, MADV_RANDOM);
+}
+
 }  // namespace strata::io

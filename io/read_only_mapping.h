@@ -25,6 +25,9 @@ class ReadOnlyMapping {
   static Result<ReadOnlyMapping> map(const File& file, std::size_t bytes, bool populate);
 
   std::span<const std::byte> bytes() const { return {data_, bytes_}; }
+  // For lookups at scattered places (a key file's chains, one key's batches): no readahead around each
+  // fault, instead of map()'s sequential readahead.
+  void advise_random() const;
 
  private:
   ReadOnlyMapping(const std::byte* data, std::size_t bytes) : data_(data), bytes_(bytes) {}

@@ -15,9 +15,11 @@
 #include <string_view>
 #include <variant>
 
+#include "kafka/acl_messages.h"
 #include "kafka/config_messages.h"
 #include "kafka/messages.h"
 #include "kafka/protocol.h"
+#include "kafka/sasl_messages.h"
 
 namespace strata::kafka {
 
@@ -81,6 +83,11 @@ using Apis = ApiList<
     Api<ApiKey::kDescribeConfigs, "DescribeConfigs", 0, 4, 4, DescribeConfigsRequest, DescribeConfigsResponse>,
     Api<ApiKey::kAlterConfigs, "AlterConfigs", 0, 2, 2, AlterConfigsRequest, AlterConfigsResponse>,
     Api<ApiKey::kIncrementalAlterConfigs, "IncrementalAlterConfigs", 0, 1, 1, IncrementalAlterConfigsRequest,
-        IncrementalAlterConfigsResponse>>;
+        IncrementalAlterConfigsResponse>,
+    Api<ApiKey::kSaslHandshake, "SaslHandshake", 0, 1, 2, SaslHandshakeRequest, SaslHandshakeResponse>,
+    Api<ApiKey::kSaslAuthenticate, "SaslAuthenticate", 0, 2, 2, SaslAuthenticateRequest, SaslAuthenticateResponse>,
+    Api<ApiKey::kDescribeAcls, "DescribeAcls", 1, 3, 2, DescribeAclsRequest, DescribeAclsResponse>,
+    Api<ApiKey::kCreateAcls, "CreateAcls", 1, 3, 2, CreateAclsRequest, CreateAclsResponse>,
+    Api<ApiKey::kDeleteAcls, "DeleteAcls", 1, 3, 2, DeleteAclsRequest, DeleteAclsResponse>>;
 
 }  // namespace strata::kafka

@@ -81,6 +81,11 @@ void encode(const DescribeGroupsResponse& response, std::int16_t version, Respon
 void encode(const DescribeConfigsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const AlterConfigsResponse& response, std::int16_t version, ResponseFrame& out);
 void encode(const IncrementalAlterConfigsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const SaslHandshakeResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const SaslAuthenticateResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const DescribeAclsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const CreateAclsResponse& response, std::int16_t version, ResponseFrame& out);
+void encode(const DeleteAclsResponse& response, std::int16_t version, ResponseFrame& out);
 
 // Per-family decoders, called by decode_request() with the version already checked against the table and
 // the reader already in the version's mode. Each returns reader.ok() at its end.
@@ -105,6 +110,11 @@ bool decode(WireReader& in, std::int16_t version, DescribeGroupsRequest* out);
 bool decode(WireReader& in, std::int16_t version, DescribeConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, AlterConfigsRequest* out);
 bool decode(WireReader& in, std::int16_t version, IncrementalAlterConfigsRequest* out);
+bool decode(WireReader& in, std::int16_t version, SaslHandshakeRequest* out);
+bool decode(WireReader& in, std::int16_t version, SaslAuthenticateRequest* out);
+bool decode(WireReader& in, std::int16_t version, DescribeAclsRequest* out);
+bool decode(WireReader& in, std::int16_t version, CreateAclsRequest* out);
+bool decode(WireReader& in, std::int16_t version, DeleteAclsRequest* out);
 
 inline void write_uuid(WireWriter& w, const Uuid& id) {
   w.int64(static_cast<std::int64_t>(id.high));

@@ -67,7 +67,7 @@ ErrorCode RequestHandler::create_topic_configs(const CreateTopicsRequest::Topic&
 }
 
 void RequestHandler::describe_configs(const DescribeConfigsRequest& request, std::int16_t version,
-                                      ResponseFrame& out) {
+                                      const Session& session, ResponseFrame& out) {
   DescribeConfigsResponse response;
   const LogOptions& log_options = log_.options();
   for (const auto& resource : request.resources) {
@@ -85,6 +85,8 @@ void RequestHandler::describe_configs(const DescribeConfigsRequest& request, std
       config.type = config_type(key);
       if (request.include_documentation) config.documentation = std::string(doc);
     };
+    result.error = config_resource_refusal(session, security::AclOperation::kDescribeConfigs, resource.type, resource.name);
+    if (result.error != ErrorCode::kNone) continue;
     if (resource.type == kResourceTopic) {
       auto id = log_.find_topic(resource.name);
       if (!id) {
@@ -127,13 +129,15 @@ void RequestHandler::describe_configs(const DescribeConfigsRequest& request, std
 }
 
 void RequestHandler::alter_configs(const AlterConfigsRequest& request, bool incremental, std::int16_t version,
-                                   ResponseFrame& out) {
+                                   const Session& session, ResponseFrame& out) {
   using Operation = AlterConfigsRequest::Operation;
   AlterConfigsResponse response;
   for (const auto& resource : request.resources) {
     auto& result = response.results.emplace_back();
     result.type = resource.type;
     result.name = std::string(resource.name);
+    result.error = config_resource_refusal(session, security::AclOperation::kAlterConfigs, resource.type, resource.name);
+    if (result.error != ErrorCode::kNone) continue;
     if (resource.type != kResourceTopic) {
       result.error = ErrorCode::kInvalidRequest;
       result.message = "only topic configs can be altered (the broker's are strata serve's options)";

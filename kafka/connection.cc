@@ -14,6 +14,7 @@
 
 #include "kafka/codec.h"
 #include "kafka/reactor.h"
+#include "kafka/server_security_setup.h"
 #include "perf/probes.h"
 
 namespace strata::kafka {
@@ -41,9 +42,20 @@ std::int32_t get_int32(const std::byte* in) {
 }  // namespace
 
 Connection::Connection(int fd, std::string client_address, Reactor& reactor, RequestHandler& handler,
-                       ConnectionLimits limits, const std::atomic<bool>& stopping)
-    : fd_(fd), reactor_(reactor), handler_(handler), limits_(limits), stopping_(stopping) {
+                       ConnectionLimits limits, const std::atomic<bool>& stopping, const ListenerContext& listener)
+    : fd_(fd), reactor_(reactor), handler_(handler), limits_(limits), stopping_(stopping), opened_(Clock::now()) {
+  session_.listener = &listener;
   session_.client_address = std::move(client_address);
+  session_.client_host = session_.client_address.substr(0, session_.client_address.rfind(':'));
+  if (session_.client_host.size() > 2 && session_.client_host.front() == '[') {
+    session_.client_host = session_.client_host.substr(1, session_.client_host.size() - 2);
+  }
+  if (listener.security != nullptr) {
+    const security::ListenerProtocol protocol = to_security_protocol(listener.protocol);
+    tls_ = listener.security->new_tls_session(protocol);
+    // The throttle counts failures per host (a new connection has a new port).
+    session_.sasl = listener.security->new_sasl_server(protocol, session_.client_host);
+  }
   session_.stopping = &stopping;
   handler_.metrics().connection_opened();
   last_activity_ = Clock::now();
@@ -76,9 +88,17 @@ void Connection::end_reading(const std::string& why) {
   input_.clear();
   input_.shrink_to_fit();
   if (queue_.empty() && !ended_) {
-    ::shutdown(fd_, SHUT_RDWR);
+    shut_down_socket();
     ended_ = true;
   }
+}
+
+void Connection::shut_down_socket() {
+  if (tls_ && !write_failed_) {
+    tls_->close();  // close_notify, sent if the socket takes it now
+    (void)flush_tls();
+  }
+  ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Connection::fail_writes(const std::string& why) {
@@ -113,6 +133,12 @@ void Connection::check_timeouts(Clock::time_point now) {
   if (!reading_done_ && queue_.empty() && now - last_activity_ >= limits_.idle_timeout) {
     end_reading("closed after " + std::to_string(limits_.idle_timeout.count()) + " ms idle");
   }
+  if (!reading_done_ && tls_ && !tls_->handshake_complete() && now - opened_ >= kHandshakeMax) {
+    end_reading("TLS handshake not done after " + std::to_string(kHandshakeMax.count()) + " s: closing");
+  } else if (!reading_done_ && session_.sasl && !session_.sasl->authenticated() && queue_.empty() &&
+             now - opened_ >= kLoginMax) {
+    end_reading("no SASL login after " + std::to_string(kLoginMax.count()) + " s: closing");
+  }
 }
 
 std::size_t Connection::receive(std::span<std::byte> scratch) {
@@ -126,11 +152,11 @@ std::size_t Connection::receive(std::span<std::byte> scratch) {
       if (total > have) target = std::min(total, have + kFrameGrowthBytes);
     }
     input_.resize(target);
-    const ssize_t n = ::recv(fd_, input_.data() + have, target - have, 0);
+    const ssize_t n = read_socket(input_.data() + have, target - have);
     input_.resize(have + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
     return n < 0 ? static_cast<std::size_t>(-1) : static_cast<std::size_t>(n);
   }
-  const ssize_t n = ::recv(fd_, scratch.data(), scratch.size(), 0);
+  const ssize_t n = read_socket(scratch.data(), scratch.size());
   if (n <= 0) return n < 0 ? static_cast<std::size_t>(-1) : 0;
   const auto got = static_cast<std::size_t>(n);
   // The common case: whole frames in the scratch buffer, handled in place; only a tail is kept.
@@ -146,15 +172,118 @@ std::size_t Connection::receive(std::span<std::byte> scratch) {
   return got;
 }
 
+bool Connection::has_buffered_input() const {
+  return tls_ && !reading_done_ && tls_->has_buffered_input();
+}
+
+ssize_t Connection::read_socket(std::byte* out, std::size_t size) {
+  if (!tls_) return ::recv(fd_, out, size, 0);
+  std::size_t got = 0;
+  for (;;) {
+    // Every record already received, as far as `out` holds them; the socket only when none is left.
+    security::TlsState state = security::TlsState::kOk;
+    while (got < size) {
+      std::size_t bytes = 0;
+      state = tls_->read_plaintext({out + got, size - got}, &bytes);
+      if (bytes == 0) break;
+      got += bytes;
+    }
+    if (tls_->pending_ciphertext() > 0) (void)flush_tls();  // handshake messages, session tickets
+    if (got > 0) {
+      if (!tls_principal_taken_) {
+        tls_principal_taken_ = true;
+        if (auto principal = tls_->peer_principal()) session_.principal = *principal;
+      }
+      return static_cast<ssize_t>(got);
+    }
+    if (state == security::TlsState::kClosed) return 0;
+    if (state == security::TlsState::kFailed) {
+      errno = EPROTO;
+      return -1;
+    }
+    // The session needs more: up to a few records from the socket (it holds at most kInputBytesMax).
+    std::byte ciphertext[kTlsChunkBytes];
+    const ssize_t n = ::recv(fd_, ciphertext, sizeof ciphertext, 0);
+    if (n <= 0) return n;
+    (void)tls_->feed_ciphertext({ciphertext, static_cast<std::size_t>(n)});  // empty: it asked for more
+  }
+}
+
+Connection::SendFailure Connection::send_failed() {
+  if (errno == EINTR) return SendFailure::kInterrupted;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (!write_blocked_) write_blocked_since_ = Clock::now();
+    write_blocked_ = true;
+    return SendFailure::kBlocked;
+  }
+  fail_writes(std::string("write failed: ") + std::strerror(errno));
+  return SendFailure::kFailed;
+}
+
+bool Connection::flush_tls() {
+  for (;;) {
+    if (tls_out_sent_ == tls_out_.size()) {
+      tls_out_sent_ = 0;
+      const std::size_t waiting = tls_->pending_ciphertext();
+      if (waiting == 0) {
+        tls_out_.clear();
+        return true;
+      }
+      tls_out_.resize(std::min(waiting, 2 * kTlsChunkBytes));
+      tls_out_.resize(tls_->take_ciphertext(tls_out_));
+    }
+    const ssize_t n = ::send(fd_, tls_out_.data() + tls_out_sent_, tls_out_.size() - tls_out_sent_,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (send_failed() == SendFailure::kInterrupted) continue;
+      return false;
+    }
+    tls_out_sent_ += static_cast<std::size_t>(n);
+    last_activity_ = Clock::now();
+  }
+}
+
+bool Connection::send_front_tls(Outgoing& outgoing, std::size_t total) {
+  std::byte header[8];
+  put_int32(header, static_cast<std::int32_t>(total - 4));
+  put_int32(header + 4, outgoing.pending.correlation_id);
+  std::vector<std::byte> chunk;
+  chunk.reserve(kTlsChunkBytes);
+  for (;;) {
+    if (!flush_tls()) return write_failed_;  // the rest once the socket takes more (or dropped)
+    if (outgoing.sent == total) break;
+    // Up to kTlsChunkBytes of the frame into one buffer, encrypted into full-sized TLS records.
+    chunk.clear();
+    for (const iovec& part : frame_parts(outgoing, header, outgoing.sent)) {
+      const std::size_t take = std::min(part.iov_len, kTlsChunkBytes - chunk.size());
+      const auto* from = static_cast<const std::byte*>(part.iov_base);
+      chunk.insert(chunk.end(), from, from + take);
+      if (chunk.size() == kTlsChunkBytes) break;
+    }
+    if (tls_->write_plaintext(chunk) != security::TlsState::kOk) {
+      fail_writes("TLS: " + tls_->error());
+      return true;
+    }
+    outgoing.sent += chunk.size();
+  }
+  write_blocked_ = false;
+  return true;
+}
+
 void Connection::on_readable(std::span<std::byte> scratch) {
   std::size_t read = 0;
-  while (!reading_done_ && read < kReadPerEventMax && (interest() & EPOLLIN) != 0) {
+  // TLS input already decrypted is read on past the limit: epoll would not report it again.
+  while (!reading_done_ && (read < kReadPerEventMax || has_buffered_input()) && (interest() & EPOLLIN) != 0) {
     const std::size_t before = input_.size();
     const std::size_t n = receive(scratch);
     if (n == static_cast<std::size_t>(-1)) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
-      end_reading(std::string("read failed: ") + std::strerror(errno));
+      if (tls_ && !tls_->error().empty()) {
+        end_reading("TLS: " + tls_->error() + ": closing");
+      } else {
+        end_reading(std::string("read failed: ") + std::strerror(errno));
+      }
       break;
     }
     if (n == 0) {
@@ -199,6 +328,14 @@ std::size_t Connection::handle_frames(std::span<const std::byte> data) {
 }
 
 bool Connection::handle_frame(std::span<const std::byte> frame) {
+  if (session_.sasl && session_.sasl->expects_raw_token()) {
+    PendingResponse pending = handler_.sasl_raw_token(frame, session_);
+    const bool close = pending.close_connection;
+    std::string why = pending.close_reason;
+    queue(std::move(pending), frame.size());
+    if (close) log(why + ": closing");
+    return !close;
+  }
   Request request;
   std::string why;
   const DecodeResult decoded = decode_request(frame, &request, &why);
@@ -218,10 +355,14 @@ bool Connection::handle_frame(std::span<const std::byte> frame) {
   PendingResponse pending = handler_.handle(request, session_);
   pending.timing = timing;
   const bool close = pending.close_connection;
+  std::string close_reason = pending.close_reason;
   queue(std::move(pending), frame.size());
   if (close) {
-    log(std::string(api_name(request.header.api_key)) + " v" + std::to_string(request.header.api_version) +
-        " with acks=0 refused: closing");
+    if (close_reason.empty()) {
+      close_reason = std::string(api_name(request.header.api_key)) + " v" + std::to_string(request.header.api_version) +
+            " with acks=0 refused";
+    }
+    log(close_reason + ": closing");
     return false;
   }
   return true;
@@ -260,8 +401,8 @@ void Connection::mark_finished(Outgoing& outgoing) {
 void Connection::park(Outgoing& outgoing) {
   outgoing.parked = true;
   PendingResponse& pending = outgoing.pending;
-  if (pending.acknowledged_by != nullptr && pending.ready) {
-    reactor_.park_produce({this, &outgoing, pending.acknowledged_by, &pending.ready, pending.deadline});
+  if (!std::holds_alternative<std::monostate>(pending.woken_by) && pending.ready) {
+    reactor_.park_here({this, &outgoing, pending.woken_by, &pending.ready, pending.deadline});
     return;
   }
   ParkedRequest parked;
@@ -300,6 +441,7 @@ void Connection::release_front() {
 }
 
 void Connection::send_ready() {
+  if (tls_ && !write_failed_) (void)flush_tls();  // before the next response's records
   while (!queue_.empty() && queue_.front()->finished) {
     Outgoing& front = *queue_.front();
     if (front.pending.send && !write_failed_) {
@@ -309,25 +451,15 @@ void Connection::send_ready() {
     release_front();
   }
   if (queue_.empty() && reading_done_ && !ended_) {
-    ::shutdown(fd_, SHUT_RDWR);
+    shut_down_socket();
     ended_ = true;
   }
 }
 
-bool Connection::send_front(Outgoing& outgoing) {
+std::vector<iovec> Connection::frame_parts(const Outgoing& outgoing, const std::byte* header, std::size_t skip) {
   const ResponseFrame& frame = outgoing.pending.frame;
-  const std::size_t size = 4 + frame.size();  // correlation id + body + splices
-  if (size > static_cast<std::size_t>(INT32_MAX)) {
-    fail_writes("response of " + std::to_string(size) + " bytes too large");
-    return true;
-  }
-  std::byte header[8];
-  put_int32(header, static_cast<std::int32_t>(size));
-  put_int32(header + 4, outgoing.pending.correlation_id);
-
   std::vector<iovec> parts;
   parts.reserve(2 + 2 * frame.splices.size());
-  std::size_t skip = outgoing.sent;
   auto add = [&](const void* data, std::size_t bytes) {
     if (skip >= bytes) {
       skip -= bytes;
@@ -336,7 +468,7 @@ bool Connection::send_front(Outgoing& outgoing) {
     parts.push_back({const_cast<std::byte*>(static_cast<const std::byte*>(data)) + skip, bytes - skip});
     skip = 0;
   };
-  add(header, sizeof header);
+  add(header, outgoing.pending.raw ? 4 : 8);
   const std::vector<std::byte>& body = frame.body.buffer();
   std::size_t at = 0;
   for (const Splice& splice : frame.splices) {
@@ -345,6 +477,22 @@ bool Connection::send_front(Outgoing& outgoing) {
     at = splice.at;
   }
   add(body.data() + at, body.size() - at);
+  return parts;
+}
+
+bool Connection::send_front(Outgoing& outgoing) {
+  const ResponseFrame& frame = outgoing.pending.frame;
+  // The correlation id + body + splices (a raw SASL token has no correlation id).
+  const std::size_t size = (outgoing.pending.raw ? 0 : 4) + frame.size();
+  if (size > static_cast<std::size_t>(INT32_MAX)) {
+    fail_writes("response of " + std::to_string(size) + " bytes too large");
+    return true;
+  }
+  if (tls_) return send_front_tls(outgoing, 4 + size);
+  std::byte header[8];
+  put_int32(header, static_cast<std::int32_t>(size));
+  put_int32(header + 4, outgoing.pending.correlation_id);
+  std::vector<iovec> parts = frame_parts(outgoing, header, outgoing.sent);
 
   std::size_t index = 0;
   while (index < parts.size()) {
@@ -353,14 +501,9 @@ bool Connection::send_front(Outgoing& outgoing) {
     message.msg_iovlen = std::min<std::size_t>(parts.size() - index, IOV_MAX);
     const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!write_blocked_) write_blocked_since_ = Clock::now();
-        write_blocked_ = true;
-        return false;
-      }
-      fail_writes(std::string("write failed: ") + std::strerror(errno));
-      return true;
+      const SendFailure failure = send_failed();
+      if (failure == SendFailure::kInterrupted) continue;
+      return failure == SendFailure::kFailed;  // a failed connection's front response is done with
     }
     outgoing.sent += static_cast<std::size_t>(n);
     last_activity_ = Clock::now();

@@ -10,8 +10,17 @@
 // (then the connection stops reading); a connection silent for idle_timeout is closed; a write blocked for
 // kWriteStallMax closes it. A connection quiet for a second holds no buffer.
 //
+// TLS (ssl and sasl_ssl listeners): a TlsSession sits between the socket and the frames. Reads take
+// ciphertext from the socket only when the session needs more, and decrypt into the same buffers the
+// plaintext path reads into; responses (their stored batches included) are copied through OpenSSL in chunks,
+// at most kTlsChunkBytes of ciphertext waiting per connection. A handshake not done within kHandshakeMax,
+// or a SASL login not done within kLoginMax, closes the connection; a failed handshake closes it at once.
+//
 // Threads: its reactor's only.
 #pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <chrono>
 #include <cstddef>
@@ -60,10 +69,13 @@ class Connection {
   using Clock = std::chrono::steady_clock;
   static constexpr std::size_t kResponsesMax = 64;
   static constexpr auto kWriteStallMax = std::chrono::seconds(30);
+  static constexpr auto kHandshakeMax = std::chrono::seconds(10);
+  static constexpr auto kLoginMax = std::chrono::seconds(30);
+  static constexpr std::size_t kTlsChunkBytes = 64u << 10;
 
   // Takes ownership of `fd` (non-blocking; closed by the destructor).
   Connection(int fd, std::string client_address, Reactor& reactor, RequestHandler& handler,
-             ConnectionLimits limits, const std::atomic<bool>& stopping);
+             ConnectionLimits limits, const std::atomic<bool>& stopping, const ListenerContext& listener);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -90,6 +102,9 @@ class Connection {
   bool socket_closed() const { return write_failed_ || ended_; }
   // Nothing more to do: closed (or ended by the client) and no response left, none parked.
   bool finished() const { return ended_ && queue_.empty(); }
+  // Decrypted-but-unread input is waiting inside the TLS session (epoll cannot see it): the reactor calls
+  // on_readable() when the connection wants to read again.
+  bool has_buffered_input() const;
 
  private:
   struct Outgoing {
@@ -101,6 +116,15 @@ class Connection {
   };
 
   std::size_t receive(std::span<std::byte> scratch);
+  // recv(), or on TLS plaintext from the session (reading ciphertext from the socket as it needs): recv()'s
+  // conventions (-1 with errno, EPROTO for a TLS failure; 0 at the end).
+  ssize_t read_socket(std::byte* out, std::size_t size);
+  // Sends the ciphertext waiting in the session: false when the socket is full (or the write failed).
+  bool flush_tls();
+  bool send_front_tls(Outgoing& outgoing, std::size_t total);
+  void shut_down_socket();
+  // The front response as iovecs from byte `skip` on (after `header`, its size and correlation id).
+  static std::vector<iovec> frame_parts(const Outgoing& outgoing, const std::byte* header, std::size_t skip);
   // Handles the complete frames in `data`; returns how many bytes it consumed.
   std::size_t handle_frames(std::span<const std::byte> data);
   // One frame; false when the connection must end.
@@ -117,6 +141,10 @@ class Connection {
   void handle_buffered();
   void end_reading(const std::string& why);
   void fail_writes(const std::string& why);
+  // After a send that answered -1: EINTR (try again), EAGAIN (the write is now blocked) or a failure
+  // (fail_writes was called).
+  enum class SendFailure { kInterrupted, kBlocked, kFailed };
+  SendFailure send_failed();
   void log(const std::string& message) const;
   bool holding() const;
 
@@ -136,6 +164,12 @@ class Connection {
   bool write_blocked_ = false;
   Clock::time_point last_activity_;
   Clock::time_point write_blocked_since_;
+  const Clock::time_point opened_;
+
+  std::unique_ptr<security::TlsSession> tls_;  // ssl and sasl_ssl listeners
+  bool tls_principal_taken_ = false;           // the client certificate's subject looked at
+  std::vector<std::byte> tls_out_;             // ciphertext taken from the session, not yet sent
+  std::size_t tls_out_sent_ = 0;
 };
 
 }  // namespace strata::kafka

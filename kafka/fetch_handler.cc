@@ -47,9 +47,14 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     std::optional<TopicEntry> entry;
     if (version >= 13) {  // by topic id
       entry = topics_.find(topic.id);
-      if (!entry) topic_error = ErrorCode::kUnknownTopicId;
+      if (!entry) {
+        topic_error = ErrorCode::kUnknownTopicId;
+      } else if (!may(session, security::AclOperation::kRead, security::ResourceType::kTopic, entry->name)) {
+        entry.reset();
+        topic_error = ErrorCode::kTopicAuthorizationFailed;
+      }
     } else {
-      entry = topic_for(topic.name, /*create=*/false, &topic_error);
+      entry = topic_for(session, security::AclOperation::kRead, topic.name, /*create=*/false, &topic_error);
     }
     for (const auto& partition : topic.partitions) {
       FetchResponse::Partition& partition_out = response.topics[t].partitions.emplace_back();
@@ -91,11 +96,12 @@ void RequestHandler::fetch(const FetchRequest& request, std::int16_t version, Se
     fetch_answer(*state, version, pending.frame);
     return;
   }
-  // A long poll: a continuation, ready when one of its readers has something new (the waiter looks every
-  // millisecond), the server stops, or the deadline passes. The connection reads nothing else meanwhile, so
-  // its readers are the waiter's to look at until it resumes.
+  // A long poll: a continuation, ready when one of its readers has something new (the reactor looks when
+  // the log's writers report new events: woken_by), the server stops, or the deadline passes. The connection
+  // reads nothing else meanwhile.
   pending.holds_connection = true;
   pending.deadline = state->deadline;
+  pending.woken_by = &log_;
   pending.ready = [state, stopping] {
     if (stopping != nullptr && stopping->load(std::memory_order_relaxed)) return true;
     return std::any_of(state->slots.begin(), state->slots.end(), [](const FetchState::Slot& slot) {
@@ -165,7 +171,7 @@ void RequestHandler::list_offsets(const ListOffsetsRequest& request, std::int16_
     ListOffsetsResponse::Topic& topic_out = response.topics.emplace_back();
     topic_out.name = std::string(topic.name);
     ErrorCode topic_error = ErrorCode::kNone;
-    auto entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    auto entry = topic_for(session, security::AclOperation::kDescribe, topic.name, /*create=*/false, &topic_error);
     for (const auto& partition : topic.partitions) {
       ListOffsetsResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;

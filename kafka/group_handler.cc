@@ -64,7 +64,7 @@ void RequestHandler::sync_group(const SyncGroupRequest& request, std::int16_t ve
 }
 
 void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std::int16_t version,
-                                      ResponseFrame& out) {
+                                      const Session& session, ResponseFrame& out) {
   FindCoordinatorResponse response;
   response.keys.assign(request.keys.begin(), request.keys.end());
   if (request.key_type != 0) {
@@ -74,18 +74,20 @@ void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std
     response.error_message = kNoTransactions;
   } else {
     response.node_id = options_.node_id;
-    response.host = options_.advertised_host;
-    response.port = options_.advertised_port;
+    response.host = session.listener->advertised_host;
+    response.port = session.listener->advertised_port;
   }
   encode(response, version, out);
 }
 
-void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int16_t version,
+void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int16_t version, const Session& session,
                                    ResponseFrame& out) {
   OffsetCommitResponse response;
   const ErrorCode group_error =
       request.group_id.empty() ? ErrorCode::kInvalidGroupId
-                               : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
+      : !may(session, security::AclOperation::kRead, security::ResourceType::kGroup, request.group_id)
+          ? ErrorCode::kGroupAuthorizationFailed
+          : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
   // The partitions that may commit go to the group log as one record (one fdatasync, shared with others).
   std::vector<GroupPartitionOffset> accepted;
   std::vector<std::pair<std::size_t, std::size_t>> accepted_at;  // (topic, partition) in the response
@@ -94,7 +96,9 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
     topic_out.name = std::string(topic.name);
     ErrorCode topic_error = group_error;
     std::optional<TopicEntry> entry;
-    if (group_error == ErrorCode::kNone) entry = topic_for(topic.name, /*create=*/false, &topic_error);
+    if (group_error == ErrorCode::kNone) {
+      entry = topic_for(session, security::AclOperation::kRead, topic.name, /*create=*/false, &topic_error);
+    }
     for (const auto& partition : topic.partitions) {
       OffsetCommitResponse::Partition& partition_out = topic_out.partitions.emplace_back();
       partition_out.index = partition.index;
@@ -127,7 +131,7 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
   encode(response, version, out);
 }
 
-void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_t version,
+void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_t version, const Session& session,
                                   ResponseFrame& out) {
   OffsetFetchResponse response;
   const bool group_valid = !request.group_id.empty();
@@ -136,10 +140,26 @@ void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_
     encode(response, version, out);
     return;
   }
+  if (!may(session, security::AclOperation::kDescribe, security::ResourceType::kGroup, request.group_id)) {
+    response.error = ErrorCode::kGroupAuthorizationFailed;  // v0-1 have no top-level error: every partition's
+    for (const auto& topic : request.topics) {
+      auto& topic_out = response.topics.emplace_back();
+      topic_out.name = std::string(topic.name);
+      for (std::int32_t index : topic.partitions) {
+        topic_out.partitions.push_back({index, -1, {}, ErrorCode::kGroupAuthorizationFailed});
+      }
+    }
+    encode(response, version, out);
+    return;
+  }
+  const auto may_describe = [&](std::string_view topic) {
+    return may(session, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic);
+  };
   if (request.all_topics) {
     auto all = list_group_offsets(directory_, request.group_id);
     if (all) {
       for (const GroupPartitionOffset& entry : *all) {
+        if (!may_describe(entry.topic)) continue;
         if (response.topics.empty() || response.topics.back().name != entry.topic) {
           response.topics.push_back({entry.topic, {}});
         }
@@ -161,6 +181,10 @@ void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_
         partition_out.error = ErrorCode::kInvalidGroupId;
         continue;
       }
+      if (!may_describe(topic.name)) {
+        partition_out.error = ErrorCode::kTopicAuthorizationFailed;
+        continue;
+      }
       if (index < 0 || !validate_topic_name(topic.name).is_ok()) continue;  // nothing committed: -1
       auto committed =
           read_group_offset(directory_, request.group_id, topic.name, static_cast<std::uint32_t>(index));
@@ -178,7 +202,8 @@ void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_
   encode(response, version, out);
 }
 
-void RequestHandler::list_groups(const ListGroupsRequest& request, std::int16_t version, ResponseFrame& out) {
+void RequestHandler::list_groups(const ListGroupsRequest& request, std::int16_t version, const Session& session,
+                                 ResponseFrame& out) {
   ListGroupsResponse response;
   response.groups = coordinator_.list();
   if (auto stored = strata::list_groups(directory_)) {
@@ -187,6 +212,12 @@ void RequestHandler::list_groups(const ListGroupsRequest& request, std::int16_t 
                                       [&](const auto& group) { return group.group_id == name; });
       if (!listed) response.groups.push_back({name, "", "Empty"});  // offsets only, no members now
     }
+  }
+  if (!may(session, security::AclOperation::kDescribe, security::ResourceType::kCluster,
+           security::kClusterResourceName)) {  // then only the groups it may describe, as in Kafka
+    std::erase_if(response.groups, [&](const ListGroupsResponse::Group& group) {
+      return !may(session, security::AclOperation::kDescribe, security::ResourceType::kGroup, group.group_id);
+    });
   }
   if (!request.states.empty()) {  // v4's states_filter (Kafka compares the states case-insensitively)
     const auto unwanted = [&](const ListGroupsResponse::Group& group) {
@@ -201,9 +232,15 @@ void RequestHandler::list_groups(const ListGroupsRequest& request, std::int16_t 
 }
 
 void RequestHandler::describe_groups(const DescribeGroupsRequest& request, std::int16_t version,
-                                     ResponseFrame& out) {
+                                     const Session& session, ResponseFrame& out) {
   DescribeGroupsResponse response;
   for (std::string_view group_id : request.groups) {
+    if (!may(session, security::AclOperation::kDescribe, security::ResourceType::kGroup, group_id)) {
+      DescribeGroupsResponse::Group& refused = response.groups.emplace_back();
+      refused.group_id = std::string(group_id);
+      refused.error = ErrorCode::kGroupAuthorizationFailed;
+      continue;
+    }
     if (auto described = coordinator_.describe(group_id)) {
       response.groups.push_back(std::move(*described));
       continue;

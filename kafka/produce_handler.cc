@@ -32,7 +32,7 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     ErrorCode topic_error = ErrorCode::kNone;
     std::optional<TopicEntry> entry;
     if (produce_request_error(request, version) == ErrorCode::kNone) {
-      entry = topic_for(topic.name, /*create=*/true, &topic_error);
+      entry = topic_for(session, security::AclOperation::kWrite, topic.name, /*create=*/true, &topic_error);
     }
     for (const auto& partition : topic.partitions) {
       ProduceResponse::Partition& partition_out = topic_out.partitions.emplace_back();
@@ -73,7 +73,7 @@ void RequestHandler::produce(const ProduceRequest& request, std::int16_t version
     return std::all_of(in_flight->begin(), in_flight->end(),
                        [&](const InFlight& append) { return producer->is_acknowledged(append.ticket); });
   };
-  pending.acknowledged_by = producer;
+  pending.woken_by = producer;
   pending.deadline = PendingResponse::Clock::now() + timeout;
   pending.finish = [this, response, in_flight, producer, version, client](ResponseFrame& out) {
     for (const InFlight& append : *in_flight) {

@@ -28,8 +28,7 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);  // out of descrip
 constexpr auto kStopWritesMax = std::chrono::milliseconds(500);  // then a stopping server drops unsent answers
 constexpr auto kRefusalLogInterval = std::chrono::seconds(1);
 constexpr std::uint32_t kUnregistered = UINT32_MAX;  // Owned::registered of a socket taken out of epoll
-// epoll's user data for the two descriptors that are not connections.
-char listen_tag;
+// epoll's user data for the wake-up descriptor (a listening socket's is its ReactorListener).
 char wake_tag;
 
 std::string address_text(const sockaddr_storage& address) {
@@ -47,17 +46,29 @@ std::string address_text(const sockaddr_storage& address) {
   return "unknown";
 }
 
+Status watch(const WakeSource& source, int fd) {
+  if (auto* producer = std::get_if<Producer*>(&source)) return (*producer)->watch_acknowledgements(fd);
+  if (auto* log = std::get_if<Log*>(&source)) return (*log)->watch_appends(fd);
+  return Status::ok();
+}
+
+void unwatch(const WakeSource& source, int fd) {
+  if (auto* producer = std::get_if<Producer*>(&source)) (*producer)->unwatch_acknowledgements(fd);
+  if (auto* log = std::get_if<Log*>(&source)) (*log)->unwatch_appends(fd);
+}
+
 bool out_of_descriptors_or_memory(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
 }  // namespace
 
-Reactor::Reactor(int listen_fd, ReactorShared shared, ReactorOptions options)
-    : listen_fd_(listen_fd), shared_(shared), options_(options), scratch_(kScratchBytes) {}
+Reactor::Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, ReactorOptions options)
+    : listeners_(std::move(listeners)), shared_(shared), options_(options), scratch_(kScratchBytes) {}
 
-Result<std::unique_ptr<Reactor>> Reactor::create(int listen_fd, ReactorShared shared, ReactorOptions options) {
-  std::unique_ptr<Reactor> reactor(new Reactor(listen_fd, shared, options));
+Result<std::unique_ptr<Reactor>> Reactor::create(std::vector<ReactorListener> listeners, ReactorShared shared,
+                                                 ReactorOptions options) {
+  std::unique_ptr<Reactor> reactor(new Reactor(std::move(listeners), shared, options));
   reactor->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (reactor->epoll_fd_ < 0) return io_error(std::string("epoll_create1: ") + std::strerror(errno));
   reactor->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -66,19 +77,36 @@ Result<std::unique_ptr<Reactor>> Reactor::create(int listen_fd, ReactorShared sh
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.ptr = &wake_tag;
-  epoll_event listen{};
-  // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
-  listen.events = EPOLLIN | EPOLLEXCLUSIVE;
-  listen.data.ptr = &listen_tag;
-  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 ||
-      epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, listen_fd, &listen) != 0) {
+  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 || !reactor->watch_listeners()) {
     return io_error(std::string("epoll_ctl: ") + std::strerror(errno));
   }
   return reactor;
 }
 
+bool Reactor::watch_listeners() {
+  for (const ReactorListener& listener : listeners_) {
+    epoll_event listen{};
+    // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
+    listen.events = EPOLLIN | EPOLLEXCLUSIVE;
+    listen.data.ptr = const_cast<ReactorListener*>(&listener);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
+  }
+  return true;
+}
+
+const ReactorListener* Reactor::listening_socket(const void* tag) const {
+  for (const ReactorListener& listener : listeners_) {
+    if (&listener == tag) return &listener;
+  }
+  return nullptr;
+}
+
+void Reactor::unwatch_listeners() {
+  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener.fd, nullptr);
+}
+
 Reactor::~Reactor() {
-  for (Producer* producer : watched_) producer->unwatch_acknowledgements(wake_fd_);
+  for (const WakeSource& source : watched_) unwatch(source, wake_fd_);
   connections_.clear();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
@@ -110,6 +138,10 @@ void Reactor::settle(Connection* connection) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;
   Owned& owned = found->second;
+  // TLS input decrypted ahead is invisible to epoll: read it as soon as the connection reads again.
+  if (!connection->socket_closed() && connection->has_buffered_input() && (connection->interest() & EPOLLIN) != 0) {
+    connection->on_readable(scratch_);
+  }
   if (connection->finished()) {
     if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
     paused_.erase(connection);
@@ -138,13 +170,13 @@ void Reactor::settle(Connection* connection) {
   owned.registered = wanted;
 }
 
-void Reactor::refuse_without_descriptors(int error) {
+void Reactor::refuse_without_descriptors(const ReactorListener& listener, int error) {
   // Accept the connection on the spare descriptor and close it: the client learns at once, and the listening
   // socket does not stay ready (which would spin this loop).
   bool refused = false;
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       ::close(fd);
       refused = true;
@@ -152,8 +184,8 @@ void Reactor::refuse_without_descriptors(int error) {
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
   if (spare_fd_ < 0) {
-    // No spare (another thread took the descriptor): stop looking at the socket for a moment instead.
-    (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    // No spare (another thread took the descriptor): stop looking at the sockets for a moment instead.
+    unwatch_listeners();
     accept_paused_until_ = std::chrono::steady_clock::now() + kAcceptPause;
     accept_paused_ = true;
   }
@@ -171,13 +203,10 @@ void Reactor::refuse_without_descriptors(int error) {
 void Reactor::resume_accepting() {
   if (!accept_paused_ || stop_begun_ || std::chrono::steady_clock::now() < accept_paused_until_) return;
   if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  epoll_event listen{};
-  listen.events = EPOLLIN | EPOLLEXCLUSIVE;
-  listen.data.ptr = &listen_tag;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listen) == 0) accept_paused_ = false;
+  if (watch_listeners()) accept_paused_ = false;
 }
 
-void Reactor::accept_one(int fd, const std::string& client) {
+void Reactor::accept_one(int fd, const std::string& client, const ReactorListener& listener) {
   const std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed);
   if (open >= options_.connections_max) {
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -196,7 +225,7 @@ void Reactor::accept_one(int fd, const std::string& client) {
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   try {
     auto connection = std::make_unique<Connection>(fd, client, *this, shared_.handler, options_.connection,
-                                                   shared_.stopping);
+                                                   shared_.stopping, *listener.context);
     Connection* raw = connection.get();
     epoll_event event{};
     event.events = EPOLLIN;
@@ -213,24 +242,24 @@ void Reactor::accept_one(int fd, const std::string& client) {
   }
 }
 
-void Reactor::accept_ready() {
+void Reactor::accept_ready(const ReactorListener& listener) {
   for (int i = 0; i < kAcceptsPerWakeMax && !stop_begun_; ++i) {
     sockaddr_storage peer{};
     socklen_t peer_size = sizeof peer;
-    const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_size,
+    const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &peer_size,
                              SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       const int error = errno;
       if (error == EAGAIN || error == EWOULDBLOCK) return;
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
       if (out_of_descriptors_or_memory(error)) {
-        refuse_without_descriptors(error);
+        refuse_without_descriptors(listener, error);
         return;  // the connections and the other reactors get a turn (their closes free descriptors)
       }
       std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(error));
       return;
     }
-    accept_one(fd, address_text(peer));
+    accept_one(fd, address_text(peer), listener);
   }
 }
 
@@ -246,42 +275,44 @@ void Reactor::drain_mailbox() {
   }
 }
 
-bool Reactor::sweep_produce_waits() {
-  if (produce_waits_.empty()) return false;
-  // Arm first: an acknowledgement published after the look below writes to wake_fd_.
-  for (const ProduceWait& wait : produce_waits_) {
-    if (std::find(watched_.begin(), watched_.end(), wait.producer) == watched_.end()) {
-      watched_.push_back(wait.producer);
-    }
+bool Reactor::sweep_local_waits() {
+  if (local_waits_.empty()) return false;
+  // Arm first: whatever the source publishes after the look below writes to wake_fd_. Only the sources
+  // waited on now (a Fetch's log is not armed for a reactor that waits only for acknowledgements).
+  armed_now_.clear();
+  for (const LocalWait& wait : local_waits_) {
+    if (std::find(armed_now_.begin(), armed_now_.end(), wait.source) != armed_now_.end()) continue;
+    armed_now_.push_back(wait.source);
+    if (std::find(watched_.begin(), watched_.end(), wait.source) == watched_.end()) watched_.push_back(wait.source);
   }
-  for (Producer* producer : watched_) {
-    if (Status armed = producer->watch_acknowledgements(wake_fd_); !armed.is_ok() && !produce_polling_) {
-      std::fprintf(stderr, "strata serve: %s: polling for acknowledgements instead\n", armed.to_string().c_str());
-      produce_polling_ = true;
+  for (const WakeSource& source : armed_now_) {
+    if (Status armed = watch(source, wake_fd_); !armed.is_ok() && !local_polling_) {
+      std::fprintf(stderr, "strata serve: %s: polling every millisecond instead\n", armed.to_string().c_str());
+      local_polling_ = true;
     }
   }
   const auto now = std::chrono::steady_clock::now();
-  std::erase_if(produce_waits_, [&](const ProduceWait& wait) {
+  std::erase_if(local_waits_, [&](const LocalWait& wait) {
     if (now < wait.deadline && !(*wait.ready)()) return false;
-    produce_waits_due_.push_back(wait);
+    local_waits_due_.push_back(wait);
     return true;
   });
-  for (const ProduceWait& wait : produce_waits_due_) {
+  for (const LocalWait& wait : local_waits_due_) {
     wait.connection->on_resumed(wait.parked);
     settle(wait.connection);
   }
-  const bool resumed = !produce_waits_due_.empty();
-  produce_waits_due_.clear();
+  const bool resumed = !local_waits_due_.empty();
+  local_waits_due_.clear();
   return resumed;
 }
 
 int Reactor::epoll_timeout_ms() const {
   // Stopping: the timeouts are looked at every 100 ms, so a connection stalled in a write ends in time.
   int timeout_ms = stop_begun_ || accept_paused_ ? 100 : 1000;
-  if (produce_waits_.empty()) return timeout_ms;
-  if (produce_polling_) return 1;
+  if (local_waits_.empty()) return timeout_ms;
+  if (local_polling_) return 1;
   const auto now = std::chrono::steady_clock::now();
-  for (const ProduceWait& wait : produce_waits_) {
+  for (const LocalWait& wait : local_waits_) {
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(wait.deadline - now).count();
     timeout_ms = static_cast<int>(std::clamp<std::int64_t>(left, 0, timeout_ms));
   }
@@ -310,7 +341,7 @@ void Reactor::check_timeouts() {
 void Reactor::begin_stop() {
   stop_begun_ = true;
   stop_begun_at_ = std::chrono::steady_clock::now();
-  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  unwatch_listeners();
   std::vector<Connection*> all;
   for (auto& [raw, owned] : connections_) all.push_back(raw);
   for (Connection* connection : all) {
@@ -335,7 +366,7 @@ void Reactor::run() {
         settle(connection);
       }
     }
-    const bool resumed = sweep_produce_waits();
+    const bool resumed = sweep_local_waits();
     const int ready = epoll_wait(epoll_fd_, events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
       std::fprintf(stderr, "strata serve: epoll_wait: %s\n", std::strerror(errno));
@@ -343,8 +374,8 @@ void Reactor::run() {
     }
     for (int i = 0; i < ready; ++i) {
       void* tag = events[i].data.ptr;
-      if (tag == &listen_tag) {
-        accept_ready();
+      if (const ReactorListener* listener = listening_socket(tag)) {
+        accept_ready(*listener);
       } else if (tag == &wake_tag) {
         std::uint64_t count = 0;
         (void)::read(wake_fd_, &count, sizeof count);

@@ -1,7 +1,9 @@
 // Reactor: one network thread's event loop. It accepts from the shared listening socket (each reactor waits
 // on it with EPOLLEXCLUSIVE, so one of them takes each new connection), owns the connections it accepted and
-// drives them (kafka/connection.h): reads, decodes, handles and writes without blocking. Requests that must
-// wait park with the waiter (kafka/waiter.h), which hands them back through the reactor's mailbox.
+// drives them (kafka/connection.h): reads, decodes, handles and writes without blocking. A Produce waiting
+// for acknowledgements and a Fetch waiting for events wait here (park_here: the engine writes to the
+// reactor's wake eventfd); group waits park with the waiter (kafka/waiter.h), which hands them back through
+// the reactor's mailbox.
 //
 // Why epoll and not io_uring: the engine's writers already use io_uring for the disk, but a network loop on
 // it needs provided-buffer rings and multishot receive to avoid a buffer per idle connection, which is more
@@ -42,6 +44,12 @@ struct ReactorOptions {
   std::size_t connections_max = 1024;  // of the whole server
 };
 
+// A listening socket (non-blocking, the server's) and its listener's context, handed to its connections.
+struct ReactorListener {
+  int fd = -1;
+  const ListenerContext* context = nullptr;
+};
+
 // What every reactor of a server shares.
 struct ReactorShared {
   RequestHandler& handler;
@@ -52,8 +60,9 @@ struct ReactorShared {
 
 class Reactor {
  public:
-  // `listen_fd` is non-blocking and stays the caller's.
-  static Result<std::unique_ptr<Reactor>> create(int listen_fd, ReactorShared shared, ReactorOptions options);
+  // The listening sockets stay the caller's.
+  static Result<std::unique_ptr<Reactor>> create(std::vector<ReactorListener> listeners, ReactorShared shared,
+                                                 ReactorOptions options);
   ~Reactor();
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
@@ -68,38 +77,42 @@ class Reactor {
   void release(std::size_t bytes);
   bool over_budget() const { return in_flight_bytes_ >= options_.in_flight_bytes_max; }
   void park(ParkedRequest request) { shared_.waiter.park(std::move(request)); }
-  // A Produce waiting for its producer's acknowledgements: this reactor watches them itself (its wake fd is
-  // armed with Producer::watch_acknowledgements before each epoll_wait) and resumes the connection when
-  // `ready` turns true or `deadline` passes.
-  struct ProduceWait {
+  // A response whose readiness this reactor watches itself (PendingResponse::woken_by: a Produce waiting
+  // for acknowledgements, a Fetch for new events): its wake fd is armed with the source before each
+  // epoll_wait, and the connection resumes when `ready` turns true or `deadline` passes.
+  struct LocalWait {
     Connection* connection;
     void* parked;
-    Producer* producer;
+    WakeSource source;
     const std::function<bool()>* ready;  // the parked response's; lives while it is parked
     std::chrono::steady_clock::time_point deadline;
   };
-  void park_produce(ProduceWait wait) { produce_waits_.push_back(wait); }
+  void park_here(LocalWait wait) { local_waits_.push_back(wait); }
   // Any thread (the waiter's): hands a parked response back to its connection on this reactor's thread.
   void post(Connection* connection, void* parked);
 
  private:
-  Reactor(int listen_fd, ReactorShared shared, ReactorOptions options);
-  void accept_ready();
-  void accept_one(int fd, const std::string& client);
-  void refuse_without_descriptors(int error);
+  Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, ReactorOptions options);
+  bool watch_listeners();
+  // The listening socket whose epoll user data `tag` is, or nullptr.
+  const ReactorListener* listening_socket(const void* tag) const;
+  void unwatch_listeners();
+  void accept_ready(const ReactorListener& listener);
+  void accept_one(int fd, const std::string& client, const ReactorListener& listener);
+  void refuse_without_descriptors(const ReactorListener& listener, int error);
   void resume_accepting();
   void drain_mailbox();
   void check_timeouts();
   void begin_stop();
-  // Arms the wake fd with every producer waited for, then resumes the waits that are ready or due: true
+  // Arms the wake fd with every source waited on, then resumes the local waits that are ready or due: true
   // when one was (what it parked again is armed on the next pass).
-  bool sweep_produce_waits();
-  // epoll_wait's timeout: the next timeout check, or the earliest produce deadline.
+  bool sweep_local_waits();
+  // epoll_wait's timeout: the next timeout check, or the earliest local wait's deadline.
   int epoll_timeout_ms() const;
   // Brings the connection's epoll registration in line with what it wants; destroys it when finished.
   void settle(Connection* connection);
 
-  const int listen_fd_;
+  const std::vector<ReactorListener> listeners_;  // epoll's user data points at them
   ReactorShared shared_;
   const ReactorOptions options_;
   int epoll_fd_ = -1;
@@ -122,10 +135,11 @@ class Reactor {
   std::chrono::steady_clock::time_point last_refusal_log_;
   std::size_t refusals_unlogged_ = 0;
 
-  std::vector<ProduceWait> produce_waits_;
-  std::vector<ProduceWait> produce_waits_due_;
-  std::vector<Producer*> watched_;  // producers armed with wake_fd_ (unwatched by the destructor)
-  bool produce_polling_ = false;    // a producer refused the fd: look every millisecond instead
+  std::vector<LocalWait> local_waits_;
+  std::vector<LocalWait> local_waits_due_;
+  std::vector<WakeSource> watched_;    // every source ever armed with wake_fd_ (unwatched by the destructor)
+  std::vector<WakeSource> armed_now_;  // those sweep_local_waits() arms this pass
+  bool local_polling_ = false;       // a source refused the fd: look every millisecond instead
 
   std::mutex mailbox_mutex_;
   std::vector<std::pair<Connection*, void*>> mailbox_;  // guarded by mailbox_mutex_

@@ -109,6 +109,7 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
   pending.correlation_id = request.header.correlation_id;
   const std::int16_t version = request.header.api_version;
   if (request.header.client_id) session.client_id = std::string(*request.header.client_id);
+  if (refused_before_login(request, session, pending) || refused_by_acls(request, session, pending)) return pending;
   ResponseFrame& out = pending.frame;
   // One handler per request type of the API table: a type without one (or one that would only match a base
   // class, as IncrementalAlterConfigs would AlterConfigs') picks the deleted template and fails to compile.
@@ -117,28 +118,33 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
         const auto apis = supported_apis();
         encode(ApiVersionsResponse{ErrorCode::kNone, {apis.begin(), apis.end()}}, version, out);
       },
-      [&](const MetadataRequest& body) { metadata(body, version, out); },
+      [&](const MetadataRequest& body) { metadata(body, version, session, out); },
       [&](const ProduceRequest& body) { produce(body, version, session, pending); },
       [&](const FetchRequest& body) { fetch(body, version, session, pending); },
       [&](const ListOffsetsRequest& body) { list_offsets(body, version, session, out); },
       [&](const InitProducerIdRequest& body) { init_producer_id(body, version, out); },
-      [&](const FindCoordinatorRequest& body) { find_coordinator(body, version, out); },
+      [&](const FindCoordinatorRequest& body) { find_coordinator(body, version, session, out); },
       [&](const JoinGroupRequest& body) { join_group(body, version, session, pending); },
       [&](const SyncGroupRequest& body) { sync_group(body, version, pending); },
       [&](const HeartbeatRequest& body) { encode(coordinator_.heartbeat(body), version, out); },
       [&](const LeaveGroupRequest& body) { encode(coordinator_.leave(body), version, out); },
-      [&](const OffsetCommitRequest& body) { offset_commit(body, version, out); },
-      [&](const OffsetFetchRequest& body) { offset_fetch(body, version, out); },
-      [&](const CreateTopicsRequest& body) { create_topics(body, version, out); },
-      [&](const DeleteTopicsRequest& body) { delete_topics(body, version, out); },
-      [&](const CreatePartitionsRequest& body) { create_partitions(body, version, out); },
-      [&](const DescribeConfigsRequest& body) { describe_configs(body, version, out); },
-      [&](const AlterConfigsRequest& body) { alter_configs(body, /*incremental=*/false, version, out); },
+      [&](const OffsetCommitRequest& body) { offset_commit(body, version, session, out); },
+      [&](const OffsetFetchRequest& body) { offset_fetch(body, version, session, out); },
+      [&](const CreateTopicsRequest& body) { create_topics(body, version, session, out); },
+      [&](const DeleteTopicsRequest& body) { delete_topics(body, version, session, out); },
+      [&](const CreatePartitionsRequest& body) { create_partitions(body, version, session, out); },
+      [&](const DescribeConfigsRequest& body) { describe_configs(body, version, session, out); },
+      [&](const AlterConfigsRequest& body) { alter_configs(body, /*incremental=*/false, version, session, out); },
       [&](const IncrementalAlterConfigsRequest& body) {
-        alter_configs(body, /*incremental=*/true, version, out);
+        alter_configs(body, /*incremental=*/true, version, session, out);
       },
-      [&](const ListGroupsRequest& body) { list_groups(body, version, out); },
-      [&](const DescribeGroupsRequest& body) { describe_groups(body, version, out); },
+      [&](const ListGroupsRequest& body) { list_groups(body, version, session, out); },
+      [&](const DescribeGroupsRequest& body) { describe_groups(body, version, session, out); },
+      [&](const SaslHandshakeRequest& body) { sasl_handshake(body, version, session, out); },
+      [&](const SaslAuthenticateRequest& body) { sasl_authenticate(body, version, session, pending); },
+      [&](const DescribeAclsRequest& body) { describe_acls(body, version, session, out); },
+      [&](const CreateAclsRequest& body) { create_acls(body, version, session, out); },
+      [&](const DeleteAclsRequest& body) { delete_acls(body, version, session, out); },
   };
   std::visit(handlers, std::as_const(request.body));
   return pending;

@@ -14,6 +14,7 @@
 #include "kafka/group_coordinator.h"
 #include "kafka/listener.h"
 #include "kafka/request_handler.h"
+#include "kafka/server_security_setup.h"
 
 namespace strata::kafka {
 
@@ -23,38 +24,83 @@ bool is_wildcard(const std::string& host) {
   return host.empty() || host == "0.0.0.0" || host == "::";
 }
 
+// What a listener's clients are told to connect to: its advertised host, else the listen host (this
+// machine's name for a wildcard address).
+std::string advertised_host(const ListenerOptions& listener) {
+  if (!listener.advertised_host.empty()) return listener.advertised_host;
+  if (!is_wildcard(listener.host)) return listener.host;
+  char name[256] = "localhost";
+  (void)gethostname(name, sizeof name - 1);
+  return name;
+}
+
 }  // namespace
+
+// A listening socket and what its connections are told and checked against.
+struct Server::Listening {
+  int fd = -1;
+  ListenerContext context;
+  ~Listening() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 Server::Server(Log& log, ServerOptions options) : log_(log), options_(std::move(options)) {}
 
+std::vector<ListenerOptions> Server::resolved_listeners(const ServerOptions& options) {
+  if (!options.listeners.empty()) return options.listeners;
+  ListenerOptions one;
+  one.host = options.listen_host;
+  one.port = options.listen_port;
+  one.advertised_host = options.advertised_host;
+  one.advertised_port = options.advertised_port;
+  return {one};
+}
+
 Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options) {
-  auto listener = Listener::bind(options.listen_host, options.listen_port);
-  if (!listener) return listener.status();
-  return start(log, std::move(options), std::move(listener.value()));
+  std::vector<Listener> listeners;
+  for (const ListenerOptions& wanted : resolved_listeners(options)) {
+    auto listener = Listener::bind(wanted.host, wanted.port);
+    if (!listener) return listener.status();
+    listeners.push_back(std::move(listener.value()));
+  }
+  return start(log, std::move(options), std::move(listeners));
 }
 
 Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, Listener listener) {
+  std::vector<Listener> listeners;
+  listeners.push_back(std::move(listener));
+  return start(log, std::move(options), std::move(listeners));
+}
+
+Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, std::vector<Listener> listeners) {
   if (options.default_partitions == 0 || options.default_partitions > kPartitionsMax) {
     return invalid_argument("default partitions must be 1 to " + std::to_string(kPartitionsMax));
   }
   if (options.connections_max == 0) return invalid_argument("connections_max must be at least 1");
-  const std::uint16_t port = listener.port();
+  const std::vector<ListenerOptions> wanted = resolved_listeners(options);
+  if (wanted.size() != listeners.size()) {
+    return invalid_argument(std::to_string(listeners.size()) + " listening sockets for " +
+                            std::to_string(wanted.size()) + " listeners");
+  }
+  auto security = open_server_security(log.options().directory, wanted, options.security);
+  if (!security) return security.status();
   std::unique_ptr<Server> server(new Server(log, options));
-  server->listen_fd_ = listener.release();
-  server->port_ = port;
+  server->security_ = std::move(security.value());
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    auto listening = std::make_unique<Listening>();
+    server->ports_.push_back(listeners[i].port());
+    listening->fd = listeners[i].release();
+    ListenerContext& context = listening->context;
+    context.protocol = wanted[i].protocol;
+    context.security = server->security_.get();
+    context.advertised_host = advertised_host(wanted[i]);
+    context.advertised_port = wanted[i].advertised_port != 0 ? wanted[i].advertised_port : server->ports_.back();
+    server->listening_.push_back(std::move(listening));
+  }
 
   HandlerOptions handler_options;
   handler_options.node_id = options.node_id;
-  if (!options.advertised_host.empty()) {
-    handler_options.advertised_host = options.advertised_host;
-  } else if (is_wildcard(options.listen_host)) {
-    char name[256] = "localhost";
-    (void)gethostname(name, sizeof name - 1);
-    handler_options.advertised_host = name;
-  } else {
-    handler_options.advertised_host = options.listen_host;
-  }
-  handler_options.advertised_port = options.advertised_port != 0 ? options.advertised_port : port;
   handler_options.default_partitions = options.default_partitions;
   handler_options.auto_create_topics = options.auto_create_topics;
   GroupCoordinatorOptions group_options;
@@ -70,12 +116,17 @@ Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, L
 
 Server::~Server() {
   stop();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
 }
 
-std::string Server::listen_address() const {
-  const bool v6 = options_.listen_host.find(':') != std::string::npos;
-  return (v6 ? "[" + options_.listen_host + "]" : options_.listen_host) + ":" + std::to_string(port_);
+std::string Server::listen_address(std::size_t index) const {
+  const std::vector<ListenerOptions> wanted = resolved_listeners(options_);
+  const std::string& host = wanted.at(index).host;
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(ports_.at(index));
+}
+
+Status Server::reload_tls() {
+  return security_ ? security_->reload_tls() : Status::ok();
 }
 
 KafkaServerMetrics Server::metrics() const {
@@ -83,10 +134,14 @@ KafkaServerMetrics Server::metrics() const {
 }
 
 Status Server::start_reactors() {
-  // Non-blocking: reactors share the socket, and the one woken may find the connection taken by another.
-  const int flags = fcntl(listen_fd_, F_GETFL);
-  if (flags < 0 || fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return io_error(std::string("listening socket: fcntl: ") + std::strerror(errno));
+  // Non-blocking: reactors share the sockets, and the one woken may find the connection taken by another.
+  std::vector<ReactorListener> listeners;
+  for (const auto& listening : listening_) {
+    const int flags = fcntl(listening->fd, F_GETFL);
+    if (flags < 0 || fcntl(listening->fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+      return io_error(std::string("listening socket: fcntl: ") + std::strerror(errno));
+    }
+    listeners.push_back({listening->fd, &listening->context});
   }
   unsigned count = options_.network_threads;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
@@ -95,7 +150,7 @@ Status Server::start_reactors() {
   reactor_options.in_flight_bytes_max = options_.in_flight_bytes_max;
   reactor_options.connections_max = options_.connections_max;
   for (unsigned i = 0; i < count; ++i) {
-    auto reactor = Reactor::create(listen_fd_, {*handler_, *waiter_, connections_, stopping_}, reactor_options);
+    auto reactor = Reactor::create(listeners, {*handler_, *waiter_, connections_, stopping_}, reactor_options);
     if (!reactor) {
       stop();
       return reactor.status();

@@ -6,9 +6,10 @@
 
 namespace strata::kafka {
 
-void RequestHandler::metadata(const MetadataRequest& request, std::int16_t version, ResponseFrame& out) {
+void RequestHandler::metadata(const MetadataRequest& request, std::int16_t version, const Session& session,
+                              ResponseFrame& out) {
   MetadataResponse response;
-  response.brokers.push_back({options_.node_id, options_.advertised_host, options_.advertised_port});
+  response.brokers.push_back({options_.node_id, session.listener->advertised_host, session.listener->advertised_port});
   response.cluster_id = options_.cluster_id;
   response.controller_id = options_.node_id;  // kafkajs sends InitProducerId to the controller
   auto add = [&](const TopicEntry& topic) {
@@ -21,7 +22,9 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
     response.topics.push_back(std::move(entry));
   };
   if (request.all_topics) {
-    for (const TopicEntry& topic : topics_.all()) add(topic);
+    for (const TopicEntry& topic : topics_.all()) {
+      if (may(session, security::AclOperation::kDescribe, security::ResourceType::kTopic, topic.name)) add(topic);
+    }
   } else {
     for (const std::optional<std::string_view>& name : request.topics) {
       if (!name) {  // asked for by topic id: strata keeps none
@@ -29,7 +32,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
         continue;
       }
       ErrorCode error = ErrorCode::kNone;
-      auto topic = topic_for(*name, request.allow_auto_topic_creation, &error);
+      auto topic = topic_for(session, security::AclOperation::kDescribe, *name, request.allow_auto_topic_creation, &error);
       if (topic) {
         add(*topic);
       } else {
@@ -40,7 +43,7 @@ void RequestHandler::metadata(const MetadataRequest& request, std::int16_t versi
   encode(response, version, out);
 }
 
-void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version,
+void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int16_t version, const Session& session,
                                    ResponseFrame& out) {
   DeleteTopicsResponse response;
   for (const std::optional<std::string_view>& name : request.names) {
@@ -50,6 +53,10 @@ void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int1
       continue;
     }
     result.name = std::string(*name);
+    if (!may(session, security::AclOperation::kDelete, security::ResourceType::kTopic, *name)) {
+      result.error = ErrorCode::kTopicAuthorizationFailed;
+      continue;
+    }
     const Status deleted = topics_.remove(*name);
     if (deleted.is_ok()) continue;
     if (deleted.code() == StatusCode::kNotFound || deleted.code() == StatusCode::kInvalidArgument) {
@@ -63,7 +70,7 @@ void RequestHandler::delete_topics(const DeleteTopicsRequest& request, std::int1
   encode(response, version, out);
 }
 
-void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int16_t version,
+void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int16_t version, const Session& session,
                                    ResponseFrame& out) {
   CreateTopicsResponse response;
   for (const auto& topic : request.topics) {
@@ -74,7 +81,10 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
                                     : !topic.assignments.empty() ? static_cast<std::int32_t>(topic.assignments.size())
                                                                  : static_cast<std::int32_t>(options_.default_partitions);
     TopicOptions topic_options;
-    if (!valid.is_ok()) {
+    if (!may_create_topic(session, topic.name)) {
+      result.error = ErrorCode::kTopicAuthorizationFailed;
+      result.message = "not authorized to create topic " + result.name;
+    } else if (!valid.is_ok()) {
       result.error = ErrorCode::kInvalidTopic;
       result.message = valid.message();
     } else if (topics_.find(topic.name)) {
@@ -110,13 +120,16 @@ void RequestHandler::create_topics(const CreateTopicsRequest& request, std::int1
 }
 
 void RequestHandler::create_partitions(const CreatePartitionsRequest& request, std::int16_t version,
-                                       ResponseFrame& out) {
+                                       const Session& session, ResponseFrame& out) {
   CreatePartitionsResponse response;
   for (const auto& topic : request.topics) {
     CreatePartitionsResponse::Topic& result = response.topics.emplace_back();
     result.name = std::string(topic.name);
     const std::optional<TopicEntry> entry = topics_.find(topic.name);
-    if (!entry) {
+    if (!may(session, security::AclOperation::kAlter, security::ResourceType::kTopic, topic.name)) {
+      result.error = ErrorCode::kTopicAuthorizationFailed;
+      result.message = "not authorized to alter topic " + result.name;
+    } else if (!entry) {
       result.error = ErrorCode::kUnknownTopicOrPartition;
       result.message = "no topic " + result.name;
     } else if (topic.count < 1 || static_cast<std::uint32_t>(topic.count) > kPartitionsMax) {

@@ -1,12 +1,11 @@
-// Waiter: where the server's waiting requests park, so that no network thread blocks. A long-polling Fetch
-// and a JoinGroup or SyncGroup waiting for the rest of its group are continuations (PendingResponse::ready):
+// Waiter: where the server's waiting requests park, so that no network thread blocks. A JoinGroup or
+// SyncGroup waiting for the rest of its group is a continuation (PendingResponse::ready):
 // one waiter thread asks each parked request's ready() every kPollInterval and hands it back to its reactor
 // (resume) once ready() is true or its deadline passed. The same thread calls the group coordinator's tick()
-// every 100 ms. (A Produce waiting for its acknowledgements does not come here: its reactor watches the
-// producer's acknowledgements itself, which saves a thread hop per response; see Reactor::park_produce.)
-//
-// Why polling rather than a callback from the engine: the engine's public API signals new data only to a
-// thread blocked in Reader::wait(), one reader at a time. Every check is a few atomic loads.
+// every 100 ms. Only group waits (JoinGroup, SyncGroup) come here: a Produce waiting for acknowledgements
+// and a Fetch waiting for events are watched by their reactor (Reactor::park_here), woken by the engine
+// through an eventfd, which saves a thread hop per response and the millisecond poll. Every check is a few
+// atomic loads.
 //
 // Threads: park() and stop() from any thread; ready() and resume() run on the waiter thread.
 #pragma once

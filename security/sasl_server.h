@@ -67,6 +67,8 @@ class SaslServer {
   // "User:NAME" once authenticated().
   const std::string& principal() const { return principal_; }
   std::int16_t handshake_version() const { return handshake_version_; }
+  // After a v0 SaslHandshake: the next frame is a raw token, not a Kafka request.
+  bool expects_raw_token() const { return state_ == State::kWaitingForToken && handshake_version_ == 0; }
   // The mechanisms this connection offers (PLAIN dropped on plaintext unless allowed).
   std::vector<std::string> offered_mechanisms() const;
 

@@ -62,7 +62,11 @@ Result<std::string> ScramServer::receive_client_final(std::string_view message) 
   if (final_message->channel_binding != gs2_header_) {
     return fail(invalid_argument("SCRAM client-final message: channel binding does not match the gs2 header"));
   }
-  if (final_message->nonce != nonce_) return fail(invalid_argument("SCRAM client-final message: nonce does not match"));
+  // Kafka checks that the nonce ends with client nonce + server nonce (not equality): librdkafka sends its own
+  // nonce once more in front (r=CNONCE + the server's r=), and signs what it sent, so its proof still holds.
+  if (!final_message->nonce.ends_with(nonce_)) {
+    return fail(invalid_argument("SCRAM client-final message: nonce does not match"));
+  }
   const HashAlgorithm algorithm = scram_hash(mechanism_);
   const std::string auth_message = auth_message_ + "," + final_message->without_proof;
   const std::string client_signature = hmac(algorithm, credential_.stored_key, auth_message);

@@ -160,6 +160,10 @@ void TlsSession::close() {
   if (handshake_complete() && error_.empty()) (void)SSL_shutdown(ssl_);
 }
 
+bool TlsSession::has_buffered_input() const {
+  return BIO_ctrl_pending(input_) > 0 || SSL_pending(ssl_) > 0;
+}
+
 std::size_t TlsSession::pending_ciphertext() const {
   return BIO_ctrl_pending(output_);
 }

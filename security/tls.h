@@ -83,6 +83,10 @@ class TlsSession {
   // Starts a clean close (close_notify into the pending ciphertext).
   void close();
 
+  // Ciphertext fed but not yet decrypted, or plaintext decrypted but not yet read: read_plaintext() has
+  // more to give without another feed.
+  bool has_buffered_input() const;
+
   // Ciphertext for the socket: how much is waiting, and taking up to out.size() of it.
   std::size_t pending_ciphertext() const;
   std::size_t take_ciphertext(std::span<std::byte> out);

@@ -143,7 +143,7 @@ int run_acl(const AclArgs& args) {
 
 void add_acl_command(CLI::App& app) {
   auto args = std::make_shared<AclArgs>();
-  CLI::App* command = app.add_subcommand("acl", "Add, remove or list Kafka ACLs (stored only: strata serve does not enforce them yet)");
+  CLI::App* command = app.add_subcommand("acl", "Add, remove or list Kafka ACLs (strata serve --authorize enforces them, also while it runs)");
   command->add_option("action", args->action, "add, remove, list")
       ->required()
       ->check(CLI::IsMember({"add", "remove", "list"}));

@@ -1,8 +1,10 @@
-// strata serve --dir D [--listen HOST:PORT] [--advertise HOST:PORT] [--partitions N] [--no-auto-create]
-//              [--durability MODE] [--max-request-bytes N] [--threads N] [--max-connections N]
+// strata serve --dir D [--listen [PROTOCOL://]HOST:PORT]... [--advertise HOST:PORT]... [--partitions N]
+//              [--no-auto-create] [--durability MODE] [--max-request-bytes N] [--threads N] [--max-connections N]
 //              [--retention-ms MS] [--retention-bytes B] [--segment-bytes B] [--metrics HOST:PORT]
-// The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr
-// once it accepts connections (and "metrics on HOST:PORT" for --metrics, kafka/metrics_http.h); SIGINT or SIGTERM stop it cleanly (requests already read are answered,
+//              [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]] [--sasl-mechanisms LIST]
+//              [--allow-plain-over-plaintext] [--authorize] [--super-user NAME]...
+// The Kafka protocol on the log in D (strata::kafka::Server). Prints "listening on HOST:PORT" on stderr for
+// each listener, in --listen order, once it accepts connections; SIGHUP reloads the TLS certificate and key (and "metrics on HOST:PORT" for --metrics, kafka/metrics_http.h); SIGINT or SIGTERM stop it cleanly (requests already read are answered,
 // appends in flight acknowledged or refused, then the log is closed).
 #include <sys/resource.h>
 
@@ -17,6 +19,7 @@
 #include "kafka/metrics_http.h"
 #include "kafka/metrics_text.h"
 #include "kafka/server.h"
+#include "kafka/server_security_setup.h"
 #include "tools/commands.h"
 
 namespace strata::tools {
@@ -25,8 +28,15 @@ namespace {
 
 struct ServeArgs {
   std::string dir;
-  std::string listen = "127.0.0.1:9092";
-  std::string advertise;
+  std::vector<std::string> listen{"plaintext://127.0.0.1:9092"};
+  std::vector<std::string> advertise;  // one per --listen, in its order
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string sasl_mechanisms;  // empty: the default (SCRAM-SHA-256,SCRAM-SHA-512)
+  bool allow_plain_over_plaintext = false;
+  bool authorize = false;
+  std::vector<std::string> super_users;
   std::string metrics;  // HOST:PORT of the Prometheus endpoint; empty: none
   std::uint32_t partitions = 1;
   bool no_auto_create = false;
@@ -74,16 +84,63 @@ void raise_descriptor_limit(std::size_t connections_max) {
   (void)setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// --listen and --advertise into options.listeners: kInvalidArgument saying which is wrong.
+Status parse_listeners(const ServeArgs& args, kafka::ServerOptions* options) {
+  if (!args.advertise.empty() && args.advertise.size() != args.listen.size()) {
+    return invalid_argument("--advertise given " + std::to_string(args.advertise.size()) + " times for " +
+                            std::to_string(args.listen.size()) + " --listen: give one per listener, in the same order");
+  }
+  for (std::size_t i = 0; i < args.listen.size(); ++i) {
+    auto address = security::parse_listener_address(args.listen[i]);
+    if (!address) return address.status();
+    kafka::ListenerOptions listener;
+    listener.protocol = kafka::from_security_protocol(address.value().protocol);
+    if (!split_host_port(address.value().host_port, &listener.host, &listener.port)) {
+      return invalid_argument("--listen " + args.listen[i] + ": expected [PROTOCOL://]HOST:PORT");
+    }
+    if (i < args.advertise.size() &&
+        (!split_host_port(args.advertise[i], &listener.advertised_host, &listener.advertised_port) ||
+         listener.advertised_port == 0)) {
+      return invalid_argument("--advertise " + args.advertise[i] + ": expected HOST:PORT with a port");
+    }
+    options->listeners.push_back(listener);
+  }
+  return Status::ok();
+}
+
+// The security flags into options.security, refusing flags that no listener would use.
+Status parse_security(const ServeArgs& args, kafka::ServerOptions* options) {
+  auto any = [&](auto predicate) {
+    return std::any_of(options->listeners.begin(), options->listeners.end(), [&](const kafka::ListenerOptions& l) {
+      return predicate(kafka::to_security_protocol(l.protocol));
+    });
+  };
+  kafka::SecurityOptions& security = options->security;
+  security.tls_certificate = args.tls_cert;
+  security.tls_key = args.tls_key;
+  security.tls_client_ca = args.tls_client_ca;
+  if (!args.tls_cert.empty() && !any(security::uses_tls)) {
+    return invalid_argument("--tls-cert: no ssl:// or sasl_ssl:// --listen would use it");
+  }
+  if (!args.sasl_mechanisms.empty()) {
+    if (!any(security::uses_sasl)) {
+      return invalid_argument("--sasl-mechanisms: no sasl_plaintext:// or sasl_ssl:// --listen would use it");
+    }
+    auto mechanisms = security::parse_sasl_mechanisms(args.sasl_mechanisms);
+    if (!mechanisms) return mechanisms.status();
+    security.sasl_mechanisms = mechanisms.value();
+  }
+  if (!args.super_users.empty() && !args.authorize) return invalid_argument("--super-user needs --authorize");
+  security.allow_plain_over_plaintext = args.allow_plain_over_plaintext;
+  security.authorize = args.authorize;
+  security.super_users = args.super_users;
+  return kafka::check_security_options(options->listeners, security);
+}
+
 int run_serve(const ServeArgs& args) {
   kafka::ServerOptions options;
-  if (!split_host_port(args.listen, &options.listen_host, &options.listen_port)) {
-    return fail("--listen " + args.listen + ": expected HOST:PORT");
-  }
-  if (!args.advertise.empty() &&
-      (!split_host_port(args.advertise, &options.advertised_host, &options.advertised_port) ||
-       options.advertised_port == 0)) {
-    return fail("--advertise " + args.advertise + ": expected HOST:PORT with a port");
-  }
+  if (Status parsed = parse_listeners(args, &options); !parsed.is_ok()) return fail(parsed.message());
+  if (Status parsed = parse_security(args, &options); !parsed.is_ok()) return fail(parsed.message());
   options.default_partitions = args.partitions;
   options.auto_create_topics = !args.no_auto_create;
   options.max_request_bytes = args.max_request_bytes;
@@ -102,11 +159,16 @@ int run_serve(const ServeArgs& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // Bound before the log is opened: a busy port leaves no directory or LOCK behind.
-  auto listener = kafka::Listener::bind(options.listen_host, options.listen_port);
-  if (!listener) return fail(listener.status().to_string());
+  std::vector<kafka::Listener> listeners;
+  for (const kafka::ListenerOptions& wanted : options.listeners) {
+    auto listener = kafka::Listener::bind(wanted.host, wanted.port);
+    if (!listener) return fail("--listen " + kafka::listener_text(wanted) + ": " + listener.status().to_string());
+    listeners.push_back(std::move(listener.value()));
+  }
   LogOptions log_options;
   log_options.directory = args.dir;
   log_options.durability = args.durability;
@@ -117,9 +179,11 @@ int run_serve(const ServeArgs& args) {
   log_options.segment_bytes = args.segment_bytes;
   auto log = Log::open(log_options);
   if (!log) return fail(log.status().to_string());
-  auto server = kafka::Server::start(*log.value(), options, std::move(listener.value()));
+  auto server = kafka::Server::start(*log.value(), options, std::move(listeners));
   if (!server) return fail(server.status().to_string());
-  std::fprintf(stderr, "listening on %s\n", server.value()->listen_address().c_str());
+  for (std::size_t i = 0; i < options.listeners.size(); ++i) {
+    std::fprintf(stderr, "listening on %s\n", server.value()->listen_address(i).c_str());
+  }
   std::unique_ptr<kafka::MetricsEndpoint> metrics;
   if (!args.metrics.empty()) {
     auto endpoint = kafka::MetricsEndpoint::start(
@@ -133,7 +197,11 @@ int run_serve(const ServeArgs& args) {
   std::fflush(stderr);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    const Status reloaded = server.value()->reload_tls();
+    std::fprintf(stderr, "strata serve: SIGHUP: %s\n",
+                 reloaded.is_ok() ? "TLS certificate and key reloaded" : reloaded.to_string().c_str());
+  }
   std::fprintf(stderr, "strata serve: %s: closing\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   metrics.reset();
   server.value()->stop();
@@ -148,12 +216,27 @@ int run_serve(const ServeArgs& args) {
 void add_serve_command(CLI::App& app) {
   auto args = std::make_shared<ServeArgs>();
   CLI::App* command =
-      app.add_subcommand("serve", "Serve the Kafka protocol (no authentication: loopback by default)");
+      app.add_subcommand("serve", "Serve the Kafka protocol (plaintext on loopback by default; TLS, SASL and ACLs "
+                                  "with ssl://, sasl_ssl:// listeners and --authorize)");
   command->add_option("--dir", args->dir, "Log directory (created if missing)")->required();
-  command->add_option("--listen", args->listen, "HOST:PORT to listen on; port 0 picks a free port")
+  command->add_option("--listen", args->listen,
+                      "[PROTOCOL://]HOST:PORT to listen on, repeatable; PROTOCOL plaintext (default), ssl, "
+                      "sasl_plaintext or sasl_ssl; port 0 picks a free port")
       ->capture_default_str();
   command->add_option("--advertise", args->advertise,
-                      "HOST:PORT clients are told to connect to (default: the listen address)");
+                      "HOST:PORT clients are told to connect to, one per --listen in its order (default: the "
+                      "listen address)");
+  command->add_option("--tls-cert", args->tls_cert, "PEM certificate (and chain) of ssl and sasl_ssl listeners");
+  command->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+  command->add_option("--tls-client-ca", args->tls_client_ca,
+                      "PEM CA: TLS clients must present a certificate it signed; its subject is the principal");
+  command->add_option("--sasl-mechanisms", args->sasl_mechanisms,
+                      "Comma-separated: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN (default: the two SCRAM ones); users "
+                      "from `strata user`");
+  command->add_flag("--allow-plain-over-plaintext", args->allow_plain_over_plaintext,
+                    "Allow PLAIN on sasl_plaintext listeners (passwords cross the network unencrypted)");
+  command->add_flag("--authorize", args->authorize, "Check every request against the ACLs of `strata acl`");
+  command->add_option("--super-user", args->super_users, "NAME (or User:NAME) never checked against ACLs, repeatable");
   command->add_option("--partitions", args->partitions, "Partitions of auto-created topics")
       ->check(CLI::Range(1u, kPartitionsMax))
       ->capture_default_str();

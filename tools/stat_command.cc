@@ -1,5 +1,5 @@
 // strata stat --dir D [--topic T] [--json]: topics (with the codecs their stored batches use), partitions,
-// segments, offsets, sizes, consumer groups and their lag per partition,
+// segments, offsets, sizes, the dirty ratio of compacted topics, consumer groups and their lag per partition,
 // read without taking the log's lock (a live writer may be ahead of what this shows).
 #include <cstdio>
 
@@ -29,6 +29,11 @@ std::string compression_summary(const TopicDescription& topic) {
   return summary;
 }
 
+bool compacted(const TopicDescription& topic) {
+  const auto policy = topic.info.configs.find("cleanup.policy");
+  return policy != topic.info.configs.end() && policy->second.find("compact") != std::string::npos;
+}
+
 std::uint64_t lag(const TopicDescription& topic, const GroupPartitionOffset& committed) {
   if (committed.partition >= topic.partitions.size()) return 0;
   const std::uint64_t end = topic.partitions[committed.partition].next_offset;
@@ -52,10 +57,11 @@ void print_json(const StatArgs& args, const std::vector<TopicDescription>& topic
                 static_cast<unsigned long long>(bytes));
     for (std::size_t p = 0; p < topic.partitions.size(); ++p) {
       const auto& partition = topic.partitions[p];
-      std::printf("%s{\"partition\":%u,\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,\"segments\":[",
+      std::printf("%s{\"partition\":%u,\"first_offset\":%llu,\"next_offset\":%llu,\"bytes\":%llu,"
+                  "\"dirty_ratio\":%.4f,\"segments\":[",
                   p == 0 ? "" : ",", partition.partition, static_cast<unsigned long long>(partition.first_offset),
                   static_cast<unsigned long long>(partition.next_offset),
-                  static_cast<unsigned long long>(partition.data_bytes));
+                  static_cast<unsigned long long>(partition.data_bytes), partition.dirty_ratio());
       for (std::size_t s = 0; s < partition.segments.size(); ++s) {
         const auto& segment = partition.segments[s];
         std::printf("%s{\"base_offset\":%llu,\"next_offset\":%llu,\"data_bytes\":%llu,\"sealed\":%s}",
@@ -99,6 +105,11 @@ int run_stat(const StatArgs& args) {
                   static_cast<unsigned long long>(partition.next_offset),
                   static_cast<unsigned long long>(partition.next_offset - partition.first_offset),
                   partition.segments.size(), static_cast<double>(partition.data_bytes) / 1e6);
+      if (compacted(topic)) {
+        std::printf("    dirty ratio %.2f (%.1f MB of sealed data not compacted yet, %.1f MB compacted)\n",
+                    partition.dirty_ratio(), static_cast<double>(partition.dirty_bytes) / 1e6,
+                    static_cast<double>(partition.clean_bytes) / 1e6);
+      }
       for (const auto& segment : partition.segments) {
         std::printf("    %020llu.log  offsets %llu..%llu  %.1f MB  %s\n",
                     static_cast<unsigned long long>(segment.base_offset),

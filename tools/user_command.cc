@@ -126,7 +126,7 @@ void add_user_command(CLI::App& app) {
   auto args = std::make_shared<UserArgs>();
   CLI::App* command = app.add_subcommand(
       "user", "Add, remove or list SASL/SCRAM users (add reads the password from the first line of stdin; "
-              "strata serve does not ask for logins yet)");
+              "strata serve's SASL listeners take them, also while it runs)");
   command->add_option("action", args->action, "add, remove, list")
       ->required()
       ->check(CLI::IsMember({"add", "remove", "list"}));

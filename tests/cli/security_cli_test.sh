@@ -84,6 +84,30 @@ principal=User:bob permission=Allow operation=DescribeConfigs resource=Group pat
     expect_contains "help" "$help" "acl"
     expect_contains "user --help" "$("$strata" user --help)" "first line of stdin"
     ;;
+  serve_errors)
+    # Security flags that cannot work are refused before anything is bound or opened.
+    pem=$work/none.pem
+    refused "ssl without a certificate" "a TLS listener needs --tls-cert and --tls-key" \
+      serve --dir "$dir" --listen ssl://127.0.0.1:0
+    refused "cert without key" "--tls-cert needs --tls-key" serve --dir "$dir" --listen ssl://127.0.0.1:0 --tls-cert "$pem"
+    refused "unknown protocol" "unknown protocol tls" serve --dir "$dir" --listen tls://127.0.0.1:0
+    refused "PLAIN on plaintext" "--allow-plain-over-plaintext" \
+      serve --dir "$dir" --listen sasl_plaintext://127.0.0.1:0 --sasl-mechanisms PLAIN
+    refused "unknown mechanism" "unknown mechanism GSSAPI" \
+      serve --dir "$dir" --listen sasl_plaintext://127.0.0.1:0 --sasl-mechanisms GSSAPI
+    refused "mechanisms unused" "no sasl_plaintext:// or sasl_ssl:// --listen" \
+      serve --dir "$dir" --sasl-mechanisms SCRAM-SHA-512
+    refused "cert unused" "no ssl:// or sasl_ssl:// --listen" serve --dir "$dir" --tls-cert "$pem" --tls-key "$pem"
+    refused "super user alone" "--super-user needs --authorize" serve --dir "$dir" --super-user admin
+    refused "advertise count" "one per listener" serve --dir "$dir" --listen 127.0.0.1:0 --listen ssl://127.0.0.1:0 \
+      --advertise a:1
+    refused "missing certificate file" "$pem" serve --dir "$dir" --listen ssl://127.0.0.1:0 --tls-cert "$pem" \
+      --tls-key "$pem"
+    help=$("$strata" serve --help) || die "serve --help failed"
+    expect_contains "serve --help" "$help" "sasl_ssl"
+    expect_contains "user --help" "$("$strata" user --help)" "SASL listeners"
+    expect_contains "acl --help" "$("$strata" acl --help)" "serve --authorize enforces them"
+    ;;
   *)
     die "unknown case"
     ;;

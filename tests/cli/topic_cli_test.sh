@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `strata topic` contract (DESIGN.md): create|alter|describe|delete with --config KEY=VALUE and --json,
-# errors naming the key, compact refused as not supported yet. One case per ctest test.
+# errors naming the key, compact refused for a topic without cleanup.policy=compact. One case per ctest test.
 #   usage: topic_cli_test.sh PATH_TO_STRATA CASE
 set -uo pipefail
 strata=$1
@@ -66,14 +66,15 @@ case "$case_name" in
     refused "bad value" "invalid value soon for config retention.ms" topic create --dir "$dir" --topic t \
       --config retention.ms=soon
     refused "not KEY=VALUE" "is not KEY=VALUE" topic create --dir "$dir" --topic t --config retention.ms
-    refused "compact policy" "not supported yet" topic create --dir "$dir" --topic t --config cleanup.policy=compact
+    refused "compact policy" "expected delete, compact or compact,delete" topic create --dir "$dir" --topic t \
+      --config cleanup.policy=keep
     [[ -z "$("$strata" topic describe --dir "$dir" 2> /dev/null)" ]] || die "a refused create left a topic"
     "$strata" topic create --dir "$dir" --topic t || die "create failed"
     refused "create twice" "already exists" topic create --dir "$dir" --topic t
     refused "alter bad value" "segment.bytes" topic alter --dir "$dir" --topic t --config segment.bytes=10
     refused "alter missing topic" "no topic nothing" topic alter --dir "$dir" --topic nothing --config retention.ms=1
     refused "describe missing" "no topic nothing" topic describe --dir "$dir" --topic nothing
-    refused "compact" "not supported yet" topic compact --dir "$dir" --topic t
+    refused "compact a plain topic" "is not compacted" topic compact --dir "$dir" --topic t
     refused "no --topic" "--topic is required" topic create --dir "$dir"
     # A server holding the log: the change is refused with a reason, describe still works.
     "$strata" serve --dir "$dir" --listen 127.0.0.1:0 2> "$work/serve.err" &
@@ -83,6 +84,26 @@ case "$case_name" in
       --config retention.ms=1
     expect_eq "describe while served" "$("$strata" topic describe --dir "$dir")" $'t\tpartitions=1'
     kill -TERM "$server" && wait "$server"
+    ;;
+  compact)
+    # A compacted topic: 20000 events over 50 keys (a few 1 MiB segments), then one pass.
+    "$strata" topic create --dir "$dir" --topic state --config cleanup.policy=compact --config segment.bytes=1048576 \
+      || die "create failed"
+    awk 'BEGIN { for (i = 0; i < 20000; i++) printf "key-%d,%d-%0120d\n", i % 50, i, 0 }' |
+      "$strata" append --dir "$dir" --topic state --key-sep , || die "append failed"
+    expect_contains "dirty before" "$("$strata" stat --dir "$dir" --topic state)" "dirty ratio 1.00"
+    json=$("$strata" topic compact --dir "$dir" --topic state --json) || die "compact failed"
+    python3 -c 'import json,sys; s=json.loads(sys.argv[1]); assert s["segments_rewritten"]>0 and s["events_removed"]>0 and s["bytes_reclaimed"]>0, s' "$json" \
+      || die "compact --json: $json"
+    expect_contains "dirty after" "$("$strata" stat --dir "$dir" --topic state)" "dirty ratio 0.00"
+    "$strata" verify --dir "$dir" --topic state > /dev/null || die "verify after compaction failed"
+    # Each key's latest event is there, at its offset; the older ones of the sealed segments are gone.
+    expect_eq "latest of key-7" "$("$strata" cat --dir "$dir" --topic state --format json |
+      python3 -c 'import json,sys; print([json.loads(l)["value"][:5] for l in sys.stdin if json.loads(l)["key"]=="key-7"][-1])')" "19957"
+    events=$("$strata" cat --dir "$dir" --topic state | wc -l)
+    (( events < 20000 && events >= 50 )) || die "$events events after compaction"
+    refused "compact with configs" "takes no --config" topic compact --dir "$dir" --topic state --config a=b
+    refused "compact a missing topic" "no topic nothing" topic compact --dir "$dir" --topic nothing
     ;;
   delete)
     "$strata" topic create --dir "$dir" --topic t --partitions 2 || die "create failed"

@@ -3,6 +3,7 @@
 // middle, `max` ending a poll inside it, the visible end inside it) and with a record that does not decode.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,25 @@ TEST(ReaderRuns, VisibleEndInsideABatchStopsThereUntilItMoves) {
   ASSERT_TRUE(detail::SyncedMarker::create(partition_dir, kEvents).is_ok());  // the writer synced the rest
   poll_all();
   EXPECT_EQ(next, kEvents);
+}
+
+// A reader in another process opened between a topic's creation and its writer's first publication (the
+// mirror and projections start beside a server that is creating topics) must not stay at 0 for ever.
+TEST(ReaderRuns, DurableReaderOpenedBeforeTheMarkerExistsSeesItOncePublished) {
+  TestDir dir;
+  write_batches(dir.path());
+  const std::string partition_dir = dir.sub("t-0");
+  std::filesystem::remove(partition_dir + "/" + std::string(format::kSyncedFile));
+  auto reader = Reader::open(dir.path(), "t", 0, ReadLevel::kDurable).value();
+  EXPECT_EQ(reader->end_offset(), 0u);
+  EXPECT_EQ(reader->poll(1000, [](const Event&) {}).value(), 0u);
+  ASSERT_TRUE(detail::SyncedMarker::create(partition_dir, kEvents).is_ok());
+  EXPECT_EQ(reader->end_offset(), kEvents);
+  std::uint64_t next = 0;
+  while (reader->poll(1000, [&](const Event& event) { expect_event(event, next++); }).value() > 0) {
+  }
+  EXPECT_EQ(next, kEvents);
+  EXPECT_FALSE(std::filesystem::exists(partition_dir + "/" + std::string(format::kSyncedFile) + ".new"));
 }
 
 TEST(ReaderRuns, EventsBeforeARecordThatDoesNotDecodeAreHandedOutThenTheError) {

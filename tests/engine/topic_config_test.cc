@@ -58,15 +58,31 @@ TEST(TopicConfig, UnknownKeysAndBadValuesAreRefusedNamingThem) {
   }
 }
 
-TEST(TopicConfig, CompactionConfigsAreRefusedAsNotSupportedYet) {
-  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"cleanup.policy", "compact"}, {"cleanup.policy", "compact,delete"},
-           {"min.compaction.lag.ms", "1000"}}) {
-    Status refused = validate_topic_config(key, value);
-    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << key;
-    EXPECT_TRUE(contains(refused, "not supported yet")) << refused.to_string();
-    EXPECT_TRUE(contains(refused, key)) << refused.to_string();
-  }
+TEST(TopicConfig, CompactionConfigsResolve) {
+  std::string canonical;
+  ASSERT_TRUE(validate_topic_config("cleanup.policy", "delete,compact", &canonical).is_ok());
+  EXPECT_EQ(canonical, "compact,delete");
+  ASSERT_TRUE(validate_topic_config("min.compaction.lag.ms", "1000").is_ok());
+  EXPECT_EQ(validate_topic_config("min.compaction.lag.ms", "-1").code(), StatusCode::kInvalidArgument);
+  LogOptions options;
+  options.retention_age = std::chrono::hours(1);
+  // compact alone keeps every segment whatever retention says; compact,delete applies both.
+  const TopicSettings compact = resolve_topic_settings(
+      {{"cleanup.policy", "compact"}, {"retention.ms", "1000"}, {"delete.retention.ms", "5"},
+       {"min.compaction.lag.ms", "7"}, {"min.cleanable.dirty.ratio", "0.25"}},
+      options);
+  EXPECT_TRUE(compact.compact);
+  EXPECT_EQ(compact.retention_age_us, 0);
+  EXPECT_EQ(compact.delete_retention_us, 5000);
+  EXPECT_EQ(compact.min_compaction_lag_us, 7000);
+  EXPECT_EQ(compact.min_cleanable_dirty_ratio, 0.25);
+  const TopicSettings both =
+      resolve_topic_settings({{"cleanup.policy", "compact,delete"}, {"retention.ms", "1000"}}, options);
+  EXPECT_TRUE(both.compact);
+  EXPECT_EQ(both.retention_age_us, 1'000'000);
+  const TopicSettings plain = resolve_topic_settings({}, options);
+  EXPECT_FALSE(plain.compact);
+  EXPECT_EQ(plain.delete_retention_us, 86'400'000'000);
 }
 
 TEST(TopicConfig, KeyIndexIsTrueOrFalse) {

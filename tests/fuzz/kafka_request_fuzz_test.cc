@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tests/kafka/request_builder.h"
+#include "tests/kafka/security_requests.h"
 
 namespace strata::kafka::fuzz {
 namespace {
@@ -28,6 +29,13 @@ std::vector<std::vector<std::byte>> seeds() {
     out.push_back(testing::alter_configs_request(incremental, "t", {{"retention.ms", 0, "1"}, {"segment.ms", 1, {}}}));
   }
   for (auto& frame : testing::flexible_requests(batch)) out.push_back(std::move(frame));
+  for (std::int16_t v = 0; v <= 1; ++v) out.push_back(testing::sasl_handshake_request(v, "SCRAM-SHA-512"));
+  for (std::int16_t v = 0; v <= 2; ++v) out.push_back(testing::sasl_authenticate_request(v, "n,,n=user,r=abc"));
+  for (std::int16_t v = 1; v <= 3; ++v) {
+    out.push_back(testing::describe_acls_request(v, "User:bob"));
+    out.push_back(testing::create_acls_request(v, "orders", "User:bob"));
+    out.push_back(testing::delete_acls_request(v, "orders"));
+  }
   return out;
 }
 

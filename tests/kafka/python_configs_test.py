@@ -81,15 +81,25 @@ broker = describe("0", "broker")
 if broker["log.retention.ms"].value != "86400000" or broker["log.segment.bytes"].value != str(2 << 20):
     fail("broker configs: %s" % {k: v.value for k, v in broker.items()})
 
-# Validation: an unknown key, a bad value and cleanup.policy=compact are INVALID_CONFIG naming the config.
+# Validation: an unknown key and bad values are INVALID_CONFIG naming the config.
 for name, config, text in [("bad-key", {"retention.hours": "1"}, "retention.hours"),
                            ("bad-value", {"retention.ms": "soon"}, "retention.ms"),
-                           ("compacted", {"cleanup.policy": "compact"}, "not supported yet")]:
+                           ("bad-policy", {"cleanup.policy": "keep"}, "cleanup.policy")]:
     error = error_of(admin.create_topics([NewTopic(name, 1, 1, config=config)])[name])
     if error is None or error.code() != ck.KafkaError.INVALID_CONFIG or text not in error.str():
         fail("create_topics %s: expected INVALID_CONFIG naming %s, got %s" % (config, text, error))
     if name in admin.list_topics(timeout=10).topics:
         fail("a refused topic %s was created" % name)
+
+# A compacted topic, as Kafka Connect creates its internal topics, and its policy described back.
+compact_config = {"cleanup.policy": "compact", "min.compaction.lag.ms": "1000", "delete.retention.ms": "5000"}
+error = error_of(admin.create_topics([NewTopic("compacted", 1, 1, config=compact_config)])["compacted"])
+if error is not None:
+    fail("create_topics compacted: %s" % error)
+described = describe("compacted")
+for key, value in compact_config.items():
+    if described[key].value != value:
+        fail("compacted topic: %s=%s, expected %s" % (key, described[key].value, value))
 
 # alter_configs replaces the set: retention.ms stays, max.message.bytes goes back to its default.
 resource = ConfigResource("topic", "configured", set_config={"retention.ms": "7200000", "segment.ms": "60000"})
@@ -138,8 +148,10 @@ admin.alter_configs([resource])[resource].result()
 wait_for("retention.ms: still %s segments" % (segments("by-time"),), lambda: segments("by-time")[0] == 1)
 print("by-time: %d segments before, %d after retention.ms=500 on the idle topic" % (before[0], segments("by-time")[0]))
 
-# CreatePartitions is not served yet: the client gets an answer, never a hang.
+# CreatePartitions grows the configured topic (Kafka.python_partitions tests it in depth).
 error = error_of(admin.create_partitions([NewPartitions("configured", 4)])["configured"])
-if error is None:
-    fail("create_partitions answered success but strata does not grow topics yet")
+if error is not None:
+    fail("create_partitions to 4: %s" % error)
+if len(admin.list_topics("configured", timeout=10).topics["configured"].partitions) != 4:
+    fail("configured: not 4 partitions after create_partitions")
 print("ok")

@@ -22,6 +22,8 @@ except ImportError:
     print("python3-confluent-kafka missing: skipped")
     sys.exit(77)
 
+from strata_serve import start_serve  # noqa: E402  (after the skip above)
+
 strata = sys.argv[1]
 work = tempfile.mkdtemp(prefix="strata-expected.", dir=os.environ.get("STRATA_TEST_DIR", "/var/tmp"))
 server = None
@@ -33,13 +35,10 @@ def fail(message):
 
 
 def start_server():
-    proc = subprocess.Popen([strata, "serve", "--dir", f"{work}/log", "--listen", "127.0.0.1:0"],
-                            stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()
-    if "listening on" not in line:
-        fail(f"serve did not start: {line}")
-    port = line.split("listening on ")[1].split(" ")[0].rsplit(":", 1)[1]
-    return proc, f"127.0.0.1:{port}"
+    try:
+        return start_serve(strata, f"{work}/log")
+    except RuntimeError as e:
+        fail(str(e))
 
 
 def produce(bootstrap, records):

@@ -615,7 +615,7 @@ TEST_F(KafkaServer, CreateTopicsStoresConfigsAndAcceptsAssignmentsToThisNode) {
   for (const auto& [key, value, text] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"retention.hours", "1", "unknown topic config retention.hours"},
            {"segment.bytes", "10", "config segment.bytes"},
-           {"cleanup.policy", "compact", "not supported yet"}}) {
+           {"cleanup.policy", "shred", "expected delete, compact or compact,delete"}}) {
     client.send_frame(testing::create_topics_request("c3", 1, {}, {{key, value}}));
     auto refused = configs::read_create(*client.receive());
     EXPECT_EQ(refused.first, 40) << key;  // INVALID_CONFIG

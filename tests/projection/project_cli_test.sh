@@ -320,6 +320,22 @@ PY
     kill -TERM "$follower"
     wait "$follower" || die "SIGTERM stops --follow with exit 0"
     follower=""
+    # The directory exists, the topic not yet: waited for too (and without --follow, an error at once).
+    if "$strata" project --dir later --topic refunds --db r.db --schema "$schema" --apply "$apply" 2> err.txt; then
+      die "a missing topic without --follow must fail"
+    fi
+    grep -q "no topic refunds" err.txt || die "missing topic: $(cat err.txt)"
+    "$strata" project --dir later --topic refunds --db r.db --schema "$schema" --apply "$apply" --follow 2> err.txt &
+    follower=$!
+    for _ in $(seq 1 100); do grep -q "waiting" err.txt && break; sleep 0.05; done
+    grep -q "strata: waiting: no topic refunds in later" err.txt || die "waiting line for a topic: $(cat err.txt)"
+    kill -0 "$follower" || die "the follower must wait for the topic"
+    orders 1 2 | "$strata" append --dir later --topic refunds --key-sep '|'
+    wait_for r.db "SELECT sum(events) FROM orders" 2
+    wait_state r.db refunds live
+    kill -TERM "$follower"
+    wait "$follower" || die "SIGTERM stops --follow with exit 0"
+    follower=""
     ;;
   deleted_db)
     orders 1 3 | "$strata" append --dir log --topic orders --key-sep '|'

@@ -34,6 +34,14 @@ struct PartitionDescription {
   std::uint64_t next_offset = 0;   // one past the last valid event on disk
   std::uint64_t data_bytes = 0;    // the segments' data_bytes, summed
   std::vector<SegmentDescription> segments;  // in offset order
+  // Compaction: sealed data below the last pass's end (clean) and past it (dirty); the dirty ratio is
+  // dirty / (clean + dirty), what the cleaner compares with min.cleanable.dirty.ratio.
+  std::uint64_t clean_bytes = 0;
+  std::uint64_t dirty_bytes = 0;
+  double dirty_ratio() const {
+    return clean_bytes + dirty_bytes == 0 ? 0.0
+                                          : static_cast<double>(dirty_bytes) / static_cast<double>(clean_bytes + dirty_bytes);
+  }
 };
 
 struct GroupDescription {

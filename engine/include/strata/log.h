@@ -53,6 +53,23 @@ struct LogOptions {
   // creation) belongs to writer i % writer_threads. Each producer() has a ring per writer (producer_ring_bytes
   // each), the shared producer a set of lanes per writer. 1 to kWriterThreadsMax.
   unsigned writer_threads = 1;
+  // How often the log's cleaner looks at compacted topics (cleanup.policy=compact) and compacts the
+  // partitions whose dirty ratio reached min.cleanable.dirty.ratio; 0: only Log::compact() compacts.
+  std::chrono::milliseconds compaction_interval{15'000};
+};
+
+// What a compaction pass (Log::compact, or the cleaner) did, summed over the partitions it passed over.
+struct CompactionStats {
+  std::uint32_t partitions = 0;
+  std::uint64_t segments_cleaned = 0;    // sealed segments in the cleanable ranges
+  std::uint64_t segments_rewritten = 0;
+  std::uint64_t bytes_read = 0;          // data of the cleanable ranges before the pass
+  std::uint64_t bytes_written = 0;       // data of the segments rewritten, after
+  std::uint64_t bytes_reclaimed = 0;
+  std::uint64_t events_kept = 0;
+  std::uint64_t events_removed = 0;      // superseded events and expired tombstones
+  std::uint64_t tombstones_removed = 0;
+  double seconds = 0;
 };
 
 inline constexpr unsigned kWriterThreadsMax = 64;
@@ -313,6 +330,10 @@ class Log {
   // it may map to other partitions than before, as in Kafka. kInvalidArgument when `partitions` is not larger
   // or over kPartitionsMax, kNotFound when there is no such topic.
   Status increase_partitions(std::string_view name, std::uint32_t partitions);
+  // Runs a compaction pass over every partition of the topic now (engine/compactor.h), whatever its dirty
+  // ratio: each key's latest event is kept in the sealed segments, offsets unchanged. kInvalidArgument when
+  // the topic's cleanup.policy has no "compact", kNotFound when there is no such topic.
+  Result<CompactionStats> compact(std::string_view topic);
   // The topic's metadata. REQUIRES: `topic` came from topic().
   TopicInfo topic_info(TopicId topic) const;
   // Every topic of the log, by name.
@@ -333,6 +354,13 @@ class Log {
   // REQUIRES: the reader is destroyed before the Log.
   Result<std::unique_ptr<Reader>> reader(std::string_view topic, std::uint32_t partition = 0,
                                          ReadLevel level = ReadLevel::kDurable);
+  // For event loops that cannot block in Reader::wait(): after watch_appends(fd), the writer that next makes
+  // events of any partition visible to this log's readers adds 1 to the eventfd `fd`, once. To wait without
+  // missing new events: call it, then look (Reader::end_offset()), then wait for `fd` to be readable; call it
+  // again before each wait. kFull when 64 other fds watch this log.
+  Status watch_appends(int fd);
+  // No writer writes to `fd` once this returns: call it before closing `fd`.
+  void unwatch_appends(int fd);
 
   // A reader of one key's events (strata/key_reader.h) of one partition of `topic`, a topic created with
   // strata.key-index=true (else kInvalidArgument); it sees what Log::reader with `level` sees.

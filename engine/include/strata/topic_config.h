@@ -30,8 +30,7 @@ struct TopicConfigDefinition {
 // Every config strata accepts, in a stable order.
 std::span<const TopicConfigDefinition> topic_config_definitions();
 
-// Checks one config. kInvalidArgument naming the key for an unknown key, a bad value, or a key strata knows
-// but does not support yet (cleanup.policy=compact, min.compaction.lag.ms). On success
+// Checks one config. kInvalidArgument naming the key for an unknown key or a bad value. On success
 // *canonical (if given) holds the value as it is stored ("CreateTime", "104857600", ...).
 Status validate_topic_config(std::string_view key, std::string_view value, std::string* canonical = nullptr);
 // Checks every config and replaces each value by its canonical text.
@@ -51,6 +50,10 @@ struct TopicSettings {
   TimestampType timestamp_type = TimestampType::kCreateTime;  // of client batches
   std::optional<Compression> compression;   // the engine's own batches; nullopt: "producer"
   bool key_index = false;                   // strata.key-index=true (fixed at the topic's creation)
+  bool compact = false;                     // cleanup.policy compact or compact,delete
+  std::int64_t delete_retention_us = 86'400'000'000;  // tombstones are kept this long
+  std::int64_t min_compaction_lag_us = 0;   // a sealed segment is compacted once its newest event is this old
+  double min_cleanable_dirty_ratio = 0.5;   // the cleaner compacts a partition from this dirty share on
 };
 // REQUIRES: validate_topic_configs() accepted `configs`.
 TopicSettings resolve_topic_settings(const TopicConfigs& configs, const LogOptions& options);

@@ -1,5 +1,6 @@
-// Producer::watch_acknowledgements: the eventfd of an event loop that cannot block in wait() (the Kafka
-// server's reactors) is written to at the next acknowledgement after each arm, and never after unwatch.
+// Producer::watch_acknowledgements and Log::watch_appends: the eventfd of an event loop that cannot block in
+// wait() (the Kafka server's reactors) is written to at the next acknowledgement (or the next events made
+// visible) after each arm, and never after unwatch.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -57,6 +58,7 @@ TEST(AcknowledgementFd, AnArmedFdIsWrittenAtTheNextAcknowledgementOnly) {
   const Ticket second = producer.append(topic, "k", "v2").value();
   EXPECT_TRUE(producer.wait(second).is_ok());
   EXPECT_FALSE(armed.wait(50));
+  producer.unwatch_acknowledgements(armed.get());
 }
 
 TEST(AcknowledgementFd, UnwatchedFdsAreNotWrittenAndSlotsAreReused) {
@@ -79,6 +81,9 @@ TEST(AcknowledgementFd, UnwatchedFdsAreNotWrittenAndSlotsAreReused) {
   EXPECT_TRUE(one_too_many.wait(10'000));
   EXPECT_TRUE(fds[11]->wait(10'000));
   EXPECT_FALSE(fds[10]->wait(50));
+  // Before the fds close (the API's rule: a writer may write to a watched fd at any moment).
+  for (const auto& fd : fds) producer.unwatch_acknowledgements(fd->get());
+  producer.unwatch_acknowledgements(one_too_many.get());
 }
 
 // The loop of an event loop: arm, look, then sleep on the fd. With appends racing from other threads, no
@@ -126,7 +131,43 @@ TEST(AcknowledgementFd, ArmLookSleepMissesNoAcknowledgement) {
     ASSERT_TRUE(fd.wait(10'000)) << "no write after " << acknowledged << " acknowledgements";
   }
   for (std::thread& thread : threads) thread.join();
+  producer.unwatch_acknowledgements(fd.get());
   EXPECT_GT(sleeps, 0);
+}
+
+// A reader's loop over the log's appends: arm, look at end_offset(), sleep on the fd; it sees every event a
+// producer thread appends (sync durability: events become visible at each fdatasync), and no sleep lasts
+// the 10 s the poll allows.
+TEST(AppendFd, ArmLookSleepSeesEveryEvent) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t", {.partitions = 2}).value();
+  auto reader = log->reader("t", 1).value();
+  EventFd fd;
+  constexpr std::uint64_t kEvents = 300;
+  std::thread producer_thread([&] {
+    auto producer = log->producer();
+    for (std::uint64_t i = 0; i < kEvents; ++i) {
+      const Ticket ticket = producer->append(topic, 1, {}, std::as_bytes(std::span("v", 1))).value();
+      if (i % 7 == 0) {
+        ASSERT_TRUE(producer->wait(ticket).is_ok());  // some appends one at a time
+      }
+    }
+    ASSERT_TRUE(producer->wait_all().is_ok());
+  });
+  int sleeps = 0;
+  while (true) {
+    ASSERT_TRUE(log->watch_appends(fd.get()).is_ok());
+    if (reader->end_offset() >= kEvents) break;
+    ++sleeps;
+    ASSERT_TRUE(fd.wait(10'000)) << "no write at end offset " << reader->end_offset();
+  }
+  producer_thread.join();
+  EXPECT_GT(sleeps, 0);
+  log->unwatch_appends(fd.get());
+  (void)fd.wait(0);  // a write from before the unwatch
+  ASSERT_TRUE(log->shared_producer().wait(log->shared_producer().append(topic, "k", "v").value()).is_ok());
+  EXPECT_FALSE(fd.wait(50));
 }
 
 }  // namespace

@@ -1,14 +1,9 @@
-// AcknowledgementFds: the eventfds of event loops waiting for a producer's acknowledgements. An event loop
-// (the Kafka server's reactors) cannot sleep in Producer::wait(); it arms its eventfd here, looks at the
-// tickets it waits for, then waits for the fd with everything else it watches. The writer that acknowledges
-// one of the producer's appends next writes to every armed fd once (and disarms it).
+// WakeFds: the eventfds of event loops (the Kafka server's reactors) that wait for something the writers do
+// and cannot sleep in Producer::wait() or Reader::wait(). A loop arms its eventfd, looks at what it waits for,
+// then waits for the fd with everything else it watches; the writer that next does the thing (acknowledges
+// one of a producer's appends: ProducerState::ack_fds; makes events visible to readers: LogCore's
+// visible_fds) writes to every armed fd once, and disarms it.
 //
-// The handshake is ConsumerSignal's (ring/consumer_signal.h): the waiter arms, then re-checks the tickets;
-// the writer publishes the acknowledgement, then clears `armed_any_` with an exchange. Whichever exchange
-// comes first, either the re-check sees the acknowledgement or the writer sees the arm and writes. The
-// writers' fast path is one exchange per producer per pass, as for ack_signal.
-//
-// Threads: arm() and forget() from any thread; notify() from the writers.
 #pragma once
 
 #include <sys/eventfd.h>
@@ -22,7 +17,7 @@
 
 namespace strata::detail {
 
-class AcknowledgementFds {
+class WakeFds {
  public:
   static constexpr std::size_t kFdsMax = 64;
 
@@ -45,7 +40,7 @@ class AcknowledgementFds {
     }
   }
 
-  // A writer, after publishing acknowledgements of this producer.
+  // A writer, after publishing what the fds wait for.
   void notify() {
     if (armed_any_.exchange(0, std::memory_order_acq_rel) != 0) [[unlikely]]
       notify_slow();
