@@ -230,7 +230,15 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
 }
 
 void Writer::schedule_io(bool urgent, bool force_sync) {
-  if (core_.failed()) return;  // nothing more is written once the log failed
+  if (!core_.failed()) schedule_partitions_io(urgent, force_sync);  // nothing new once the log failed
+  submit_prepared();
+}
+
+void Writer::submit_prepared() {
+  if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+}
+
+void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
   const auto now = std::chrono::steady_clock::now();
   // A busy partition's partial tail waits for the pass that frames nothing into it (see DurabilityPolicy);
   // that pass comes at once, since the loop does not sleep after a pass that framed records.
@@ -243,7 +251,6 @@ void Writer::schedule_io(bool urgent, bool force_sync) {
     if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
     if (force_sync && partition.io_in_flight()) activate(partition.id());  // an idle one's final sync
   });
-  if (status.is_ok()) status = queue_->submit();
   if (!status.is_ok()) core_.fail(std::move(status));
 }
 
@@ -292,11 +299,9 @@ void Writer::roll(PartitionWriter& partition) {
     if (status.is_ok()) {
       status = partition.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
     }
-    if (status.is_ok()) status = queue_->submit();
-    if (!status.is_ok()) {
-      core_.fail(std::move(status));
-      break;
-    }
+    if (!status.is_ok()) core_.fail(std::move(status));
+    submit_prepared();  // what this pass prepared, even after a failure (see submit_prepared)
+    if (core_.failed()) break;
     reap(kIoWaitSlice);
     acknowledge();
   }

@@ -50,7 +50,15 @@ class Writer {
     if (all) return for_each_partition(fn);
     for (const PartitionId id : active_) fn(core_.partition_writer(id));
   }
+  // Schedules the partitions' writes and syncs (none once the log failed), then submit_prepared().
   void schedule_io(bool urgent, bool force_sync);
+  void schedule_partitions_io(bool urgent, bool force_sync);
+  // Hands every prepared submission entry to the kernel, even once the log failed. The partitions count a
+  // prepared write or sync as in flight, and the loop (and so close) waits for its completion: an entry
+  // left unsubmitted because a later step of the same pass failed (a fallocate of another partition, or of
+  // the same one's next write) was waited for for ever. A completion's retry is prepared in reap() and
+  // submitted by the next pass's schedule_io.
+  void submit_prepared();
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();
   void roll(PartitionWriter& partition);

@@ -6,12 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 #include <thread>
 
+#include "io/file.h"
 #include "strata/log.h"
 #include "tests/engine/read_all.h"
 #include "tests/engine/small_options.h"
@@ -153,6 +156,51 @@ TEST(IdlePartitions, QuietOnesGiveStagingBackAndContinueTheirTail) {
     ASSERT_TRUE(log->close().is_ok());
   }
   expect_rounds(dir, kPartitions, 3);
+}
+
+// The segment's preallocation grows in steps as writes reach its end. A step the disk refuses (ENOSPC) in
+// the middle of a pass that has already prepared writes fails the log, and close still returns: the writes
+// prepared before the refusal are submitted and completed, not waited for for ever (they once were, and
+// close hung; Errors/FileErrorEveryCall met it through the file calls of a 1 MiB segment).
+TEST(IdlePartitions, DiskFullWhenPreallocationGrowsFailsTheLogAndCloseReturns) {
+  TestDir dir;
+  LogOptions options = small_options(dir.path(), Durability::kSync);
+  options.writer_threads = 1;
+  options.write_bytes_max = 64u << 10;  // one event is written in several writes, prepared in one pass
+  options.producer_ring_bytes = options.shared_ring_bytes = 4u << 20;  // room for an event of 400 KiB
+  const std::string segment = dir.path() + "/t-0/" + std::string(20, '0') + ".log";
+  auto fallocates = std::make_shared<std::atomic<int>>(0);
+  struct HookReset {
+    ~HookReset() { io::set_file_fault_hook_for_testing(nullptr); }
+  } hook_reset;
+  // The first fallocate (256 KiB when the segment is created) succeeds; the next step is refused.
+  io::set_file_fault_hook_for_testing([=](std::string_view operation, const std::string& path) {
+    return operation == "fallocate" && path == segment && ++*fallocates >= 2 ? ENOSPC : 0;
+  });
+  auto log = Log::open(options).value();
+  const TopicId topic = log->topic("t").value();
+  {
+    // 400 KiB framed at once: writes of its first 256 KiB are prepared before the fifth needs the next step.
+    const std::string value(400u << 10, 'v');
+    auto producer = log->producer();
+    auto ticket = producer->append(topic, 0, {}, std::as_bytes(std::span(value)));
+    ASSERT_TRUE(ticket) << ticket.status().to_string();
+    auto offset = producer->wait(ticket.value());
+    ASSERT_FALSE(offset) << "acknowledged at " << offset.value() << " although the disk was full";
+    EXPECT_EQ(offset.status().code(), StatusCode::kNoSpace) << offset.status().to_string();
+  }
+  EXPECT_GE(fallocates->load(), 2);
+  // Closed on a thread of its own, so that a close that hangs fails the test instead of stalling the binary.
+  std::promise<Status> closed;
+  auto result = closed.get_future();
+  std::thread([log = std::move(log), closed = std::move(closed)]() mutable {
+    closed.set_value(log->close());
+  }).detach();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "close waits for writes that were never submitted";
+  const Status status = result.get();
+  EXPECT_EQ(status.code(), StatusCode::kNoSpace) << status.to_string();
+  EXPECT_NE(status.to_string().find(segment), std::string::npos) << status.to_string();
 }
 
 }  // namespace
