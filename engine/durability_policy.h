@@ -26,6 +26,12 @@ class DurabilityPolicy {
   // sync when the write lands, instead of the writer a wake-up later.
   bool links_sync_to_lone_write() const { return mode_ == Durability::kSync; }
 
+  // Whether a partition's partial last block waits (is not written padded) while records keep coming into it
+  // pass after pass: its block fills and is written whole, instead of a padded 4 KiB write per partition per
+  // pass (1,000 busy partitions: one padded write each per pass). The tail is written in the first pass that
+  // frames nothing new into it, so a producer waiting for it waits one pass more. Not under `sync`, where
+  // producers wait for every append and group commit wants the tail written at once.
+  bool defers_busy_tails() const { return mode_ != Durability::kSync; }
   // Syncs of one partition that may be in flight at once. `sync`: greedy group commit, overlapped — a sync
   // starts as soon as anything was written since the last one started, without waiting for it to finish
   // (waiting left data whose write completed just after a sync started to wait for that sync and the next:

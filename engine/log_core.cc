@@ -237,6 +237,7 @@ Result<TopicId> LogCore::add_topic(TopicInfo info) {
 
 Status LogCore::open_partitions(const TopicInfo& info, const PartitionConfig& config, std::uint32_t from,
                                 std::uint32_t to, PartitionId first_id) {
+  DeferredSyncs syncs;
   for (std::uint32_t p = from; p < to; ++p) {
     const std::string dir = options_.directory + "/" + format::partition_directory_name(info.name, p);
     STRATA_RETURN_IF_ERROR(io::create_directory(dir));
@@ -245,12 +246,14 @@ Status LogCore::open_partitions(const TopicInfo& info, const PartitionConfig& co
     if (!recovered->report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + recovered->report;
     const PartitionId id = first_id + (p - from);
     std::string key_report;
-    auto writer = PartitionWriter::open(id, info.name, p, dir, config, std::move(recovered.value()), &key_report);
+    auto writer =
+        PartitionWriter::open(id, info.name, p, dir, config, std::move(recovered.value()), &key_report, &syncs);
     if (!key_report.empty()) recovery_report_ += info.name + "-" + std::to_string(p) + ": " + key_report;
     if (!writer) return writer.status();
     partitions_[id] = std::move(writer.value());
   }
-  return Status::ok();
+  // Before the caller publishes the partitions.
+  return syncs.run();
 }
 
 Result<TopicId> LogCore::create_topic(std::string_view name, const TopicOptions& options) {

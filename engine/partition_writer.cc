@@ -6,54 +6,55 @@
 #include <charconv>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "engine/compression.h"
 #include "engine/wall_clock.h"
 #include "io/errno_status.h"
+#include "io/sync_paths.h"
 #include "perf/probes.h"
 
 namespace strata::detail {
 
 namespace {
 
-// The first preallocation of a segment, and the largest step: an idle partition reserves 8 MiB of disk,
-// a busy one at most 64 MiB ahead of its data.
-constexpr std::uint64_t kPreallocateFirstBytes = 8u << 20;
+// The first preallocation of a segment, and the largest step: an idle partition reserves 256 KiB of disk,
+// a busy one at most 64 MiB ahead of its data. (8 MiB first made 80 idle partitions take 641 MB; the steps
+// double from here, so a busy segment makes only 8 more fallocate calls.)
+constexpr std::uint64_t kPreallocateFirstBytes = 256u << 10;
 constexpr std::uint64_t kPreallocateStepMaxBytes = 64u << 20;
 
 }  // namespace
 
 PartitionWriter::PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
-                                 const PartitionConfig& config, io::MirroredBuffer staging)
+                                 const PartitionConfig& config)
     : id_(id),
       writer_(owning_writer(id, config.writer_threads)),
       topic_(std::move(topic)),
       partition_(partition),
       dir_(std::move(dir)),
       config_(config),
-      staging_(std::move(staging)) {}
+      staging_bytes_(config.staging_bytes) {}
 
 Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, std::string topic,
                                                                std::uint32_t partition, std::string dir,
                                                                const PartitionConfig& config,
-                                                               RecoveredPartition recovered, std::string* report) {
-  auto staging = io::MirroredBuffer::create(config.staging_bytes);
-  if (!staging) return staging.status();
-  std::unique_ptr<PartitionWriter> writer(new PartitionWriter(id, std::move(topic), partition, std::move(dir), config,
-                                                              std::move(staging.value())));
+                                                               RecoveredPartition recovered, std::string* report,
+                                                               DeferredSyncs* syncs) {
+  std::unique_ptr<PartitionWriter> writer(new PartitionWriter(id, std::move(topic), partition, std::move(dir), config));
   writer->counters_.segments.store(recovered.segments.size(), std::memory_order_relaxed);
   writer->sequences_ = std::move(recovered.sequences);
   if (!recovered.segments.empty()) {
     writer->log_start_offset_.store(recovered.segments.front().base_offset, std::memory_order_release);
   }
   if (recovered.segments.empty()) {
-    STRATA_RETURN_IF_ERROR(writer->open_segment(0));
+    STRATA_RETURN_IF_ERROR(writer->open_segment(0, syncs));
   } else if (recovered.segments.back().sealed) {
-    STRATA_RETURN_IF_ERROR(writer->open_segment(recovered.segments.back().next_offset));
+    STRATA_RETURN_IF_ERROR(writer->open_segment(recovered.segments.back().next_offset, syncs));
   } else {
     writer->index_ = recovered.active_index;
     writer->max_timestamp_us_ = recovered.segments.back().max_timestamp_us;
-    STRATA_RETURN_IF_ERROR(writer->resume_segment(recovered.segments.back()));
+    STRATA_RETURN_IF_ERROR(writer->resume_segment(recovered.segments.back(), syncs));
   }
   if (config.key_index) {
     auto keys = KeyIndex::build(writer->dir_, recovered.segments, report);
@@ -65,6 +66,12 @@ Result<std::unique_ptr<PartitionWriter>> PartitionWriter::open(PartitionId id, s
   writer->synced_marker_ = std::move(marker.value());
   writer->counters_.opened_next_offset = writer->next_offset_;
   return writer;
+}
+
+Status DeferredSyncs::run() const {
+  // Files before their directories, as one partition at a time did.
+  STRATA_RETURN_IF_ERROR(io::sync_paths(files, /*directories=*/false));
+  return io::sync_paths(directories, /*directories=*/true);
 }
 
 Result<io::File> PartitionWriter::open_segment_file(const std::string& path) const {
@@ -94,19 +101,25 @@ Status PartitionWriter::preallocate_through(std::uint64_t end) {
   return Status::ok();
 }
 
-Status PartitionWriter::open_segment(std::uint64_t base_offset) {
+Status PartitionWriter::open_segment(std::uint64_t base_offset, DeferredSyncs* syncs) {
   const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
   auto file = open_segment_file(path);
   if (!file) return file.status();
   file_ = std::move(file.value());
   preallocated_ = 0;
   STRATA_RETURN_IF_ERROR(preallocate_through(1));
-  STRATA_RETURN_IF_ERROR(file_.sync_all());             // its size and allocation
-  STRATA_RETURN_IF_ERROR(io::sync_directory(dir_));  // the new file's name must survive a crash
+  if (syncs != nullptr) {
+    syncs->files.push_back(path);
+    syncs->directories.push_back(dir_);
+  } else {
+    STRATA_RETURN_IF_ERROR(file_.sync_all());          // its size and allocation
+    STRATA_RETURN_IF_ERROR(io::sync_directory(dir_));  // the new file's name must survive a crash
+  }
   segment_base_ = base_offset;
   segment_opened_us_ = wall_clock_us();
   next_offset_ = base_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = 0;
+  tail_block_ = io::AlignedBuffer();  // nothing of the old segment is rewritten
   last_indexed_position_ = 0;
   max_timestamp_us_ = 0;
   index_.clear();
@@ -117,8 +130,9 @@ Status PartitionWriter::open_segment(std::uint64_t base_offset) {
   return Status::ok();
 }
 
-Status PartitionWriter::resume_segment(const SegmentInfo& active) {
-  auto file = open_segment_file(dir_ + "/" + format::segment_file_name(active.base_offset));
+Status PartitionWriter::resume_segment(const SegmentInfo& active, DeferredSyncs* syncs) {
+  const std::string path = dir_ + "/" + format::segment_file_name(active.base_offset);
+  auto file = open_segment_file(path);
   if (!file) return file.status();
   file_ = std::move(file.value());
   auto size = file_.size();
@@ -128,31 +142,60 @@ Status PartitionWriter::resume_segment(const SegmentInfo& active) {
   segment_opened_us_ = wall_clock_us();
   next_offset_ = active.next_offset;
   fill_ = submitted_ = written_ = synced_ = sync_requested_ = active.data_end;
-  // The next write rewrites the partial last block from its start, so staging must hold its bytes.
+  // The next write rewrites the partial last block from its start: keep its bytes for the staging to come.
   const std::uint64_t block = round_down(active.data_end);
   if (block != active.data_end) {
-    auto read = file_.read_at({staging_.at(block), block_bytes_}, block);
+    tail_block_ = io::AlignedBuffer(block_bytes_);
+    auto read = file_.read_at({tail_block_.data(), block_bytes_}, block);
     if (!read) return read.status();
-    std::memset(staging_.at(active.data_end), 0, round_up(active.data_end) - active.data_end);
+    std::memset(tail_block_.data() + (active.data_end - block), 0, round_up(active.data_end) - active.data_end);
   }
   if (!index_.empty()) last_indexed_position_ = index_.back().position;
   // What recovery kept may sit in the page cache only (a writer that died under `none` durability): sync it
   // before anything counts it as synced.
-  STRATA_RETURN_IF_ERROR(file_.sync_data());
+  syncs->files.push_back(path);
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.durable_offset.store(next_offset_, std::memory_order_relaxed);
   counters_.written_offset.store(next_offset_, std::memory_order_relaxed);
   return Status::ok();
 }
 
-void PartitionWriter::register_staging(io::IoQueue& queue) {
-  staging_registered_ = queue.register_buffer(id_, staging_.mapped());
-  counters_.staging_registered.store(staging_registered_, std::memory_order_relaxed);
+void PartitionWriter::set_staging(StagingPool::Buffer buffer) {
+  staging_ = std::move(buffer);
+  counters_.staging_registered.store(staging_.fixed_index != StagingPool::kNotRegistered, std::memory_order_relaxed);
+}
+
+Status PartitionWriter::take_staging(StagingPool& pool) {
+  STRATA_ASSERT(!has_staging(), "take_staging() of %s-%u, which holds %zu bytes", topic_.c_str(), partition_,
+                staging_size());
+  STRATA_ASSERT(!batch_open_ && submitted_ == fill_ && written_ == fill_,
+                "%s-%u without staging has framed data: written %llu, submitted %llu, fill %llu", topic_.c_str(),
+                partition_, static_cast<unsigned long long>(written_), static_cast<unsigned long long>(submitted_),
+                static_cast<unsigned long long>(fill_));
+  auto buffer = pool.acquire(staging_bytes_);
+  if (!buffer) return Status(buffer.status()).with_context("partition " + topic_ + "-" + std::to_string(partition_));
+  set_staging(std::move(buffer.value()));
+  if (tail_block_.size() != 0) {
+    std::memcpy(staging_at(round_down(fill_)), tail_block_.data(), block_bytes_);
+    tail_block_ = io::AlignedBuffer();
+  }
+  return Status::ok();
+}
+
+bool PartitionWriter::return_staging_if_idle(StagingPool& pool) {
+  const bool framed = std::exchange(framed_since_upkeep_, false);
+  if (!has_staging() || framed || !quiet_for_growth()) return false;
+  if (round_down(fill_) != fill_) {
+    tail_block_ = io::AlignedBuffer(block_bytes_);
+    std::memcpy(tail_block_.data(), staging_at(round_down(fill_)), block_bytes_);
+  }
+  pool.release(std::exchange(staging_, {}));
+  return true;
 }
 
 bool PartitionWriter::has_room(std::size_t record_bytes_max) const {
   const std::uint64_t needed_end = open_end() + format::kBatchHeaderBytes + record_bytes_max;
-  return needed_end - round_down(written_) <= staging_.size();
+  return needed_end - round_down(written_) <= staging_size();
 }
 
 bool PartitionWriter::needs_roll(std::size_t record_bytes_max) const {
@@ -164,28 +207,29 @@ bool PartitionWriter::needs_roll(std::size_t record_bytes_max) const {
 bool PartitionWriter::needs_growth(std::size_t record_bytes_max) const {
   // Room for the record in a batch of its own plus the partial block before it, twice over, so framing
   // never waits for the previous write of the same bytes.
-  return 2 * (format::kBatchHeaderBytes + record_bytes_max + block_bytes_) > staging_.size();
+  return 2 * (format::kBatchHeaderBytes + record_bytes_max + block_bytes_) > staging_size();
 }
 
 bool PartitionWriter::quiet_for_growth() const {
   return !batch_open_ && writes_in_flight_ == 0 && written_ == fill_;
 }
 
-Status PartitionWriter::grow(io::IoQueue& queue, std::size_t record_bytes_max) {
+Status PartitionWriter::grow(StagingPool& pool, std::size_t record_bytes_max) {
   STRATA_ASSERT(quiet_for_growth(), "grow() with writes in flight (%zu) or unwritten data (%llu of %llu)",
                 writes_in_flight_, static_cast<unsigned long long>(written_),
                 static_cast<unsigned long long>(fill_));
-  std::size_t bytes = staging_.size();
+  std::size_t bytes = staging_size();
   while (2 * (format::kBatchHeaderBytes + record_bytes_max + block_bytes_) > bytes) bytes *= 2;
   bytes = std::min(bytes, config_.staging_bytes_max);
-  auto grown = io::MirroredBuffer::create(bytes);
-  if (!grown) return grown.status();
+  auto grown = pool.acquire(bytes);
+  if (!grown) return Status(grown.status()).with_context("partition " + topic_ + "-" + std::to_string(partition_));
   // The partial last block is rewritten from its start by the next write: carry its bytes over.
   const std::uint64_t block = round_down(written_);
-  std::memcpy(grown->at(block), staging_.at(block), block_bytes_);
-  staging_ = std::move(grown.value());
+  std::memcpy(grown->memory.at(block), staging_at(block), block_bytes_);
+  pool.release(std::exchange(staging_, {}));
+  set_staging(std::move(grown.value()));
+  staging_bytes_ = bytes;
   growth_requested_ = false;
-  register_staging(queue);
   return Status::ok();
 }
 
@@ -222,7 +266,7 @@ void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, 
     batch_records_ = 0;
     batch_acks_ = 0;
   }
-  batch_end_ += format::put_record(staging_.at(batch_end_), batch_records_, key, value, encoded_headers);
+  batch_end_ += format::put_record(staging_at(batch_end_), batch_records_, key, value, encoded_headers);
   ++batch_records_;
   if (keys_ != nullptr) {
     lock_keys();
@@ -230,6 +274,7 @@ void PartitionWriter::append(std::uint64_t sequence, std::int64_t timestamp_ms, 
   }
   push_ack(producer, sequence, next_offset_);
   ++next_offset_;
+  framed_since_upkeep_ = true;
 }
 
 void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<const std::byte> batch,
@@ -253,7 +298,7 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
     answer_without_storing(producer, sequence, conflict_outcome(conflict));
     return;
   }
-  std::byte* stored = staging_.at(fill_);
+  std::byte* stored = staging_at(fill_);
   std::memcpy(stored, batch.data(), batch.size());
   format::set_base_offset(stored, next_offset_);
   header.base_offset = next_offset_;
@@ -275,6 +320,7 @@ void PartitionWriter::append_client_batch(std::uint64_t sequence, std::span<cons
   pending_batches_.push({fill_, next_offset_, batch_acks_});
   add_appended_bytes(batch.size());
   counters_.next_offset.store(next_offset_, std::memory_order_relaxed);
+  framed_since_upkeep_ = true;
 }
 
 void PartitionWriter::answer_without_storing(ProducerState* producer, std::uint64_t sequence,
@@ -333,7 +379,7 @@ bool PartitionWriter::index_client_batch(std::span<const std::byte> batch, const
 void PartitionWriter::close_batch() {
   if (keys_ != nullptr) unlock_keys();
   if (!batch_open_) return;
-  std::byte* batch = staging_.at(batch_start_);
+  std::byte* batch = staging_at(batch_start_);
   std::size_t records_bytes = batch_end_ - batch_start_ - format::kBatchHeaderBytes;
   Compression compression = Compression::kNone;
   const auto configured = static_cast<Compression>(config_.settings->compression.load(std::memory_order_relaxed));
@@ -379,7 +425,7 @@ Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
       write.data_end = write.end;
     } else if (urgent) {
       write = {begin, round_up(fill_), fill_, 0, false};
-      std::memset(staging_.at(fill_), 0, write.end - fill_);  // the pad reads as "end of data"
+      std::memset(staging_at(fill_), 0, write.end - fill_);  // the pad reads as "end of data"
       tail_write_in_flight_ = true;
     } else {
       break;
@@ -406,12 +452,16 @@ Status PartitionWriter::submit_write(io::IoQueue& queue, std::size_t slot) {
   STRATA_ASSERT(write.begin % block_bytes_ == 0 && write.end % block_bytes_ == 0 && write.end > write.begin,
                 "unaligned write [%llu, %llu)", static_cast<unsigned long long>(write.begin),
                 static_cast<unsigned long long>(write.end));
-  const std::span<const std::byte> bytes{staging_.at(write.begin), write.end - write.begin};
+  STRATA_ASSERT(has_staging(), "write [%llu, %llu) of %s-%u without staging", static_cast<unsigned long long>(write.begin),
+                static_cast<unsigned long long>(write.end), topic_.c_str(), partition_);
+  const std::span<const std::byte> bytes{staging_at(write.begin), write.end - write.begin};
   const std::uint64_t tag = IoTag::encode(id_, slot);
   STRATA_PROBE3(write_submit, id_, write.begin, bytes.size());
+  const int fixed = staging_.fixed_index;
   auto prep = [&] {
-    return staging_registered_ ? queue.prep_write_fixed(file_.fd(), bytes, write.begin, tag, id_)
-                               : queue.prep_write(file_.fd(), bytes, write.begin, tag);
+    return fixed != StagingPool::kNotRegistered
+               ? queue.prep_write_fixed(file_.fd(), bytes, write.begin, tag, static_cast<unsigned>(fixed))
+               : queue.prep_write(file_.fd(), bytes, write.begin, tag);
   };
   if (prep()) return Status::ok();
   // The submission queue is full: hand it to the kernel and take a fresh entry. A failed submit is an
@@ -571,7 +621,7 @@ void PartitionWriter::fail_pending(std::vector<ProducerState*>* touched) {
   if (keys_ != nullptr) unlock_keys();
 }
 
-void PartitionWriter::retire() {
+void PartitionWriter::retire(StagingPool& pool) {
   STRATA_ASSERT(counters_.deleted.load(std::memory_order_acquire), "retire() of live partition %s-%u",
                 topic_.c_str(), partition_);
   STRATA_ASSERT(!has_unsynced() && !io_in_flight() && pending_acks_.empty(),
@@ -579,6 +629,8 @@ void PartitionWriter::retire() {
                 topic_.c_str(), partition_, static_cast<unsigned long long>(synced_),
                 static_cast<unsigned long long>(fill_), io_in_flight(), pending_acks_.size());
   file_.close();
+  pool.release(std::exchange(staging_, {}));
+  tail_block_ = io::AlignedBuffer();
   retired_ = true;
 }
 

@@ -11,9 +11,11 @@
 // next write starts at that block again and is not submitted until the padded one completed (two writes of
 // one block in flight could land in either order). Batches follow each other with no gap (Kafka's format).
 //
-// Staging starts small for a topic of many partitions (an idle partition costs little) and grows, once
-// quiet, when a record or client batch needs more. The segment file is preallocated in steps ahead of the
-// writes, not whole, so an idle partition reserves little disk.
+// Staging is lent by the writer's StagingPool while the partition has data to frame or write and handed
+// back once it has been quiet a while; in between, only the partial last block's bytes are kept (tail_block_).
+// It starts small for a topic of many partitions and grows, once quiet, when a record or client batch needs
+// more. The segment file is preallocated in steps ahead of the writes that grow with them, so an idle
+// partition reserves little disk (kPreallocateFirstBytes).
 //
 // Writer thread only, except the atomics in `stats`.
 #pragma once
@@ -35,10 +37,10 @@
 #include "engine/synced_marker.h"
 #include "engine/live_topic_settings.h"
 #include "engine/retention.h"
+#include "engine/staging_pool.h"
 #include "io/aligned_buffer.h"
 #include "io/file.h"
 #include "io/io_queue.h"
-#include "io/mirrored_buffer.h"
 #include "ring/consumer_signal.h"
 #include "strata/log.h"
 #include "strata/metrics.h"
@@ -105,13 +107,24 @@ inline std::uint64_t conflict_outcome(std::uint64_t last_offset) {
 inline constexpr std::uint64_t kExpectAny = UINT64_MAX;
 inline constexpr std::uint64_t kExpectNoEvent = UINT64_MAX - 1;
 
+// The fsyncs opening partitions calls for (new segment files and their directories, resumed segments), made
+// by the caller for many partitions at once (io::sync_paths) before any of them is used.
+struct DeferredSyncs {
+  std::vector<std::string> files;
+  std::vector<std::string> directories;
+  Status run() const;
+};
+
 class PartitionWriter {
  public:
   // Opens the partition's active segment (creating the first one, or the one after a sealed last segment).
+  // The fsyncs that makes durable are added to `syncs`: the partition is not to be used before they ran.
   static Result<std::unique_ptr<PartitionWriter>> open(PartitionId id, std::string topic, std::uint32_t partition,
                                                        std::string dir, const PartitionConfig& config,
-                                                       RecoveredPartition recovered, std::string* report);
+                                                       RecoveredPartition recovered, std::string* report,
+                                                       DeferredSyncs* syncs);
 
+  PartitionId id() const { return id_; }
   const std::string& topic() const { return topic_; }
   std::uint32_t partition() const { return partition_; }
   const std::string& dir() const { return dir_; }
@@ -135,7 +148,7 @@ class PartitionWriter {
   bool quiet_for_growth() const;
   void request_growth() { growth_requested_ = true; }
   // Replaces staging with one big enough for records of this size. REQUIRES: quiet_for_growth().
-  Status grow(io::IoQueue& queue, std::size_t record_bytes_max);
+  Status grow(StagingPool& pool, std::size_t record_bytes_max);
   // Frames one record, stamped `timestamp_ms`, into the open batch (opening one if needed). With a key
   // index, `expected` (kExpectAny, kExpectNoEvent or an offset) is checked against the key's last offset
   // first: a mismatch stores nothing and answers the append with conflict_outcome().
@@ -151,9 +164,17 @@ class PartitionWriter {
   // Closes the open batch, if any: header and CRC written (compressed if configured), ready to be written.
   void close_batch();
 
+  // ---- staging, lent by the writer's pool ----
+  bool has_staging() const { return !staging_.empty(); }
+  // Borrows staging from the pool and puts the partial last block back into it. Before framing into a
+  // partition that has none. REQUIRES: !has_staging().
+  Status take_staging(StagingPool& pool);
+  // Hands staging back to the pool if the partition is quiet (everything framed is written, nothing in
+  // flight) and framed nothing since the previous call; true when it did. The writer calls it about once a
+  // second, so a partition keeps its staging while it is busy.
+  bool return_staging_if_idle(StagingPool& pool);
+
   // ---- I/O ----
-  // Registers the staging buffer with the queue (fixed buffer `id`) when the queue can. Writer thread.
-  void register_staging(io::IoQueue& queue);
   // Submits writes for framed data. `urgent`: also write a partial tail block now. Preallocates the
   // segment file ahead of them.
   Status schedule_writes(io::IoQueue& queue, bool urgent);
@@ -169,6 +190,9 @@ class PartitionWriter {
   void fail_pending(std::vector<ProducerState*>* touched);
 
   bool has_unwritten() const { return batch_open_ || submitted_ < fill_; }
+  // The writer's pass number that last framed into this partition (Writer::schedule_io's tail deferral).
+  std::uint64_t framed_pass() const { return framed_pass_; }
+  void set_framed_pass(std::uint64_t pass) { framed_pass_ = pass; }
   bool has_unsynced() const { return synced_ < fill_ || batch_open_; }
   bool io_in_flight() const { return writes_in_flight_ > 0 || syncs_in_flight_ > 0; }
   bool has_pending_acks() const { return !pending_acks_.empty(); }
@@ -179,9 +203,9 @@ class PartitionWriter {
   // ---- deletion ----
   // Closes the active segment file of a deleted, quiet partition, so that the removal of its directory
   // frees the disk space. The object stays (partition ids are never reused) and is inert from then on: the
-  // writer frames nothing more into it. REQUIRES: counters().deleted, nothing unwritten, unsynced, in flight
-  // or waiting for acknowledgement.
-  void retire();
+  // writer frames nothing more into it; its staging goes back to `pool`. REQUIRES: counters().deleted,
+  // nothing unwritten, unsynced, in flight or waiting for acknowledgement.
+  void retire(StagingPool& pool);
   bool retired() const { return retired_; }
 
   // ---- timed upkeep (the writer calls it about once a second) ----
@@ -223,11 +247,12 @@ class PartitionWriter {
   static constexpr std::uint32_t kWriteRetriesMax = 16;
 
   PartitionWriter(PartitionId id, std::string topic, std::uint32_t partition, std::string dir,
-                  const PartitionConfig& config, io::MirroredBuffer staging);
+                  const PartitionConfig& config);
   // Opens (creating) and preallocates a segment file; fails if its direct-IO alignment exceeds block_bytes_.
   Result<io::File> open_segment_file(const std::string& path) const;
-  Status open_segment(std::uint64_t base_offset);
-  Status resume_segment(const SegmentInfo& active);
+  // Without `syncs`, syncs the new file and its directory at once.
+  Status open_segment(std::uint64_t base_offset, DeferredSyncs* syncs = nullptr);
+  Status resume_segment(const SegmentInfo& active, DeferredSyncs* syncs);
   Status submit_write(io::IoQueue& queue, std::size_t slot);
   // Makes the file at least `end` long (allocated), in steps that grow with the segment.
   Status preallocate_through(std::uint64_t end);
@@ -244,6 +269,10 @@ class PartitionWriter {
   std::uint64_t segment_bytes() const { return config_.settings->segment_bytes.load(std::memory_order_relaxed); }
   std::uint64_t round_down(std::uint64_t position) const { return position & ~(block_bytes_ - 1); }
   std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
+  // The staging address of file position `position`. REQUIRES: has_staging().
+  std::byte* staging_at(std::uint64_t position) const { return staging_.memory.at(position); }
+  std::size_t staging_size() const { return staging_.memory.size(); }
+  void set_staging(StagingPool::Buffer buffer);
   void advance_written();
   // Answers an append without storing it, once everything framed before it is acknowledged.
   void answer_without_storing(ProducerState* producer, std::uint64_t sequence, std::uint64_t outcome);
@@ -267,8 +296,13 @@ class PartitionWriter {
   const std::uint32_t partition_;
   const std::string dir_;
   const PartitionConfig config_;
-  io::MirroredBuffer staging_;
-  bool staging_registered_ = false;
+  StagingPool::Buffer staging_;  // empty while the partition is idle
+  std::size_t staging_bytes_;     // the size it borrows: config_.staging_bytes, or more after grow()
+  // While staging is back in the pool: the block holding fill_ when fill_ is not block-aligned (the next
+  // write rewrites it from its start). Empty otherwise.
+  io::AlignedBuffer tail_block_;  // aligned: resume_segment() reads it with O_DIRECT
+  bool framed_since_upkeep_ = false;  // see return_staging_if_idle()
+  std::uint64_t framed_pass_ = 0;
   bool retired_ = false;
   bool growth_requested_ = false;  // a record waits for bigger staging: write the partial tail now
   std::uint64_t preallocated_ = 0;  // the active segment file is allocated up to here
@@ -313,8 +347,9 @@ class PartitionWriter {
   ProducerSequences sequences_;
   SyncedMarker synced_marker_;  // what is fdatasynced, for readers in other processes
   std::atomic<std::uint64_t> log_start_offset_{0};
-  Fifo<PendingAck> pending_acks_{1024, kPendingAcksMax};
-  Fifo<PendingBatch> pending_batches_{1024, kPendingAcksMax};
+  // Small to begin with (an idle partition costs little); they double as appends come.
+  Fifo<PendingAck> pending_acks_{16, kPendingAcksMax};
+  Fifo<PendingBatch> pending_batches_{16, kPendingAcksMax};
 
   // Sparse index of the active segment, and its newest timestamp.
   std::vector<format::IndexEntry> index_;

@@ -193,8 +193,9 @@ Result<RecoveredPartition> recover_partition(const std::string& dir) {
       if (scan.valid_end < scan.file_bytes) {
         auto file = io::File::open(path, io::OpenMode::kReadWriteCreate);
         if (!file) return file.status();
+        // Synced with the other partitions' (see recover_partition's contract): one fdatasync per partition
+        // here made reopening 10,000 partitions take 41 s.
         STRATA_RETURN_IF_ERROR(file->zero_range(scan.valid_end, scan.file_bytes - scan.valid_end));
-        STRATA_RETURN_IF_ERROR(file->sync_data());
       }
       recovered.active_index = scan.index;
       if (!scan.problem.empty()) {

@@ -66,6 +66,8 @@ struct RecoveredPartition {
 
 // Recovers the partition directory `dir` (which exists). Zeroes a torn tail, rebuilds a missing or corrupt
 // index of a sealed segment (with its true newest timestamp). An empty directory gives no segments.
+// The zeroed tail is not synced here: the caller fsyncs the active segment before anything is appended to
+// it (PartitionWriter::open adds it to the DeferredSyncs that LogCore::open_partitions runs).
 Result<RecoveredPartition> recover_partition(const std::string& dir);
 
 }  // namespace strata::detail

@@ -32,6 +32,8 @@ void Writer::run(std::promise<Status>* started) {
     return;
   }
   queue_ = std::move(queue.value());
+  // Kept for reuse: as much staging as the log's options give one topic (idle partitions return theirs).
+  pool_.emplace(*queue_, core_.options().staging_bytes);
   if (index_ == 0) core_.set_io_description(std::string(queue_->description()));
   started->set_value(Status::ok());
 
@@ -50,10 +52,11 @@ void Writer::run(std::promise<Status>* started) {
     std::size_t completed = reap(std::chrono::microseconds(0));
     schedule_io(urgent, flush_epoch != 0 || closing);  // syncs and tail writes the completions unblocked
     acknowledge();
+    prune_active();
     drop_finished_producers();
     run_timed_upkeep();
 
-    if (drained.drained_all && all_quiet()) {
+    if ((flush_epoch != 0 || closing) && drained.drained_all && all_quiet()) {
       if (flush_epoch != 0) {
         // Log::delete_topic flushes, then removes the files. (A failed log keeps its files as they are.)
         if (!core_.failed()) retire_deleted_partitions();
@@ -77,15 +80,34 @@ void Writer::run(std::promise<Status>* started) {
           [&] { return rings_empty() && !core_.closing() && core_.flush_requested() <= flush_done_; }, timeout);
     }
   }
+  pool_.reset();
   queue_.reset();
 }
 
 void Writer::adopt_new_partitions() {
-  for (const PartitionId count = core_.partition_count(); partition_count_ < count; ++partition_count_) {
-    if (owning_writer(partition_count_, stride_) == index_) {
-      core_.partition_writer(partition_count_).register_staging(*queue_);
-    }
-  }
+  const PartitionId count = core_.partition_count();
+  if (count <= partition_count_) return;
+  partition_count_ = count;
+  listed_.resize(count, false);
+}
+
+void Writer::activate(PartitionId id) {
+  if (listed_[id]) return;
+  listed_[id] = true;
+  active_.push_back(id);
+}
+
+void Writer::prune_active() {
+  const bool syncs_count = core_.durability_policy().acks_wait_for_sync();
+  std::erase_if(active_, [&](PartitionId id) {
+    PartitionWriter& partition = core_.partition_writer(id);
+    // Under `none` nothing syncs unasked: unsynced data waits for a flush, a seal or the close, which visit
+    // every partition.
+    const bool busy = partition.has_unwritten() || partition.io_in_flight() || partition.has_pending_acks() ||
+                      (syncs_count && partition.has_unsynced());
+    if (!busy) listed_[id] = false;
+    return !busy;
+  });
 }
 
 bool Writer::rings_empty() {
@@ -103,9 +125,10 @@ Writer::DrainResult Writer::drain_rings() {
   // a run, so a topic's timestamps follow its offsets and seek_time finds what it should.
   // Kafka timestamps are milliseconds.
   append_time_ms_ = std::max(append_time_ms_, wall_clock_us() / 1000);
+  ++pass_;
   for (const auto& producer : producers_) drain_ring(*producer->spsc[index_], *producer, &result);
   drain_ring(core_.shared_ring(index_), core_.shared_state(), &result);
-  for_each_partition([](PartitionWriter& partition) { partition.close_batch(); });
+  for_each_active(false, [](PartitionWriter& partition) { partition.close_batch(); });
   return result;
 }
 
@@ -178,18 +201,26 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
     roll(partition);
     if (core_.failed()) return frame(producer, record);
   }
+  if (!partition.has_staging()) [[unlikely]] {
+    if (Status status = partition.take_staging(*pool_); !status.is_ok()) {
+      core_.fail(std::move(status));
+      return frame(producer, record);
+    }
+  }
   if (partition.needs_growth(bytes_max)) [[unlikely]] {
     if (!partition.quiet_for_growth()) {
       partition.close_batch();
       partition.request_growth();
       return false;  // the loop writes the tail (growth makes it urgent) and reaps; framing resumes after
     }
-    if (Status status = partition.grow(*queue_, bytes_max); !status.is_ok()) {
+    if (Status status = partition.grow(*pool_, bytes_max); !status.is_ok()) {
       core_.fail(std::move(status));
       return frame(producer, record);
     }
   }
   if (!partition.has_room(bytes_max) || partition.acks_full()) return false;
+  activate(header.partition);
+  partition.set_framed_pass(pass_);
   if (client_batch) [[unlikely]] {
     partition.append_client_batch(header.sequence, payload, &producer, append_time_ms_);
   } else {
@@ -199,18 +230,28 @@ bool Writer::frame(ProducerState& producer, std::span<const std::byte> record) {
 }
 
 void Writer::schedule_io(bool urgent, bool force_sync) {
-  if (core_.failed()) return;  // nothing more is written once the log failed
-  const auto now = std::chrono::steady_clock::now();
-  for (PartitionId id = index_; id < partition_count_; id += stride_) {
-    PartitionWriter& partition = core_.partition_writer(id);
-    Status status = partition.schedule_writes(*queue_, urgent);
-    if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
-    if (!status.is_ok()) {
-      core_.fail(std::move(status));
-      return;
-    }
-  }
+  if (!core_.failed()) schedule_partitions_io(urgent, force_sync);  // nothing new once the log failed
+  submit_prepared();
+}
+
+void Writer::submit_prepared() {
   if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+}
+
+void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
+  const auto now = std::chrono::steady_clock::now();
+  // A busy partition's partial tail waits for the pass that frames nothing into it (see DurabilityPolicy);
+  // that pass comes at once, since the loop does not sleep after a pass that framed records.
+  const bool defer_busy_tails = core_.durability_policy().defers_busy_tails() && !force_sync;
+  Status status;
+  for_each_active(/*all=*/force_sync, [&](PartitionWriter& partition) {
+    if (!status.is_ok()) return;
+    const bool busy = defer_busy_tails && partition.framed_pass() == pass_;
+    status = partition.schedule_writes(*queue_, urgent && !busy);
+    if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
+    if (force_sync && partition.io_in_flight()) activate(partition.id());  // an idle one's final sync
+  });
+  if (!status.is_ok()) core_.fail(std::move(status));
 }
 
 std::size_t Writer::reap(std::chrono::microseconds timeout) {
@@ -231,7 +272,7 @@ std::size_t Writer::reap(std::chrono::microseconds timeout) {
 void Writer::acknowledge() {
   bool visible_moved = false;
   const bool failed = core_.failed();
-  for_each_partition([&](PartitionWriter& partition) {
+  for_each_active(false, [&](PartitionWriter& partition) {
     if (failed) {
       partition.fail_pending(&touched_);
     } else {
@@ -250,6 +291,7 @@ void Writer::acknowledge() {
 }
 
 void Writer::roll(PartitionWriter& partition) {
+  activate(partition.id());  // its I/O and acknowledgements are driven below and by the loop
   partition.begin_seal();
   // Bounded by the I/O: each pass either completes something or waits for it.
   while (!core_.failed() && (partition.has_unsynced() || partition.io_in_flight())) {
@@ -257,11 +299,9 @@ void Writer::roll(PartitionWriter& partition) {
     if (status.is_ok()) {
       status = partition.schedule_sync(*queue_, std::chrono::steady_clock::now(), /*force=*/true);
     }
-    if (status.is_ok()) status = queue_->submit();
-    if (!status.is_ok()) {
-      core_.fail(std::move(status));
-      break;
-    }
+    if (!status.is_ok()) core_.fail(std::move(status));
+    submit_prepared();  // what this pass prepared, even after a failure (see submit_prepared)
+    if (core_.failed()) break;
     reap(kIoWaitSlice);
     acknowledge();
   }
@@ -284,6 +324,7 @@ void Writer::run_timed_upkeep() {
     if (partition.segment_age_due(now_us)) roll(partition);
     if (core_.failed()) return;
     if (Status status = partition.apply_retention_now(now_us); !status.is_ok()) core_.fail(std::move(status));
+    (void)partition.return_staging_if_idle(*pool_);
   });
 }
 
@@ -302,8 +343,10 @@ bool Writer::all_quiet() {
 }
 
 void Writer::retire_deleted_partitions() {
-  for_each_partition([](PartitionWriter& partition) {
-    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire)) partition.retire();
+  for_each_partition([&](PartitionWriter& partition) {
+    if (!partition.retired() && partition.counters().deleted.load(std::memory_order_acquire)) {
+      partition.retire(*pool_);
+    }
   });
 }
 

@@ -7,13 +7,18 @@
 //   3. reaps completions, submits fdatasyncs as the durability calls for (greedy group commit in kSync);
 //   4. acknowledges what is now written or synced, and wakes the producers waiting for it;
 //   5. sleeps when there is nothing to do: on the ring signal when idle, on io_uring when I/O is in flight.
+// Steps 2-4 visit only the active partitions (those with anything framed, unwritten, unacknowledged or, under
+// sync and batch durability, unsynced), so that thousands of idle partitions cost a busy writer nothing; a
+// flush or close visits all. Staging buffers are lent to partitions from the writer's StagingPool.
 #pragma once
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/log_core.h"
+#include "engine/staging_pool.h"
 #include "io/io_queue.h"
 
 namespace strata::detail {
@@ -33,15 +38,33 @@ class Writer {
   template <typename Ring>
   void drain_ring(Ring& ring, ProducerState& producer, DrainResult* result);
   bool frame(ProducerState& producer, std::span<const std::byte> record);
-  // Takes on the partitions of topics created since it last looked: registers the staging of its own ones.
+  // Takes on the partitions of topics created since it last looked.
   void adopt_new_partitions();
+  // Lists the partition as active (see above) unless it is.
+  void activate(PartitionId id);
+  // Drops the partitions that need nothing from the loop any more from the active list.
+  void prune_active();
+  // Calls fn(PartitionWriter&) for each active partition, or for every partition of this writer when `all`.
+  template <typename Fn>
+  void for_each_active(bool all, Fn&& fn) {
+    if (all) return for_each_partition(fn);
+    for (const PartitionId id : active_) fn(core_.partition_writer(id));
+  }
+  // Schedules the partitions' writes and syncs (none once the log failed), then submit_prepared().
   void schedule_io(bool urgent, bool force_sync);
+  void schedule_partitions_io(bool urgent, bool force_sync);
+  // Hands every prepared submission entry to the kernel, even once the log failed. The partitions count a
+  // prepared write or sync as in flight, and the loop (and so close) waits for its completion: an entry
+  // left unsubmitted because a later step of the same pass failed (a fallocate of another partition, or of
+  // the same one's next write) was waited for for ever. A completion's retry is prepared in reap() and
+  // submitted by the next pass's schedule_io.
+  void submit_prepared();
   std::size_t reap(std::chrono::microseconds timeout);
   void acknowledge();
   void roll(PartitionWriter& partition);
   // Rolls segments older than their topic's segment.ms and applies retention, at most once a second.
   void run_timed_upkeep();
-  bool all_quiet();  // nothing unwritten, unsynced or in flight in any topic
+  bool all_quiet();  // nothing unwritten, unsynced or in flight in any partition
   void drop_finished_producers();
   // Closes the files of partitions whose topic was deleted. Only when everything is quiet.
   void retire_deleted_partitions();
@@ -57,9 +80,13 @@ class Writer {
   const unsigned stride_;  // the number of writers
   std::uint64_t flush_done_ = 0;  // the last flush request this writer finished
   std::unique_ptr<io::IoQueue> queue_;
+  std::optional<StagingPool> pool_;  // set up after queue_, gone before it
+  std::vector<PartitionId> active_;  // this writer's active partitions, each once
+  std::vector<bool> listed_;         // by PartitionId: in active_
   std::vector<std::shared_ptr<ProducerState>> producers_;
   std::uint64_t producers_version_ = ~0ull;
   std::vector<ProducerState*> touched_;
+  std::uint64_t pass_ = 0;  // drain passes so far
   std::int64_t append_time_ms_ = 0;  // the timestamp of events framed in this drain pass (Kafka: ms)
   std::vector<io::Completion> completions_ = std::vector<io::Completion>(256);
   PartitionId partition_count_ = 0;  // partitions this writer has seen (its own and others')

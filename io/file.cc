@@ -8,12 +8,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <thread>
+#include <vector>
 #include <utility>
 
 #include "io/errno_status.h"
+#include "io/sync_paths.h"
 
 namespace strata::io {
 
@@ -216,6 +220,39 @@ Status sync_directory(const std::string& path) {
   if (result != 0) return status_from_errno(error_number, "fsync directory " + path);
   return Status::ok();
 }
+
+Status sync_paths(std::span<const std::string> paths, bool directories) {
+  const std::string_view operation = directories ? "fsync directory" : "fsync";
+  for (const std::string& path : paths) {
+    if (const int fault = injected_fault(operation, path); fault != 0) {
+      return status_from_errno(fault, std::string(operation) + " " + path);
+    }
+  }
+  std::atomic<std::size_t> next{0};
+  std::mutex error_mutex;
+  Status error;
+  auto work = [&] {
+    for (std::size_t i = next.fetch_add(1, std::memory_order_relaxed); i < paths.size();
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      const std::string& path = paths[i];
+      const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (directories ? O_DIRECTORY : 0));
+      const bool synced = fd >= 0 && ::fsync(fd) == 0;
+      const int error_number = errno;
+      if (fd >= 0) ::close(fd);
+      if (!synced) {
+        std::lock_guard lock(error_mutex);
+        if (error.is_ok()) error = status_from_errno(error_number, std::string(operation) + " " + path);
+      }
+    }
+  };
+  constexpr std::size_t kThreadsMax = 16;  // the fsyncs wait on the device, not on a core
+  std::vector<std::thread> threads;
+  for (std::size_t t = 1; t < std::min(kThreadsMax, paths.size()); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& thread : threads) thread.join();
+  return error;
+}
+
 
 namespace {
 std::atomic<bool> direct_io_refused_for_testing{false};

@@ -38,6 +38,9 @@ class IoQueue {
   // Registers `bytes` as fixed buffer `index`, so writes from it skip pinning its pages on every I/O. False
   // when this queue cannot (SyncQueue, or the kernel refused); plain prep_write() still works then.
   virtual bool register_buffer(unsigned index, std::span<std::byte> bytes) = 0;
+  // Empties fixed buffer `index` (the kernel unpins its pages once writes in flight from it completed), so
+  // that the memory can be unmapped. A no-op where nothing was registered.
+  virtual void unregister_buffer(unsigned index) = 0;
   // prep_write() from inside the buffer registered as `index`.
   virtual bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                                 std::uint64_t user_data, unsigned index) = 0;

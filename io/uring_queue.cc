@@ -43,6 +43,13 @@ class UringQueue final : public IoQueue {
     return io_uring_register_buffers_update_tag(&ring_, index, &vector, nullptr, 1) == 1;
   }
 
+  void unregister_buffer(unsigned index) override {
+    if (!fixed_buffers_ || index >= kFixedBuffersMax) return;
+    // A sparse table's empty entry: no address, no length.
+    iovec empty{nullptr, 0};
+    (void)io_uring_register_buffers_update_tag(&ring_, index, &empty, nullptr, 1);
+  }
+
   bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                         std::uint64_t user_data, unsigned index) override {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -118,7 +125,7 @@ class UringQueue final : public IoQueue {
     ++in_flight_;
   }
 
-  static constexpr unsigned kFixedBuffersMax = 4096;  // one per topic
+  static constexpr unsigned kFixedBuffersMax = 4096;  // staging buffers lent at once (engine/staging_pool.h)
   io_uring ring_;
   io_uring_sqe* last_queued_ = nullptr;  // the entry prep_sync_after_previous() links to, until submit()
   std::string description_;
@@ -148,6 +155,7 @@ class SyncQueue final : public IoQueue {
     return true;
   }
   bool register_buffer(unsigned /*index*/, std::span<std::byte> /*bytes*/) override { return false; }
+  void unregister_buffer(unsigned /*index*/) override {}
   bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                         std::uint64_t user_data, unsigned /*index*/) override {
     return prep_write(fd, bytes, offset, user_data);

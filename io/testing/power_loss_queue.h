@@ -105,6 +105,7 @@ class PowerLossQueue final : public IoQueue {
   bool register_buffer(unsigned index, std::span<std::byte> bytes) override {
     return inner_->register_buffer(index, bytes);
   }
+  void unregister_buffer(unsigned index) override { inner_->unregister_buffer(index); }
   bool prep_write_fixed(int fd, std::span<const std::byte> bytes, std::uint64_t offset,
                         std::uint64_t user_data, unsigned index) override;
   bool prep_sync(int fd, std::uint64_t user_data) override;
