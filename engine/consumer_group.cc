@@ -56,6 +56,32 @@ Status commit_group_offsets(const std::string& dir, std::string_view group,
                          std::vector<GroupPartitionOffset>(offsets.begin(), offsets.end()), {}});
 }
 
+Result<GroupCommits> GroupCommits::of_directory(const std::string& dir) {
+  auto log = GroupLog::of_directory(dir);
+  if (!log) return log.status();
+  return GroupCommits(std::move(log.value()));
+}
+
+Result<std::uint64_t> GroupCommits::start(std::string_view group, std::span<const GroupPartitionOffset> offsets) {
+  STRATA_RETURN_IF_ERROR(validate_group(group));
+  for (const GroupPartitionOffset& entry : offsets) STRATA_RETURN_IF_ERROR(validate_offset(entry));
+  return log_->append_without_waiting({format::GroupLogRecordType::kOffsets, std::string(group),
+                                       std::vector<GroupPartitionOffset>(offsets.begin(), offsets.end()), {}});
+}
+
+Result<bool> GroupCommits::durable(std::uint64_t ticket) const {
+  return log_->synced(ticket);
+}
+
+Status GroupCommits::watch(int eventfd) {
+  if (log_->watch_syncs(eventfd)) return Status::ok();
+  return Status(StatusCode::kFull, "64 event loops already watch the group log's syncs");
+}
+
+void GroupCommits::unwatch(int eventfd) {
+  log_->unwatch_syncs(eventfd);
+}
+
 Status commit_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
                            std::uint32_t partition, const GroupOffset& committed) {
   const GroupPartitionOffset entry{std::string(topic), partition, committed};

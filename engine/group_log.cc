@@ -119,6 +119,12 @@ GroupLog::GroupLog(std::string dir)
     : dir_(std::move(dir)), path_(dir_ + "/" + std::string(format::kGroupLogFile)) {}
 
 GroupLog::~GroupLog() {
+  {
+    std::lock_guard lock(sync_mutex_);
+    syncer_stopping_ = true;
+    syncer_wanted_.notify_all();
+  }
+  if (syncer_.joinable()) syncer_.join();
   if (compactor_.joinable()) compactor_.join();
 }
 
@@ -242,6 +248,43 @@ Status GroupLog::load_from(std::uint64_t position, bool exclusive) {
 }
 
 Status GroupLog::append(const format::GroupLogRecord& record) {
+  auto logical_end = write_record(record);
+  if (!logical_end) return logical_end.status();
+  return wait_synced(*logical_end);
+}
+
+Result<std::uint64_t> GroupLog::append_without_waiting(const format::GroupLogRecord& record) {
+  auto logical_end = write_record(record);
+  if (!logical_end) return logical_end.status();
+  std::lock_guard lock(sync_mutex_);
+  background_wanted_ = std::max(background_wanted_, *logical_end);
+  if (!syncer_.joinable()) syncer_ = std::thread([this] { run_syncer(); });
+  syncer_wanted_.notify_one();
+  return logical_end;
+}
+
+Result<bool> GroupLog::synced(std::uint64_t ticket) const {
+  std::lock_guard lock(sync_mutex_);
+  if (synced_logical_ >= ticket) return true;
+  if (!failed_.is_ok()) return failed_;
+  return false;
+}
+
+void GroupLog::run_syncer() {
+  std::unique_lock lock(sync_mutex_);
+  while (!syncer_stopping_) {
+    if (background_wanted_ <= synced_logical_ || !failed_.is_ok()) {
+      syncer_wanted_.wait(lock);
+      continue;
+    }
+    const std::uint64_t target = background_wanted_;
+    lock.unlock();
+    (void)wait_synced(target);  // a failure is kept in failed_, which synced() answers
+    lock.lock();
+  }
+}
+
+Result<std::uint64_t> GroupLog::write_record(const format::GroupLogRecord& record) {
   std::vector<std::byte> bytes;
   format::append_group_log_record(record, &bytes);
   std::uint64_t logical_end = 0;
@@ -270,7 +313,7 @@ Status GroupLog::append(const format::GroupLogRecord& record) {
     }
     maybe_start_compaction();
   }
-  return wait_synced(logical_end);
+  return logical_end;
 }
 
 Status GroupLog::wait_synced(std::uint64_t logical_end) {
@@ -299,6 +342,7 @@ Status GroupLog::wait_synced(std::uint64_t logical_end) {
       failed_ = synced;
     }
     synced_changed_.notify_all();
+    synced_fds_.notify();  // after the state synced() reads is published (under the lock it takes)
   }
   return Status::ok();
 }

@@ -16,6 +16,10 @@
 //   migrated on first use: the file is created holding them (link(), so that only one process creates it),
 //   then the old files are removed.
 //
+// - An event loop that must not block on an fdatasync appends without waiting (append_without_waiting): a
+//   background thread of this GroupLog syncs (sharing the sync with every append written before it began),
+//   and after each sync writes once to every eventfd armed with watch_syncs().
+//
 // Threads: any. Failure: once an fdatasync fails, every later append answers that error (what was
 // acknowledged before stays).
 #pragma once
@@ -32,6 +36,7 @@
 #include <utility>
 
 #include "engine/format.h"
+#include "engine/wake_fds.h"
 #include "io/file.h"
 #include "strata/status.h"
 
@@ -55,6 +60,16 @@ class GroupLog : public std::enable_shared_from_this<GroupLog> {
 
   // Appends the record and returns once it is durable (or the error that stopped it).
   Status append(const format::GroupLogRecord& record);
+  // Appends the record (visible to reads at once) and returns its ticket without waiting for its sync, which
+  // the background thread does; synced(ticket) tells when it is durable.
+  Result<std::uint64_t> append_without_waiting(const format::GroupLogRecord& record);
+  // Whether the record of `ticket` is durable; the error once a sync failed. A few instructions under a lock
+  // no sync holds.
+  Result<bool> synced(std::uint64_t ticket) const;
+  // Arms `eventfd` (WakeFds: arm, then look with synced(), then sleep): written once after the next sync. False
+  // when WakeFds::kFdsMax fds are registered. unwatch_syncs: no write to it follows.
+  bool watch_syncs(int eventfd) { return synced_fds_.arm(eventfd); }
+  void unwatch_syncs(int eventfd) { synced_fds_.forget(eventfd); }
   // Calls read(groups) with the state of every record in the file, under this log's lock: `read` must not
   // call back into this GroupLog.
   template <typename Read>
@@ -80,7 +95,9 @@ class GroupLog : public std::enable_shared_from_this<GroupLog> {
   Status load_from(std::uint64_t position, bool exclusive);
   Status compact_locked();
   Status ensure_room(std::size_t bytes);  // the file extended with zeros past applied_bytes_ + bytes
+  Result<std::uint64_t> write_record(const format::GroupLogRecord& record);  // the logical end after it
   Status wait_synced(std::uint64_t logical_end);
+  void run_syncer();
   void unlock_file();
   void maybe_start_compaction();
 
@@ -95,7 +112,7 @@ class GroupLog : public std::enable_shared_from_this<GroupLog> {
   std::thread compactor_;  // only for a GroupLog not owned by a shared_ptr (else the thread is detached)
   std::atomic<bool> compacting_{false};
 
-  std::mutex sync_mutex_;  // taken after mutex_ when both are held
+  mutable std::mutex sync_mutex_;  // taken after mutex_ when both are held
   std::condition_variable synced_changed_;
   std::shared_ptr<io::File> sync_file_;  // the file appends went to last
   std::uint64_t appended_logical_ = 0;   // bytes appended by this process, ever (survives compactions)
@@ -103,6 +120,12 @@ class GroupLog : public std::enable_shared_from_this<GroupLog> {
   std::uint64_t sync_started_logical_ = 0;  // what the latest sync started covers
   int syncs_in_flight_ = 0;
   Status failed_ = Status::ok();
+  // The background syncer of append_without_waiting (started by the first such append).
+  std::uint64_t background_wanted_ = 0;  // the logical end it is to make durable
+  bool syncer_stopping_ = false;
+  std::condition_variable syncer_wanted_;
+  std::thread syncer_;
+  detail::WakeFds synced_fds_;
 };
 
 }  // namespace strata

@@ -41,6 +41,19 @@ GroupCoordinator::Member* GroupCoordinator::Group::find(std::string_view member_
   return nullptr;
 }
 
+GroupCoordinator::Member* GroupCoordinator::Group::find_instance(std::string_view instance_id) const {
+  for (const auto& member : members) {
+    if (member->instance_id == instance_id) return member.get();
+  }
+  return nullptr;
+}
+
+bool GroupCoordinator::Group::fences(std::optional<std::string_view> instance_id, std::string_view member_id) const {
+  if (!instance_id) return false;
+  const Member* current = find_instance(*instance_id);
+  return current != nullptr && current->id != member_id;
+}
+
 std::string_view GroupCoordinator::state_name(State state) {
   switch (state) {
     case State::kEmpty:
@@ -257,6 +270,10 @@ std::variant<JoinGroupResponse, GroupCoordinator::JoinWait> GroupCoordinator::st
     member = fresh.get();
     group.members.push_back(std::move(fresh));
   } else if (member == nullptr) {
+    if (group.fences(request.group_instance_id, request.member_id)) {
+      error.error = ErrorCode::kFencedInstanceId;
+      return error;
+    }
     member = group.find(request.member_id);
     if (member == nullptr) {
       error.error = ErrorCode::kUnknownMemberId;
@@ -338,6 +355,9 @@ std::variant<SyncGroupResponse, GroupCoordinator::SyncWait> GroupCoordinator::st
     const SyncGroupRequest& request) {
   if (shut_down_) return SyncGroupResponse{ErrorCode::kCoordinatorNotAvailable, {}};
   Group* group = find_group(request.group_id);
+  if (group != nullptr && group->fences(request.group_instance_id, request.member_id)) {
+    return SyncGroupResponse{ErrorCode::kFencedInstanceId, {}};
+  }
   Member* member = group == nullptr ? nullptr : group->find(request.member_id);
   if (member == nullptr) return SyncGroupResponse{ErrorCode::kUnknownMemberId, {}};
   if (request.generation_id != group->generation) return SyncGroupResponse{ErrorCode::kIllegalGeneration, {}};
@@ -391,12 +411,26 @@ HeartbeatResponse GroupCoordinator::heartbeat(const HeartbeatRequest& request) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return {ErrorCode::kCoordinatorNotAvailable};
   Group* group = find_group(request.group_id);
+  if (group != nullptr && group->fences(request.group_instance_id, request.member_id)) {
+    return {ErrorCode::kFencedInstanceId};
+  }
   Member* member = group == nullptr ? nullptr : group->find(request.member_id);
   if (member == nullptr) return {ErrorCode::kUnknownMemberId};
   if (request.generation_id != group->generation) return {ErrorCode::kIllegalGeneration};
   member->last_seen = now();
   if (group->state == State::kPreparingRebalance) return {ErrorCode::kRebalanceInProgress};
   return {ErrorCode::kNone};
+}
+
+ErrorCode GroupCoordinator::leaving_member_error(const Group* group, std::string_view member_id,
+                                                 std::optional<std::string_view> instance_id) {
+  if (group == nullptr) return ErrorCode::kUnknownMemberId;
+  if (member_id.empty()) {
+    return instance_id && group->find_instance(*instance_id) != nullptr ? ErrorCode::kNone
+                                                                       : ErrorCode::kUnknownMemberId;
+  }
+  if (group->fences(instance_id, member_id)) return ErrorCode::kFencedInstanceId;
+  return group->find(member_id) != nullptr ? ErrorCode::kNone : ErrorCode::kUnknownMemberId;
 }
 
 LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
@@ -413,10 +447,13 @@ LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
         std::string(leaving.member_id),
         leaving.group_instance_id ? std::optional<std::string>(*leaving.group_instance_id) : std::nullopt,
         ErrorCode::kNone};
-    if (group == nullptr || group->find(leaving.member_id) == nullptr) {
-      result.error = ErrorCode::kUnknownMemberId;
-    } else {
-      remove_member(*group, leaving.member_id);
+    result.error = leaving_member_error(group, leaving.member_id, leaving.group_instance_id);
+    if (result.error == ErrorCode::kNone) {
+      // A static member may leave by its group.instance.id alone (member id empty, LeaveGroup v3+).
+      const Member* member = leaving.member_id.empty() ? group->find_instance(*leaving.group_instance_id)
+                                                       : group->find(leaving.member_id);
+      const std::string id = member->id;  // remove_member destroys the member
+      remove_member(*group, id);
       removed = true;
     }
     response.members.push_back(std::move(result));
@@ -432,13 +469,15 @@ LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& request) {
 }
 
 ErrorCode GroupCoordinator::commit_error(std::string_view group_id, std::int32_t generation,
-                                         std::string_view member_id) {
+                                         std::string_view member_id,
+                                         std::optional<std::string_view> group_instance_id) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return ErrorCode::kCoordinatorNotAvailable;
   Group* group = find_group(group_id);
   if (group == nullptr || group->members.empty()) {
     return generation < 0 ? ErrorCode::kNone : ErrorCode::kIllegalGeneration;
   }
+  if (group->fences(group_instance_id, member_id)) return ErrorCode::kFencedInstanceId;
   if (group->state == State::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;
   Member* member = group->find(member_id);
   if (member == nullptr) return ErrorCode::kUnknownMemberId;

@@ -94,7 +94,8 @@ class GroupCoordinator {
   // Whether an OffsetCommit from (generation, member) may commit now: kNone, or the error for every
   // partition of the request. generation -1 with an empty member id is a "simple" commit (a consumer that
   // assigns partitions itself), allowed while the group has no members.
-  ErrorCode commit_error(std::string_view group_id, std::int32_t generation, std::string_view member_id);
+  ErrorCode commit_error(std::string_view group_id, std::int32_t generation, std::string_view member_id,
+                         std::optional<std::string_view> group_instance_id = std::nullopt);
 
   // The groups with members here, with their protocol type.
   std::vector<ListGroupsResponse::Group> list() const;
@@ -140,6 +141,10 @@ class GroupCoordinator {
     Clock::time_point initial_delay_limit;  // how far joins may push it
 
     Member* find(std::string_view member_id) const;
+    // KIP-345: a request naming a static member's group.instance.id with another member id comes from an
+    // instance that a newer one with the same id replaced; it is fenced (FENCED_INSTANCE_ID) so that it stops.
+    bool fences(std::optional<std::string_view> instance_id, std::string_view member_id) const;
+    Member* find_instance(std::string_view instance_id) const;
   };
 
   std::variant<JoinGroupResponse, JoinWait> start_join_locked(const JoinGroupRequest& request,
@@ -149,6 +154,8 @@ class GroupCoordinator {
   std::variant<SyncGroupResponse, SyncWait> start_sync_locked(const SyncGroupRequest& request);
   std::optional<SyncGroupResponse> poll_sync_locked(const SyncWait& wait);
   static std::string_view state_name(State state);
+  static ErrorCode leaving_member_error(const Group* group, std::string_view member_id,
+                                       std::optional<std::string_view> instance_id);
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
   void delay_initial_join(Group& group, bool from_empty, const Member& member);
   Group* find_group(std::string_view group_id) const;

@@ -19,6 +19,8 @@ namespace {
 constexpr const char* kNoTransactions =
     "strata serves no transactions: leave transactional.id unset (enable.idempotence alone is served)";
 constexpr std::size_t kGroupMetadataBytesMax = 4096;  // consumer_group.h's limit
+// An OffsetCommit whose fdatasync has not ended by then answers REQUEST_TIMED_OUT (clients retry it).
+constexpr auto kCommitSyncTimeout = std::chrono::seconds(30);
 
 // A JoinGroup's or SyncGroup's answer now, or a continuation that polls the coordinator for it.
 template <typename Response, typename Wait>
@@ -81,18 +83,19 @@ void RequestHandler::find_coordinator(const FindCoordinatorRequest& request, std
 }
 
 void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int16_t version, const Session& session,
-                                   ResponseFrame& out) {
-  OffsetCommitResponse response;
+                                   PendingResponse& pending) {
+  auto response = std::make_shared<OffsetCommitResponse>();
   const ErrorCode group_error =
       request.group_id.empty() ? ErrorCode::kInvalidGroupId
       : !may(session, security::AclOperation::kRead, security::ResourceType::kGroup, request.group_id)
           ? ErrorCode::kGroupAuthorizationFailed
-          : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id);
+          : coordinator_.commit_error(request.group_id, request.generation_id, request.member_id,
+                                      request.group_instance_id);
   // The partitions that may commit go to the group log as one record (one fdatasync, shared with others).
   std::vector<GroupPartitionOffset> accepted;
   std::vector<std::pair<std::size_t, std::size_t>> accepted_at;  // (topic, partition) in the response
   for (const auto& topic : request.topics) {
-    OffsetCommitResponse::Topic& topic_out = response.topics.emplace_back();
+    OffsetCommitResponse::Topic& topic_out = response->topics.emplace_back();
     topic_out.name = std::string(topic.name);
     ErrorCode topic_error = group_error;
     std::optional<TopicEntry> entry;
@@ -114,21 +117,44 @@ void RequestHandler::offset_commit(const OffsetCommitRequest& request, std::int1
       } else {
         accepted.push_back({std::string(topic.name), static_cast<std::uint32_t>(partition.index),
                             GroupOffset{static_cast<std::uint64_t>(partition.offset), std::string(metadata)}});
-        accepted_at.emplace_back(response.topics.size() - 1, topic_out.partitions.size() - 1);
+        accepted_at.emplace_back(response->topics.size() - 1, topic_out.partitions.size() - 1);
       }
     }
   }
-  if (!accepted.empty()) {
-    const Status committed = commit_group_offsets(directory_, request.group_id, accepted);
-    if (!committed.is_ok()) {
-      std::fprintf(stderr, "strata serve: commit of group %.*s: %s\n", static_cast<int>(request.group_id.size()),
-                   request.group_id.data(), committed.to_string().c_str());
-      const ErrorCode error = committed.code() == StatusCode::kInvalidArgument ? ErrorCode::kInvalidRequest
-                                                                                : ErrorCode::kKafkaStorageError;
-      for (const auto& [t, p] : accepted_at) response.topics[t].partitions[p].error = error;
-    }
+  // Answered once the group log's background fdatasync covers the record: the reactor does not block on it, and
+  // commits from every connection share syncs. The connection waits too, as Kafka handles one request of a
+  // connection at a time.
+  auto ticket = accepted.empty()         ? Result<std::uint64_t>(std::uint64_t{0})
+                : group_commits_.is_ok() ? group_commits_->start(request.group_id, accepted)
+                                         : Result<std::uint64_t>(group_commits_.status());
+  const std::string group(request.group_id);
+  const auto fail = [response, accepted_at, group](const Status& why) {
+    std::fprintf(stderr, "strata serve: commit of group %s: %s\n", group.c_str(), why.to_string().c_str());
+    const ErrorCode error = why.code() == StatusCode::kInvalidArgument ? ErrorCode::kInvalidRequest
+                            : why.code() == StatusCode::kTimedOut      ? ErrorCode::kRequestTimedOut
+                                                                       : ErrorCode::kKafkaStorageError;
+    for (const auto& [t, p] : accepted_at) response->topics[t].partitions[p].error = error;
+  };
+  if (!ticket || accepted.empty()) {
+    if (!ticket) fail(ticket.status());
+    encode(*response, version, pending.frame);
+    return;
   }
-  encode(response, version, out);
+  GroupCommits* commits = &group_commits_.value();
+  pending.holds_connection = true;
+  pending.woken_by = commits;
+  pending.deadline = PendingResponse::Clock::now() + kCommitSyncTimeout;
+  pending.ready = [commits, ticket = *ticket] {
+    auto durable = commits->durable(ticket);
+    return !durable || *durable;
+  };
+  pending.finish = [commits, ticket = *ticket, response, fail, version](ResponseFrame& out) {
+    auto durable = commits->durable(ticket);
+    if (!durable) fail(durable.status());
+    if (durable && !*durable) fail(Status(StatusCode::kTimedOut, "its fdatasync did not end in time"));
+    encode(*response, version, out);
+    return true;
+  };
 }
 
 void RequestHandler::offset_fetch(const OffsetFetchRequest& request, std::int16_t version, const Session& session,

@@ -326,6 +326,7 @@ struct OffsetCommitRequest {
   std::string_view group_id;
   std::int32_t generation_id = -1;
   std::string_view member_id;
+  std::optional<std::string_view> group_instance_id;  // v7+
   std::vector<Topic> topics;
 };
 struct OffsetCommitResponse {

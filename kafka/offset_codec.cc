@@ -9,7 +9,7 @@ bool decode(WireReader& in, std::int16_t version, OffsetCommitRequest* out) {
   out->group_id = in.string();
   out->generation_id = in.int32();
   out->member_id = in.string();
-  if (version >= 7) (void)in.nullable_string();  // group_instance_id
+  if (version >= 7) out->group_instance_id = in.nullable_string();
   if (version >= 2 && version <= 4)
     (void)in.int64();  // retention_time_ms: checkpoints are kept until replaced
   const std::size_t partition_bytes_min = 4 + 8 + (version >= 6 ? 4 : 0) + (version == 1 ? 8 : 0) + 2;

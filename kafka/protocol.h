@@ -78,6 +78,7 @@ enum class ErrorCode : std::int16_t {
   kSaslAuthenticationFailed = 58,
   kUnsupportedCompressionType = 76,
   kGroupIdNotFound = 69,
+  kFencedInstanceId = 82,
   kInvalidRecord = 87,
   kUnknownTopicId = 100,
 };

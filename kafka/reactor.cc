@@ -49,12 +49,14 @@ std::string address_text(const sockaddr_storage& address) {
 Status watch(const WakeSource& source, int fd) {
   if (auto* producer = std::get_if<Producer*>(&source)) return (*producer)->watch_acknowledgements(fd);
   if (auto* log = std::get_if<Log*>(&source)) return (*log)->watch_appends(fd);
+  if (auto* commits = std::get_if<GroupCommits*>(&source)) return (*commits)->watch(fd);
   return Status::ok();
 }
 
 void unwatch(const WakeSource& source, int fd) {
   if (auto* producer = std::get_if<Producer*>(&source)) (*producer)->unwatch_acknowledgements(fd);
   if (auto* log = std::get_if<Log*>(&source)) (*log)->unwatch_appends(fd);
+  if (auto* commits = std::get_if<GroupCommits*>(&source)) (*commits)->unwatch(fd);
 }
 
 bool out_of_descriptors_or_memory(int error) {

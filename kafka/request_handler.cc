@@ -59,7 +59,8 @@ RequestHandler::RequestHandler(Log& log, HandlerOptions options, GroupCoordinato
       options_(std::move(options)),
       coordinator_(coordinator),
       topics_(log),
-      directory_(log.options().directory) {}
+      directory_(log.options().directory),
+      group_commits_(GroupCommits::of_directory(directory_)) {}
 
 ErrorCode RequestHandler::partition_offsets(const std::optional<TopicEntry>& entry, ErrorCode topic_error,
                                             std::int32_t partition, PartitionOffsets* offsets) {
@@ -128,7 +129,7 @@ PendingResponse RequestHandler::handle(Request& request, Session& session) {
       [&](const SyncGroupRequest& body) { sync_group(body, version, pending); },
       [&](const HeartbeatRequest& body) { encode(coordinator_.heartbeat(body), version, out); },
       [&](const LeaveGroupRequest& body) { encode(coordinator_.leave(body), version, out); },
-      [&](const OffsetCommitRequest& body) { offset_commit(body, version, session, out); },
+      [&](const OffsetCommitRequest& body) { offset_commit(body, version, session, pending); },
       [&](const OffsetFetchRequest& body) { offset_fetch(body, version, session, out); },
       [&](const CreateTopicsRequest& body) { create_topics(body, version, session, out); },
       [&](const DeleteTopicsRequest& body) { delete_topics(body, version, session, out); },

@@ -21,6 +21,7 @@
 #include "kafka/server_metrics.h"
 #include "kafka/topic_table.h"
 #include "security/server_security.h"
+#include "strata/consumer_group.h"
 #include "strata/log.h"
 
 namespace strata::kafka {
@@ -65,7 +66,7 @@ struct Session {
 // calls `finish` on the connection's network thread, which fills the frame and returns true, or returns
 // false to wait again. Responses go out in request order whatever order their continuations finish in.
 // See PendingResponse::woken_by.
-using WakeSource = std::variant<std::monostate, Producer*, Log*>;
+using WakeSource = std::variant<std::monostate, Producer*, Log*, GroupCommits*>;
 
 struct PendingResponse {
   using Clock = std::chrono::steady_clock;
@@ -131,7 +132,7 @@ class RequestHandler {
   ErrorCode create_topic_configs(const CreateTopicsRequest::Topic& topic, TopicConfigs* configs,
                                  std::optional<std::string>* message);
   void offset_commit(const OffsetCommitRequest& request, std::int16_t version, const Session& session,
-                     ResponseFrame& out);
+                     PendingResponse& pending);
   void offset_fetch(const OffsetFetchRequest& request, std::int16_t version, const Session& session,
                     ResponseFrame& out);
   void list_groups(const ListGroupsRequest& request, std::int16_t version, const Session& session,
@@ -183,6 +184,9 @@ class RequestHandler {
   GroupCoordinator& coordinator_;
   TopicTable topics_;
   const std::string directory_;
+  // Commits that park their OffsetCommit until the group log's background sync covers them (no reactor
+  // blocks on an fdatasync); the error when the group log could not be opened.
+  Result<GroupCommits> group_commits_;
   ServerMetrics metrics_;
 };
 

@@ -5,7 +5,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
 
 namespace strata::security {
 
@@ -30,19 +33,33 @@ Status refuse(const std::string& what) {
   return invalid_argument(what + ": " + openssl_errors());
 }
 
+// A file that cannot be opened gets the system's reason, not OpenSSL's stack of "system lib" lines.
+Status check_readable(const std::string& option, const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return invalid_argument(option + " " + path + ": cannot read it: " + std::strerror(errno));
+  std::fclose(file);
+  return Status::ok();
+}
+
 Status load_files(SSL_CTX* context, const TlsOptions& options) {
+  STRATA_RETURN_IF_ERROR(check_readable("--tls-cert", options.certificate_path));
+  STRATA_RETURN_IF_ERROR(check_readable("--tls-key", options.key_path));
+  if (!options.client_ca_path.empty()) {
+    STRATA_RETURN_IF_ERROR(check_readable("--tls-client-ca", options.client_ca_path));
+  }
   if (SSL_CTX_use_certificate_chain_file(context, options.certificate_path.c_str()) != 1) {
-    return refuse("--tls-cert " + options.certificate_path);
+    return refuse("--tls-cert " + options.certificate_path + ": not a PEM certificate");
   }
+  const std::string mismatch =
+      "--tls-key " + options.key_path + " does not match --tls-cert " + options.certificate_path;
   if (SSL_CTX_use_PrivateKey_file(context, options.key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return refuse("--tls-key " + options.key_path);
+    const bool other_key = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    return refuse(other_key ? mismatch : "--tls-key " + options.key_path + ": not a PEM private key");
   }
-  if (SSL_CTX_check_private_key(context) != 1) {
-    return refuse("--tls-key " + options.key_path + " does not match --tls-cert " + options.certificate_path);
-  }
+  if (SSL_CTX_check_private_key(context) != 1) return refuse(mismatch);
   if (options.client_ca_path.empty()) return Status::ok();
   if (SSL_CTX_load_verify_locations(context, options.client_ca_path.c_str(), nullptr) != 1) {
-    return refuse("--tls-client-ca " + options.client_ca_path);
+    return refuse("--tls-client-ca " + options.client_ca_path + ": not a PEM CA certificate");
   }
   STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca_path.c_str());
   if (names != nullptr) SSL_CTX_set_client_CA_list(context, names);  // the CAs named in the request

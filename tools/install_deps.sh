@@ -7,6 +7,7 @@ packages=(build-essential cmake pkg-config liburing-dev libmimalloc-dev libxxhas
   liblz4-dev libsnappy-dev zlib1g-dev
   librdkafka-dev kcat python3-confluent-kafka python3-kafka python3-prometheus-client
   libsqlite3-dev sqlite3 librocksdb-dev libssl-dev openssl
+  golang-go golang-github-shopify-sarama-dev golang-github-xdg-go-scram-dev
   e2fsprogs gnuplot-nox systemtap-sdt-dev
   linux-perf)
 missing=()

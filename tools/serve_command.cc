@@ -20,6 +20,7 @@
 #include "kafka/metrics_text.h"
 #include "kafka/server.h"
 #include "kafka/server_security_setup.h"
+#include "security/tls.h"
 #include "tools/commands.h"
 
 namespace strata::tools {
@@ -134,7 +135,12 @@ Status parse_security(const ServeArgs& args, kafka::ServerOptions* options) {
   security.allow_plain_over_plaintext = args.allow_plain_over_plaintext;
   security.authorize = args.authorize;
   security.super_users = args.super_users;
-  return kafka::check_security_options(options->listeners, security);
+  STRATA_RETURN_IF_ERROR(kafka::check_security_options(options->listeners, security));
+  // Loaded once here so that a missing or unreadable file, a bad PEM or a key that is not the certificate's is
+  // refused before a port is bound or the log opened (the server loads them again as it starts).
+  if (security.tls_certificate.empty()) return Status::ok();
+  return security::TlsServerContext::create({security.tls_certificate, security.tls_key, security.tls_client_ca})
+      .status();
 }
 
 int run_serve(const ServeArgs& args) {

@@ -9,7 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${STRATA_JOBS:-2}"
 
+# How long each stage took, printed at the end (also when a stage fails): CI must stay under 45 minutes.
+stage_times=()
+stage_started=$SECONDS
+end_stage() {
+  stage_times+=("$1 $((SECONDS - stage_started))s")
+  stage_started=$SECONDS
+}
+trap 'echo "stage times: ${stage_times[*]:-none} (total ${SECONDS}s)" >&2' EXIT
+
 tools/install_deps.sh
+end_stage install
 
 # run_preset PRESET RECORDS CRASH_ROUNDS POWER_CUTS TARGETS [ctest arguments]: TARGETS "all", or the
 # space-separated test binaries that hold the tests the ctest arguments select (the TSan stage builds only
@@ -25,9 +35,11 @@ run_preset() {
     # shellcheck disable=SC2086  # the target list splits on spaces
     cmake --build --preset "$preset" -j"$jobs" --target $targets
   fi
+  end_stage "$preset-build"
   echo "==== $preset tests ====" >&2
   STRATA_STRESS_RECORDS="$records" STRATA_CRASH_ROUNDS="$crash_rounds" STRATA_POWER_LOSS_ROUNDS="$power_cuts" \
     ctest --test-dir "build/$preset" --output-on-failure -j1 --timeout 900 "$@"
+  end_stage "$preset-tests"
 }
 
 run_preset release 10000000 20 50 all

@@ -101,8 +101,22 @@ principal=User:bob permission=Allow operation=DescribeConfigs resource=Group pat
     refused "super user alone" "--super-user needs --authorize" serve --dir "$dir" --super-user admin
     refused "advertise count" "one per listener" serve --dir "$dir" --listen 127.0.0.1:0 --listen ssl://127.0.0.1:0 \
       --advertise a:1
-    refused "missing certificate file" "$pem" serve --dir "$dir" --listen ssl://127.0.0.1:0 --tls-cert "$pem" \
-      --tls-key "$pem"
+    # Certificate files that cannot be loaded: refused before the port is bound or the log opened.
+    refused "missing certificate file" "--tls-cert $pem: cannot read it: No such file or directory" \
+      serve --dir "$dir" --listen ssl://127.0.0.1:0 --tls-cert "$pem" --tls-key "$pem"
+    echo "not a certificate" > "$work/garbage.pem"
+    refused "garbage certificate" "--tls-cert $work/garbage.pem: not a PEM certificate" \
+      serve --dir "$dir" --listen sasl_ssl://127.0.0.1:0 --tls-cert "$work/garbage.pem" --tls-key "$work/garbage.pem"
+    if command -v openssl > /dev/null; then
+      mkdir "$work/certs"
+      bash "$(dirname "$0")/../security/make_certificates.sh" "$work/certs" carol || die "make_certificates.sh"
+      refused "a key not the certificate's" "--tls-key $work/certs/carol.key does not match" serve --dir "$dir" \
+        --listen ssl://127.0.0.1:0 --tls-cert "$work/certs/server.pem" --tls-key "$work/certs/carol.key"
+      refused "missing client CA" "--tls-client-ca $pem: cannot read it" serve --dir "$dir" \
+        --listen ssl://127.0.0.1:0 --tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server.key" \
+        --tls-client-ca "$pem"
+    fi
+    [[ ! -e $dir ]] || die "a refused serve created its log directory $dir"
     help=$("$strata" serve --help) || die "serve --help failed"
     expect_contains "serve --help" "$help" "sasl_ssl"
     expect_contains "user --help" "$("$strata" user --help)" "SASL listeners"

@@ -4,6 +4,8 @@
 #include "engine/group_log.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,6 +209,53 @@ TEST(GroupLog, ConcurrentCommitsOfManyThreadsAreEachDurableAndTheLastOneWins) {
   for (int t = 0; t < kThreads; ++t) expected[{"t", t}] = kCommits;
   EXPECT_EQ(read_fresh(dir, "group with spaces/and slashes ✓").value(), expected);
   EXPECT_EQ(list_groups(dir.path()).value(), (std::vector<std::string>{"group with spaces/and slashes ✓"}));
+}
+
+// Event loops commit without blocking (GroupCommits: start, then arm the eventfd, look, sleep on it) beside
+// threads that commit and wait: every commit becomes durable, no loop sleeps past a sync that covered it (a
+// lost wake-up would sleep the 10 s), and the last commit of each partition wins.
+TEST(GroupLog, CommitsStartedWithoutWaitingBecomeDurableAndWakeTheirEventLoops) {
+  TestDir dir;
+  constexpr int kLoops = 4;
+  constexpr int kBlocking = 2;
+  constexpr int kCommits = 150;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kLoops; ++t) {
+    threads.emplace_back([&, t] {
+      auto commits = GroupCommits::of_directory(dir.path());
+      ASSERT_TRUE(commits) << commits.status().to_string();
+      const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+      for (int i = 1; i <= kCommits; ++i) {
+        const GroupPartitionOffset entry{"t", static_cast<std::uint32_t>(t), {static_cast<std::uint64_t>(i), ""}};
+        auto ticket = commits->start("g", std::span(&entry, 1));
+        ASSERT_TRUE(ticket) << ticket.status().to_string();
+        for (;;) {
+          ASSERT_TRUE(commits->watch(fd).is_ok());
+          auto durable = commits->durable(*ticket);
+          ASSERT_TRUE(durable) << durable.status().to_string();
+          if (*durable) break;
+          pollfd readable{fd, POLLIN, 0};
+          ASSERT_EQ(::poll(&readable, 1, 10'000), 1) << "slept 10 s: a sync's wake-up was lost";
+          std::uint64_t count = 0;
+          (void)::read(fd, &count, sizeof count);
+        }
+      }
+      commits->unwatch(fd);
+      ::close(fd);
+    });
+  }
+  for (int t = kLoops; t < kLoops + kBlocking; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 1; i <= kCommits; ++i) {
+        const GroupPartitionOffset entry{"t", static_cast<std::uint32_t>(t), {static_cast<std::uint64_t>(i), ""}};
+        EXPECT_TRUE(commit_group_offsets(dir.path(), "g", std::span(&entry, 1)).is_ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  Expected expected;
+  for (int t = 0; t < kLoops + kBlocking; ++t) expected[{"t", t}] = kCommits;
+  EXPECT_EQ(read_fresh(dir, "g").value(), expected);
 }
 
 // Another process commits and compacts while this one keeps its file open: each reads the other's commits.

@@ -1,12 +1,11 @@
 // GroupCoordinator without a network: the classic protocol's joins, syncs, heartbeats, leaves, session
-// timeouts and the rules for committing offsets.
+// timeouts and the rules for committing offsets. No threads and no sleeps: waiting requests are parked
+// (start_join / start_sync) and polled, timeouts run on a clock the test moves.
 #include "kafka/group_coordinator.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <future>
-#include <thread>
+#include <variant>
 
 #include "kafka/group_state.h"
 #include "kafka/wire.h"
@@ -44,6 +43,23 @@ HeartbeatRequest heartbeat_request(const JoinGroupResponse& joined) {
   return {"g", joined.generation_id, joined.member_id, std::nullopt};
 }
 
+// What a request that must wait parks on (the test fails when it was answered at once).
+template <typename Response, typename Wait>
+Wait parked(std::variant<Response, Wait> started) {
+  EXPECT_TRUE(std::holds_alternative<Wait>(started)) << "answered at once";
+  return std::holds_alternative<Wait>(started) ? std::get<Wait>(std::move(started)) : Wait{};
+}
+
+// A clock the test moves: timeouts without sleeping.
+struct ManualClock {
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  GroupCoordinatorOptions options() {
+    GroupCoordinatorOptions options;
+    options.clock = [this] { return now; };
+    return options;
+  }
+};
+
 TEST(GroupCoordinator, FirstMemberJoinsAloneAsLeaderWithAnAssignedId) {
   GroupCoordinator coordinator;
   const JoinGroupResponse a = coordinator.join(join_request(""), "client-a", "/127.0.0.1");
@@ -64,16 +80,12 @@ TEST(GroupCoordinator, ASecondMemberRebalancesBothIntoTheNextGeneration) {
   const JoinGroupResponse a1 = coordinator.join(join_request(""), "a", "h");
   ASSERT_EQ(coordinator.sync(sync_request(a1, {{a1.member_id, as_bytes("all")}})).error, ErrorCode::kNone);
 
-  auto b_join = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "b", "h"); });
+  const auto b_join = parked(coordinator.start_join(join_request(""), "b", "h"));
   // a learns of the rebalance from its heartbeat, then rejoins; both joins complete together.
-  ErrorCode heartbeat = ErrorCode::kNone;
-  for (int i = 0; i < 100 && heartbeat == ErrorCode::kNone; ++i) {
-    heartbeat = coordinator.heartbeat(heartbeat_request(a1)).error;
-    std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_EQ(heartbeat, ErrorCode::kRebalanceInProgress);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a1)).error, ErrorCode::kRebalanceInProgress);
+  EXPECT_FALSE(coordinator.poll_join(b_join)) << "b waits for a";
   const JoinGroupResponse a2 = coordinator.join(join_request(a1.member_id), "a", "h");
-  const JoinGroupResponse b2 = b_join.get();
+  const JoinGroupResponse b2 = coordinator.poll_join(b_join).value();
   EXPECT_EQ(a2.generation_id, 2);
   EXPECT_EQ(b2.generation_id, 2);
   EXPECT_EQ(a2.leader, a1.member_id) << "the leader stays the leader";
@@ -81,24 +93,22 @@ TEST(GroupCoordinator, ASecondMemberRebalancesBothIntoTheNextGeneration) {
   EXPECT_TRUE(b2.members.empty()) << "only the leader gets the members";
 
   // The follower's sync waits for the leader's assignments.
-  auto b_sync = std::async(std::launch::async, [&] { return coordinator.sync(sync_request(b2)); });
-  std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(b_sync.wait_for(0ms), std::future_status::timeout);
+  const auto b_sync = parked(coordinator.start_sync(sync_request(b2)));
+  EXPECT_FALSE(coordinator.poll_sync(b_sync));
   EXPECT_EQ(
       coordinator.sync(sync_request(a2, {{a2.member_id, as_bytes("p0")}, {b2.member_id, as_bytes("p1")}}))
           .assignment.size(),
       2u);
-  EXPECT_EQ(as_text(b_sync.get().assignment), "p1");
+  EXPECT_EQ(as_text(coordinator.poll_sync(b_sync).value().assignment), "p1");
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a1)).error, ErrorCode::kIllegalGeneration);
 }
 
 TEST(GroupCoordinator, LeaveRebalancesTheRest) {
   GroupCoordinator coordinator;
   const JoinGroupResponse a1 = coordinator.join(join_request(""), "a", "h");
-  auto b_join = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "b", "h"); });
-  std::this_thread::sleep_for(50ms);
+  const auto b_join = parked(coordinator.start_join(join_request(""), "b", "h"));
   const JoinGroupResponse a2 = coordinator.join(join_request(a1.member_id), "a", "h");
-  const JoinGroupResponse b2 = b_join.get();
+  const JoinGroupResponse b2 = coordinator.poll_join(b_join).value();
   ASSERT_EQ(a2.generation_id, 2);
   ASSERT_EQ(coordinator.sync(sync_request(a2)).error, ErrorCode::kNone);
 
@@ -114,14 +124,15 @@ TEST(GroupCoordinator, LeaveRebalancesTheRest) {
 }
 
 TEST(GroupCoordinator, AMemberWithoutHeartbeatsExpiresAfterItsSessionTimeout) {
-  GroupCoordinator coordinator;
-  const JoinGroupResponse a1 = coordinator.join(join_request(""), "a", "h");
+  ManualClock clock;
+  GroupCoordinator coordinator(clock.options());
+  const JoinGroupResponse a1 = coordinator.join(join_request(""), "a", "h");  // a 1000 ms session
   ASSERT_EQ(coordinator.sync(sync_request(a1)).error, ErrorCode::kNone);
-  const auto until = std::chrono::steady_clock::now() + 1500ms;
-  while (std::chrono::steady_clock::now() < until) {
-    coordinator.tick();
-    std::this_thread::sleep_for(50ms);
-  }
+  clock.now += 900ms;
+  coordinator.tick();
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a1)).error, ErrorCode::kNone) << "within its session";
+  clock.now += 1001ms;
+  coordinator.tick();
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a1)).error, ErrorCode::kUnknownMemberId);
   EXPECT_FALSE(coordinator.describe("g")) << "an empty group is forgotten (its offsets stay on disk)";
 }
@@ -152,10 +163,9 @@ TEST(GroupCoordinator, CommitRules) {
 TEST(GroupCoordinator, ShutdownAnswersParkedJoins) {
   GroupCoordinator coordinator;
   const JoinGroupResponse a = coordinator.join(join_request(""), "a", "h");
-  auto b_join = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "b", "h"); });
-  std::this_thread::sleep_for(50ms);
+  const auto b_join = parked(coordinator.start_join(join_request(""), "b", "h"));
   coordinator.shutdown();
-  EXPECT_EQ(b_join.get().error, ErrorCode::kCoordinatorNotAvailable);
+  EXPECT_EQ(coordinator.poll_join(b_join).value().error, ErrorCode::kCoordinatorNotAvailable);
   (void)a;
 }
 
@@ -255,6 +265,42 @@ TEST(GroupCoordinator, AStaticMemberJoiningAgainGetsItsAssignmentBackWithoutAReb
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId) << "the old id is gone";
 }
 
+// KIP-345: once a restarted instance took over group.instance.id "instance-a", the old one's requests are
+// fenced (FENCED_INSTANCE_ID: librdkafka stops that consumer with a fatal error) instead of disturbing the group.
+TEST(GroupCoordinator, AReplacedStaticMemberIsFencedInEveryRequest) {
+  GroupCoordinator coordinator;
+  const JoinGroupResponse old = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(coordinator.sync(sync_request(old, {{old.member_id, as_bytes("p0")}})).error, ErrorCode::kNone);
+  const JoinGroupResponse replacement = coordinator.join(static_join_request("", "instance-a"), "a", "h");
+  ASSERT_EQ(replacement.error, ErrorCode::kNone);
+  ASSERT_EQ(coordinator.sync(sync_request(replacement)).error, ErrorCode::kNone);
+
+  EXPECT_EQ(coordinator.heartbeat({"g", old.generation_id, old.member_id, "instance-a"}).error,
+            ErrorCode::kFencedInstanceId);
+  SyncGroupRequest sync = sync_request(old);
+  sync.group_instance_id = "instance-a";
+  EXPECT_EQ(coordinator.sync(sync).error, ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.commit_error("g", old.generation_id, old.member_id, "instance-a"),
+            ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.join(static_join_request(old.member_id, "instance-a"), "a", "h").error,
+            ErrorCode::kFencedInstanceId);
+  LeaveGroupRequest leave;
+  leave.group_id = "g";
+  leave.members.push_back({old.member_id, "instance-a"});
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kFencedInstanceId);
+  EXPECT_EQ(coordinator.heartbeat({"g", replacement.generation_id, replacement.member_id, "instance-a"}).error,
+            ErrorCode::kNone)
+      << "the fenced requests changed nothing";
+  EXPECT_EQ(coordinator.commit_error("g", replacement.generation_id, replacement.member_id, "instance-a"),
+            ErrorCode::kNone);
+
+  // A static member leaves by its instance id alone (LeaveGroup v3+ with no member id).
+  leave.members = {{"", "instance-a"}};
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kNone);
+  EXPECT_EQ(coordinator.heartbeat(heartbeat_request(replacement)).error, ErrorCode::kUnknownMemberId);
+  EXPECT_EQ(coordinator.leave(leave).error, ErrorCode::kUnknownMemberId) << "nobody holds instance-a now";
+}
+
 TEST(GroupCoordinator, TheProtocolIsChosenByTheMembersVoteNotTheLeadersPreference) {
   GroupCoordinator coordinator;
   auto prefers = [](std::string_view member_id, std::string_view first, std::string_view second) {
@@ -265,36 +311,32 @@ TEST(GroupCoordinator, TheProtocolIsChosenByTheMembersVoteNotTheLeadersPreferenc
   const JoinGroupResponse a = coordinator.join(prefers("", "range", "roundrobin"), "a", "h");
   ASSERT_EQ(a.protocol_name, "range");
   ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
-  auto b = std::async(std::launch::async, [&] { return coordinator.join(prefers("", "roundrobin", "range"), "b", "h"); });
-  auto c = std::async(std::launch::async, [&] { return coordinator.join(prefers("", "roundrobin", "range"), "c", "h"); });
-  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 3; ++i) std::this_thread::sleep_for(5ms);
+  const auto b = parked(coordinator.start_join(prefers("", "roundrobin", "range"), "b", "h"));
+  const auto c = parked(coordinator.start_join(prefers("", "roundrobin", "range"), "c", "h"));
   const JoinGroupResponse a2 = coordinator.join(prefers(a.member_id, "range", "roundrobin"), "a", "h");
   EXPECT_EQ(a2.leader, a.member_id);
   EXPECT_EQ(a2.protocol_name, "roundrobin") << "two votes to one";
-  EXPECT_EQ(b.get().protocol_name, "roundrobin");
-  EXPECT_EQ(c.get().protocol_name, "roundrobin");
+  EXPECT_EQ(coordinator.poll_join(b).value().protocol_name, "roundrobin");
+  EXPECT_EQ(coordinator.poll_join(c).value().protocol_name, "roundrobin");
 }
 
 // group.initial.rebalance.delay.ms on a clock the test moves: members that start together share the first
 // generation instead of rebalancing once per member.
 TEST(GroupCoordinator, TheFirstRebalanceOfAnEmptyGroupWaitsTheInitialDelayForMoreMembers) {
-  std::atomic<std::int64_t> now_ms{0};
-  GroupCoordinatorOptions options;
+  ManualClock clock;
+  GroupCoordinatorOptions options = clock.options();
   options.initial_rebalance_delay_ms = 3000;
-  options.clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); };
   GroupCoordinator coordinator(options);
-  auto a = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "a", "h"); });
-  for (int i = 0; i < 1000 && !coordinator.describe("g"); ++i) std::this_thread::sleep_for(5ms);
-  now_ms = 2000;
-  auto b = std::async(std::launch::async, [&] { return coordinator.join(join_request(""), "b", "h"); });
-  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 2; ++i) std::this_thread::sleep_for(5ms);
-  now_ms = 4500;  // past a's delay, not b's (which added 3 s from 2 s)
+  const auto a = parked(coordinator.start_join(join_request(""), "a", "h"));
+  clock.now += 2000ms;
+  const auto b = parked(coordinator.start_join(join_request(""), "b", "h"));
+  clock.now += 2500ms;  // past a's delay, not b's (which added 3 s from 2 s)
   coordinator.tick();
-  EXPECT_EQ(a.wait_for(0s), std::future_status::timeout) << "completed before the delay that b extended";
-  now_ms = 5000;
+  EXPECT_FALSE(coordinator.poll_join(a)) << "completed before the delay that b extended";
+  clock.now += 500ms;
   coordinator.tick();
-  const JoinGroupResponse a1 = a.get();
-  const JoinGroupResponse b1 = b.get();
+  const JoinGroupResponse a1 = coordinator.poll_join(a).value();
+  const JoinGroupResponse b1 = coordinator.poll_join(b).value();
   EXPECT_EQ(a1.generation_id, 1);
   EXPECT_EQ(b1.generation_id, 1);
   EXPECT_EQ(a1.members.size() + b1.members.size(), 2u) << "the leader got both members";
@@ -302,21 +344,18 @@ TEST(GroupCoordinator, TheFirstRebalanceOfAnEmptyGroupWaitsTheInitialDelayForMor
 
 // Kafka removes a member that keeps heartbeating but does not rejoin within the rebalance timeout.
 TEST(GroupCoordinator, AMemberThatDoesNotRejoinWithinTheRebalanceTimeoutIsRemoved) {
-  std::atomic<std::int64_t> now_ms{0};
-  GroupCoordinatorOptions options;
-  options.clock = [&] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms.load())); };
-  GroupCoordinator coordinator(options);
+  ManualClock clock;
+  GroupCoordinator coordinator(clock.options());
   const JoinGroupResponse a = coordinator.join(join_request("", "range", 2000), "a", "h");
   ASSERT_EQ(coordinator.sync(sync_request(a)).error, ErrorCode::kNone);
-  auto b = std::async(std::launch::async, [&] { return coordinator.join(join_request("", "range", 2000), "b", "h"); });
-  for (int i = 0; i < 1000 && coordinator.describe("g")->members.size() < 2; ++i) std::this_thread::sleep_for(5ms);
-  now_ms = 4000;
+  const auto b = parked(coordinator.start_join(join_request("", "range", 2000), "b", "h"));
+  clock.now += 4000ms;
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kRebalanceInProgress);
   coordinator.tick();
-  EXPECT_EQ(b.wait_for(0s), std::future_status::timeout) << "completed before the rebalance timeout";
-  now_ms = 5001;  // join_request's rebalance timeout is 5000 ms
+  EXPECT_FALSE(coordinator.poll_join(b)) << "completed before the rebalance timeout";
+  clock.now += 1001ms;  // join_request's rebalance timeout is 5000 ms
   coordinator.tick();
-  const JoinGroupResponse b1 = b.get();
+  const JoinGroupResponse b1 = coordinator.poll_join(b).value();
   EXPECT_EQ(b1.generation_id, 2);
   EXPECT_EQ(b1.leader, b1.member_id);
   EXPECT_EQ(coordinator.heartbeat(heartbeat_request(a)).error, ErrorCode::kUnknownMemberId);

@@ -8,19 +8,9 @@ strata=$1
 npm_dir=${STRATA_NPM_DIR:-$2}
 work=$(mktemp -d "${STRATA_TEST_DIR:-/var/tmp}/strata-platformatic.XXXXXX")
 source "$(dirname "$0")/serve_helpers.sh"
+source "$(dirname "$0")/npm_helpers.sh"
 trap cleanup_server EXIT
-
-skip() {
-  echo "SKIPPED: $*" >&2
-  exit 77
-}
-command -v node > /dev/null || skip "node is not installed"
-if [[ ! -d "$npm_dir/node_modules/@platformatic/kafka" ]]; then
-  command -v npm > /dev/null || skip "npm is not installed"
-  mkdir -p "$npm_dir"
-  timeout 180 npm install --prefix "$npm_dir" --no-audit --no-fund @platformatic/kafka > "$work/npm.log" 2>&1 ||
-    skip "npm install @platformatic/kafka failed: $(tail -3 "$work/npm.log")"
-fi
+require_npm_package "$npm_dir" @platformatic/kafka
 
 start_server --partitions 1
 cp "$(dirname "$0")/platformatic_client.mjs" "$npm_dir/"  # resolves the package from $npm_dir/node_modules

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """`strata serve` with TLS, SASL/SCRAM and ACLs against real clients: confluent-kafka (librdkafka), kcat and
-kafka-python (where installed) log in with SCRAM-SHA-512 over TLS (a self-signed certificate made by openssl here), produce and consume; a wrong
-password, a plaintext client on the TLS port and a user without an ACL are refused with the errors those
-clients report; an ACL added with `strata acl add` while the server runs takes effect; with mutual TLS the
-client certificate's subject is the principal, and SIGHUP reloads the certificate. Over raw sockets on a
-sasl_plaintext listener: a request before the login closes the connection, a SaslHandshake v0 login with raw
-SCRAM tokens (computed here with hashlib) works, and garbage on the TLS port is refused.
+kafka-python (where installed) log in with SCRAM-SHA-512 over TLS (certificates from
+tests/security/make_certificates.sh), produce and consume; a wrong password, a plaintext client on the TLS port
+and a user without an ACL are refused with the errors those clients report; an ACL added with `strata acl add`
+while the server runs takes effect; with mutual TLS the client certificate's subject is the principal, and
+SIGHUP reloads the certificate. Over raw sockets on a sasl_plaintext listener: a request before the login closes
+the connection, a SaslHandshake v0 login with raw SCRAM tokens (computed here with hashlib) works, and garbage on
+the TLS port is refused.
 
 usage: python_security_test.py PATH_TO_STRATA
 """
@@ -45,34 +46,19 @@ def run(args, stdin=None):
     return done.stdout
 
 
-def make_certificate():
-    if shutil.which("openssl") is None:
-        print("no openssl command: skipped")
+def make_certificates():
+    """tests/security/make_certificates.sh: ca.pem signs server.pem (localhost) and carol.pem (CN=carol)."""
+    helper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "security", "make_certificates.sh")
+    done = subprocess.run(["bash", helper, work, "carol"], capture_output=True, text=True)
+    if done.returncode == 77:
+        print(done.stderr.strip())
         sys.exit(77)
-    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", f"{work}/key.pem", "-out", f"{work}/cert.pem"])
-
-
-def make_ca_and_client():
-    """A CA, a server certificate and a client certificate (CN=carol) it signs, for mutual TLS."""
-    def signed(name, subject):
-        run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", subject,
-             "-keyout", f"{work}/{name}.key", "-out", f"{work}/{name}.csr"])
-        with open(f"{work}/ext.cnf", "w") as ext:
-            ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-        run(["openssl", "x509", "-req", "-in", f"{work}/{name}.csr", "-CA", f"{work}/ca.pem", "-CAkey",
-             f"{work}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", f"{work}/ext.cnf",
-             "-out", f"{work}/{name}.pem"])
-    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-         "-subj", "/CN=strata-test-ca", "-keyout", f"{work}/ca.key", "-out", f"{work}/ca.pem"])
-    signed("server", "/CN=localhost")
-    signed("carol", "/CN=carol")
+    if done.returncode != 0:
+        fail(f"make_certificates.sh: {done.stderr}")
 
 
 def mutual_tls():
     """An ssl listener with --tls-client-ca: the certificate's subject is the principal the ACLs name."""
-    make_ca_and_client()
     mtls_dir = f"{work}/mtls"
     run([strata, "topic", "create", "--dir", mtls_dir, "--topic", "ledger"])
     run([strata, "acl", "add", "--dir", mtls_dir, "--principal", "User:CN=carol", "--operation", "Write",
@@ -110,8 +96,8 @@ def mutual_tls():
 
 def start_server():
     proc = subprocess.Popen([strata, "serve", "--dir", log_dir, "--listen", "sasl_ssl://127.0.0.1:0",
-                             "--listen", "sasl_plaintext://127.0.0.1:0", "--tls-cert", f"{work}/cert.pem",
-                             "--tls-key", f"{work}/key.pem", "--authorize", "--super-user", "admin"],
+                             "--listen", "sasl_plaintext://127.0.0.1:0", "--tls-cert", f"{work}/server.pem",
+                             "--tls-key", f"{work}/server.key", "--authorize", "--super-user", "admin"],
                             stderr=subprocess.PIPE, text=True)
     ports = []
     for _ in range(2):
@@ -126,7 +112,7 @@ def start_server():
 def client_config(port, user, password, **extra):
     config = {"bootstrap.servers": f"127.0.0.1:{port}", "security.protocol": "SASL_SSL",
               "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": user, "sasl.password": password,
-              "ssl.ca.location": f"{work}/cert.pem"}
+              "ssl.ca.location": f"{work}/ca.pem"}
     config.update(extra)
     return config
 
@@ -250,7 +236,7 @@ def acl_api(sock, key, correlation, body):
 
 
 try:
-    make_certificate()
+    make_certificates()
     for user, password in [("alice", "alice-secret"), ("bob", "bob-secret")]:
         run([strata, "user", "add", "--dir", log_dir, user, "--mechanism", "SCRAM-SHA-512"], stdin=password + "\n")
     run([strata, "topic", "create", "--dir", log_dir, "--topic", "orders", "--partitions", "2"])
@@ -274,7 +260,7 @@ try:
     # kcat (librdkafka's command line) the same way.
     kcat = ["kcat", "-b", f"127.0.0.1:{tls_port}", "-X", "security.protocol=SASL_SSL", "-X",
             "sasl.mechanisms=SCRAM-SHA-512", "-X", "sasl.username=alice", "-X", "sasl.password=alice-secret", "-X",
-            f"ssl.ca.location={work}/cert.pem"]
+            f"ssl.ca.location={work}/ca.pem"]
     if shutil.which("kcat"):
         run(kcat + ["-P", "-t", "orders", "-p", "0"], stdin="".join(f"kcat-{i}\n" for i in range(50)))
         out = run(kcat + ["-C", "-t", "orders", "-p", "0", "-e", "-q"])
@@ -291,7 +277,7 @@ try:
     if PyProducer is not None:
         login = {"bootstrap_servers": f"127.0.0.1:{tls_port}", "security_protocol": "SASL_SSL",
                  "sasl_mechanism": "SCRAM-SHA-512", "sasl_plain_username": "alice",
-                 "sasl_plain_password": "alice-secret", "ssl_cafile": f"{work}/cert.pem"}
+                 "sasl_plain_password": "alice-secret", "ssl_cafile": f"{work}/ca.pem"}
         py_producer = PyProducer(acks="all", **login)
         for i in range(20):
             py_producer.send("orders", value=f"kafka-python-{i}".encode(), partition=1).get(timeout=20)

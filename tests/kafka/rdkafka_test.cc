@@ -439,6 +439,36 @@ TEST(KafkaServerWithLibrdkafka, AStaticMemberRestartedGetsItsPartitionsBackWitho
   rd_kafka_consumer_close(again->handle.get());
 }
 
+// KIP-345: a second consumer started with the same group.instance.id takes the partitions over; the first one's
+// next heartbeat is fenced and librdkafka stops it with a fatal FENCED_INSTANCE_ID (not a rebalance loop).
+TEST(KafkaServerWithLibrdkafka, ASecondInstanceWithTheSameStaticIdFencesTheFirst) {
+  testing::TestDir dir;
+  Broker broker(dir.path(), 2);
+  Deliveries deliveries = produce(broker.bootstrap(), "events", 10);
+  auto first = join(broker.bootstrap(), "static group", "events", "instance-1");
+  auto deadline = Clock::now() + 40s;
+  Consumed consumed;
+  while (Clock::now() < deadline && first->assigned.size() != 2) poll_all({first.get()}, consumed);
+  ASSERT_EQ(first->assigned.size(), 2u);
+  auto second = join(broker.bootstrap(), "static group", "events", "instance-1");
+  deadline = Clock::now() + 40s;
+  bool fenced = false;
+  while (Clock::now() < deadline && (!fenced || second->assigned.size() != 2)) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(first->handle.get(), 20);
+    if (message != nullptr) {
+      fenced = fenced || message->err == RD_KAFKA_RESP_ERR__FATAL;
+      rd_kafka_message_destroy(message);
+    }
+    poll_all({second.get()}, consumed);
+  }
+  ASSERT_TRUE(fenced) << "the first instance was never stopped";
+  char reason[512];
+  EXPECT_EQ(rd_kafka_fatal_error(first->handle.get(), reason, sizeof reason), RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID)
+      << reason;
+  EXPECT_EQ(second->assigned, (std::set<std::int32_t>{0, 1}));
+  rd_kafka_consumer_close(second->handle.get());
+}
+
 // Any non-empty group id is a group (Kafka's rule), whatever a file name could hold.
 TEST(KafkaServerWithLibrdkafka, OddGroupIdsCommitAndFetchTheirOffsets) {
   testing::TestDir dir;

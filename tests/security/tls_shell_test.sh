@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # TlsSession (through tests/security/tls_echo_server) against clients that are not ours: Python's ssl module
 # and `openssl s_client`. TLS 1.3 and 1.2 with strong ciphers work; TLS 1.1, a CBC cipher and garbage are
-# refused; mutual TLS names the client certificate's subject. Certificates made by the openssl command.
+# refused; mutual TLS names the client certificate's subject. Certificates from make_certificates.sh.
 #   usage: tls_shell_test.sh PATH_TO_TLS_ECHO_SERVER
 set -uo pipefail
 echo_server=$1
@@ -13,20 +13,8 @@ die() {
   [[ -f $work/server.out ]] && cat "$work/server.out" >&2
   exit 1
 }
-command -v openssl > /dev/null || { echo "no openssl command: skipped"; exit 77; }
-
+bash "$(dirname "$0")/make_certificates.sh" "$work" alice || exit $?  # 77 without openssl
 cd "$work" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=strata-test-ca \
-  -keyout ca.key -out ca.pem 2> /dev/null || die "CA"
-make_signed() {  # NAME CN
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" -keyout "$1.key" -out "$1.csr" \
-    2> /dev/null || die "$1 request"
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > ext.cnf
-  openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile ext.cnf -out "$1.pem" \
-    2> /dev/null || die "$1 certificate"
-}
-make_signed server localhost
-make_signed client alice
 
 start_server() {  # [CLIENT_CA]
   [[ -n $server_pid ]] && kill $server_pid 2> /dev/null && wait $server_pid 2> /dev/null
@@ -101,7 +89,7 @@ timeout 10 openssl s_client -connect "127.0.0.1:$port" -tls1_2 -cipher AES128-SH
   > weak.out 2>&1 && die "s_client with AES128-SHA connected"
 
 start_server ca.pem
-(echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -cert client.pem -key client.key \
+(echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -cert alice.pem -key alice.key \
   -quiet -no_ign_eof > mutual.out 2>&1 || die "s_client with a client certificate: $(cat mutual.out)"
 [[ $(connection_line 1) == *"User:CN=alice" ]] || die "mutual TLS principal: $(connection_line 1)"
 (echo hello; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem -quiet -no_ign_eof > anonymous.out 2>&1

@@ -248,7 +248,15 @@ TEST_F(TlsTest, ReloadServesTheNewCertificateAndABadOneKeepsTheOld) {
 TEST_F(TlsTest, MissingFilesAreNamed) {
   auto missing = TlsServerContext::create({dir_.sub("nope.pem"), files_.server_key, ""});
   ASSERT_FALSE(missing.is_ok());
-  EXPECT_NE(missing.status().message().find("--tls-cert " + dir_.sub("nope.pem")), std::string::npos);
+  EXPECT_NE(missing.status().message().find("--tls-cert " + dir_.sub("nope.pem") + ": cannot read it: No such file"),
+            std::string::npos)
+      << missing.status().to_string();
+  std::filesystem::copy_file(files_.server_key, dir_.sub("key-as-cert.pem"));
+  auto not_pem = TlsServerContext::create({dir_.sub("key-as-cert.pem"), files_.server_key, ""});
+  ASSERT_FALSE(not_pem.is_ok());
+  EXPECT_NE(not_pem.status().message().find("--tls-cert " + dir_.sub("key-as-cert.pem") + ": not a PEM certificate"),
+            std::string::npos)
+      << not_pem.status().to_string();
   auto bad_ca = TlsServerContext::create({files_.server_certificate, files_.server_key, dir_.sub("ca-nope.pem")});
   ASSERT_FALSE(bad_ca.is_ok());
   EXPECT_NE(bad_ca.status().message().find("--tls-client-ca"), std::string::npos);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +43,28 @@ Status commit_group_offset(const std::string& dir, std::string_view group, std::
 // Several partitions at once: one record, one fdatasync (what a Kafka OffsetCommit request does).
 Status commit_group_offsets(const std::string& dir, std::string_view group,
                             std::span<const GroupPartitionOffset> offsets);
+
+// Commits for an event loop that must not block on an fdatasync (the Kafka server's reactors): start() checks
+// and writes the commit's record (readers see it at once) and returns a ticket; a background thread makes it
+// durable with an fdatasync shared by every commit written before that sync began, then writes once to each
+// eventfd armed with watch(). The usual pattern: arm, look with durable(), sleep on the fd.
+class GroupLog;
+class GroupCommits {
+ public:
+  static Result<GroupCommits> of_directory(const std::string& dir);
+
+  // The same checks and errors as commit_group_offsets.
+  Result<std::uint64_t> start(std::string_view group, std::span<const GroupPartitionOffset> offsets);
+  // Whether the commit of `ticket` is durable; the error once an fdatasync failed.
+  Result<bool> durable(std::uint64_t ticket) const;
+  // kFull when 64 other fds are armed. After unwatch() returns, nothing writes to the fd.
+  Status watch(int eventfd);
+  void unwatch(int eventfd);
+
+ private:
+  explicit GroupCommits(std::shared_ptr<GroupLog> log) : log_(std::move(log)) {}
+  std::shared_ptr<GroupLog> log_;
+};
 // kNotFound when the group never committed for that partition.
 Result<GroupOffset> read_group_offset(const std::string& dir, std::string_view group, std::string_view topic,
                                       std::uint32_t partition);
