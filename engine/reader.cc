@@ -265,23 +265,28 @@ Status check_topic_kept(ReaderState& state) {
   return Status(StatusCode::kNotFound, "topic " + state.topic + " was deleted");
 }
 
-// Hands fn the run gathered in state.run (count events), then starts a new one.
-void hand_out_run(ReaderState& state, std::size_t count, const EventRunCallback& fn) {
-  if (count == 0) return;
+// Hands sink the run gathered in state.run (count events), then starts a new one; returns how many of them
+// the sink took (all, or those before the one it refused).
+template <typename Sink>
+std::size_t hand_out_run(ReaderState& state, std::size_t count, Sink& sink) {
+  if (count == 0) return 0;
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t begin = state.run_header_begin[i];
     const std::size_t end = i + 1 < count ? state.run_header_begin[i + 1] : state.run_headers.size();
     state.run[i].headers = std::span<const EventHeader>(state.run_headers).subspan(begin, end - begin);
   }
-  fn(std::span<const Event>(state.run).first(count));
+  const std::size_t taken = sink(std::span<const Event>(state.run).first(count));
   state.run_headers.clear();
+  return taken;
 }
 
-// Hands fn the events of one checked batch (its `records` region) that are visible (below `limit`) and at or
-// after state.next_offset, in runs, until *delivered reaches `max`; advances state.next_offset past each
-// event handed out. Events decoded before a record that does not decode are handed out first.
+// Hands sink the events of one checked batch (its `records` region) that are visible (below `limit`) and at
+// or after state.next_offset, in runs, until *delivered reaches `max` or the sink refuses an event (then
+// *refused is set and state.next_offset is that event's offset); advances state.next_offset past each event
+// taken. Events decoded before a record that does not decode are handed out first.
+template <typename Sink>
 Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std::span<const std::byte> records,
-                     std::uint64_t limit, std::size_t max, const EventRunCallback& fn, std::size_t* delivered) {
+                     std::uint64_t limit, std::size_t max, Sink& sink, std::size_t* delivered, bool* refused) {
   if (state.run.size() < Reader::kEventRunMax) {
     state.run.resize(Reader::kEventRunMax, Event{0, 0, {}, {}, {}, state.partition});
     state.run_header_begin.resize(Reader::kEventRunMax);
@@ -290,10 +295,22 @@ Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std:
   format::RecordFields fields;
   std::uint64_t offset = 0;
   std::int64_t timestamp_ms = 0;
-  // Locals, not state's fields: fn is opaque to the compiler, which would otherwise reload them per event.
+  // Locals, not state's fields: the sink is opaque to the compiler, which would otherwise reload them per event.
   std::uint64_t next_offset = state.next_offset;
   std::size_t left = max - *delivered;
   std::size_t count = 0;
+  // Hands out the run gathered; false when the sink refused one of its events.
+  const auto hand_out = [&] {
+    const std::size_t taken = hand_out_run(state, count, sink);
+    *delivered += taken;
+    if (taken < count) [[unlikely]] {
+      state.next_offset = state.run[taken].offset;
+      *refused = true;
+      return false;
+    }
+    count = 0;
+    return true;
+  };
   Status status;
   while (left > 0 && reader.next(&fields, &offset, &timestamp_ms)) {
     // Before position() (a seek into the middle of a batch), or past what is visible.
@@ -315,10 +332,8 @@ Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std:
     next_offset = offset + 1;
     --left;
     if (++count == Reader::kEventRunMax) {
-      hand_out_run(state, count, fn);
-      *delivered += count;
+      if (!hand_out()) return Status::ok();
       state.next_offset = next_offset;
-      count = 0;
     }
   }
   // Every record was looked at (the loop ended with room left): the batch is done, to its last offset even
@@ -327,11 +342,42 @@ Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std:
   // The reader stopped after a record: look one further so that a batch ending in bytes that are no record
   // is reported even when `max` ends the poll at its last record.
   if (status.is_ok() && (left > 0 || !reader.next(&fields, &offset, &timestamp_ms))) status = reader.status();
-  hand_out_run(state, count, fn);
-  *delivered += count;
+  if (!hand_out()) return Status::ok();
   if (whole && status.is_ok() && header.next_offset() <= limit) next_offset = std::max(next_offset, header.next_offset());
   state.next_offset = next_offset;
   return status;
+}
+
+// poll_runs and poll_runs_until: up to `max` visible events from state.next_offset to sink, in runs, until
+// the sink refuses one.
+template <typename Sink>
+Result<std::size_t> poll_events(ReaderState& state, std::size_t max, Sink& sink) {
+  STRATA_RETURN_IF_ERROR(check_topic_kept(state));
+  const std::uint64_t limit = state.visible_limit();
+  std::size_t delivered = 0;
+  bool fresh = false;
+  bool refused = false;
+  while (!refused && delivered < max && state.next_offset < limit) {
+    format::BatchHeader header;
+    std::span<const std::byte> bytes;
+    auto step = next_batch(state, limit, &fresh, &header, &bytes);
+    if (!step) return step.status();
+    if (*step == Step::kAgain) continue;
+    if (*step == Step::kStop) break;
+    const std::uint64_t batch_end = header.next_offset();
+    if (batch_end > state.next_offset) {
+      auto records = format::batch_records(bytes, header, &state.decompressed);
+      Status status = records ? deliver_batch(state, header, *records, limit, max, sink, &delivered, &refused)
+                              : records.status();
+      if (!status.is_ok()) return std::move(status).with_context(where(state));
+      STRATA_PROBE3(reader_batch, state.partition, header.base_offset, header.records_count);
+    }
+    if (state.next_offset >= batch_end) {
+      state.next_offset = std::max(state.next_offset, batch_end);
+      state.position += header.total_bytes();
+    }
+  }
+  return delivered;
 }
 
 }  // namespace
@@ -427,32 +473,15 @@ Result<std::size_t> Reader::poll(std::size_t max, const EventCallback& fn) {
 }
 
 Result<std::size_t> Reader::poll_runs(std::size_t max, const EventRunCallback& fn) {
-  ReaderState& state = *state_;
-  STRATA_RETURN_IF_ERROR(detail::check_topic_kept(state));
-  const std::uint64_t limit = state.visible_limit();
-  std::size_t delivered = 0;
-  bool fresh = false;
-  while (delivered < max && state.next_offset < limit) {
-    format::BatchHeader header;
-    std::span<const std::byte> bytes;
-    auto step = detail::next_batch(state, limit, &fresh, &header, &bytes);
-    if (!step) return step.status();
-    if (*step == detail::Step::kAgain) continue;
-    if (*step == detail::Step::kStop) break;
-    const std::uint64_t batch_end = header.next_offset();
-    if (batch_end > state.next_offset) {
-      auto records = format::batch_records(bytes, header, &state.decompressed);
-      Status status = records ? detail::deliver_batch(state, header, *records, limit, max, fn, &delivered)
-                              : records.status();
-      if (!status.is_ok()) return std::move(status).with_context(detail::where(state));
-      STRATA_PROBE3(reader_batch, state.partition, header.base_offset, header.records_count);
-    }
-    if (state.next_offset >= batch_end) {
-      state.next_offset = std::max(state.next_offset, batch_end);
-      state.position += header.total_bytes();
-    }
-  }
-  return delivered;
+  auto sink = [&fn](std::span<const Event> events) {
+    fn(events);
+    return events.size();
+  };
+  return detail::poll_events(*state_, max, sink);
+}
+
+Result<std::size_t> Reader::poll_runs_until(std::size_t max, const EventRunUntilCallback& fn) {
+  return detail::poll_events(*state_, max, fn);
 }
 
 Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::function<bool(const BatchView&)>& fn) {
@@ -544,15 +573,17 @@ Status Reader::seek_time(std::int64_t timestamp_us) {
   for (const detail::SegmentInfo& segment : *segments) {
     if (segment.max_timestamp_us < timestamp_us) continue;  // nothing new enough in this segment
     STRATA_RETURN_IF_ERROR(seek(segment.base_offset));
-    std::uint64_t found = UINT64_MAX;
-    while (found == UINT64_MAX && state.next_offset < segment.next_offset) {
-      auto polled = poll(4096, [&](const Event& event) {
-        if (found == UINT64_MAX && event.timestamp_us >= timestamp_us) found = event.offset;
+    // Stops at the first new enough event, positioned at it.
+    bool found = false;
+    while (!found && state.next_offset < segment.next_offset) {
+      auto polled = poll_until(4096, [&](const Event& event) {
+        found = event.timestamp_us >= timestamp_us;
+        return !found;
       });
       if (!polled) return polled.status();
-      if (*polled == 0) break;
+      if (*polled == 0 && !found) break;
     }
-    if (found != UINT64_MAX) return seek(found);
+    if (found) return Status::ok();
   }
   return seek_to_end();
 }

@@ -16,7 +16,7 @@ Status Transaction::exec(std::string_view sql) {
 }
 
 Result<sqlite3_stmt*> Transaction::statement(std::string_view sql) {
-  return engine_->handler_statement(sql);
+  return statements_->get(sql);
 }
 
 Status Transaction::run(sqlite3_stmt* stmt) {

@@ -62,6 +62,7 @@ struct sqlite3_stmt;
 namespace strata::projection {
 
 class Engine;
+class StatementCache;
 
 // The open SQLite transaction a handler projection writes in. Valid during the call only.
 class Transaction {
@@ -78,9 +79,9 @@ class Transaction {
 
  private:
   friend class Engine;
-  Transaction(Engine* engine, sqlite3* db, std::string_view topic = {})
-      : engine_(engine), db_(db), topic_(topic) {}
-  Engine* engine_;
+  Transaction(StatementCache* statements, sqlite3* db, std::string_view topic = {})
+      : statements_(statements), db_(db), topic_(topic) {}
+  StatementCache* statements_;
   sqlite3* db_;
   std::string_view topic_;
 };

@@ -119,4 +119,17 @@ Status step_to_done(sqlite3* db, sqlite3_stmt* stmt) {
   return status;
 }
 
+Result<sqlite3_stmt*> StatementCache::get(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    auto prepared = db_->prepare(sql);
+    if (!prepared) return prepared.status();
+    it = statements_.emplace(std::string(sql), std::move(prepared.value())).first;
+  }
+  sqlite3_stmt* stmt = it->second.get();
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  return stmt;
+}
+
 }  // namespace strata::projection

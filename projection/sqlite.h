@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -80,6 +81,19 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+};
+
+// Statements prepared once and kept by their text (a handler's Transaction::statement).
+class StatementCache {
+ public:
+  explicit StatementCache(Connection* db = nullptr) : db_(db) {}
+  // The statement for `sql`, reset and with its bindings cleared.
+  Result<sqlite3_stmt*> get(std::string_view sql);
+  void clear() { statements_.clear(); }
+
+ private:
+  Connection* db_;
+  std::map<std::string, Statement, std::less<>> statements_;
 };
 
 // Steps a statement to completion (rows are ignored) and resets it; the error names SQLite's message.

@@ -1,6 +1,7 @@
-// Reader::poll_runs and the template poll: events handed out in runs from one batch at a time, read with
-// pread from sealed and active segments, at the edges a run can meet inside a batch (a seek into its
-// middle, `max` ending a poll inside it, the visible end inside it) and with a record that does not decode.
+// Reader::poll_runs, the template poll and poll_until: events handed out in runs from one batch at a time,
+// read with pread from sealed and active segments, at the edges a run can meet inside a batch (a seek into
+// its middle, `max` ending a poll inside it, the visible end inside it, a callback stopping the poll inside
+// it) and with a record that does not decode.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -153,6 +154,77 @@ TEST(ReaderRuns, MaxEndingAPollInsideABatchOrARunResumesAtTheNextEvent) {
     ASSERT_EQ(reader->position(), next);
   }
   EXPECT_EQ(reader->poll(10, [](const Event&) {}).value(), 0u);
+}
+
+// poll_until stops at the event its callback refuses, positioned at it, wherever it lies: the first event,
+// inside a run, at a run's first or last event, at a batch's first or last event, the last event.
+TEST(ReaderRuns, PollUntilStopsAtTheRefusedEventInsideRunsAndAcrossBatches) {
+  TestDir dir;
+  write_batches(dir.path());
+  auto reader = Reader::open(dir.path(), "t").value();
+  const std::uint64_t stops[] = {0,  30, 63, 64, 65, kRecordsPerBatch - 1, kRecordsPerBatch, kRecordsPerBatch + 1,
+                                 kRecordsPerBatch * 3 + 127, kRecordsPerBatch * 3 + 128, kEvents - 1};
+  std::uint64_t next = 0;
+  for (const std::uint64_t stop : stops) {
+    const std::uint64_t from = next;
+    std::uint64_t refused = UINT64_MAX;
+    // Several polls may be needed to reach the stop (a poll ends at most after 1000 events).
+    while (refused == UINT64_MAX) {
+      auto taken = reader->poll_until(1000, [&](const Event& event) {
+        if (event.offset == stop) {
+          refused = event.offset;
+          return false;
+        }
+        expect_event(event, next++);
+        return true;
+      });
+      ASSERT_TRUE(taken) << taken.status().to_string();
+      ASSERT_TRUE(*taken > 0 || refused != UINT64_MAX) << "no progress before stop " << stop;
+    }
+    EXPECT_EQ(refused, stop);
+    EXPECT_EQ(next, stop) << "events from " << from << " to the stop, each once";
+    ASSERT_EQ(reader->position(), stop) << "positioned at the refused event";
+    // Refused again, nothing is taken and the reader does not move.
+    EXPECT_EQ(reader->poll_until(1000, [](const Event&) { return false; }).value(), 0u);
+    EXPECT_EQ(reader->position(), stop);
+    // The next poll hands the refused event out first.
+    auto one = reader->poll(1, [&](const Event& event) { expect_event(event, next++); });
+    ASSERT_EQ(one.value(), 1u) << "after stop " << stop;
+  }
+  // The rest, with poll: nothing skipped, nothing twice.
+  while (reader->poll(1000, [&](const Event& event) { expect_event(event, next++); }).value() > 0) {
+  }
+  EXPECT_EQ(next, kEvents);
+}
+
+// `max` and the callback both end a poll_until: whichever comes first, and a callback that never refuses
+// makes it poll.
+TEST(ReaderRuns, PollUntilEndsAtMaxOrAtTheRefusalWhicheverIsFirst) {
+  TestDir dir;
+  write_batches(dir.path());
+  auto reader = Reader::open(dir.path(), "t").value();
+  std::uint64_t next = 0;
+  const auto take_until = [&](std::size_t max, std::uint64_t stop) {
+    return reader->poll_until(max, [&](const Event& event) {
+      if (event.offset == stop) return false;
+      expect_event(event, next++);
+      return true;
+    });
+  };
+  // max first: ends after `max` events, the refusal not met.
+  EXPECT_EQ(take_until(50, 100).value(), 50u);
+  EXPECT_EQ(reader->position(), 50u);
+  // The refusal first, inside a run and before max.
+  EXPECT_EQ(take_until(100, 70).value(), 20u);
+  EXPECT_EQ(reader->position(), 70u);
+  // max reached at the event before the refused one: the refused event is not looked at.
+  EXPECT_EQ(take_until(10, 80).value(), 10u);
+  EXPECT_EQ(reader->position(), 80u);
+  // A refusal that never comes: as poll, across batches and segments, to the end.
+  while (take_until(333, UINT64_MAX).value() > 0) {
+  }
+  EXPECT_EQ(next, kEvents);
+  EXPECT_EQ(reader->position(), kEvents);
 }
 
 TEST(ReaderRuns, VisibleEndInsideABatchStopsThereUntilItMoves) {

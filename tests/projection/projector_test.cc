@@ -172,6 +172,42 @@ TEST_F(ProjectorTest, HandlerProjectionGetsEventAndTransaction) {
       << status.message();
 }
 
+// stop() while a poll hands out events ends the round at the next event (Reader::poll_until): the
+// transaction commits exactly the events applied, and the next run goes on from there, each event once.
+TEST_F(ProjectorTest, StopInsideAPollCommitsExactlyTheEventsApplied) {
+  create_topic();
+  append_orders(*log_, "orders", 0, 0, 1000);
+  ProjectorOptions opts = options();
+  opts.batch_events_max = 10'000;  // one poll could take all 1000
+  Projector* running = nullptr;
+  std::uint64_t applied = 0;
+  projection::HandlerProjection handler{
+      .name = "seen",
+      .version = "1",
+      .schema = [](projection::Transaction& tx) { return tx.exec("CREATE TABLE seen(offset INTEGER PRIMARY KEY)"); },
+      .apply = [&](projection::Transaction& tx, const Event& event) -> Status {
+        auto stmt = tx.statement("INSERT INTO seen VALUES(?1)");  // a second time: a constraint error
+        if (!stmt) return stmt.status();
+        sqlite3_bind_int64(*stmt, 1, static_cast<std::int64_t>(event.offset));
+        if (++applied == 300) running->stop();
+        return tx.run(*stmt);
+      }};
+  for (const std::uint64_t expected : {std::uint64_t{300}, std::uint64_t{1000}}) {
+    auto projector = Projector::open(opts);
+    ASSERT_TRUE(projector.is_ok()) << projector.status().to_string();
+    running = projector->get();
+    ASSERT_TRUE((*projector)->add(handler).is_ok());
+    const Status status = (*projector)->catch_up();
+    ASSERT_TRUE(status.is_ok()) << status.to_string();
+    EXPECT_EQ((*projector)->positions(), std::vector<std::uint64_t>{expected});
+    EXPECT_EQ((*projector)->summary().events_applied, expected == 300 ? 300u : 700u);
+  }
+  Sql sql(db_path());
+  EXPECT_EQ(sql.integer("SELECT count(*) FROM seen"), 1000);
+  EXPECT_EQ(sql.integer("SELECT max(offset) FROM seen"), 999);
+  EXPECT_EQ(sql.integer("SELECT next_offset FROM strata_checkpoint WHERE name='seen'"), 1000);
+}
+
 TEST_F(ProjectorTest, DefinitionChangeIsRefusedThenRebuilt) {
   create_topic();
   append_orders(*log_, "orders", 0, 0, 500);

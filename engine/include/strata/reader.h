@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "strata/status.h"
 
@@ -111,6 +112,20 @@ class Reader {
       for (const Event& event : events) fn(event);
     });
   }
+  // What poll() does, with fn saying whether to go on: the poll stops at the first event fn returns false
+  // for, and does not take it: position() is then that event's offset, and the next poll hands it out first.
+  // Returns how many events fn took (returned true for). For a consumer that must stop mid-poll (an error, a
+  // stop request, a full transaction) without skipping or re-reading the events after.
+  template <typename Fn>
+    requires std::is_invocable_r_v<bool, Fn&, const Event&>
+  Result<std::size_t> poll_until(std::size_t max, Fn&& fn) {
+    return poll_runs_until(max, [&fn](std::span<const Event> events) -> std::size_t {
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        if (!fn(events[i])) return i;
+      }
+      return events.size();
+    });
+  }
   // What poll() does, handing fn runs of consecutive events (each from one batch, at most kEventRunMax)
   // instead of one event at a time. Every event of a run is valid until fn returns; position() moves past
   // a run once fn returned.
@@ -132,6 +147,10 @@ class Reader {
 
  private:
   friend class Log;
+  // poll_until's engine: fn takes a run and returns how many of its events it took (fewer: stop there).
+  using EventRunUntilCallback = std::function<std::size_t(std::span<const Event>)>;
+  Result<std::size_t> poll_runs_until(std::size_t max, const EventRunUntilCallback& fn);
+
   explicit Reader(std::unique_ptr<detail::ReaderState> state);
   std::unique_ptr<detail::ReaderState> state_;
 };
