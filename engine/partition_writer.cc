@@ -419,14 +419,19 @@ Status PartitionWriter::schedule_writes(io::IoQueue& queue, bool urgent) {
     // The block holding submitted_ was written padded; rewriting it must wait for that write to land.
     if (begin != submitted_ && tail_write_in_flight_) break;
     const std::uint64_t aligned_end = round_down(fill_);
+    const std::uint64_t body_end = std::min<std::uint64_t>(aligned_end, begin + config_.write_bytes_max);
+    // An urgent write takes the partial tail block along when it fits: one write and one fdatasync where a
+    // body write and a tail write would need two syncs in a row.
+    const bool with_tail = urgent && body_end == aligned_end && fill_ > aligned_end &&
+                           round_up(fill_) - begin <= config_.write_bytes_max;
     Write write;
-    if (aligned_end > begin) {
-      write = {begin, std::min<std::uint64_t>(aligned_end, begin + config_.write_bytes_max), 0, 0, false};
-      write.data_end = write.end;
-    } else if (urgent) {
+    if (with_tail || (aligned_end <= begin && urgent)) {
       write = {begin, round_up(fill_), fill_, 0, false};
       std::memset(staging_at(fill_), 0, write.end - fill_);  // the pad reads as "end of data"
       tail_write_in_flight_ = true;
+    } else if (aligned_end > begin) {
+      write = {begin, body_end, 0, 0, false};
+      write.data_end = write.end;
     } else {
       break;
     }

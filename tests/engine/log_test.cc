@@ -54,6 +54,23 @@ TEST(Log, AppendWaitReturnsDenseOffsetsAndDataIsOnDisk) {
   EXPECT_TRUE(log.value()->close().is_ok());
 }
 
+// A synced append that ends inside a block costs one write and one fdatasync, not a write of the whole blocks
+// and another of the padded tail block, each with its own sync (a Kafka produce of 1 MB paid two syncs).
+TEST(Log, SyncedAppendEndingInsideABlockIsOneWriteAndOneSync) {
+  TestDir dir;
+  auto log = Log::open(small_options(dir.path(), Durability::kSync)).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  ASSERT_TRUE(producer->wait(producer->append(topic, "", "first").value()));
+  const LogStats before = log->stats();
+  const std::string value(10'000, 'v');  // with the first event's block, it ends inside the fourth block
+  ASSERT_TRUE(producer->wait(producer->append(topic, "", value).value()));
+  const LogStats after = log->stats();
+  EXPECT_EQ(after.writes - before.writes, 1u);
+  EXPECT_EQ(after.syncs - before.syncs, 1u);
+  EXPECT_TRUE(log->close().is_ok());
+}
+
 TEST(Log, EveryDurabilityAcknowledgesEverything) {
   for (const Durability durability : {Durability::kNone, Durability::kBatch, Durability::kSync}) {
     TestDir dir;
