@@ -86,7 +86,7 @@ void Connection::end_reading(const std::string& why) {
   if (!why.empty()) log(why);
   reading_done_ = true;
   input_.clear();
-  input_.shrink_to_fit();
+  input_.release_if_empty();
   if (queue_.empty() && !ended_) {
     shut_down_socket();
     ended_ = true;
@@ -129,7 +129,7 @@ void Connection::check_timeouts(Clock::time_point now) {
   }
   // A busy connection keeps its input buffer from frame to frame (no allocation, no page faults per
   // request); one quiet for a second gives it back.
-  if (input_.empty() && input_.capacity() > 0 && now - last_activity_ >= kBufferKeptIdle) input_.shrink_to_fit();
+  if (input_.empty() && input_.capacity() > 0 && now - last_activity_ >= kBufferKeptIdle) input_.release_if_empty();
   if (!reading_done_ && queue_.empty() && now - last_activity_ >= limits_.idle_timeout) {
     end_reading("closed after " + std::to_string(limits_.idle_timeout.count()) + " ms idle");
   }
@@ -167,7 +167,7 @@ std::size_t Connection::receive(std::span<std::byte> scratch) {
       input_.reserve(std::min(4 + static_cast<std::size_t>(std::max(get_int32(tail.data()), 0)),
                               tail.size() + kFrameGrowthBytes));
     }
-    input_.assign(tail.begin(), tail.end());
+    input_.assign(tail);
   }
   return got;
 }
@@ -302,7 +302,7 @@ void Connection::handle_buffered() {
   if (input_.empty() || holding()) return;
   const std::size_t used = handle_frames(input_);
   if (reading_done_) return;
-  input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(used));
+  input_.consume(used);
 }
 
 std::size_t Connection::handle_frames(std::span<const std::byte> data) {

@@ -32,32 +32,12 @@
 #include <utility>
 #include <vector>
 
+#include "kafka/input_buffer.h"
 #include "kafka/request_handler.h"
 
 namespace strata::kafka {
 
 class Reactor;
-
-// An allocator whose resize() leaves new bytes uninitialized: the input buffer grows ahead of recv(), which
-// fills it (zeroing up to a megabyte ahead of every read costs more than the read).
-template <typename T>
-struct UninitializedAllocator : std::allocator<T> {
-  template <typename U>
-  struct rebind {
-    using other = UninitializedAllocator<U>;
-  };
-  UninitializedAllocator() = default;
-  template <typename U>
-  explicit UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
-  template <typename U>
-  void construct(U* at) noexcept {
-    ::new (static_cast<void*>(at)) U;
-  }
-  template <typename U, typename... Args>
-  void construct(U* at, Args&&... args) {
-    ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
-  }
-};
 
 struct ConnectionLimits {
   std::size_t max_request_bytes = 100u << 20;
@@ -156,7 +136,7 @@ class Connection {
   const std::atomic<bool>& stopping_;
 
   // The start of a frame not yet complete (empty, and freed once quiet for a second).
-  std::vector<std::byte, UninitializedAllocator<std::byte>> input_;
+  InputBuffer input_;
   std::deque<std::unique_ptr<Outgoing>> queue_;
   bool reading_done_ = false;  // the client ended, broke a rule, or the server stops
   bool write_failed_ = false;  // answers are dropped (their continuations still finish)
