@@ -13,6 +13,7 @@
 #include "engine/crc32c.h"
 #include "engine/format.h"
 #include "strata/inspect.h"
+#include "strata/key_reader.h"
 #include "strata/log.h"
 #include "strata/record_batch.h"
 #include "tests/engine/small_options.h"
@@ -168,5 +169,40 @@ class CompactedTopic {
   std::unique_ptr<Producer> producer_;
   std::size_t appended_ = 0;
 };
+
+// Each key's latest offset below `active_base`, and every offset from it on.
+inline std::set<std::uint64_t> compacted_offsets(const Partition& before, std::uint64_t active_base) {
+  std::map<std::string, std::uint64_t> latest;
+  std::set<std::uint64_t> offsets;
+  for (const auto& [offset, event] : before) {
+    if (offset < active_base) {
+      latest[event.key] = offset;
+    } else {
+      offsets.insert(offset);
+    }
+  }
+  for (const auto& [key, offset] : latest) offsets.insert(offset);
+  return offsets;
+}
+
+inline void expect_consistent(CompactedTopic& log, const Partition& before, const std::set<std::uint64_t>& required,
+                       const std::string& where) {
+  const Partition now = log.read_all();
+  for (const auto& [offset, event] : now) {
+    ASSERT_TRUE(before.contains(offset)) << where << ": offset " << offset << " was never appended";
+    EXPECT_EQ(event, before.at(offset)) << where << ": offset " << offset;
+  }
+  for (const std::uint64_t offset : required) EXPECT_TRUE(now.contains(offset)) << where << ": lost " << offset;
+  auto keys = log.log().key_reader("t", 0, ReadLevel::kDurable).value();
+  for (const std::string key : {"key-0", "key-42", "key-99"}) {
+    std::vector<std::uint64_t> expected;
+    for (const auto& [offset, event] : now) {
+      if (event.key == key) expected.push_back(offset);
+    }
+    auto offsets = keys->offsets(bytes_of(key), 0);
+    ASSERT_TRUE(offsets.is_ok()) << where << ": " << offsets.status().to_string();
+    EXPECT_EQ(*offsets, expected) << where << ": " << key;
+  }
+}
 
 }  // namespace strata::testing
