@@ -6,6 +6,7 @@
 
 #include "engine/group_checkpoints.h"
 #include "engine/recovery.h"
+#include "engine/segment_mappings.h"
 #include "engine/wall_clock.h"
 #include "engine/writer.h"
 #include "io/file.h"
@@ -441,8 +442,9 @@ Status LogCore::delete_topic(std::string_view name) {
 
 Status LogCore::finish_topic_deletion(const TopicInfo& info) {
   for (std::uint32_t p = 0; p < info.partitions; ++p) {
-    STRATA_RETURN_IF_ERROR(io::remove_directory_files(options_.directory + "/" +
-                                                      format::partition_directory_name(info.name, p)));
+    const std::string partition_dir = options_.directory + "/" + format::partition_directory_name(info.name, p);
+    forget_segment_mappings(partition_dir);
+    STRATA_RETURN_IF_ERROR(io::remove_directory_files(partition_dir));
   }
   STRATA_RETURN_IF_ERROR(remove_topic_group_offsets(options_.directory, info.name));
   STRATA_RETURN_IF_ERROR(io::sync_directory(options_.directory));  // the partition directories are gone
@@ -579,6 +581,7 @@ Status LogCore::close() {
     producers_.clear();
   }
   shared_state_.reset();
+  forget_segment_mappings(options_.directory);  // readers still open keep theirs
   std::lock_guard lock(state_mutex_);
   return failed_.load() ? failure_ : Status::ok();
 }

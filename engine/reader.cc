@@ -10,70 +10,17 @@
 
 #include "engine/reader_state.h"
 #include "engine/recovery.h"
+#include "engine/segment_mappings.h"
 #include "engine/synced_marker.h"
-#include "io/read_only_mapping.h"
 #include "perf/probes.h"
 #include "strata/log.h"
 #include "strata/topics.h"
 
 namespace strata::detail {
 
-// A sealed segment's data, mapped once per process, and its file (for sendfile). Sealed segments are
-// immutable (invariant 5: only they are ever mapped while a writer runs).
-class SegmentMapping {
- public:
-  SegmentMapping(io::File file, io::ReadOnlyMapping mapping) : file_(std::move(file)), mapping_(std::move(mapping)) {}
-  std::span<const std::byte> bytes() const { return mapping_.bytes(); }
-  int fd() const { return file_.fd(); }
-
- private:
-  io::File file_;
-  io::ReadOnlyMapping mapping_;
-};
-
 namespace {
 
 constexpr std::size_t kReadChunkBytes = 1u << 20;
-
-// One mapping per sealed segment file in the process, shared by all readers while any holds it. Keyed by
-// the file's identity, not its path: a topic deleted and created again has new files at the same paths,
-// while a reader of the old topic may still hold the old mapping.
-class MappingCache {
- public:
-  Result<std::shared_ptr<const SegmentMapping>> get(const std::string& path, std::uint64_t data_end) {
-    auto file = io::File::open(path, io::OpenMode::kReadOnly);
-    if (!file) return file.status();
-    auto identity = file->identity();
-    if (!identity) return identity.status();
-    // Never past the file's end: an index read just before compaction renamed a shorter segment in may
-    // still name the old one's end (engine/compactor.h).
-    auto size = file->size();
-    if (!size) return size.status();
-    data_end = std::min<std::uint64_t>(data_end, *size);
-    std::lock_guard lock(mutex_);
-    if (auto it = mappings_.find(*identity); it != mappings_.end()) {
-      if (auto mapping = it->second.lock()) return mapping;
-    }
-    // Populated: readers scan the whole segment, and faulting it in at once is far cheaper than a page fault
-    // per 4 KiB (measured: replay went from 24 to ~28 M events/s).
-    auto mapped = io::ReadOnlyMapping::map(*file, data_end, /*populate=*/true);
-    if (!mapped) return mapped.status();
-    auto mapping = std::make_shared<const SegmentMapping>(std::move(file.value()), std::move(mapped.value()));
-    std::erase_if(mappings_,
-                  [](const auto& entry) { return entry.second.expired(); });  // bounded by live ones
-    mappings_[*identity] = mapping;
-    return std::shared_ptr<const SegmentMapping>(mapping);
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<io::File::Identity, std::weak_ptr<const SegmentMapping>> mappings_;
-};
-
-MappingCache& mapping_cache() {
-  static MappingCache cache;
-  return cache;
-}
 
 std::string where(const ReaderState& state) {
   return segment_path(state.partition_dir, state.segment_base) + " at position " + std::to_string(state.position);
@@ -97,7 +44,7 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
   state.segment_base = base;
   state.position = 0;
   if (sealed) {
-    auto mapping = mapping_cache().get(segment_path(state.partition_dir, base), sealed->data_end);
+    auto mapping = map_sealed_segment(segment_path(state.partition_dir, base), sealed->data_end);
     if (!mapping) return mapping.status();
     state.mapping = std::move(mapping.value());
     state.segment_sealed = true;

@@ -6,6 +6,7 @@
 
 #include "engine/format.h"
 #include "engine/recovery.h"
+#include "engine/segment_mappings.h"
 #include "io/file.h"
 #include "strata/file_lock.h"
 #include "strata/inspect.h"
@@ -242,6 +243,7 @@ Result<RepairOutcome> repair_batch(const std::string& dir, const DamagedBatch& d
     if (!file) return file.status();
     STRATA_RETURN_IF_ERROR(file->make_read_only());
   }
+  detail::forget_segment_mappings(path.string());
   STRATA_RETURN_IF_ERROR(io::rename_durably(partition_dir, aside, path.filename().string()));
   // Its batches moved when the rebuilt one is not the damaged one's size: the index follows them.
   if (rebuilt.size() != damaged.bytes) {

@@ -3,6 +3,7 @@
 #include "engine/compactor.h"
 #include "engine/key_index.h"
 #include "engine/recovery.h"
+#include "engine/segment_mappings.h"
 #include "io/file.h"
 
 namespace strata::detail {
@@ -25,6 +26,7 @@ Result<RetentionResult> apply_retention(const std::string& partition_dir, const 
         policy.retention_age.count() != 0 && segment.max_timestamp_us < now_us - policy.retention_age.count();
     if (!too_big && !too_old) break;  // oldest first: once one stays, the newer ones stay too
     // The segment first: a leftover index without its segment is ignored by recovery and readers.
+    forget_segment_mappings(segment_path(partition_dir, segment.base_offset));
     STRATA_RETURN_IF_ERROR(io::remove_file(segment_path(partition_dir, segment.base_offset)));
     STRATA_RETURN_IF_ERROR(io::remove_file(index_path(partition_dir, segment.base_offset)));
     STRATA_RETURN_IF_ERROR(io::remove_file(key_file_path(partition_dir, segment.base_offset)));

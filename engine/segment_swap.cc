@@ -6,6 +6,7 @@
 
 #include "engine/compactor.h"
 #include "engine/key_index.h"
+#include "engine/segment_mappings.h"
 #include "io/file.h"
 
 namespace strata::detail {
@@ -50,6 +51,7 @@ Result<bool> swap_in_compacted(const std::string& dir, const CompactedSegment& c
   STRATA_RETURN_IF_ERROR(io::remove_file(index_path(dir, base)));
   STRATA_RETURN_IF_ERROR(io::sync_directory(dir));
   at("old-index-removed");
+  forget_segment_mappings(segment);
   STRATA_RETURN_IF_ERROR(io::rename_durably(dir, file_name(compacted.aside_path), file_name(segment)));
   at("renamed");
   STRATA_RETURN_IF_ERROR(write_index(dir, compacted.info, compacted.index));

@@ -45,6 +45,6 @@ run_preset() {
 run_preset release 10000000 20 50 all
 run_preset tsan 300000 0 10 \
   'ring_test ring_stress_test engine_test power_loss_test key_index_test compaction_test projection_test kafka_server_test' \
-  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.|^GroupLog\.|^TopicConfigs\.|^TopicSegments\.|^PartitionGrowth\.|^GroupCoordinatorRestart\.|^ConditionalAppend\.|^KeyReader\.|^AcknowledgementFd\.|^AppendFd\.|^Compaction\.|^KafkaServerSecurity\.'
+  -R 'RingStress|ConsumerSignal|^Log\.|^Reader\.|Retention|^Projector|^KafkaServer\.|^GroupCoordinator\.|^DeleteTopic\.|^AcknowledgementBound\.|^PowerLoss\.|^WriterThreads\.|^TopicCreation\.|^GroupLog\.|^TopicConfigs\.|^TopicSegments\.|^PartitionGrowth\.|^GroupCoordinatorRestart\.|^ConditionalAppend\.|^KeyReader\.|^AcknowledgementFd\.|^AppendFd\.|^Compaction\.|^SegmentMappings\.|^KafkaServerSecurity\.'
 run_preset asan 300000 5 15 all
 echo "all test suites passed" >&2
