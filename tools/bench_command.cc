@@ -2,6 +2,7 @@
 //              [--readers R] [--durability MODE] [--disk-limit] [--json]
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "bench/e2e/kafka_connections_workload.h"
 #include "bench/e2e/key_workload.h"
 #include "bench/e2e/kafka_workload.h"
+#include "bench/e2e/large_fetch.h"
 #include "bench/e2e/mirror_workload.h"
 #include "bench/e2e/project_workload.h"
 #include "bench/e2e/report.h"
@@ -404,7 +406,26 @@ int run_bench(const BenchArgs& args) {
         continue;
       }
       const auto& k = *measured;
-      record(k.result, json_line(k.result, std::nullopt, &k.reference, k.ratio));
+      // kafka-fetch also fetches 1 MiB batches once, against the loopback ceiling (bench/e2e/large_fetch.h).
+      std::optional<bench::LargeFetchResult> large_batches;
+      if (workload == "kafka-fetch") {
+        const std::uint64_t batches = std::clamp<std::uint64_t>(options.events / 4000, 16, 256);
+        auto large = bench::run_large_fetch(options.directory + "/large-batches", batches);
+        if (!large) {
+          code = fail(workload + ": 1 MiB batches: " + large.status().to_string());
+          continue;
+        }
+        large_batches = *large;
+      }
+      std::string line = json_line(k.result, std::nullopt, &k.reference, k.ratio);
+      if (large_batches) {
+        const bench::LargeFetchResult& large = *large_batches;
+        line += ",\"large_batches\":{\"bytes\":" + std::to_string(large.bytes) +
+                ",\"gb_per_s\":" + json_number(large.gb_per_s()) +
+                ",\"loopback_gb_per_s\":" + json_number(large.loopback_gb_per_s()) +
+                ",\"ratio\":" + json_number(large.ratio()) + "}";
+      }
+      record(k.result, line);
       if (!args.json && workload == "kafka-latency") {
         print_kafka_latency_text(k);
       } else if (!args.json && workload == "mirror") {
@@ -422,6 +443,12 @@ int run_bench(const BenchArgs& args) {
                     workload == "kafka-produce" ? "producer" : "consumer", std::string(durability_name(k.result.durability)).c_str(),
                     k.result.seconds, k.result.events_per_s() / 1e3, k.result.mb_per_s(),
                     k.reference.events_per_s() / 1e3, k.ratio);
+        if (large_batches) {
+          const bench::LargeFetchResult& large = *large_batches;
+          std::printf("         1 MiB batches: %.0f MiB fetched at %.2f GB/s   loopback ceiling %.2f GB/s   ratio %.2f\n",
+                      static_cast<double>(large.bytes) / (1 << 20), large.gb_per_s(), large.loopback_gb_per_s(),
+                      large.ratio());
+        }
       }
       std::fflush(stdout);
       std::filesystem::remove_all(options.directory);
