@@ -48,7 +48,7 @@ struct CopyState {
 // duplicate while the client retries. A user's setting that breaks one of them is refused.
 const ClientConfig kProducerDefaults = {
     {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight.requests.per.connection", "5"},
-    {"linger.ms", "5"},             {"batch.size", "1000000"}, {"queue.buffering.max.messages", "500000"}};
+    {"linger.ms", "5"},             {"batch.size", "1000000"}, {"queue.buffering.max.messages", "1000000"}};
 
 Status check_producer_overrides(const ClientConfig& overrides) {
   for (const auto& [key, value] : overrides) {
