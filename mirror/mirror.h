@@ -7,6 +7,12 @@
 // idempotent (acks=all, at most 5 requests in flight), so retries neither duplicate nor reorder. It needs one
 // mirror per destination partition (nothing else writing there).
 //
+// With transactions (options.transactional, to a cluster only): records are written in transactions
+// (mirror/transaction.h), and a starting mirror reads the destination's ends with isolation.level
+// read_committed after fencing its predecessor, so what a killed mirror sent but never committed is neither
+// visible nor taken as progress. Each commit also writes a marker that takes an offset in every partition
+// the transaction wrote, so destination offsets run ahead of source offsets on a cluster that has markers.
+//
 // Offsets: strata's offsets are dense, so when a destination partition starts empty and the source still
 // holds offset 0, destination offsets equal source offsets. Each partition's summary says whether that held
 // for every record copied in this run (checked against the offsets the destination acknowledged).
@@ -32,6 +38,7 @@ struct MirrorOptions {
   bool follow = false;              // keep copying new events until *stop
   bool groups = false;              // to a cluster only: also commit the log's consumer-group offsets there
   bool force = false;               // resume a non-empty destination partition without the header at its end
+  bool transactional = false;       // to a cluster only: write through a transactional producer
   ClientConfig client_config;       // extra librdkafka settings (producer, or consumer for the reverse)
   const std::atomic<bool>* stop = nullptr;  // may be null; true ends a --follow run cleanly
 };
@@ -51,6 +58,7 @@ struct MirrorSummary {
   std::uint64_t events = 0;
   double seconds = 0;
   std::uint64_t group_offsets_committed = 0;  // --groups: (group, partition) offsets committed this run
+  std::uint64_t transactions_committed = 0;   // --transactional: transactions committed this run
   std::vector<std::string> warnings;          // what the user should know (offsets that differ)
 };
 
@@ -61,6 +69,8 @@ using ProgressCallback = std::function<void(const MirrorSummary&)>;
 // every partition is caught up with the log's durable end (without follow), or when *stop turns true.
 // Errors name the topic and partition: an unreachable cluster, a missing source topic, a destination topic
 // with fewer partitions, a destination record without the header (unless force), a refused delivery.
+// options.transactional with groups or force is kInvalidArgument (neither can be exact inside a
+// transaction here); so is a cluster that refuses transactional producers, named.
 Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const ProgressCallback& progress);
 
 // From the cluster into the log in options.dir (opened by this process, so not beside another writer).

@@ -195,6 +195,10 @@ Status consume(rd_kafka_t* consumer, LocalCopy& local, const MirrorOptions& opti
 }  // namespace
 
 Result<MirrorSummary> mirror_from_cluster(const MirrorOptions& options, const ProgressCallback& progress) {
+  if (options.transactional) {
+    return invalid_argument("--transactional applies to a mirror to a cluster only: a copy into the local log is "
+                            "exactly once through its last record's strata.source-offset");
+  }
   const auto started = Clock::now();
   auto consumer = new_consumer(options);
   if (!consumer) return consumer.status();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include "mirror/cluster_partition_ends.h"
 #include "mirror/group_offsets_copy.h"
@@ -12,6 +13,7 @@
 #include "mirror/mirror.h"
 #include "mirror/resume_point.h"
 #include "mirror/source_offset_header.h"
+#include "mirror/transaction.h"
 #include "strata/reader.h"
 #include "strata/topics.h"
 
@@ -48,7 +50,7 @@ struct CopyState {
 // duplicate while the client retries. A user's setting that breaks one of them is refused.
 const ClientConfig kProducerDefaults = {
     {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight.requests.per.connection", "5"},
-    {"linger.ms", "5"},             {"batch.size", "1000000"}, {"queue.buffering.max.messages", "500000"}};
+    {"linger.ms", "5"},             {"batch.size", "1000000"}, {"queue.buffering.max.messages", "1000000"}};
 
 Status check_producer_overrides(const ClientConfig& overrides) {
   for (const auto& [key, value] : overrides) {
@@ -56,8 +58,11 @@ Status check_producer_overrides(const ClientConfig& overrides) {
                         ((key == "acks" || key == "request.required.acks") && value != "all" && value != "-1") ||
                         ((key == "max.in.flight.requests.per.connection" || key == "max.in.flight") &&
                          (value.empty() || value.size() > 1 || value[0] < '1' || value[0] > '5')) ||
-                        key == "transactional.id";
-    if (breaks) return invalid_argument("--producer-config " + key + "=" + value + " would break exactly once");
+                        key == "transactional.id" || key == "isolation.level";
+    if (breaks) {
+      return invalid_argument("--producer-config " + key + "=" + value + " would break exactly once" +
+                              (key == "transactional.id" ? " (--transactional derives it from --dir and --to)" : ""));
+    }
   }
   return Status::ok();
 }
@@ -237,17 +242,24 @@ struct Clients {
 
 Result<Clients> connect(const MirrorOptions& options, CopyState* state) {
   STRATA_RETURN_IF_ERROR(check_producer_overrides(options.client_config));
-  auto producer_config = make_config(options.bootstrap, kProducerDefaults, options.client_config);
+  ClientConfig producer_defaults = kProducerDefaults;
+  if (options.transactional) {
+    producer_defaults.emplace_back("transactional.id", transactional_id(options.dir, options.bootstrap));
+  }
+  auto producer_config = make_config(options.bootstrap, producer_defaults, options.client_config);
   if (!producer_config) return producer_config.status();
   rd_kafka_conf_set_dr_msg_cb(producer_config->get(), on_delivery);
   rd_kafka_conf_set_opaque(producer_config->get(), state);
   auto producer = new_handle(RD_KAFKA_PRODUCER, std::move(producer_config.value()));
   if (!producer) return producer.status();
-  // assign() needs a group.id in librdkafka; nothing is ever committed under it.
-  auto consumer_config = make_config(
-      options.bootstrap,
-      {{"enable.partition.eof", "true"}, {"enable.auto.commit", "false"}, {"group.id", "strata-mirror"}},
-      options.client_config);
+  // assign() needs a group.id in librdkafka; nothing is ever committed under it. read_committed: records of
+  // an aborted (or a killed mirror's never committed) transaction are no progress.
+  auto consumer_config = make_config(options.bootstrap,
+                                     {{"enable.partition.eof", "true"},
+                                      {"enable.auto.commit", "false"},
+                                      {"group.id", "strata-mirror"},
+                                      {"isolation.level", "read_committed"}},
+                                     options.client_config);
   if (!consumer_config) return consumer_config.status();
   auto consumer = new_handle(RD_KAFKA_CONSUMER, std::move(consumer_config.value()));
   if (!consumer) return consumer.status();
@@ -264,16 +276,38 @@ Status drain(rd_kafka_t* producer, const CopyState& state, const ProgressCallbac
   return state.delivery_error;
 }
 
+Status check_transactional_options(const MirrorOptions& options) {
+  if (!options.transactional) return Status::ok();
+  if (options.groups) {
+    return invalid_argument("--transactional with --groups cannot be exact: the mirror does not commit consumer "
+                            "offsets inside its transactions, and commit markers take offsets on the cluster, so "
+                            "positions would not be 1:1");
+  }
+  if (options.force) {
+    return invalid_argument("--transactional with --force cannot be exact: commit markers take offsets on the "
+                            "cluster, so its end offset is no source offset to resume at");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const ProgressCallback& progress) {
   const auto started = Clock::now();
+  STRATA_RETURN_IF_ERROR(check_transactional_options(options));
   auto topics = source_topics(options);
   if (!topics) return topics.status();
   CopyState state;
   auto clients = connect(options, &state);
   if (!clients) return clients.status();
   rd_kafka_t* producer = clients->producer.get();
+  // Before the ends are read: registering the transactional.id aborts what a killed predecessor left open.
+  // Before topics are created too, so a cluster without transactions is left as it was.
+  std::optional<Transactions> transactions;
+  if (options.transactional) {
+    transactions.emplace(producer, options.bootstrap);
+    STRATA_RETURN_IF_ERROR(transactions->start());
+  }
   STRATA_RETURN_IF_ERROR(prepare_destination(producer, options, topics.value()));
   for (const TopicInfo& topic : topics.value()) {
     STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, clients->consumer.get(), producer, &state));
@@ -288,6 +322,10 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
   while (!stopped(options)) {
     auto produced = copy_pass(producer, state);
     if (!produced) return produced.status();
+    if (transactions) {
+      transactions->produced(produced.value());
+      STRATA_RETURN_IF_ERROR(transactions->commit_if_due(/*now=*/false));
+    }
     if (progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
       progress(summarize(state));
       last_progress = Clock::now();
@@ -302,11 +340,18 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
     rd_kafka_poll(producer, 0);
     (void)Reader::wait_any(readers, kFollowWait);
   }
+  if (transactions) STRATA_RETURN_IF_ERROR(transactions->commit_if_due(/*now=*/true));
   STRATA_RETURN_IF_ERROR(drain(producer, state, progress));
   STRATA_RETURN_IF_ERROR(check_source_topics(options, topics.value()));
   MirrorSummary summary = summarize(state);
   if (options.groups) STRATA_RETURN_IF_ERROR(groups.copy(summary.partitions, &warnings));
+  if (options.transactional &&
+      std::any_of(summary.partitions.begin(), summary.partitions.end(), [](const PartitionSummary& p) { return !p.offsets_equal; })) {
+    warnings.push_back("--transactional: commit markers take offsets on the cluster, so destination offsets run ahead "
+                       "of source offsets (each record's strata.source-offset holds its source offset)");
+  }
   summary.group_offsets_committed = groups.offsets_committed();
+  summary.transactions_committed = transactions ? transactions->committed() : 0;
   summary.warnings = std::move(warnings);
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return summary;

@@ -1,4 +1,4 @@
-// strata mirror --dir D --to BOOTSTRAP [--topic T]... [--follow] [--groups] [--force]
+// strata mirror --dir D --to BOOTSTRAP [--topic T]... [--follow] [--groups] [--transactional] [--force]
 //               [--producer-config KEY=VALUE]... [--json]
 // strata mirror --from BOOTSTRAP --dir D [--topic T]... [--follow] [--force] [--consumer-config KEY=VALUE]...
 //               [--json]
@@ -23,6 +23,7 @@ struct MirrorArgs {
   bool follow = false;
   bool groups = false;
   bool force = false;
+  bool transactional = false;
   bool json = false;
 };
 
@@ -59,6 +60,7 @@ void print_json(const MirrorArgs& args, const mirror::MirrorSummary& summary) {
                      ",\"dir\":" + json_string(args.dir) + ",\"events\":" + std::to_string(summary.events) +
                      ",\"seconds\":" + json_number(summary.seconds) + ",\"events_per_s\":" + json_number(rate) +
                      ",\"group_offsets_committed\":" + std::to_string(summary.group_offsets_committed) +
+                     ",\"transactions_committed\":" + std::to_string(summary.transactions_committed) +
                      ",\"partitions\":[";
   for (std::size_t i = 0; i < summary.partitions.size(); ++i) {
     const auto& p = summary.partitions[i];
@@ -73,8 +75,8 @@ void print_json(const MirrorArgs& args, const mirror::MirrorSummary& summary) {
 int run_mirror(const MirrorArgs& args) {
   if (args.to.empty() == args.from.empty()) return fail("mirror: give exactly one of --to BOOTSTRAP and --from BOOTSTRAP");
   const bool to_cluster = !args.to.empty();
-  if (!to_cluster && (args.groups || !args.producer_config.empty())) {
-    return fail("mirror --from: --groups and --producer-config apply to --to only");
+  if (!to_cluster && (args.groups || args.transactional || !args.producer_config.empty())) {
+    return fail("mirror --from: --groups, --transactional and --producer-config apply to --to only");
   }
   if (to_cluster && !args.consumer_config.empty()) return fail("mirror --to: --consumer-config applies to --from only");
   auto config = to_cluster ? parse_settings(args.producer_config, "--producer-config")
@@ -84,7 +86,8 @@ int run_mirror(const MirrorArgs& args) {
   std::signal(SIGTERM, request_stop);
   const mirror::MirrorOptions options{.dir = args.dir, .bootstrap = to_cluster ? args.to : args.from,
                                       .topics = args.topics, .follow = args.follow, .groups = args.groups,
-                                      .force = args.force, .client_config = std::move(config.value()),
+                                      .force = args.force, .transactional = args.transactional,
+                                      .client_config = std::move(config.value()),
                                       .stop = &stop_requested};
   auto summary = to_cluster ? mirror::mirror_to_cluster(options, print_progress)
                             : mirror::mirror_from_cluster(options, print_progress);
@@ -115,6 +118,8 @@ void add_mirror_command(CLI::App& app) {
   command->add_flag("--groups", args->groups, "--to: also commit the log's consumer-group offsets on the cluster");
   command->add_flag("--force", args->force,
                     "Resume a non-empty destination partition without strata.source-offset at its end offset");
+  command->add_flag("--transactional", args->transactional,
+                    "--to: write through a transactional producer (the cluster must support transactions)");
   command->add_option("--producer-config", args->producer_config, "librdkafka producer setting KEY=VALUE (--to)");
   command->add_option("--consumer-config", args->consumer_config, "librdkafka consumer setting KEY=VALUE (--from)");
   command->add_flag("--json", args->json, "Print a JSON summary on stdout");

@@ -67,6 +67,7 @@ std::vector<Record> read_cluster_partition(const std::string& bootstrap, const s
   rd_kafka_conf_set(conf, "group.id", "mirror-test-reader", error, sizeof error);
   rd_kafka_conf_set(conf, "enable.partition.eof", "true", error, sizeof error);
   rd_kafka_conf_set(conf, "enable.auto.commit", "false", error, sizeof error);
+  rd_kafka_conf_set(conf, "isolation.level", "read_committed", error, sizeof error);
   rd_kafka_conf_set(conf, "log_level", "0", error, sizeof error);
   rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
   EXPECT_NE(consumer, nullptr) << error;

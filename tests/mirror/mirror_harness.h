@@ -40,7 +40,8 @@ class MockCluster {
   std::string bootstrap_;
 };
 
-// Every record of topic/partition on the cluster, from its start to its high watermark.
+// Every record of topic/partition on the cluster, from its start to its high watermark, as a read_committed
+// consumer sees them.
 std::vector<Record> read_cluster_partition(const std::string& bootstrap, const std::string& topic,
                                            std::uint32_t partition);
 // Every record of topic/partition in the log directory (a directory reader).

@@ -128,5 +128,9 @@ grep -q "topic nosuch not found on the cluster at $broker" "$work/err" || die "u
 grep -q "exactly one of --to BOOTSTRAP and --from BOOTSTRAP" "$work/err" || die "unclear error: $(cat "$work/err")"
 "$strata" mirror --dir "$work/back" --from "$broker" --groups 2> "$work/err" && die "--from with --groups was accepted"
 grep -q "apply to --to only" "$work/err" || die "unclear error: $(cat "$work/err")"
+# --transactional against a server that serves no transactions: refused, naming the server.
+"$strata" mirror --dir "$work/src" --to "$broker" --transactional 2> "$work/err" &&
+  die "--transactional was accepted by a server without transactions"
+grep -q "the cluster at $broker refused a transactional producer" "$work/err" || die "unclear error: $(cat "$work/err")"
 stop_server
 echo "mirror against strata serve: OK"
