@@ -207,8 +207,8 @@ Result<std::span<const std::byte>> batch_bytes(KeyReaderState& state, std::uint6
 }
 
 // The batches of `events` (oldest first), asked of the kernel at once, neighbouring ones as one range; nothing
-// is asked when the first, middle and last of those in mapped segments are in the page cache (a warm read
-// makes no such call).
+// is asked when those of the first, middle and last that are in mapped segments are in the page cache (a warm
+// read makes no such call).
 void prefetch_batches(KeyReaderState& state, std::span<const KeyEvent> events) {
   const auto mapped = [&](const KeyEvent& event) -> std::span<const std::byte> {
     const auto it = state.files.find(event.base);
@@ -217,12 +217,17 @@ void prefetch_batches(KeyReaderState& state, std::span<const KeyEvent> events) {
     return bytes.subspan(std::min<std::size_t>(event.position, bytes.size()));
   };
   if (events.empty()) return;
-  const bool warm = std::ranges::all_of(
-      std::array{events.front(), events[events.size() / 2], events.back()}, [&](const KeyEvent& event) {
-        const auto bytes = mapped(event);
-        return !bytes.empty() && resident(bytes.data());
-      });
-  if (warm) return;
+  int sampled = 0;
+  for (const KeyEvent& event : std::array{events.front(), events[events.size() / 2], events.back()}) {
+    const auto bytes = mapped(event);
+    if (bytes.empty()) continue;  // the active segment's: cached or not, it says nothing of the others
+    if (!resident(bytes.data())) {
+      sampled = -1;
+      break;
+    }
+    ++sampled;
+  }
+  if (sampled > 0) return;
   struct Range {
     std::uint64_t base = kNoOffset;
     std::uint64_t begin = 0;
