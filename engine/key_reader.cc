@@ -57,10 +57,12 @@ std::shared_ptr<const SegmentKeyFile> key_file(KeyReaderState& state, std::uint6
   if (!size || *size == 0) return nullptr;
   auto data = io::ReadOnlyMapping::map(*segment, *size, /*populate=*/false);
   if (data) data->advise_random();  // one batch here and there: no readahead around it
+  (void)::posix_fadvise(segment->fd(), 0, 0, POSIX_FADV_RANDOM);  // nor around a pread
   auto after = identity_of(path);
   if (!data || !after || *after != *before) return nullptr;
   auto keys = std::make_shared<const SegmentKeyFile>(std::move(opened.value()));
-  state.files.emplace(base, KeyReaderState::SealedSegment{keys, std::move(data.value()), *before});
+  state.files.emplace(base, KeyReaderState::SealedSegment{keys, std::move(data.value()), std::move(segment.value()),
+                                                         *before});
   return keys;
 }
 
@@ -183,25 +185,32 @@ Result<io::File*> unmapped_segment(KeyReaderState& state, std::uint64_t base) {
 }
 
 // The bytes of the batch at `position` of the segment at `base`: from the mapping of a sealed segment (one
-// with a key file), else read with pread into state.buffer (one read where the batch is no larger than a
-// key-indexed topic's batches are).
+// with a key file) when the read found its batches cached, else read with pread into state.buffer (one read
+// where the batch is no larger than a key-indexed topic's batches are; measured: uncached pages faulted in
+// through the mapping took twice as long as pread's, cached ones through the mapping half as long).
 Result<std::span<const std::byte>> batch_bytes(KeyReaderState& state, std::uint64_t base, std::uint32_t position) {
+  io::File* file = nullptr;
   if (key_file(state, base) != nullptr) {
-    const auto bytes = state.files.at(base).data.bytes();
-    return bytes.subspan(std::min<std::size_t>(position, bytes.size()));
+    if (!state.batches_uncached) {
+      const auto bytes = state.files.at(base).data.bytes();
+      return bytes.subspan(std::min<std::size_t>(position, bytes.size()));
+    }
+    file = &state.files.at(base).file;
+  } else {
+    auto unmapped = unmapped_segment(state, base);
+    if (!unmapped) return unmapped.status();
+    file = *unmapped;
   }
-  auto file = unmapped_segment(state, base);
-  if (!file) return file.status();
   const auto where = [&] { return segment_path(state.partition_dir, base) + " at position " + std::to_string(position); };
   state.buffer.resize(kBatchReadBytes);
-  auto read = (*file)->read_at(state.buffer, position);
+  auto read = file->read_at(state.buffer, position);
   if (!read) return read.status();
   if (*read < format::kBatchHeaderBytes) return corruption(where() + ": no batch");
   const std::size_t total = std::min<std::size_t>(format::peek_batch_length(state.buffer.data()), format::kBatchBytesMax) +
                             format::kBatchLengthOverhead;
   if (total <= *read) return std::span<const std::byte>(state.buffer).first(total);
   state.buffer.resize(total);
-  read = (*file)->read_at(state.buffer, position);
+  read = file->read_at(state.buffer, position);
   if (!read) return read.status();
   return std::span<const std::byte>(state.buffer).first(*read);
 }
@@ -227,6 +236,7 @@ void prefetch_batches(KeyReaderState& state, std::span<const KeyEvent> events) {
     }
     ++sampled;
   }
+  state.batches_uncached = sampled <= 0;
   if (sampled > 0) return;
   struct Range {
     std::uint64_t base = kNoOffset;
