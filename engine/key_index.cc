@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include <sys/mman.h>
 
@@ -87,7 +88,7 @@ std::string key_file_path(const std::string& partition_dir, std::uint64_t base_o
 
 namespace {
 
-std::size_t positions_bytes(std::uint64_t events) {
+std::size_t padded_positions_bytes(std::uint64_t events) {
   return (4 * events + 7) / 8 * 8;
 }
 
@@ -97,22 +98,64 @@ std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<cons
                                        std::span<const std::uint32_t> positions,
                                        std::vector<std::pair<std::uint64_t, std::uint64_t>> keys) {
   std::sort(keys.begin(), keys.end());
-  const std::size_t body = prev.size_bytes() + positions_bytes(prev.size()) + keys.size() * 16;
+  const std::uint64_t next_offset = base_offset + prev.size();
+  const auto in_segment = [&](std::uint64_t offset) {
+    return offset >= base_offset && offset < next_offset && positions[offset - base_offset] != kGapPosition;
+  };
+  // Two passes over the offsets, not a walk of each chain (random reads over the whole segment's chains, seconds
+  // for a 1 GiB segment on the writer thread): newest first, each event the chain reaches is marked with its
+  // key and counted, and its predecessor marked in turn; then oldest first, each marked event lands in its
+  // key's run.
+  constexpr std::uint32_t kUnmarked = UINT32_MAX;
+  STRATA_ASSERT(prev.size() < kUnmarked, "key file: %zu offsets in one segment", prev.size());
+  std::vector<KeyFileEntry> entries;
+  entries.reserve(keys.size());
+  std::vector<std::uint32_t> key_of(prev.size(), kUnmarked);
+  for (const auto& [hash, last] : keys) {
+    if (!in_segment(last)) continue;
+    key_of[last - base_offset] = static_cast<std::uint32_t>(entries.size());
+    entries.push_back({hash, last, 0, kNoOffset});
+  }
+  std::vector<std::uint64_t> next_index(entries.size(), 0);  // first the count of each key's events
+  for (std::size_t i = prev.size(); i-- > 0;) {
+    const std::uint32_t k = key_of[i];
+    if (k == kUnmarked) continue;
+    ++next_index[k];
+    const std::uint64_t previous = prev[i];
+    if (previous == kNoOffset) continue;
+    if (in_segment(previous)) {
+      key_of[previous - base_offset] = k;
+    } else if (previous < base_offset) {
+      entries[k].before = previous;
+    }  // else: the chain reached an emptied offset, and ends
+  }
+  std::uint64_t events = 0;
+  for (std::size_t k = 0; k < entries.size(); ++k) {
+    entries[k].first = events;
+    events += std::exchange(next_index[k], events);
+  }
+  // Written in place: a 1 GiB segment's key file is ~100 MiB, not worth a second copy.
+  const std::size_t entries_bytes = entries.size() * sizeof(KeyFileEntry);
+  const std::size_t body = entries_bytes + 8 * events + padded_positions_bytes(events);
   std::vector<std::byte> bytes(sizeof(KeyFileHeader) + body);
-  std::memcpy(bytes.data() + sizeof(KeyFileHeader), prev.data(), prev.size_bytes());
-  std::memcpy(bytes.data() + sizeof(KeyFileHeader) + prev.size_bytes(), positions.data(), positions.size_bytes());
-  std::byte* out = bytes.data() + sizeof(KeyFileHeader) + prev.size_bytes() + positions_bytes(prev.size());
-  for (const auto& [hash, offset] : keys) {
-    std::memcpy(out, &hash, 8);
-    std::memcpy(out + 8, &offset, 8);
-    out += 16;
+  std::byte* const out = bytes.data() + sizeof(KeyFileHeader);
+  std::memcpy(out, entries.data(), entries_bytes);
+  std::byte* const offsets = out + entries_bytes;
+  std::byte* const run_positions = offsets + 8 * events;
+  for (std::size_t i = 0; i < prev.size(); ++i) {
+    const std::uint32_t k = key_of[i];
+    if (k == kUnmarked) continue;
+    const std::uint64_t offset = base_offset + i;
+    std::memcpy(offsets + 8 * next_index[k], &offset, 8);
+    std::memcpy(run_positions + 4 * next_index[k]++, &positions[i], 4);
   }
   KeyFileHeader header{};
   std::memcpy(header.magic, kKeyFileMagic, sizeof header.magic);
-  header.version = 1;
+  header.version = kKeyFileVersion;
   header.base_offset = base_offset;
-  header.next_offset = base_offset + prev.size();
-  header.key_count = keys.size();
+  header.next_offset = next_offset;
+  header.key_count = entries.size();
+  header.event_count = events;
   header.checksum = format::checksum({bytes.data() + sizeof header, body});
   std::memcpy(bytes.data(), &header, sizeof header);
   return bytes;
@@ -148,17 +191,19 @@ Result<SegmentKeyFile> SegmentKeyFile::open(const std::string& partition_dir, st
   const KeyFileHeader& header = keys.header_;
   if (next_offset == kNoOffset) next_offset = std::max(header.next_offset, base_offset);
   const std::uint64_t events = next_offset - base_offset;
-  if (std::memcmp(header.magic, kKeyFileMagic, sizeof header.magic) != 0 || header.version != 1 ||
-      header.base_offset != base_offset || header.next_offset != next_offset ||
-      header.key_count > events ||
-      *size != sizeof header + 8 * events + positions_bytes(events) + 16 * header.key_count) {
+  if (std::memcmp(header.magic, kKeyFileMagic, sizeof header.magic) != 0 || header.version != kKeyFileVersion ||
+      header.base_offset != base_offset || header.next_offset != next_offset || header.event_count > events ||
+      header.key_count > header.event_count ||
+      *size != sizeof header + sizeof(KeyFileEntry) * header.key_count + 8 * header.event_count +
+                   padded_positions_bytes(header.event_count)) {
     return corruption(path + ": its header does not match segment [" + std::to_string(base_offset) + ", " +
-                      std::to_string(next_offset) + ") or the file's size");
+                      std::to_string(next_offset) + ") or the file's size (or is of another version)");
   }
   if (verify && format::checksum(bytes.subspan(sizeof header)) != header.checksum) {
     return corruption(path + ": checksum mismatch");
   }
-  keys.keys_at_ = sizeof header + 8 * events + positions_bytes(events);
+  keys.offsets_at_ = sizeof header + sizeof(KeyFileEntry) * header.key_count;
+  keys.positions_at_ = keys.offsets_at_ + 8 * header.event_count;
   return keys;
 }
 
@@ -168,32 +213,65 @@ std::uint64_t SegmentKeyFile::load(std::size_t position) const {
   return value;
 }
 
-std::uint64_t SegmentKeyFile::last_offset(std::uint64_t hash) const {
+std::uint32_t SegmentKeyFile::position(std::uint64_t i) const {
+  std::uint32_t value = 0;
+  std::memcpy(&value, mapping_.bytes().data() + positions_at_ + 4 * i, sizeof value);
+  return value;
+}
+
+// The hashes are uniform (xxh3): a few interpolation steps land on the entry's page (one read where the file
+// is not cached, instead of a binary search's dozen), then a binary search finishes (bounded however the hashes
+// fall).
+std::uint64_t SegmentKeyFile::search(std::uint64_t hash) const {
   std::uint64_t low = 0;
   std::uint64_t high = header_.key_count;
+  std::uint64_t low_hash = 0;
+  std::uint64_t high_hash = UINT64_MAX;
+  for (int step = 0; step < 4 && low < high; ++step) {
+    const double fraction = static_cast<double>(hash - low_hash) / (static_cast<double>(high_hash - low_hash) + 1.0);
+    const std::uint64_t guess =
+        std::min(high - 1, low + static_cast<std::uint64_t>(fraction * static_cast<double>(high - low)));
+    const std::uint64_t found = entry_hash(guess);
+    if (found == hash) return guess;
+    if (found < hash) {
+      low = guess + 1;
+      low_hash = found;
+    } else {
+      high = guess;
+      high_hash = found;
+    }
+  }
   while (low < high) {
     const std::uint64_t middle = low + (high - low) / 2;
-    if (load(keys_at_ + 16 * middle) < hash) {
+    if (entry_hash(middle) < hash) {
       low = middle + 1;
     } else {
       high = middle;
     }
   }
-  if (low == header_.key_count || load(keys_at_ + 16 * low) != hash) return kNoOffset;
-  return load(keys_at_ + 16 * low + 8);
+  return low < header_.key_count && entry_hash(low) == hash ? low : header_.key_count;
 }
 
-std::uint64_t SegmentKeyFile::previous(std::uint64_t offset) const {
-  return load(sizeof(KeyFileHeader) + 8 * (offset - header_.base_offset));
+std::uint64_t SegmentKeyFile::last_offset(std::uint64_t hash) const {
+  const std::uint64_t i = search(hash);
+  return i == header_.key_count ? kNoOffset : load(entry_at(i) + 8);
 }
 
-std::uint32_t SegmentKeyFile::batch_position(std::uint64_t offset) const {
-  const std::uint64_t events = header_.next_offset - header_.base_offset;
-  std::uint32_t position = 0;
-  std::memcpy(&position,
-              mapping_.bytes().data() + sizeof(KeyFileHeader) + 8 * events + 4 * (offset - header_.base_offset),
-              sizeof position);
-  return position;
+bool SegmentKeyFile::find(std::uint64_t hash, KeyEvents* events) const {
+  const std::uint64_t i = search(hash);
+  if (i == header_.key_count) return false;
+  events->first = load(entry_at(i) + 16);
+  events->end = i + 1 < header_.key_count ? load(entry_at(i + 1) + 16) : header_.event_count;
+  events->before = load(entry_at(i) + 24);
+  return events->first < events->end && events->end <= header_.event_count;
+}
+
+std::span<const std::byte> SegmentKeyFile::offsets_bytes(const KeyEvents& events) const {
+  return mapping_.bytes().subspan(offsets_at_ + 8 * events.first, 8 * (events.end - events.first));
+}
+
+std::span<const std::byte> SegmentKeyFile::positions_bytes(const KeyEvents& events) const {
+  return mapping_.bytes().subspan(positions_at_ + 4 * events.first, 4 * (events.end - events.first));
 }
 
 // ---- reading a segment's keys -----------------------------------------------------------------------------

@@ -6,10 +6,10 @@
 // Where it lives:
 //   - in memory, the writer's KeyIndex: the last offset of every key (all segments), and the chain of the
 //     active segment;
-//   - on disk, one <base>.strata-keys file per sealed segment (written when the segment seals): the chain of
-//     its events, the file position of each event's batch, and its keys' last offsets sorted by hash (layout
-//     below). Readers in other processes
-//     binary-search these and scan the active segment.
+//   - on disk, one <base>.strata-keys file per sealed segment (written when the segment seals): its keys
+//     sorted by hash, each with its events of the segment (offsets and batch positions) in one run, and the
+//     offset of its event before the segment (layout below). Readers look keys up in these and, in other
+//     processes, scan the active segment.
 //
 // Keys are told apart by a 64-bit hash (xxh3). Two keys with one hash would share a chain: readers compare
 // the key bytes of every event they hand out, so they never return another key's event; a conditional append
@@ -76,11 +76,12 @@ class KeyTable {
   std::size_t count_ = 0;
 };
 
-// <base>.strata-keys, little-endian: this header, then prev[n] (u64, kNoOffset at a chain's start or for an
-// event without a key), then position[n] (u32: the file position of the event's batch, kGapPosition for an
-// offset compaction emptied; a chain may lead to one: it ends there), padded to 8 bytes,
-// then key_count (hash u64, last offset u64) pairs sorted by hash; n = next - base. The checksum (xxh3)
-// covers everything after the header.
+// <base>.strata-keys, little-endian: this header, then key_count entries (KeyFileEntry) sorted by hash, then
+// offsets[event_count] (u64) and positions[event_count] (u32: the file position of the event's batch), padded
+// to 8: each key's events of the segment in offset order, one key after another in the entries' order, so that
+// a key's events here are one lookup and one contiguous run (a reader without the pages cached waits for a few
+// reads per segment, not one per event). Events without a key and offsets compaction emptied are not listed.
+// The checksum (xxh3) covers everything after the header.
 struct KeyFileHeader {
   char magic[8];
   std::uint32_t version;
@@ -88,13 +89,24 @@ struct KeyFileHeader {
   std::uint64_t base_offset;
   std::uint64_t next_offset;
   std::uint64_t key_count;
+  std::uint64_t event_count;
   std::uint64_t checksum;
 };
-static_assert(sizeof(KeyFileHeader) == 48);
+static_assert(sizeof(KeyFileHeader) == 56);
+struct KeyFileEntry {
+  std::uint64_t hash;
+  std::uint64_t last_offset;  // the key's last offset in the segment
+  std::uint64_t first;        // the index of its first event in offsets[] and positions[]
+  std::uint64_t before;       // the offset of its event before the segment's first, kNoOffset when none
+};
+static_assert(sizeof(KeyFileEntry) == 32);
 inline constexpr char kKeyFileMagic[8] = {'S', 'T', 'R', 'A', 'K', 'E', 'Y', 'S'};
+inline constexpr std::uint32_t kKeyFileVersion = 2;  // version 1 (a chain of previous offsets) is rebuilt
 std::string key_file_path(const std::string& partition_dir, std::uint64_t base_offset);
-// The bytes of a key file: prev and positions per offset of [base, base + prev.size()), keys (hash, last
-// offset) in any order.
+// The bytes of a key file from a segment's chains: prev and positions per offset of [base, base + prev.size())
+// (prev: the offset of the previous event of the key, kNoOffset at a chain's start or for an event without a
+// key; positions: kGapPosition for an offset that holds no event, where a chain reaching it ends), keys
+// (hash, last offset) in any order.
 std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<const std::uint64_t> prev,
                                        std::span<const std::uint32_t> positions,
                                        std::vector<std::pair<std::uint64_t, std::uint64_t>> keys);
@@ -111,21 +123,34 @@ class SegmentKeyFile {
   std::uint64_t next_offset() const { return header_.next_offset; }
   // The key's last offset in this segment, or kNoOffset.
   std::uint64_t last_offset(std::uint64_t hash) const;
-  // The offset of the previous event of `offset`'s key (in this segment or an earlier one), or kNoOffset.
-  // REQUIRES: base_offset() <= offset < next_offset().
-  std::uint64_t previous(std::uint64_t offset) const;
-  // The file position of the batch holding `offset`. REQUIRES: as previous().
-  std::uint32_t batch_position(std::uint64_t offset) const;
+  // A key's events here: [first, end) of offset() and position(), and the offset of its event before them.
+  struct KeyEvents {
+    std::uint64_t first = 0;
+    std::uint64_t end = 0;
+    std::uint64_t before = kNoOffset;
+  };
+  // False when the key has no event in this segment.
+  bool find(std::uint64_t hash, KeyEvents* events) const;
+  std::uint64_t offset(std::uint64_t i) const { return load(offsets_at_ + 8 * i); }
+  std::uint32_t position(std::uint64_t i) const;
+  // The bytes holding events [first, end): readers ask for them at once before reading them.
+  std::span<const std::byte> offsets_bytes(const KeyEvents& events) const;
+  std::span<const std::byte> positions_bytes(const KeyEvents& events) const;
   template <typename Fn>
   void for_each_key(Fn&& fn) const {
-    for (std::uint64_t i = 0; i < header_.key_count; ++i) fn(load(keys_at_ + 16 * i), load(keys_at_ + 16 * i + 8));
+    for (std::uint64_t i = 0; i < header_.key_count; ++i) fn(entry_hash(i), load(entry_at(i) + 8));
   }
 
  private:
   std::uint64_t load(std::size_t position) const;
+  std::size_t entry_at(std::uint64_t i) const { return sizeof(KeyFileHeader) + sizeof(KeyFileEntry) * i; }
+  std::uint64_t entry_hash(std::uint64_t i) const { return load(entry_at(i)); }
+  // The index of the entry of `hash`, or key_count.
+  std::uint64_t search(std::uint64_t hash) const;
   io::ReadOnlyMapping mapping_;
   KeyFileHeader header_{};
-  std::size_t keys_at_ = 0;
+  std::size_t offsets_at_ = 0;
+  std::size_t positions_at_ = 0;
 };
 
 // The writer's index of one partition. The writer thread alone changes it, holding mutex() while it frames

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,12 +34,15 @@ struct KeyReaderState {
   struct SealedSegment {
     std::shared_ptr<const SegmentKeyFile> keys;
     io::ReadOnlyMapping data;
+    io::File file;  // the same segment, for pread
     io::File::Identity keys_identity;
   };
   std::map<std::uint64_t, SealedSegment> files;  // by base offset
   std::vector<std::uint64_t> bases;  // the partition's segments, listed per read
   std::set<std::pair<std::uint64_t, std::uint32_t>> verified;  // batches (base, position) whose CRC passed
-  std::vector<std::byte> buffer;        // a batch of the active segment (pread)
+  std::optional<std::pair<std::uint64_t, io::File>> unmapped;  // (base, file) of the segment read with pread
+  bool batches_uncached = false;        // this read's batches were not in the page cache: read with pread
+  std::vector<std::byte> buffer;        // a batch read with pread
   std::vector<std::byte> decompressed;  // a compressed batch's records
   std::vector<EventHeader> headers;
 };

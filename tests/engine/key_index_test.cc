@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
+#include <set>
 #include <thread>
 
+#include "engine/key_index.h"
 #include "strata/key_reader.h"
 #include "strata/log.h"
 #include "tests/engine/small_options.h"
@@ -183,6 +186,91 @@ TEST(KeyReader, ReadsOneKeyAcrossSegmentsLiveAndFromTheDirectory) {
   ASSERT_GE(key_files(dir.sub("orders-0")).size(), 3u);
   auto detached = KeyReader::open(dir.path(), "orders").value();
   expect_key_reads(*detached, expected);
+}
+
+// A key whose events are segments apart (none in the ones between): its reader jumps over those, live and
+// from the directory, and reads from an offset inside the gap.
+TEST(KeyReader, ReadsAKeyWhoseEventsSkipSegments) {
+  TestDir dir;
+  std::vector<std::uint64_t> sparse;
+  {
+    auto log = Log::open(small_options(dir.path())).value();
+    const TopicId topic = log->topic("orders", kIndexed).value();
+    auto producer = log->producer();
+    for (int round = 0; round < 3; ++round) {
+      sparse.push_back(append_expecting(*producer, topic, "sparse", "s", Expected::any()).value());
+      fill(*log, topic, 6000, 13);  // ~1.3 MB: at least one whole 1 MiB segment without "sparse"
+    }
+    sparse.push_back(append_expecting(*producer, topic, "sparse", "s", Expected::any()).value());
+    ASSERT_GE(log->stats().topics[0].segments, 4u);
+    auto live = log->key_reader("orders").value();
+    EXPECT_EQ(key_offsets(*live, "sparse"), sparse);
+    EXPECT_EQ(key_offsets(*live, "sparse", sparse[1] - 1), std::vector(sparse.begin() + 1, sparse.end()));
+  }
+  auto detached = KeyReader::open(dir.path(), "orders").value();
+  EXPECT_EQ(key_offsets(*detached, "sparse"), sparse);
+  EXPECT_EQ(key_offsets(*detached, "sparse", sparse[2]), std::vector(sparse.begin() + 2, sparse.end()));
+}
+
+// The key file lists each key's events of the segment as one run: keyless events and emptied offsets left
+// out, a chain reaching an emptied offset ended, the offset before the segment kept, keys without an event in
+// the segment dropped; lookups find every key among many (hashes anywhere in the 64-bit range).
+TEST(KeyIndex, KeyFileListsEachKeysEventsInOneRun) {
+  using detail::kGapPosition;
+  using detail::kNoOffset;
+  TestDir dir;
+  const auto write = [&](std::uint64_t base, const std::vector<std::byte>& bytes) {
+    std::ofstream(detail::key_file_path(dir.path(), base), std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  };
+  const std::uint64_t a = 5;
+  const std::uint64_t b = UINT64_MAX - 1;
+  const std::uint64_t c = 1ull << 63;
+  // Offsets 100..107: a at 100, 103, 107 (and 42 before the segment); b at 101, 105; 102 without a key;
+  // 104 emptied by compaction; c at 106, whose chain led to 104.
+  const std::vector<std::uint64_t> prev{42, kNoOffset, kNoOffset, 100, kNoOffset, 101, 104, 103};
+  const std::vector<std::uint32_t> positions{0, 0, 500, 500, kGapPosition, 900, 900, 1300};
+  write(100, detail::encode_key_file(100, prev, positions, {{c, 106}, {a, 107}, {b, 105}, {9, 42}}));
+  auto file = detail::SegmentKeyFile::open(dir.path(), 100, 108, /*verify=*/true);
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  const auto run = [&](std::uint64_t hash) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> events;
+    detail::SegmentKeyFile::KeyEvents found;
+    if (!file->find(hash, &found)) return std::pair(events, kNoOffset - 1);
+    for (std::uint64_t i = found.first; i < found.end; ++i) events.emplace_back(file->offset(i), file->position(i));
+    return std::pair(events, found.before);
+  };
+  using Run = std::vector<std::pair<std::uint64_t, std::uint32_t>>;
+  EXPECT_EQ(run(a), std::pair(Run{{100, 0}, {103, 500}, {107, 1300}}, std::uint64_t{42}));
+  EXPECT_EQ(run(b), std::pair(Run{{101, 0}, {105, 900}}, kNoOffset));
+  EXPECT_EQ(run(c), std::pair(Run{{106, 900}}, kNoOffset));
+  EXPECT_EQ(run(9).second, kNoOffset - 1);  // its last event is before the segment: not listed
+  EXPECT_EQ(file->last_offset(a), 107u);
+  EXPECT_EQ(file->last_offset(c), 106u);
+  EXPECT_EQ(file->last_offset(7), kNoOffset);
+  std::map<std::uint64_t, std::uint64_t> listed;
+  file->for_each_key([&](std::uint64_t hash, std::uint64_t last) { listed[hash] = last; });
+  EXPECT_EQ(listed, (std::map<std::uint64_t, std::uint64_t>{{a, 107}, {c, 106}, {b, 105}}));
+  EXPECT_EQ(detail::SegmentKeyFile::open(dir.path(), 100, 109, false).status().code(), StatusCode::kCorruption);
+
+  // 20000 keys of one event each, random hashes (and a few at the ends of the range).
+  std::mt19937_64 random(7);
+  std::set<std::uint64_t> hashes{0, 1, UINT64_MAX};
+  while (hashes.size() < 20000) hashes.insert(random());
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> keys;
+  for (const std::uint64_t hash : hashes) keys.emplace_back(hash, 1000 + keys.size());
+  const std::vector<std::uint64_t> chainless(keys.size(), kNoOffset);
+  const std::vector<std::uint32_t> at(keys.size(), 0);
+  write(1000, detail::encode_key_file(1000, chainless, at, keys));
+  file = detail::SegmentKeyFile::open(dir.path(), 1000, 1000 + keys.size(), /*verify=*/true);
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  for (const auto& [hash, offset] : keys) ASSERT_EQ(file->last_offset(hash), offset) << hash;
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t absent = random();
+    if (!hashes.contains(absent)) {
+      ASSERT_EQ(file->last_offset(absent), kNoOffset) << absent;
+    }
+  }
 }
 
 // Invariant 8: the key files are derived. Deleted or corrupted, the next open rebuilds them, conditional

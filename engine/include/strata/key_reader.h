@@ -1,7 +1,7 @@
 // KeyReader: one key's events of one partition, in offset order, without reading the other keys' events
 // (topics created with strata.key-index=true). It follows the key index: the writer's, in memory, for the
-// active segment of a live Log; each sealed segment's <base>.strata-keys file (a key's chain of previous
-// offsets, binary-searched by key hash). A reader on a directory (KeyReader::open, another process) scans
+// active segment of a live Log; each sealed segment's <base>.strata-keys file (each key's events of the
+// segment as one run, looked up by key hash). A reader on a directory (KeyReader::open, another process) scans
 // the active segment instead, and any sealed segment whose key file is missing. Every event handed out is
 // checked (its batch's CRC) and its key compared byte for byte.
 //
