@@ -13,7 +13,7 @@ namespace strata::bench {
 
 struct LargeFetchResult {
   std::uint64_t bytes = 0;     // batch bytes fetched (each once)
-  double seconds = 0;          // first fetch to last record
+  double seconds = 0;          // first record to last, of a second read (warm)
   double loopback_seconds = 0; // the same bytes over a plain loopback connection
   double gb_per_s() const { return seconds > 0 ? static_cast<double>(bytes) / seconds / 1e9 : 0; }
   double loopback_gb_per_s() const { return loopback_seconds > 0 ? static_cast<double>(bytes) / loopback_seconds / 1e9 : 0; }
