@@ -420,10 +420,11 @@ int run_bench(const BenchArgs& args) {
       std::string line = json_line(k.result, std::nullopt, &k.reference, k.ratio);
       if (large_batches) {
         const bench::LargeFetchResult& large = *large_batches;
+        line.pop_back();  // into the object: json_line closes it
         line += ",\"large_batches\":{\"bytes\":" + std::to_string(large.bytes) +
                 ",\"gb_per_s\":" + json_number(large.gb_per_s()) +
                 ",\"loopback_gb_per_s\":" + json_number(large.loopback_gb_per_s()) +
-                ",\"ratio\":" + json_number(large.ratio()) + "}";
+                ",\"ratio\":" + json_number(large.ratio()) + "}}";
       }
       record(k.result, line);
       if (!args.json && workload == "kafka-latency") {
