@@ -3,12 +3,15 @@
 // is what the spec says it must be for what was appended.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "strata/log.h"
+#include "tests/engine/compaction_fixture.h"
 #include "tests/engine/kafka_spec.h"
 #include "tests/engine/small_options.h"
 #include "tests/engine/test_dir.h"
@@ -126,6 +129,64 @@ TEST(KafkaSpec, SegmentDecodesFieldByFieldWithADecoderWrittenFromTheProtocolGuid
   }
   EXPECT_EQ(event, appended.size());
   EXPECT_EQ(next_position, data_end);
+}
+
+// Compacted segments as the guide allows them: batches keep their base offset and lastOffsetDelta while records
+// inside them are gone, so a batch's records' offsets (baseOffset + offsetDelta) have gaps and the next batch
+// starts after baseOffset + lastOffsetDelta. Every batch still decodes field by field with its CRC right, and
+// every record kept is the one appended at its offset: each key's latest event below the active segment.
+TEST(KafkaSpec, CompactedSegmentsDecodeWithTheGapsTheGuideAllows) {
+  TestDir dir;
+  testing::Partition before;
+  std::uint64_t active_base = 0;
+  {
+    testing::CompactedTopic fixture(dir.path(), /*key_index=*/false);
+    fixture.append_events(20000, 100);
+    before = fixture.read_all();
+    active_base = fixture.active_base();
+    ASSERT_TRUE(fixture.log().compact("t").is_ok());
+  }
+  std::set<std::uint64_t> expected = testing::compacted_offsets(before, active_base);
+  std::erase_if(expected, [&](std::uint64_t offset) { return offset >= active_base; });
+  std::set<std::uint64_t> kept;
+  std::vector<std::filesystem::path> segments;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.sub("t-0"))) {
+    if (entry.path().extension() == ".log") segments.push_back(entry.path());
+  }
+  std::sort(segments.begin(), segments.end());
+  std::int64_t next_offset = 0;
+  for (const auto& path : segments) {
+    if (std::stoull(path.stem().string()) >= active_base) continue;  // the active segment is never compacted
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t data_end = 0;
+    for (const auto& d : kafka_spec::decode_segment(file, &data_end)) {
+      const kafka_spec::Batch& b = d.batch;
+      SCOPED_TRACE(path.filename().string() + ": batch at position " + std::to_string(d.position));
+      ASSERT_EQ(d.problem, "");
+      EXPECT_TRUE(d.crc_ok) << "CRC-32C over attributes..end, recomputed for the records kept";
+      EXPECT_EQ(b.magic, 2);
+      EXPECT_GE(b.base_offset, next_offset) << "batches ascend and never overlap";
+      ASSERT_EQ(b.records.size(), static_cast<std::size_t>(d.records_count));
+      std::int32_t last_delta = -1;
+      for (const kafka_spec::Record& r : b.records) {
+        EXPECT_GT(r.offset_delta, last_delta) << "offset deltas ascend (with gaps)";
+        EXPECT_LE(r.offset_delta, b.last_offset_delta) << "lastOffsetDelta still covers the batch's range";
+        last_delta = r.offset_delta;
+        const std::uint64_t offset = static_cast<std::uint64_t>(b.base_offset + r.offset_delta);
+        ASSERT_TRUE(before.contains(offset)) << "offset " << offset << " was never appended";
+        ASSERT_TRUE(r.key.has_value());
+        EXPECT_EQ(*r.key, before.at(offset).key) << "offset " << offset;
+        ASSERT_TRUE(r.value.has_value());
+        EXPECT_EQ(*r.value, before.at(offset).value) << "offset " << offset;
+        kept.insert(offset);
+      }
+      next_offset = b.base_offset + b.last_offset_delta + 1;
+    }
+    EXPECT_EQ(data_end, file.size()) << "a rewritten segment holds exactly its batches";
+  }
+  EXPECT_EQ(kept, expected) << "each key's latest event below the active segment, and nothing else";
+  EXPECT_LT(kept.size(), static_cast<std::size_t>(active_base)) << "the pass removed nothing";
 }
 
 // The spec's CRC-32C is the one Kafka documents (Castagnoli); check the table against its known vector.
