@@ -16,6 +16,9 @@
 #include <cstring>
 #include <new>
 
+#include "base/socket.h"
+#include "strata/errno_status.h"
+
 namespace strata::kafka {
 
 namespace {
@@ -72,15 +75,15 @@ Result<std::unique_ptr<Reactor>> Reactor::create(std::vector<ReactorListener> li
                                                  ReactorOptions options) {
   std::unique_ptr<Reactor> reactor(new Reactor(std::move(listeners), shared, options));
   reactor->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (reactor->epoll_fd_ < 0) return io_error(std::string("epoll_create1: ") + std::strerror(errno));
+  if (reactor->epoll_fd_ < 0) return status_from_errno(errno, "epoll_create1 for a reactor");
   reactor->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (reactor->wake_fd_ < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
+  if (reactor->wake_fd_ < 0) return status_from_errno(errno, "eventfd for a reactor");
   reactor->spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.ptr = &wake_tag;
   if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 || !reactor->watch_listeners()) {
-    return io_error(std::string("epoll_ctl: ") + std::strerror(errno));
+    return status_from_errno(errno, "epoll_ctl adding a reactor's sockets");
   }
   return reactor;
 }
@@ -195,8 +198,8 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
   ++refusals_unlogged_;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= kRefusalLogInterval) {
-    std::fprintf(stderr, "strata serve: refused %zu connection(s): accept: %s (raise ulimit -n or lower --max-connections)\n",
-                 refusals_unlogged_, std::strerror(error));
+    std::fprintf(stderr, "strata serve: refused %zu connection(s): %s (raise ulimit -n or lower --max-connections)\n",
+                 refusals_unlogged_, status_from_errno(error, "accept").message().c_str());
     refusals_unlogged_ = 0;
     last_refusal_log_ = now;
   }
@@ -223,8 +226,7 @@ void Reactor::accept_one(int fd, const std::string& client, const ReactorListene
     }
     return;
   }
-  const int one = 1;
-  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  (void)set_no_delay(fd, client);  // only latency is at stake: serve the connection either way
   try {
     auto connection = std::make_unique<Connection>(fd, client, *this, shared_.handler, options_.connection,
                                                    shared_.stopping, *listener.context);
@@ -233,7 +235,8 @@ void Reactor::accept_one(int fd, const std::string& client, const ReactorListene
     event.events = EPOLLIN;
     event.data.ptr = raw;
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-      std::fprintf(stderr, "strata serve: %s: refused: epoll_ctl: %s\n", client.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "strata serve: %s: refused: %s\n", client.c_str(),
+                   status_from_errno(errno, "epoll_ctl").message().c_str());
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
       return;  // the Connection closes fd
     }
@@ -258,7 +261,7 @@ void Reactor::accept_ready(const ReactorListener& listener) {
         refuse_without_descriptors(listener, error);
         return;  // the connections and the other reactors get a turn (their closes free descriptors)
       }
-      std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(error));
+      std::fprintf(stderr, "strata serve: %s\n", status_from_errno(error, "accept").message().c_str());
       return;
     }
     accept_one(fd, address_text(peer), listener);
@@ -371,7 +374,7 @@ void Reactor::run() {
     const bool resumed = sweep_local_waits();
     const int ready = epoll_wait(epoll_fd_, events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
-      std::fprintf(stderr, "strata serve: epoll_wait: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "strata serve: %s\n", status_from_errno(errno, "epoll_wait").message().c_str());
       return;
     }
     for (int i = 0; i < ready; ++i) {
