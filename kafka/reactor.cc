@@ -74,15 +74,15 @@ Reactor::Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, R
 Result<std::unique_ptr<Reactor>> Reactor::create(std::vector<ReactorListener> listeners, ReactorShared shared,
                                                  ReactorOptions options) {
   std::unique_ptr<Reactor> reactor(new Reactor(std::move(listeners), shared, options));
-  reactor->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (reactor->epoll_fd_ < 0) return status_from_errno(errno, "epoll_create1 for a reactor");
-  reactor->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (reactor->wake_fd_ < 0) return status_from_errno(errno, "eventfd for a reactor");
-  reactor->spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  reactor->epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!reactor->epoll_fd_.is_open()) return status_from_errno(errno, "epoll_create1 for a reactor");
+  reactor->wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!reactor->wake_fd_.is_open()) return status_from_errno(errno, "eventfd for a reactor");
+  reactor->spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.ptr = &wake_tag;
-  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 || !reactor->watch_listeners()) {
+  if (epoll_ctl(reactor->epoll_fd_.get(), EPOLL_CTL_ADD, reactor->wake_fd_.get(), &wake) != 0 || !reactor->watch_listeners()) {
     return status_from_errno(errno, "epoll_ctl adding a reactor's sockets");
   }
   return reactor;
@@ -94,7 +94,7 @@ bool Reactor::watch_listeners() {
     // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
     listen.events = EPOLLIN | EPOLLEXCLUSIVE;
     listen.data.ptr = const_cast<ReactorListener*>(&listener);
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
   }
   return true;
 }
@@ -107,20 +107,17 @@ const ReactorListener* Reactor::listening_socket(const void* tag) const {
 }
 
 void Reactor::unwatch_listeners() {
-  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener.fd, nullptr);
+  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
 }
 
 Reactor::~Reactor() {
-  for (const WakeSource& source : watched_) unwatch(source, wake_fd_);
-  connections_.clear();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  if (spare_fd_ >= 0) ::close(spare_fd_);
+  for (const WakeSource& source : watched_) unwatch(source, wake_fd_.get());
+  connections_.clear();  // before the descriptors below close (members)
 }
 
 void Reactor::wake() {
   const std::uint64_t one = 1;
-  (void)::write(wake_fd_, &one, sizeof one);
+  (void)::write(wake_fd_.get(), &one, sizeof one);
 }
 
 void Reactor::post(Connection* connection, void* parked) {
@@ -148,7 +145,7 @@ void Reactor::settle(Connection* connection) {
     connection->on_readable(scratch_);
   }
   if (connection->finished()) {
-    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, connection->fd(), nullptr);
     paused_.erase(connection);
     connections_.erase(found);
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -156,7 +153,7 @@ void Reactor::settle(Connection* connection) {
   }
   if (connection->socket_closed()) {
     // Shut down or reset: epoll would report it on every wait until its parked responses finish.
-    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, connection->fd(), nullptr);
     owned.registered = kUnregistered;
     paused_.erase(connection);
     return;
@@ -171,7 +168,7 @@ void Reactor::settle(Connection* connection) {
   epoll_event event{};
   event.events = wanted;
   event.data.ptr = connection;
-  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection->fd(), &event);
+  (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, connection->fd(), &event);
   owned.registered = wanted;
 }
 
@@ -179,16 +176,16 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
   // Accept the connection on the spare descriptor and close it: the client learns at once, and the listening
   // socket does not stay ready (which would spin this loop).
   bool refused = false;
-  if (spare_fd_ >= 0) {
-    ::close(spare_fd_);
+  if (spare_fd_.is_open()) {
+    spare_fd_.reset();
     const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       ::close(fd);
       refused = true;
     }
-    spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   }
-  if (spare_fd_ < 0) {
+  if (!spare_fd_.is_open()) {
     // No spare (another thread took the descriptor): stop looking at the sockets for a moment instead.
     unwatch_listeners();
     accept_paused_until_ = std::chrono::steady_clock::now() + kAcceptPause;
@@ -207,7 +204,7 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
 
 void Reactor::resume_accepting() {
   if (!accept_paused_ || stop_begun_ || std::chrono::steady_clock::now() < accept_paused_until_) return;
-  if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (!spare_fd_.is_open()) spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (watch_listeners()) accept_paused_ = false;
 }
 
@@ -234,7 +231,7 @@ void Reactor::accept_one(int fd, const std::string& client, const ReactorListene
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.ptr = raw;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
       std::fprintf(stderr, "strata serve: %s: refused: %s\n", client.c_str(),
                    status_from_errno(errno, "epoll_ctl").message().c_str());
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -291,7 +288,7 @@ bool Reactor::sweep_local_waits() {
     if (std::find(watched_.begin(), watched_.end(), wait.source) == watched_.end()) watched_.push_back(wait.source);
   }
   for (const WakeSource& source : armed_now_) {
-    if (Status armed = watch(source, wake_fd_); !armed.is_ok() && !local_polling_) {
+    if (Status armed = watch(source, wake_fd_.get()); !armed.is_ok() && !local_polling_) {
       std::fprintf(stderr, "strata serve: %s: polling every millisecond instead\n", armed.to_string().c_str());
       local_polling_ = true;
     }
@@ -372,7 +369,7 @@ void Reactor::run() {
       }
     }
     const bool resumed = sweep_local_waits();
-    const int ready = epoll_wait(epoll_fd_, events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
+    const int ready = epoll_wait(epoll_fd_.get(), events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
       std::fprintf(stderr, "strata serve: %s\n", status_from_errno(errno, "epoll_wait").message().c_str());
       return;
@@ -383,7 +380,7 @@ void Reactor::run() {
         accept_ready(*listener);
       } else if (tag == &wake_tag) {
         std::uint64_t count = 0;
-        (void)::read(wake_fd_, &count, sizeof count);
+        (void)::read(wake_fd_.get(), &count, sizeof count);
       } else {
         auto* connection = static_cast<Connection*>(tag);
         if (connections_.find(connection) == connections_.end()) continue;  // ended earlier in this batch
