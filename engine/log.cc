@@ -11,7 +11,7 @@
 #include "engine/reader_state.h"
 #include "engine/partitioner.h"
 #include "engine/recovery.h"
-#include "perf/probes.h"
+#include "base/probes.h"
 #include "ring/backpressure.h"
 
 namespace strata {

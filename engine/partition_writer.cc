@@ -10,9 +10,9 @@
 
 #include "engine/compression.h"
 #include "engine/wall_clock.h"
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "io/sync_paths.h"
-#include "perf/probes.h"
+#include "base/probes.h"
 
 namespace strata::detail {
 
@@ -523,7 +523,7 @@ Status PartitionWriter::on_sync_completion(std::size_t sync_slot, std::int32_t r
   // A failed fdatasync is final: the kernel may have dropped the dirty pages, so a retry that succeeds
   // proves nothing about the data we wrote. The log fails.
   if (result < 0) {
-    return io::status_from_errno(-result, "fdatasync " + file_.path());
+    return status_from_errno(-result, "fdatasync " + file_.path());
   }
   // Overlapping syncs may complete out of order; each covers its target, and no more than is written (a
   // linked sync's write may have reported a short write that is still being completed).
@@ -556,7 +556,7 @@ Status PartitionWriter::on_completion(io::IoQueue& queue, std::uint64_t slot, st
   }
   if (result < 0) {
     // The log fails; retire the write without counting it as written, so nothing waits on it forever.
-    Status error = io::status_from_errno(
+    Status error = status_from_errno(
         -result, "write " + file_.path() + " at position " + std::to_string(write.begin));
     write.done = true;
     write.data_end = write.begin;

@@ -12,7 +12,7 @@
 #include "engine/recovery.h"
 #include "engine/segment_mappings.h"
 #include "engine/synced_marker.h"
-#include "perf/probes.h"
+#include "base/probes.h"
 #include "strata/log.h"
 #include "strata/topics.h"
 

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "engine/format.h"
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 namespace strata::detail {
 
@@ -35,7 +35,7 @@ Result<SyncedMarker> SyncedMarker::create(const std::string& partition_dir, std:
   std::atomic_ref<std::uint64_t>(*marker.word_).store(offset, std::memory_order_release);
   marker.last_ = offset;
   if (!exists && ::rename(written_at.c_str(), path.c_str()) != 0) {
-    return io::status_from_errno(errno, "rename " + written_at + " to " + path);
+    return status_from_errno(errno, "rename " + written_at + " to " + path);
   }
   return marker;
 }

@@ -16,7 +16,7 @@
 #include <vector>
 #include <utility>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "io/sync_paths.h"
 
 namespace strata::io {

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <string>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 namespace strata::io {
 

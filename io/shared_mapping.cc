@@ -7,7 +7,7 @@
 
 #include <cerrno>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 namespace strata::io {
 

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <string>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "io/io_queue.h"
 
 namespace strata::io {

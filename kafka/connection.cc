@@ -12,10 +12,11 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/probes.h"
 #include "kafka/codec.h"
 #include "kafka/reactor.h"
 #include "kafka/server_security_setup.h"
-#include "perf/probes.h"
+#include "strata/errno_status.h"
 
 namespace strata::kafka {
 
@@ -216,7 +217,7 @@ Connection::SendFailure Connection::send_failed() {
     write_blocked_ = true;
     return SendFailure::kBlocked;
   }
-  fail_writes(std::string("write failed: ") + std::strerror(errno));
+  fail_writes(status_from_errno(errno, "write failed").message());
   return SendFailure::kFailed;
 }
 
@@ -282,7 +283,7 @@ void Connection::on_readable(std::span<std::byte> scratch) {
       if (tls_ && !tls_->error().empty()) {
         end_reading("TLS: " + tls_->error() + ": closing");
       } else {
-        end_reading(std::string("read failed: ") + std::strerror(errno));
+        end_reading(status_from_errno(errno, "read failed").message());
       }
       break;
     }

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
+
+#include "base/socket.h"
+#include "strata/errno_status.h"
 
 namespace strata::kafka {
 
@@ -35,24 +37,30 @@ Result<Listener> Listener::bind(const std::string& host, std::uint16_t port) {
   const std::string port_text = std::to_string(port);
   const int resolved = getaddrinfo(host.empty() ? nullptr : host.c_str(), port_text.c_str(), &hints, &found);
   if (resolved != 0) return invalid_argument("listen address " + host + ": " + gai_strerror(resolved));
-  int fd = -1;
-  std::string last_error = "no address";
+  OwnedFd fd;
+  Status last_error = io_error("no address");
   for (addrinfo* candidate = found; candidate != nullptr; candidate = candidate->ai_next) {
-    fd = ::socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, candidate->ai_protocol);
-    if (fd < 0) {
-      last_error = std::strerror(errno);
+    fd.reset(::socket(candidate->ai_family, candidate->ai_socktype | SOCK_CLOEXEC, candidate->ai_protocol));
+    if (!fd.is_open()) {
+      last_error = status_from_errno(errno, "socket");
       continue;
     }
     const int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 && ::listen(fd, kBacklog) == 0) break;
-    last_error = std::strerror(errno);
-    ::close(fd);
-    fd = -1;
+    (void)setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd.get(), candidate->ai_addr, candidate->ai_addrlen) != 0) {
+      last_error = status_from_errno(errno, "bind");
+    } else if (::listen(fd.get(), kBacklog) != 0) {
+      last_error = status_from_errno(errno, "listen");
+    } else {
+      break;
+    }
+    fd.reset();
   }
   freeaddrinfo(found);
-  if (fd < 0) return io_error("listening on " + host + ":" + port_text + ": " + last_error);
-  return Listener(fd, bound_port(fd));
+  // kIoError whatever errno said, as listener.h promises; the message keeps errno's text.
+  if (!fd.is_open()) return io_error("listening on " + host + ":" + port_text + ": " + last_error.message());
+  const std::uint16_t bound = bound_port(fd.get());
+  return Listener(fd.release(), bound);
 }
 
 Listener::Listener(Listener&& other) noexcept : fd_(std::exchange(other.fd_, -1)), port_(other.port_) {}

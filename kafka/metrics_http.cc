@@ -17,6 +17,7 @@
 #include "kafka/http_request.h"
 #include "kafka/listener.h"
 #include "kafka/metrics_text.h"
+#include "strata/errno_status.h"
 
 namespace strata::kafka {
 
@@ -123,7 +124,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(const std::strin
   auto listener = Listener::bind(host, port);
   if (!listener) return listener.status();
   const int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
+  if (wake_fd < 0) return status_from_errno(errno, "eventfd for the metrics endpoint");
   const std::uint16_t bound = listener->port();
   std::unique_ptr<MetricsEndpoint> endpoint(
       new MetricsEndpoint(host, bound, listener->release(), wake_fd, std::move(render)));
@@ -169,7 +170,7 @@ void MetricsEndpoint::serve() {
       timeout_ms = std::min<int>(timeout_ms, static_cast<int>(std::max<std::int64_t>(left, 0)) + 1);
     }
     if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
-      std::fprintf(stderr, "strata serve: metrics: poll: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "strata serve: metrics: %s\n", status_from_errno(errno, "poll").message().c_str());
       break;
     }
     for (std::size_t i = 0; i < clients.size(); ++i) {

@@ -16,6 +16,9 @@
 #include <cstring>
 #include <new>
 
+#include "base/socket.h"
+#include "strata/errno_status.h"
+
 namespace strata::kafka {
 
 namespace {
@@ -71,16 +74,16 @@ Reactor::Reactor(std::vector<ReactorListener> listeners, ReactorShared shared, R
 Result<std::unique_ptr<Reactor>> Reactor::create(std::vector<ReactorListener> listeners, ReactorShared shared,
                                                  ReactorOptions options) {
   std::unique_ptr<Reactor> reactor(new Reactor(std::move(listeners), shared, options));
-  reactor->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (reactor->epoll_fd_ < 0) return io_error(std::string("epoll_create1: ") + std::strerror(errno));
-  reactor->wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (reactor->wake_fd_ < 0) return io_error(std::string("eventfd: ") + std::strerror(errno));
-  reactor->spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  reactor->epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!reactor->epoll_fd_.is_open()) return status_from_errno(errno, "epoll_create1 for a reactor");
+  reactor->wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!reactor->wake_fd_.is_open()) return status_from_errno(errno, "eventfd for a reactor");
+  reactor->spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   epoll_event wake{};
   wake.events = EPOLLIN;
   wake.data.ptr = &wake_tag;
-  if (epoll_ctl(reactor->epoll_fd_, EPOLL_CTL_ADD, reactor->wake_fd_, &wake) != 0 || !reactor->watch_listeners()) {
-    return io_error(std::string("epoll_ctl: ") + std::strerror(errno));
+  if (epoll_ctl(reactor->epoll_fd_.get(), EPOLL_CTL_ADD, reactor->wake_fd_.get(), &wake) != 0 || !reactor->watch_listeners()) {
+    return status_from_errno(errno, "epoll_ctl adding a reactor's sockets");
   }
   return reactor;
 }
@@ -91,7 +94,7 @@ bool Reactor::watch_listeners() {
     // EPOLLEXCLUSIVE: a new connection wakes one reactor, not all of them.
     listen.events = EPOLLIN | EPOLLEXCLUSIVE;
     listen.data.ptr = const_cast<ReactorListener*>(&listener);
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, listener.fd, &listen) != 0 && errno != EEXIST) return false;
   }
   return true;
 }
@@ -104,20 +107,17 @@ const ReactorListener* Reactor::listening_socket(const void* tag) const {
 }
 
 void Reactor::unwatch_listeners() {
-  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listener.fd, nullptr);
+  for (const ReactorListener& listener : listeners_) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, listener.fd, nullptr);
 }
 
 Reactor::~Reactor() {
-  for (const WakeSource& source : watched_) unwatch(source, wake_fd_);
-  connections_.clear();
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-  if (spare_fd_ >= 0) ::close(spare_fd_);
+  for (const WakeSource& source : watched_) unwatch(source, wake_fd_.get());
+  connections_.clear();  // before the descriptors below close (members)
 }
 
 void Reactor::wake() {
   const std::uint64_t one = 1;
-  (void)::write(wake_fd_, &one, sizeof one);
+  (void)::write(wake_fd_.get(), &one, sizeof one);
 }
 
 void Reactor::post(Connection* connection, void* parked) {
@@ -145,7 +145,7 @@ void Reactor::settle(Connection* connection) {
     connection->on_readable(scratch_);
   }
   if (connection->finished()) {
-    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, connection->fd(), nullptr);
     paused_.erase(connection);
     connections_.erase(found);
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -153,7 +153,7 @@ void Reactor::settle(Connection* connection) {
   }
   if (connection->socket_closed()) {
     // Shut down or reset: epoll would report it on every wait until its parked responses finish.
-    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection->fd(), nullptr);
+    if (owned.registered != kUnregistered) (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, connection->fd(), nullptr);
     owned.registered = kUnregistered;
     paused_.erase(connection);
     return;
@@ -168,7 +168,7 @@ void Reactor::settle(Connection* connection) {
   epoll_event event{};
   event.events = wanted;
   event.data.ptr = connection;
-  (void)epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection->fd(), &event);
+  (void)epoll_ctl(epoll_fd_.get(), EPOLL_CTL_MOD, connection->fd(), &event);
   owned.registered = wanted;
 }
 
@@ -176,16 +176,16 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
   // Accept the connection on the spare descriptor and close it: the client learns at once, and the listening
   // socket does not stay ready (which would spin this loop).
   bool refused = false;
-  if (spare_fd_ >= 0) {
-    ::close(spare_fd_);
+  if (spare_fd_.is_open()) {
+    spare_fd_.reset();
     const int fd = ::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
       ::close(fd);
       refused = true;
     }
-    spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   }
-  if (spare_fd_ < 0) {
+  if (!spare_fd_.is_open()) {
     // No spare (another thread took the descriptor): stop looking at the sockets for a moment instead.
     unwatch_listeners();
     accept_paused_until_ = std::chrono::steady_clock::now() + kAcceptPause;
@@ -195,8 +195,8 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
   ++refusals_unlogged_;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_refusal_log_ >= kRefusalLogInterval) {
-    std::fprintf(stderr, "strata serve: refused %zu connection(s): accept: %s (raise ulimit -n or lower --max-connections)\n",
-                 refusals_unlogged_, std::strerror(error));
+    std::fprintf(stderr, "strata serve: refused %zu connection(s): %s (raise ulimit -n or lower --max-connections)\n",
+                 refusals_unlogged_, status_from_errno(error, "accept").message().c_str());
     refusals_unlogged_ = 0;
     last_refusal_log_ = now;
   }
@@ -204,7 +204,7 @@ void Reactor::refuse_without_descriptors(const ReactorListener& listener, int er
 
 void Reactor::resume_accepting() {
   if (!accept_paused_ || stop_begun_ || std::chrono::steady_clock::now() < accept_paused_until_) return;
-  if (spare_fd_ < 0) spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (!spare_fd_.is_open()) spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (watch_listeners()) accept_paused_ = false;
 }
 
@@ -223,8 +223,7 @@ void Reactor::accept_one(int fd, const std::string& client, const ReactorListene
     }
     return;
   }
-  const int one = 1;
-  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  (void)set_no_delay(fd, client);  // only latency is at stake: serve the connection either way
   try {
     auto connection = std::make_unique<Connection>(fd, client, *this, shared_.handler, options_.connection,
                                                    shared_.stopping, *listener.context);
@@ -232,8 +231,9 @@ void Reactor::accept_one(int fd, const std::string& client, const ReactorListene
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.ptr = raw;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
-      std::fprintf(stderr, "strata serve: %s: refused: epoll_ctl: %s\n", client.c_str(), std::strerror(errno));
+    if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+      std::fprintf(stderr, "strata serve: %s: refused: %s\n", client.c_str(),
+                   status_from_errno(errno, "epoll_ctl").message().c_str());
       shared_.connections.fetch_sub(1, std::memory_order_relaxed);
       return;  // the Connection closes fd
     }
@@ -258,7 +258,7 @@ void Reactor::accept_ready(const ReactorListener& listener) {
         refuse_without_descriptors(listener, error);
         return;  // the connections and the other reactors get a turn (their closes free descriptors)
       }
-      std::fprintf(stderr, "strata serve: accept: %s\n", std::strerror(error));
+      std::fprintf(stderr, "strata serve: %s\n", status_from_errno(error, "accept").message().c_str());
       return;
     }
     accept_one(fd, address_text(peer), listener);
@@ -288,7 +288,7 @@ bool Reactor::sweep_local_waits() {
     if (std::find(watched_.begin(), watched_.end(), wait.source) == watched_.end()) watched_.push_back(wait.source);
   }
   for (const WakeSource& source : armed_now_) {
-    if (Status armed = watch(source, wake_fd_); !armed.is_ok() && !local_polling_) {
+    if (Status armed = watch(source, wake_fd_.get()); !armed.is_ok() && !local_polling_) {
       std::fprintf(stderr, "strata serve: %s: polling every millisecond instead\n", armed.to_string().c_str());
       local_polling_ = true;
     }
@@ -369,9 +369,9 @@ void Reactor::run() {
       }
     }
     const bool resumed = sweep_local_waits();
-    const int ready = epoll_wait(epoll_fd_, events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
+    const int ready = epoll_wait(epoll_fd_.get(), events, kEventsMax, resumed ? 0 : epoll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
-      std::fprintf(stderr, "strata serve: epoll_wait: %s\n", std::strerror(errno));
+      std::fprintf(stderr, "strata serve: %s\n", status_from_errno(errno, "epoll_wait").message().c_str());
       return;
     }
     for (int i = 0; i < ready; ++i) {
@@ -380,7 +380,7 @@ void Reactor::run() {
         accept_ready(*listener);
       } else if (tag == &wake_tag) {
         std::uint64_t count = 0;
-        (void)::read(wake_fd_, &count, sizeof count);
+        (void)::read(wake_fd_.get(), &count, sizeof count);
       } else {
         auto* connection = static_cast<Connection*>(tag);
         if (connections_.find(connection) == connections_.end()) continue;  // ended earlier in this batch

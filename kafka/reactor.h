@@ -33,6 +33,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/socket.h"
 #include "kafka/connection.h"
 #include "kafka/waiter.h"
 
@@ -115,9 +116,9 @@ class Reactor {
   const std::vector<ReactorListener> listeners_;  // epoll's user data points at them
   ReactorShared shared_;
   const ReactorOptions options_;
-  int epoll_fd_ = -1;
-  int wake_fd_ = -1;
-  int spare_fd_ = -1;  // closed to accept (and close) one connection when descriptors run out
+  OwnedFd epoll_fd_;
+  OwnedFd wake_fd_;
+  OwnedFd spare_fd_;  // closed to accept (and close) one connection when descriptors run out
   bool stop_begun_ = false;
   bool accept_paused_ = false;
   std::chrono::steady_clock::time_point accept_paused_until_;

@@ -1,14 +1,12 @@
 // The server: its handler, coordinator, waiter and reactors (see server.h).
 #include "kafka/server.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
+#include "base/socket.h"
 #include "kafka/reactor.h"
 #include "kafka/waiter.h"
 #include "kafka/group_coordinator.h"
@@ -38,11 +36,8 @@ std::string advertised_host(const ListenerOptions& listener) {
 
 // A listening socket and what its connections are told and checked against.
 struct Server::Listening {
-  int fd = -1;
+  OwnedFd fd;
   ListenerContext context;
-  ~Listening() {
-    if (fd >= 0) ::close(fd);
-  }
 };
 
 Server::Server(Log& log, ServerOptions options) : log_(log), options_(std::move(options)) {}
@@ -90,7 +85,7 @@ Result<std::unique_ptr<Server>> Server::start(Log& log, ServerOptions options, s
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     auto listening = std::make_unique<Listening>();
     server->ports_.push_back(listeners[i].port());
-    listening->fd = listeners[i].release();
+    listening->fd.reset(listeners[i].release());
     ListenerContext& context = listening->context;
     context.protocol = wanted[i].protocol;
     context.security = server->security_.get();
@@ -137,11 +132,8 @@ Status Server::start_reactors() {
   // Non-blocking: reactors share the sockets, and the one woken may find the connection taken by another.
   std::vector<ReactorListener> listeners;
   for (const auto& listening : listening_) {
-    const int flags = fcntl(listening->fd, F_GETFL);
-    if (flags < 0 || fcntl(listening->fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-      return io_error(std::string("listening socket: fcntl: ") + std::strerror(errno));
-    }
-    listeners.push_back({listening->fd, &listening->context});
+    if (Status status = set_nonblocking(listening->fd.get(), "a listening socket"); !status) return status;
+    listeners.push_back({listening->fd.get(), &listening->context});
   }
   unsigned count = options_.network_threads;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-stage latency percentiles from a perf trace of strata's USDT probes (perf/probes.h).
+"""Per-stage latency percentiles from a perf trace of strata's USDT probes (base/probes.h).
 
     perf record -e 'sdt_strata:*' -o strata.data -- build/release/tools/strata bench durable --events 20000
     perf script -i strata.data | python3 perf/stage_latency.py

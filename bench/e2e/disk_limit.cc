@@ -8,7 +8,7 @@
 
 #include "bench/e2e/workload.h"
 #include "io/aligned_buffer.h"
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "io/file.h"
 #include "io/io_queue.h"
 
@@ -47,7 +47,7 @@ Result<double> sequential_mb_s(io::File& file, double seconds) {
     auto reaped = (*queue)->reap(completions, std::chrono::microseconds(100'000));
     if (!reaped) return reaped.status();
     for (std::size_t i = 0; i < *reaped; ++i) {
-      if (completions[i].result < 0) return io::status_from_errno(-completions[i].result, "disk-limit write");
+      if (completions[i].result < 0) return status_from_errno(-completions[i].result, "disk-limit write");
       bytes_done += static_cast<std::uint64_t>(completions[i].result);
       if (Clock::now() < end) submit_one(static_cast<unsigned>(completions[i].user_data));
     }
@@ -66,7 +66,7 @@ Result<SyncLatency> sync_latency(io::File& file, std::uint64_t region_bytes, dou
   for (std::uint64_t position = 0; Clock::now() < end && latencies_us.size() < kSyncSamplesMax; position += 4096) {
     const auto start = Clock::now();
     if (::pwrite(file.fd(), block.data(), block.size(), static_cast<off_t>(position % region_bytes)) != 4096) {
-      return io::status_from_errno(errno, "disk-limit 4 KiB write to " + file.path());
+      return status_from_errno(errno, "disk-limit 4 KiB write to " + file.path());
     }
     STRATA_RETURN_IF_ERROR(file.sync_data());
     latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
@@ -81,7 +81,7 @@ Status write_through(io::File& file, std::uint64_t bytes) {
   for (std::uint64_t position = 0; position < bytes; position += kWriteBytes) {
     if (::pwrite(file.fd(), chunk.data(), chunk.size(), static_cast<off_t>(position)) !=
         static_cast<ssize_t>(chunk.size())) {
-      return io::status_from_errno(errno, "disk-limit write to " + file.path());
+      return status_from_errno(errno, "disk-limit write to " + file.path());
     }
   }
   return file.sync_data();

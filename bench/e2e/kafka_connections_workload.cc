@@ -9,13 +9,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "bench/e2e/kafka_workload.h"
 #include "kafka/server.h"
+#include "strata/errno_status.h"
 
 namespace strata::bench {
 
@@ -56,13 +56,13 @@ Status open_idle(std::uint16_t port, std::size_t count, std::vector<int>* fds) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   for (std::size_t i = 0; i < count; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return io_error(std::string("socket: ") + std::strerror(errno));
+    if (fd < 0) return status_from_errno(errno, "socket for idle connection " + std::to_string(i));
     fds->push_back(fd);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-      return io_error("connection " + std::to_string(i) + ": connect: " + std::strerror(errno));
+      return status_from_errno(errno, "connect of idle connection " + std::to_string(i));
     }
     if (::send(fd, kApiVersions, sizeof kApiVersions, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof kApiVersions)) {
-      return io_error("connection " + std::to_string(i) + ": send: " + std::strerror(errno));
+      return status_from_errno(errno, "send on idle connection " + std::to_string(i));
     }
   }
   std::vector<std::byte> buffer(64 << 10);

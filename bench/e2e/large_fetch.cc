@@ -10,7 +10,7 @@
 
 #include "bench/e2e/kafka_workload.h"
 #include "kafka/server.h"
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "strata/log.h"
 #include "strata/record_batch.h"
 
@@ -86,20 +86,20 @@ Result<double> consume_twice(const std::string& bootstrap, std::uint64_t records
 // Seconds to move `bytes` over a loopback TCP connection in kChunkBytes sends, read by another thread.
 Result<double> loopback_seconds(std::uint64_t bytes) {
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) return io::status_from_errno(errno, "loopback ceiling: socket");
+  if (listener < 0) return status_from_errno(errno, "loopback ceiling: socket");
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof address;
   if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener, 1) != 0 ||
       ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const Status error = io::status_from_errno(errno, "loopback ceiling: listen on 127.0.0.1");
+    const Status error = status_from_errno(errno, "loopback ceiling: listen on 127.0.0.1");
     ::close(listener);
     return error;
   }
   const int sender = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sender < 0 || ::connect(sender, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    const Status error = io::status_from_errno(errno, "loopback ceiling: connect");
+    const Status error = status_from_errno(errno, "loopback ceiling: connect");
     if (sender >= 0) ::close(sender);
     ::close(listener);
     return error;
@@ -108,7 +108,7 @@ Result<double> loopback_seconds(std::uint64_t bytes) {
   ::close(listener);
   if (receiver < 0) {
     ::close(sender);
-    return io::status_from_errno(errno, "loopback ceiling: accept");
+    return status_from_errno(errno, "loopback ceiling: accept");
   }
   std::uint64_t received = 0;
   std::thread reader([&] {

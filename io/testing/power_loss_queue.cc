@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <map>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 namespace strata::io {
 

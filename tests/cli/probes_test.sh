@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The USDT probes (perf/probes.h): compiled into `strata`, and usable with perf to get per-stage latencies.
+# The USDT probes (base/probes.h): compiled into `strata`, and usable with perf to get per-stage latencies.
 #   usage: probes_test.sh PATH_TO_STRATA PATH_TO_STAGE_LATENCY_PY
 # The readelf part always runs; the perf part needs root and Debian's linux-perf, and is skipped (exit 77)
 # with the reason otherwise.

@@ -37,7 +37,7 @@ library=$(find "$prefix" -name 'libstrata.so' | head -1)
 libdir=$(dirname "$library")
 [ -f "$libdir/libstrata.a" ] || fail "libstrata.a is not installed"
 readelf -d "$library" | grep -q 'SONAME.*\[libstrata\.so\.0\]' || fail "libstrata.so has no SONAME libstrata.so.0"
-# The USDT probes (perf/probes.h) travel with the installed library, when the build has them.
+# The USDT probes (base/probes.h) travel with the installed library, when the build has them.
 if grep -q '^STRATA_PROBES:BOOL=ON' "$build/CMakeCache.txt"; then
   for probe in append batch_framed write_submit write_done sync_submit sync_done ack reader_batch; do
     readelf -n "$(readlink -f "$library")" | grep -q "Name: $probe\$" || fail "probe $probe is not in the installed libstrata.so"

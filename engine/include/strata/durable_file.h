@@ -1,5 +1,6 @@
 // Small files written whole and durably, for folders built on the public API (security/ keeps its users and
-// ACLs this way, as the log keeps its topic metadata). Implemented at the io/ boundary (io/durable_file.cc).
+// ACLs this way, as the log keeps its topic metadata). Implemented in engine/durable_file.cc
+// over io/file.h.
 #pragma once
 
 #include <cstddef>

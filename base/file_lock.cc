@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 namespace strata {
 
@@ -22,11 +22,11 @@ FileLock& FileLock::operator=(FileLock&& other) noexcept {
 
 Result<FileLock> FileLock::acquire(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return io::status_from_errno(errno, "open " + path);
+  if (fd < 0) return status_from_errno(errno, "open " + path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error_number = errno;  // EWOULDBLOCK: held by another; kBusy in the one mapping
     ::close(fd);
-    return io::status_from_errno(error_number, "flock " + path);
+    return status_from_errno(error_number, "flock " + path);
   }
   return FileLock(fd, path);
 }

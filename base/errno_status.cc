@@ -1,10 +1,10 @@
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 
 #include <cerrno>
 #include <cstring>
 #include <string>
 
-namespace strata::io {
+namespace strata {
 
 namespace {
 
@@ -48,4 +48,4 @@ Status status_from_errno(int error_number, std::string_view what) {
   return {code_for(error_number), std::move(message)};
 }
 
-}  // namespace strata::io
+}  // namespace strata

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "io/errno_status.h"
+#include "strata/errno_status.h"
 #include "io/file.h"
 
 namespace strata {
@@ -18,7 +18,7 @@ Status write_file_durably(const std::string& dir, const std::string& name, std::
   const std::string temporary = dir + "/" + name + ".tmp";
   ::unlink(temporary.c_str());  // a leftover of a crash may carry other permissions
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions);
-  if (fd < 0) return io::status_from_errno(errno, "create " + temporary);
+  if (fd < 0) return status_from_errno(errno, "create " + temporary);
   ::close(fd);
   return io::replace_file_durably(dir, name, bytes);
 }
@@ -27,7 +27,7 @@ Result<FileVersion> file_version(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
     if (errno == ENOENT) return FileVersion{};
-    return io::status_from_errno(errno, "stat " + path);
+    return status_from_errno(errno, "stat " + path);
   }
   return FileVersion{static_cast<std::uint64_t>(info.st_ino), static_cast<std::uint64_t>(info.st_size),
                      static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};

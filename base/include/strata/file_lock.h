@@ -1,6 +1,6 @@
 // FileLock: an exclusive advisory lock (flock) on a file, created if missing, held while the object lives.
-// Public so that folders built on the public API (projection/) lock their files the way the log locks its
-// directory (implemented at the io/ boundary, io/file_lock.cc).
+// Public so that folders built on the public API (projection/, security/) lock their files the way the log
+// locks its directory (base/file_lock.cc).
 // Another process's lock makes acquire() answer kBusy.
 #pragma once
 
