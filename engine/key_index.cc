@@ -139,7 +139,7 @@ std::vector<std::byte> encode_key_file(std::uint64_t base_offset, std::span<cons
   const std::size_t body = entries_bytes + 8 * events + padded_positions_bytes(events);
   std::vector<std::byte> bytes(sizeof(KeyFileHeader) + body);
   std::byte* const out = bytes.data() + sizeof(KeyFileHeader);
-  std::memcpy(out, entries.data(), entries_bytes);
+  if (entries_bytes != 0) std::memcpy(out, entries.data(), entries_bytes);  // no keys: entries.data() may be null
   std::byte* const offsets = out + entries_bytes;
   std::byte* const run_positions = offsets + 8 * events;
   for (std::size_t i = 0; i < prev.size(); ++i) {

@@ -114,16 +114,25 @@ TEST(Retention, SegmentsOlderThanTheAgeAreDeletedAndReadersToldWhereTheLogStarts
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
   const std::string value(1000, 'o');
+  // The checks that nothing young was deleted hold only when the appends took less than the age (a loaded
+  // machine, or a sanitizer build, can take longer).
+  auto began = std::chrono::steady_clock::now();
   for (int i = 0; i < 3000; ++i) ASSERT_TRUE(producer->append(topic, "", value).is_ok());  // ~3 segments
   ASSERT_TRUE(producer->wait_all().is_ok());
-  EXPECT_EQ(log->offsets(topic, 0).value().log_start, 0u) << "deleted before they were old";
+  if (std::chrono::steady_clock::now() - began < options.retention_age) {
+    EXPECT_EQ(log->offsets(topic, 0).value().log_start, 0u) << "deleted before they were old";
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   const std::string fresh(1000, 'n');
+  began = std::chrono::steady_clock::now();
   for (int i = 0; i < 2000; ++i) ASSERT_TRUE(producer->append(topic, "", fresh).is_ok());  // seals more
   ASSERT_TRUE(producer->wait_all().is_ok());
+  const bool fresh_quick = std::chrono::steady_clock::now() - began < options.retention_age;
   const std::uint64_t start = log->offsets(topic, 0).value().log_start;
   EXPECT_GT(start, 2000u) << "old segments were kept";
-  EXPECT_LE(start, 3000u) << "young events were deleted";
+  if (fresh_quick) {
+    EXPECT_LE(start, 3000u) << "young events were deleted";
+  }
   auto reader = log->reader("t").value();
   EXPECT_EQ(reader->seek(0).code(), StatusCode::kNotFound);
   ASSERT_TRUE(reader->seek(start).is_ok());
