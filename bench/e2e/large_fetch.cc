@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/socket.h"
 #include "bench/e2e/kafka_workload.h"
 #include "kafka/server.h"
 #include "strata/errno_status.h"
@@ -85,36 +86,28 @@ Result<double> consume_twice(const std::string& bootstrap, std::uint64_t records
 
 // Seconds to move `bytes` over a loopback TCP connection in kChunkBytes sends, read by another thread.
 Result<double> loopback_seconds(std::uint64_t bytes) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listener < 0) return status_from_errno(errno, "loopback ceiling: socket");
+  const OwnedFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listener.is_open()) return status_from_errno(errno, "loopback ceiling: socket");
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof address;
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener, 1) != 0 ||
-      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const Status error = status_from_errno(errno, "loopback ceiling: listen on 127.0.0.1");
-    ::close(listener);
-    return error;
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener.get(), 1) != 0 ||
+      ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return status_from_errno(errno, "loopback ceiling: listen on 127.0.0.1");
   }
-  const int sender = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sender < 0 || ::connect(sender, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    const Status error = status_from_errno(errno, "loopback ceiling: connect");
-    if (sender >= 0) ::close(sender);
-    ::close(listener);
-    return error;
+  const OwnedFd sender(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sender.is_open() || ::connect(sender.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    return status_from_errno(errno, "loopback ceiling: connect");
   }
-  const int receiver = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-  ::close(listener);
-  if (receiver < 0) {
-    ::close(sender);
-    return status_from_errno(errno, "loopback ceiling: accept");
-  }
+  const OwnedFd receiver(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!receiver.is_open()) return status_from_errno(errno, "loopback ceiling: accept");
   std::uint64_t received = 0;
   std::thread reader([&] {
     std::vector<std::byte> buffer(kChunkBytes);
     while (received < bytes) {
-      const ssize_t n = ::recv(receiver, buffer.data(), buffer.size(), 0);
+      const ssize_t n = ::recv(receiver.get(), buffer.data(), buffer.size(), 0);
       if (n <= 0) break;
       received += static_cast<std::uint64_t>(n);
     }
@@ -123,15 +116,17 @@ Result<double> loopback_seconds(std::uint64_t bytes) {
   const auto start = Clock::now();
   std::uint64_t sent = 0;
   while (sent < bytes) {
-    const ssize_t n = ::send(sender, chunk.data(), std::min<std::uint64_t>(chunk.size(), bytes - sent), MSG_NOSIGNAL);
+    const ssize_t n =
+        ::send(sender.get(), chunk.data(), std::min<std::uint64_t>(chunk.size(), bytes - sent), MSG_NOSIGNAL);
     if (n <= 0) break;
     sent += static_cast<std::uint64_t>(n);
   }
+  if (sent < bytes) ::shutdown(sender.get(), SHUT_WR);  // the reader sees the end instead of waiting
   reader.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(sender);
-  ::close(receiver);
-  if (received < bytes) return io_error("loopback ceiling: moved " + std::to_string(received) + " of " + std::to_string(bytes) + " bytes");
+  if (received < bytes) {
+    return io_error("loopback ceiling: moved " + std::to_string(received) + " of " + std::to_string(bytes) + " bytes");
+  }
   return seconds;
 }
 
