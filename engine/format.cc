@@ -34,7 +34,7 @@ BatchHeader decode_batch_header(std::span<const std::byte> bytes) {
 
 // ---- varints ----
 
-std::size_t put_uvarint(std::byte* out, std::uint64_t value) {
+std::size_t put_long_uvarint(std::byte* out, std::uint64_t value) {
   std::size_t n = 0;
   while (value >= 0x80) {
     out[n++] = static_cast<std::byte>((value & 0x7f) | 0x80);

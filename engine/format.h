@@ -168,19 +168,27 @@ constexpr std::int64_t unzigzag(std::uint64_t value) {
 }
 static_assert(unzigzag(zigzag(-5)) == -5 && zigzag(-1) == 1 && zigzag(1) == 2);
 
-// Writes an unsigned LEB128 varint; returns the bytes written (at most kVarintBytesMax).
-std::size_t put_uvarint(std::byte* out, std::uint64_t value);
+// Writes an unsigned LEB128 varint of three bytes or more; returns the bytes written (at most kVarintBytesMax).
+std::size_t put_long_uvarint(std::byte* out, std::uint64_t value);
+// Writes an unsigned LEB128 varint; returns the bytes written. Inline for the one- and two-byte varints that
+// make up nearly every record the writer frames (lengths, deltas).
+inline std::size_t put_uvarint(std::byte* out, std::uint64_t value) {
+  if (value < 0x80) {
+    out[0] = static_cast<std::byte>(value);
+    return 1;
+  }
+  if (value < 0x4000) {
+    out[0] = static_cast<std::byte>(value | 0x80);
+    out[1] = static_cast<std::byte>(value >> 7);
+    return 2;
+  }
+  return put_long_uvarint(out, value);
+}
 inline std::size_t put_varint(std::byte* out, std::int64_t value) {
   return put_uvarint(out, zigzag(value));
 }
 inline std::size_t varint_bytes(std::int64_t value) {
-  std::uint64_t v = zigzag(value);
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+  return (static_cast<std::size_t>(std::bit_width(zigzag(value) | 1)) + 6) / 7;
 }
 // Reads a zig-zag varint from [*in, end); advances *in. False when truncated or longer than 10 bytes.
 bool get_varint(const std::byte** in, const std::byte* end, std::int64_t* value);

@@ -288,7 +288,8 @@ template <typename What, typename Attempt>
 Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds timeout, What&& what,
                                Attempt&& attempt) {
   Ticket ticket;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Read the clock only once the ring is full: an append that fits at once costs no clock_gettime.
+  std::chrono::steady_clock::time_point deadline{};
   std::chrono::microseconds sleep{1};
   for (unsigned tries = 0;; ++tries) {
     switch (attempt(&ticket)) {
@@ -310,7 +311,9 @@ Result<Ticket> append_blocking(ProducerState& state, std::chrono::nanoseconds ti
       case AppendStatus::kFull:
         break;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (tries == 0) deadline = now + timeout;
+    if (now >= deadline) {
       return Status(StatusCode::kTimedOut, "append: the producer's ring or in-flight window stayed full");
     }
     if (tries < 64) {

@@ -38,7 +38,9 @@ std::size_t build(std::vector<std::byte>& out, std::uint64_t base_offset, const 
 
 TEST(Format, ZigZagVarintsRoundTripAndRejectTruncation) {
   std::byte buffer[kVarintBytesMax];
-  for (const std::int64_t value : std::initializer_list<std::int64_t>{0, 1, -1, 63, -64, 64, 300, -300, std::int64_t{1} << 35, INT64_MAX, INT64_MIN}) {
+  // Each side of the one-, two- and three-byte boundaries (zig-zag 0x7f, 0x80, 0x3fff, 0x4000), where the
+  // inline writer switches paths.
+  for (const std::int64_t value : std::initializer_list<std::int64_t>{0, 1, -1, 63, -64, 64, 300, -300, 8191, -8192, 8192, -8193, std::int64_t{1} << 35, INT64_MAX, INT64_MIN}) {
     const std::size_t n = put_varint(buffer, value);
     EXPECT_EQ(n, varint_bytes(value)) << value;
     const std::byte* in = buffer;
