@@ -65,7 +65,7 @@ void Writer::run(std::promise<Status>* started) {
       }
       if (closing) break;
     }
-    if (drained.records > 0 || completed > 0) continue;
+    if (drained.records > 0 || completed > 0 || drained.held_back) continue;
     if (queue_->in_flight() > 0) {
       // Producers cannot wake a writer blocked in io_uring, so it waits in short slices. (An eventfd that
       // producers write, polled through io_uring, was tried: p99 ack latency went from ~0.3 ms to ~7 ms.)
@@ -144,6 +144,13 @@ void Writer::drain_ring(Ring& ring, ProducerState& producer, DrainResult* result
   });
   result->records += records;
   if (refused || records == kRecordsPerRingPerPass) result->drained_all = false;
+  if constexpr (requires { ring.holding_back(); }) {
+    // Not drained: a flush must not be declared done with records of before it still in the ring.
+    if (!refused && ring.holding_back()) {
+      result->drained_all = false;
+      result->held_back = true;
+    }
+  }
 }
 
 // Frames one ring record into its partition. False when the partition's staging is full (the record stays

@@ -32,6 +32,7 @@ class Writer {
  private:
   struct DrainResult {
     bool drained_all = true;  // every ring was emptied within its budget
+    bool held_back = false;   // a ring kept records in its producer's cache line: the next pass takes them
     std::size_t records = 0;
   };
   DrainResult drain_rings();

@@ -64,16 +64,26 @@ class SpscRing {
   // Consumer thread only. Calls fn(std::span<const std::byte>) for up to records_max committed records, in
   // order, then releases them all at once. Spans are valid only during the call. If fn returns bool, false
   // leaves that record (and those after it) in the ring for the next call. Returns the records consumed.
+  //
+  // Records that start in the cache line the producer is filling (the tail's) are left for a later call
+  // while the producer keeps committing: reading that line while the producer writes it moves the line
+  // between the two cores once per record (8-byte records moved at 0.14x boost's spsc_queue). They are
+  // delivered as soon as the producer leaves the line or stops (the tail did not move since the last look),
+  // so a record waits at most one extra call; a record longer than a cache line is never held back.
   template <typename Fn>
   std::size_t consume(std::size_t records_max, Fn&& fn) {
     std::uint64_t head = consumer_.head.load(std::memory_order_relaxed);  // only this thread writes it
-    if (head == consumer_.tail_cached) {
+    std::uint64_t stop = line_start(consumer_.tail_cached);
+    if (head >= stop) {
       // Acquire: pairs with commit()'s release so the records' bytes are visible.
-      consumer_.tail_cached = producer_.tail.load(std::memory_order_acquire);
-      if (head == consumer_.tail_cached) return 0;
+      const std::uint64_t tail = producer_.tail.load(std::memory_order_acquire);
+      if (head == tail) return 0;
+      stop = tail == consumer_.tail_cached ? tail : line_start(tail);
+      consumer_.tail_cached = tail;
     }
     std::size_t records = 0;
-    while (head != consumer_.tail_cached && records < records_max) {
+    // A record that starts before `stop` ends at or before the tail: committed whole.
+    while (head < stop && records < records_max) {
       const RecordHeader header = *buffer_.header_at(head);
       if (header.type == RecordType::kData) {
         if (!deliver(fn, std::span<const std::byte>(
@@ -90,12 +100,19 @@ class SpscRing {
     return records;
   }
 
-  // Any thread; a snapshot that may be stale by the time it returns.
+  // Consumer thread only: consume() left records it has seen committed (its budget ran out, or they lie in
+  // the producer's cache line). Calling consume() again delivers them.
+  bool holding_back() const { return consumer_.head.load(std::memory_order_relaxed) != consumer_.tail_cached; }
+
+  // Any thread; a snapshot that may be stale by the time it returns. Not empty although consume() delivered
+  // nothing: records were left in the producer's cache line (see consume()).
   bool empty() const {
     return consumer_.head.load(std::memory_order_acquire) == producer_.tail.load(std::memory_order_acquire);
   }
 
  private:
+  static constexpr std::uint64_t line_start(std::uint64_t position) { return position & ~(kCacheLineBytes - 1); }
+
   struct alignas(kCacheLineBytes) ProducerFields {
     std::atomic<std::uint64_t> tail{0};  // end of the last committed record
     std::uint64_t head_cached = 0;       // the consumer's head as last seen

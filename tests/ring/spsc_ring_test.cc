@@ -25,6 +25,33 @@ TEST(SpscRing, CommittedRecordsArriveInOrder) {
   EXPECT_TRUE(ring.empty());
 }
 
+// The consumer stays out of the cache line the producer is filling while the producer keeps committing, and
+// reads it once the tail stays put; a record that starts in an earlier line is never held back.
+TEST(SpscRing, RecordsInTheProducersCacheLineWaitOneCall) {
+  SpscRing ring(1024);
+  std::vector<std::string> seen;
+  auto consume = [&] {
+    return ring.consume(SIZE_MAX, [&](std::span<const std::byte> bytes) {
+      seen.emplace_back(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    });
+  };
+  ASSERT_EQ(push(ring, "a"), ClaimStatus::kOk);  // 16-byte slots: bytes 0-15 of line 0
+  EXPECT_EQ(consume(), 0u) << "the tail moved within line 0: the producer may still be writing it";
+  EXPECT_TRUE(ring.holding_back());
+  EXPECT_FALSE(ring.empty());
+  EXPECT_EQ(consume(), 1u) << "the tail stayed put: the record is delivered";
+  EXPECT_FALSE(ring.holding_back());
+  ASSERT_EQ(push(ring, std::string(100, 'b')), ClaimStatus::kOk);  // bytes 16-127: into line 1
+  EXPECT_EQ(consume(), 1u) << "it starts in line 0, before the producer's line: delivered at once";
+  ASSERT_EQ(push(ring, "c"), ClaimStatus::kOk);  // bytes 128-143 of line 2
+  ASSERT_EQ(push(ring, "d"), ClaimStatus::kOk);
+  EXPECT_EQ(consume(), 0u);
+  ASSERT_EQ(push(ring, std::string(120, 'e')), ClaimStatus::kOk);  // the producer moves on to line 4
+  EXPECT_EQ(consume(), 3u) << "lines 2 and 3 are complete: c, d and e (which starts in line 2)";
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", std::string(100, 'b'), "c", "d", std::string(120, 'e')}));
+  EXPECT_TRUE(ring.empty());
+}
+
 TEST(SpscRing, ClaimedButUncommittedRecordIsInvisible) {
   SpscRing ring(1024);
   Claim claim;
