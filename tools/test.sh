@@ -21,9 +21,9 @@ trap 'echo "stage times: ${stage_times[*]:-none} (total ${SECONDS}s)" >&2' EXIT
 tools/install_deps.sh
 end_stage install
 
-# Tests run two at a time: a third of the Kafka client tests' time is waiting (timeouts, a client's poll), and
-# on CI's 2 cores this took the release tests from 477 s to ~210 s and ASan's from 631 s to ~225 s (measured
-# 2026-12-05; both stages passed whole at -j2 first).
+# Tests run two at a time: the Kafka client tests, about two thirds of the test time, mostly wait (timeouts,
+# the clients' polls). At -j1 the release tests took 477 s and ASan's 631 s in CI; at -j2 on the same kind of
+# 2-core machine, 207-214 s and 223-285 s, every test passing (2026-12-05).
 # run_preset PRESET RECORDS CRASH_ROUNDS POWER_CUTS TARGETS [ctest arguments]: TARGETS "all", or the
 # space-separated test binaries that hold the tests the ctest arguments select (the TSan stage builds only
 # those: a third of the build time).
