@@ -86,9 +86,10 @@ constexpr std::chrono::milliseconds kSettle{250};
 constexpr int kSettleTries = 20;
 
 Result<std::vector<ClusterPartitionEnd>> settled_ends(rd_kafka_t* consumer, const std::string& topic,
-                                                      std::uint32_t partitions) {
+                                                      std::uint32_t partitions, LateRequests late) {
   std::vector<ClusterPartitionEnd> ends(partitions);
   for (std::uint32_t p = 0; p < partitions; ++p) STRATA_RETURN_IF_ERROR(query_watermarks(consumer, topic, p, &ends[p]));
+  if (late == LateRequests::kImpossible) return ends;
   for (int attempt = 0; attempt < kSettleTries; ++attempt) {
     std::this_thread::sleep_for(kSettle);
     bool moved = false;
@@ -131,8 +132,8 @@ Status read_window(rd_kafka_t* consumer, const std::string& topic, std::int64_t 
 }  // namespace
 
 Result<std::vector<ClusterPartitionEnd>> read_cluster_partition_ends(rd_kafka_t* consumer, const std::string& topic,
-                                                                     std::uint32_t partitions) {
-  auto settled = settled_ends(consumer, topic, partitions);
+                                                                     std::uint32_t partitions, LateRequests late) {
+  auto settled = settled_ends(consumer, topic, partitions, late);
   if (!settled) return settled.status();
   std::vector<ClusterPartitionEnd> ends = std::move(settled.value());
   std::vector<bool> found(partitions, false);

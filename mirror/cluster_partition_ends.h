@@ -19,10 +19,14 @@ struct ClusterPartitionEnd {
   std::optional<std::uint64_t> last_source_offset;  // the last record's header, when it has one
 };
 
-// One entry per partition 0..partitions-1 of `topic`, read once the ends held still for a moment (a killed
-// mirror's last request may still land); kBusy when they keep moving (another writer). `consumer` is a
-// consumer handle; its assignment is cleared again before returning. Errors name the topic and partition.
+// Whether a killed mirror's last Produce request may still land in the topic: kMayLand unless this run has
+// just created the topic (a request sent before it existed cannot land in it).
+enum class LateRequests { kMayLand, kImpossible };
+
+// One entry per partition 0..partitions-1 of `topic`. Under kMayLand the ends are read once they held still
+// for a moment (250 ms); kBusy when they keep moving (another writer). `consumer` is a consumer handle; its
+// assignment is cleared again before returning. Errors name the topic and partition.
 Result<std::vector<ClusterPartitionEnd>> read_cluster_partition_ends(rd_kafka_t* consumer, const std::string& topic,
-                                                                     std::uint32_t partitions);
+                                                                     std::uint32_t partitions, LateRequests late);
 
 }  // namespace strata::mirror

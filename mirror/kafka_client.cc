@@ -96,8 +96,9 @@ struct AdminDeleter {
   void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
 };
 
-Status send_create_topic(rd_kafka_t* handle, const std::string& topic, std::uint32_t partitions,
-                         int replication) {
+// True when the topic was created, false when it already existed.
+Result<bool> send_create_topic(rd_kafka_t* handle, const std::string& topic, std::uint32_t partitions,
+                               int replication) {
   char error[512];
   std::unique_ptr<rd_kafka_NewTopic_t, AdminDeleter> new_topic(
       rd_kafka_NewTopic_new(topic.c_str(), static_cast<int>(partitions), replication, error, sizeof error));
@@ -106,42 +107,48 @@ Status send_create_topic(rd_kafka_t* handle, const std::string& topic, std::uint
   rd_kafka_NewTopic_t* topics[] = {new_topic.get()};
   rd_kafka_CreateTopics(handle, topics, 1, nullptr, queue.get());
   std::unique_ptr<rd_kafka_event_t, AdminDeleter> event(rd_kafka_queue_poll(queue.get(), timeout_ms(kClusterTimeout)));
-  if (!event) return {StatusCode::kTimedOut, "creating topic " + topic + " on the cluster: no answer (create it yourself with " +
-                                      std::to_string(partitions) + " partitions)"};
+  if (!event) {
+    return Status(StatusCode::kTimedOut, "creating topic " + topic + " on the cluster: no answer (create it yourself with " +
+                                             std::to_string(partitions) + " partitions)");
+  }
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafka_error(rd_kafka_event_error(event.get()), "creating topic " + topic + " on the cluster");
   }
   size_t count = 0;
   const rd_kafka_topic_result_t** results =
       rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+  bool created = count > 0;
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t result = rd_kafka_topic_result_error(results[i]);
-    if (result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+    if (result == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      created = false;
+    } else if (result != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return kafka_error(result, "creating topic " + topic + " with " + std::to_string(partitions) +
                                      " partitions on the cluster (create it yourself with that count)");
     }
   }
-  return Status::ok();
+  return created;
 }
 
 }  // namespace
 
-Status create_cluster_topic(rd_kafka_t* handle, const std::string& bootstrap, const std::string& topic,
-                            std::uint32_t partitions) {
+Result<bool> create_cluster_topic(rd_kafka_t* handle, const std::string& bootstrap, const std::string& topic,
+                                  std::uint32_t partitions) {
   auto brokers = cluster_broker_count(handle, bootstrap);
   if (!brokers) return brokers.status();
-  STRATA_RETURN_IF_ERROR(send_create_topic(handle, topic, partitions, std::clamp(brokers.value(), 1, 3)));
+  auto created = send_create_topic(handle, topic, partitions, std::clamp(brokers.value(), 1, 3));
+  if (!created) return created.status();
   const auto deadline = std::chrono::steady_clock::now() + kClusterTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto topics = cluster_topics(handle, bootstrap);
     if (!topics) return topics.status();
     if (auto found = topics->find(topic); found != topics->end() && found->second >= partitions) {
-      return Status::ok();
+      return created.value();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return {StatusCode::kTimedOut,
-          "topic " + topic + " was created on the cluster but its metadata did not show it in time"};
+  return Status(StatusCode::kTimedOut,
+                "topic " + topic + " was created on the cluster but its metadata did not show it in time");
 }
 
 }  // namespace strata::mirror

@@ -48,8 +48,9 @@ Result<std::map<std::string, std::uint32_t>> cluster_topics(rd_kafka_t* handle, 
 // How many brokers the cluster has (for the replication factor of a topic the mirror creates).
 Result<int> cluster_broker_count(rd_kafka_t* handle, const std::string& bootstrap);
 
-// Creates `topic` with `partitions` on the cluster, then waits until its metadata shows them.
-Status create_cluster_topic(rd_kafka_t* handle, const std::string& bootstrap, const std::string& topic,
+// Creates `topic` with `partitions` on the cluster, then waits until its metadata shows them. True when this
+// call created it; false when the cluster answered that it already existed (created meanwhile by another).
+Result<bool> create_cluster_topic(rd_kafka_t* handle, const std::string& bootstrap, const std::string& topic,
                             std::uint32_t partitions);
 
 // "topic/partition", the way errors and progress name a partition.

@@ -6,6 +6,8 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "mirror/cluster_partition_ends.h"
 #include "mirror/group_offsets_copy.h"
@@ -103,27 +105,32 @@ Result<std::vector<TopicInfo>> source_topics(const MirrorOptions& options) {
   return topics;
 }
 
-// Creates what is missing on the cluster; a topic with fewer partitions than its source is an error.
-Status prepare_destination(rd_kafka_t* producer, const MirrorOptions& options, const std::vector<TopicInfo>& topics) {
+// Creates what is missing on the cluster and returns the names of the topics this run created; a topic with
+// fewer partitions than its source is an error.
+Result<std::set<std::string>> prepare_destination(rd_kafka_t* producer, const MirrorOptions& options,
+                                                  const std::vector<TopicInfo>& topics) {
   auto existing = cluster_topics(producer, options.bootstrap);
   if (!existing) return existing.status();
+  std::set<std::string> created;
   for (const TopicInfo& topic : topics) {
     auto found = existing->find(topic.name);
     if (found == existing->end()) {
-      STRATA_RETURN_IF_ERROR(create_cluster_topic(producer, options.bootstrap, topic.name, topic.partitions));
+      auto made = create_cluster_topic(producer, options.bootstrap, topic.name, topic.partitions);
+      if (!made) return made.status();
+      if (made.value()) created.insert(topic.name);
     } else if (found->second < topic.partitions) {
       return invalid_argument("topic " + topic.name + " has " + std::to_string(found->second) +
                               " partitions on the cluster but " + std::to_string(topic.partitions) +
                               " in the source: partition " + std::to_string(found->second) + " has no destination");
     }
   }
-  return Status::ok();
+  return created;
 }
 
 // A reader per partition of `topic`, positioned where the destination says to resume.
-Status open_topic_copies(const MirrorOptions& options, const TopicInfo& topic, rd_kafka_t* consumer,
-                         rd_kafka_t* producer, CopyState* state) {
-  auto ends = read_cluster_partition_ends(consumer, topic.name, topic.partitions);
+Status open_topic_copies(const MirrorOptions& options, const TopicInfo& topic, LateRequests late,
+                         rd_kafka_t* consumer, rd_kafka_t* producer, CopyState* state) {
+  auto ends = read_cluster_partition_ends(consumer, topic.name, topic.partitions, late);
   if (!ends) return ends.status();
   state->topics.emplace_back(rd_kafka_topic_new(producer, topic.name.c_str(), nullptr));
   for (std::uint32_t p = 0; p < topic.partitions; ++p) {
@@ -308,9 +315,11 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
     transactions.emplace(producer, options.bootstrap);
     STRATA_RETURN_IF_ERROR(transactions->start());
   }
-  STRATA_RETURN_IF_ERROR(prepare_destination(producer, options, topics.value()));
+  auto created = prepare_destination(producer, options, topics.value());
+  if (!created) return created.status();
   for (const TopicInfo& topic : topics.value()) {
-    STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, clients->consumer.get(), producer, &state));
+    const LateRequests late = created->contains(topic.name) ? LateRequests::kImpossible : LateRequests::kMayLand;
+    STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, late, clients->consumer.get(), producer, &state));
   }
   clients->consumer.reset();
   std::vector<Reader*> readers;
