@@ -190,6 +190,7 @@ class PartitionWriter {
   void fail_pending(std::vector<ProducerState*>* touched);
 
   bool has_unwritten() const { return batch_open_ || submitted_ < fill_; }
+  std::uint64_t unwritten_bytes() const { return fill_ - submitted_; }  // framed in closed batches, not yet written
   // The writer's pass number that last framed into this partition (Writer::schedule_io's tail deferral).
   std::uint64_t framed_pass() const { return framed_pass_; }
   void set_framed_pass(std::uint64_t pass) { framed_pass_ = pass; }

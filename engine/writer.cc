@@ -32,6 +32,14 @@ void Writer::run(std::promise<Status>* started) {
     return;
   }
   queue_ = std::move(queue.value());
+  if (core_.durability_policy().syncs_inline_when_alone() && backend != io::IoBackend::kPwrite) {
+    auto inline_queue = io::make_io_queue(io::IoBackend::kPwrite, kQueueEntries);
+    if (!inline_queue) {
+      started->set_value(inline_queue.status());
+      return;
+    }
+    inline_queue_ = std::move(inline_queue.value());
+  }
   // Kept for reuse: as much staging as the log's options give one topic (idle partitions return theirs).
   pool_.emplace(*queue_, core_.options().staging_bytes);
   if (index_ == 0) core_.set_io_description(std::string(queue_->description()));
@@ -65,7 +73,9 @@ void Writer::run(std::promise<Status>* started) {
       }
       if (closing) break;
     }
-    if (drained.records > 0 || completed > 0 || drained.held_back) continue;
+    // An inline write or sync of the second schedule_io completed already: its acknowledgements come next pass.
+    const bool inline_done = inline_queue_ != nullptr && inline_queue_->in_flight() > 0;
+    if (drained.records > 0 || completed > 0 || drained.held_back || inline_done) continue;
     if (queue_->in_flight() > 0) {
       // Producers cannot wake a writer blocked in io_uring, so it waits in short slices. (An eventfd that
       // producers write, polled through io_uring, was tried: p99 ack latency went from ~0.3 ms to ~7 ms.)
@@ -81,6 +91,7 @@ void Writer::run(std::promise<Status>* started) {
     }
   }
   pool_.reset();
+  inline_queue_.reset();
   queue_.reset();
 }
 
@@ -243,6 +254,16 @@ void Writer::schedule_io(bool urgent, bool force_sync) {
 
 void Writer::submit_prepared() {
   if (Status status = queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+  if (inline_queue_ != nullptr) {
+    if (Status status = inline_queue_->submit(); !status.is_ok()) core_.fail(std::move(status));
+  }
+}
+
+io::IoQueue& Writer::pass_queue(bool force_sync) {
+  const bool alone = inline_queue_ != nullptr && !force_sync && active_.size() == 1 && queue_->in_flight() == 0;
+  const bool small = alone && core_.partition_writer(active_.front()).unwritten_bytes() <=
+                                  DurabilityPolicy::kInlineWriteBytesMax;
+  return small ? *inline_queue_ : *queue_;
 }
 
 void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
@@ -250,19 +271,25 @@ void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
   // A busy partition's partial tail waits for the pass that frames nothing into it (see DurabilityPolicy);
   // that pass comes at once, since the loop does not sleep after a pass that framed records.
   const bool defer_busy_tails = core_.durability_policy().defers_busy_tails() && !force_sync;
+  io::IoQueue& queue = pass_queue(force_sync);
   Status status;
   for_each_active(/*all=*/force_sync, [&](PartitionWriter& partition) {
     if (!status.is_ok()) return;
     const bool busy = defer_busy_tails && partition.framed_pass() == pass_;
-    status = partition.schedule_writes(*queue_, urgent && !busy);
-    if (status.is_ok()) status = partition.schedule_sync(*queue_, now, force_sync);
+    status = partition.schedule_writes(queue, urgent && !busy);
+    if (status.is_ok()) status = partition.schedule_sync(queue, now, force_sync);
     if (force_sync && partition.io_in_flight()) activate(partition.id());  // an idle one's final sync
   });
   if (!status.is_ok()) core_.fail(std::move(status));
 }
 
 std::size_t Writer::reap(std::chrono::microseconds timeout) {
-  auto reaped = queue_->reap(completions_, timeout);
+  const std::size_t done_inline = inline_queue_ != nullptr ? reap_queue(*inline_queue_, std::chrono::microseconds(0)) : 0;
+  return done_inline + reap_queue(*queue_, done_inline > 0 ? std::chrono::microseconds(0) : timeout);
+}
+
+std::size_t Writer::reap_queue(io::IoQueue& queue, std::chrono::microseconds timeout) {
+  auto reaped = queue.reap(completions_, timeout);
   if (!reaped) {
     core_.fail(reaped.status());
     return 0;
@@ -270,7 +297,8 @@ std::size_t Writer::reap(std::chrono::microseconds timeout) {
   for (std::size_t i = 0; i < *reaped; ++i) {
     const io::Completion& completion = completions_[i];
     PartitionWriter& partition = core_.partition_writer(IoTag::partition(completion.user_data));
-    Status status = partition.on_completion(*queue_, IoTag::slot(completion.user_data), completion.result);
+    // A short write is resubmitted on the queue it came from.
+    Status status = partition.on_completion(queue, IoTag::slot(completion.user_data), completion.result);
     if (!status.is_ok()) core_.fail(std::move(status));
   }
   return *reaped;

@@ -54,13 +54,19 @@ class Writer {
   // Schedules the partitions' writes and syncs (none once the log failed), then submit_prepared().
   void schedule_io(bool urgent, bool force_sync);
   void schedule_partitions_io(bool urgent, bool force_sync);
+  // The queue this pass's writes and syncs go to: inline_queue_ when DurabilityPolicy::syncs_inline_when_alone
+  // applies (one active partition with little to write, nothing in flight on queue_, no flush or close
+  // visiting every partition).
+  io::IoQueue& pass_queue(bool force_sync);
   // Hands every prepared submission entry to the kernel, even once the log failed. The partitions count a
   // prepared write or sync as in flight, and the loop (and so close) waits for its completion: an entry
   // left unsubmitted because a later step of the same pass failed (a fallocate of another partition, or of
   // the same one's next write) was waited for for ever. A completion's retry is prepared in reap() and
   // submitted by the next pass's schedule_io.
   void submit_prepared();
+  // Reaps both queues (inline_queue_'s completions are there at once), waiting up to `timeout` on queue_.
   std::size_t reap(std::chrono::microseconds timeout);
+  std::size_t reap_queue(io::IoQueue& queue, std::chrono::microseconds timeout);
   void acknowledge();
   void roll(PartitionWriter& partition);
   // Rolls segments older than their topic's segment.ms and applies retention, at most once a second.
@@ -81,6 +87,9 @@ class Writer {
   const unsigned stride_;  // the number of writers
   std::uint64_t flush_done_ = 0;  // the last flush request this writer finished
   std::unique_ptr<io::IoQueue> queue_;
+  // Writes and syncs made in this thread at submit (a pwrite queue), for a lone partition under `sync`; null
+  // under other durabilities or when queue_ is itself the pwrite queue.
+  std::unique_ptr<io::IoQueue> inline_queue_;
   std::optional<StagingPool> pool_;  // set up after queue_, gone before it
   std::vector<PartitionId> active_;  // this writer's active partitions, each once
   std::vector<bool> listed_;         // by PartitionId: in active_
