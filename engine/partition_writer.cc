@@ -23,6 +23,10 @@ namespace {
 // double from here, so a busy segment makes only 8 more fallocate calls.)
 constexpr std::uint64_t kPreallocateFirstBytes = 256u << 10;
 constexpr std::uint64_t kPreallocateStepMaxBytes = 64u << 20;
+// zero_ahead() keeps at least the first written ahead of the data, a second at a time (a write of it and an
+// fdatasync: about 0.4 ms on a 1 GB/s device, in the writer thread).
+constexpr std::uint64_t kZeroAheadMinBytes = 128u << 10;
+constexpr std::uint64_t kZeroAheadChunkBytes = 256u << 10;
 
 }  // namespace
 
@@ -101,12 +105,29 @@ Status PartitionWriter::preallocate_through(std::uint64_t end) {
   return Status::ok();
 }
 
+Status PartitionWriter::zero_ahead() {
+  const std::uint64_t data_end = round_up(fill_);
+  const std::uint64_t file_end = round_down(segment_bytes());
+  if (zeroed_ >= std::min(data_end + kZeroAheadMinBytes, file_end)) return Status::ok();
+  const std::uint64_t begin = std::max(zeroed_, data_end);
+  const std::uint64_t end = std::min(begin + kZeroAheadChunkBytes, file_end);
+  if (end <= begin) return Status::ok();
+  STRATA_RETURN_IF_ERROR(preallocate_through(end));
+  static const io::AlignedBuffer zeros(kZeroAheadChunkBytes);
+  STRATA_RETURN_IF_ERROR(file_.write_at({zeros.data(), end - begin}, begin));
+  STRATA_RETURN_IF_ERROR(file_.sync_data());
+  counters_.disk_bytes.fetch_add(end - begin, std::memory_order_relaxed);
+  zeroed_ = end;
+  return Status::ok();
+}
+
 Status PartitionWriter::open_segment(std::uint64_t base_offset, DeferredSyncs* syncs) {
   const std::string path = dir_ + "/" + format::segment_file_name(base_offset);
   auto file = open_segment_file(path);
   if (!file) return file.status();
   file_ = std::move(file.value());
   preallocated_ = 0;
+  zeroed_ = 0;
   STRATA_RETURN_IF_ERROR(preallocate_through(1));
   if (syncs != nullptr) {
     syncs->files.push_back(path);
@@ -138,6 +159,7 @@ Status PartitionWriter::resume_segment(const SegmentInfo& active, DeferredSyncs*
   auto size = file_.size();
   if (!size) return size.status();
   preallocated_ = *size;
+  zeroed_ = round_up(active.data_end);  // what lies past it may be allocated only
   segment_base_ = active.base_offset;
   segment_opened_us_ = wall_clock_us();
   next_offset_ = active.next_offset;

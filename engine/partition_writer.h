@@ -189,6 +189,11 @@ class PartitionWriter {
   // Fails every append not yet acknowledged (the log failed).
   void fail_pending(std::vector<ProducerState*>* touched);
 
+  // Writes zeros, synced, over the blocks just ahead of the data when fewer than 128 KiB of them are written
+  // yet. An fdatasync after a write into fallocated, never written blocks also commits their conversion to
+  // the journal; into written blocks it is a cache flush alone. For the writer's inline passes under `sync`
+  // (Writer::pass_queue), which wait for each sync. REQUIRES: no write of this partition in flight.
+  Status zero_ahead();
   bool has_unwritten() const { return batch_open_ || submitted_ < fill_; }
   std::uint64_t unwritten_bytes() const { return fill_ - submitted_; }  // framed in closed batches, not yet written
   // The writer's pass number that last framed into this partition (Writer::schedule_io's tail deferral).
@@ -307,6 +312,7 @@ class PartitionWriter {
   bool retired_ = false;
   bool growth_requested_ = false;  // a record waits for bigger staging: write the partial tail now
   std::uint64_t preallocated_ = 0;  // the active segment file is allocated up to here
+  std::uint64_t zeroed_ = 0;        // and its blocks hold data or zeros (written, not just allocated) up to here
   // Writes are whole blocks of this size; open() checks the file asks for no coarser alignment.
   static constexpr std::uint64_t block_bytes_ = io::kDirectIoAlignment;
 

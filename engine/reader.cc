@@ -43,6 +43,7 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
   auto sealed = read_index(state.partition_dir, base, &entries);
   state.segment_base = base;
   state.position = 0;
+  state.min_base_offset = base;
   if (sealed) {
     auto mapping = map_sealed_segment(segment_path(state.partition_dir, base), sealed->data_end);
     if (!mapping) return mapping.status();
@@ -55,6 +56,7 @@ Status open_segment_files(ReaderState& state, std::uint64_t base, std::uint64_t 
     for (const format::IndexEntry& entry : entries) {
       if (base + entry.relative_offset > target_offset) break;
       state.position = entry.position;
+      state.min_base_offset = base + entry.relative_offset;
     }
   } else {
     auto file = io::File::open(segment_path(state.partition_dir, base), io::OpenMode::kReadOnly);
@@ -139,6 +141,12 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Sta
 
 enum class Step : std::uint8_t { kBatch, kAgain, kStop };
 
+// Moves on to the batch after `header`'s.
+void step_past(ReaderState& state, const format::BatchHeader& header) {
+  state.position += header.total_bytes();
+  state.min_base_offset = header.next_offset();
+}
+
 // Finds the valid batch holding state.next_offset: kBatch with *header and *bytes, kAgain when the caller
 // should look again (moved to another segment or re-read), kStop when nothing more is there now.
 Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, format::BatchHeader* header,
@@ -176,6 +184,17 @@ Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, fo
     }
     if (state.segment_sealed || expected_here) return corruption(where(state) + ": " + reason);
     return Step::kStop;  // detached: a batch still being written
+  }
+  if (header->base_offset < state.min_base_offset) {
+    // The CRC does not cover the base offset. A pread that raced the writer's direct write of the block
+    // holding it can see that block's earlier cached page (zeros there) while the next block's page is new:
+    // a valid batch "at offset 0". Read again; the write has landed by then.
+    if (!state.segment_sealed && !*fresh) {
+      *fresh = true;
+      return Step::kAgain;
+    }
+    return corruption(where(state) + ": batch starts at offset " + std::to_string(header->base_offset) +
+                      ", before the end of the batch before it (" + std::to_string(state.min_base_offset) + ")");
   }
   *fresh = false;
   state.validated_position = state.position;
@@ -321,7 +340,7 @@ Result<std::size_t> poll_events(ReaderState& state, std::size_t max, Sink& sink)
     }
     if (state.next_offset >= batch_end) {
       state.next_offset = std::max(state.next_offset, batch_end);
-      state.position += header.total_bytes();
+      step_past(state, header);
     }
   }
   return delivered;
@@ -446,7 +465,7 @@ Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::funct
     if (*step == detail::Step::kAgain) continue;
     if (*step == detail::Step::kStop) break;
     if (header.next_offset() <= state.next_offset) {  // wholly before position() (after a seek or an index jump)
-      state.position += header.total_bytes();
+      detail::step_past(state, header);
       continue;
     }
     if (header.next_offset() > limit) break;  // not wholly visible yet
@@ -466,7 +485,7 @@ Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::funct
     ++given;
     bytes_given += bytes.size();
     state.next_offset = header.next_offset();
-    state.position += header.total_bytes();
+    detail::step_past(state, header);
     if (!more) break;
   }
   return given;

@@ -42,6 +42,9 @@ struct ReaderState {
   std::size_t buffer_bytes = 0;
   std::uint64_t position = 0;                     // file position of the batch holding next_offset
   std::uint64_t validated_position = UINT64_MAX;  // the batch at this position passed its checks
+  // The batch at `position` starts at or after this offset: the end of the batch before it (the segment's
+  // base, or the index entry's offset, after a jump).
+  std::uint64_t min_base_offset = 0;
 
   std::vector<std::byte> decompressed;  // the records of a compressed batch
   // The run of events poll_runs() hands out next (Reader::kEventRunMax at most), and their headers: event i's

@@ -261,9 +261,11 @@ void Writer::submit_prepared() {
 
 io::IoQueue& Writer::pass_queue(bool force_sync) {
   const bool alone = inline_queue_ != nullptr && !force_sync && active_.size() == 1 && queue_->in_flight() == 0;
-  const bool small = alone && core_.partition_writer(active_.front()).unwritten_bytes() <=
-                                  DurabilityPolicy::kInlineWriteBytesMax;
-  return small ? *inline_queue_ : *queue_;
+  if (!alone) return *queue_;
+  PartitionWriter& partition = core_.partition_writer(active_.front());
+  if (partition.unwritten_bytes() > DurabilityPolicy::kInlineWriteBytesMax) return *queue_;
+  if (Status status = partition.zero_ahead(); !status.is_ok()) core_.fail(std::move(status));
+  return *inline_queue_;
 }
 
 void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
@@ -272,6 +274,7 @@ void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
   // that pass comes at once, since the loop does not sleep after a pass that framed records.
   const bool defer_busy_tails = core_.durability_policy().defers_busy_tails() && !force_sync;
   io::IoQueue& queue = pass_queue(force_sync);
+  if (core_.failed()) return;
   Status status;
   for_each_active(/*all=*/force_sync, [&](PartitionWriter& partition) {
     if (!status.is_ok()) return;
