@@ -3,7 +3,8 @@
 // partitions' segment files for writing; it drains only its own ring of each producer. Each pass of its loop:
 //   1. drains every producer ring in bounded batches, framing records into their topics' staging buffers
 //      (rolling a topic to a new segment when the active one is full);
-//   2. closes the open batches and submits O_DIRECT writes (several in flight per topic);
+//   2. closes the open batches and submits O_DIRECT writes (several in flight per topic); under kSync, a pass
+//      with one active partition and a small write makes that write and its fdatasync itself (pass_queue);
 //   3. reaps completions, submits fdatasyncs as the durability calls for (greedy group commit in kSync);
 //   4. acknowledges what is now written or synced, and wakes the producers waiting for it;
 //   5. sleeps when there is nothing to do: on the ring signal when idle, on io_uring when I/O is in flight.
