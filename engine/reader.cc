@@ -2,6 +2,8 @@
 // every batch's CRC before handing out its events or the batch itself.
 #include "strata/reader.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -12,6 +14,7 @@
 #include "engine/recovery.h"
 #include "engine/segment_mappings.h"
 #include "engine/synced_marker.h"
+#include "io/aligned_buffer.h"
 #include "base/probes.h"
 #include "strata/log.h"
 #include "strata/topics.h"
@@ -103,18 +106,44 @@ Result<bool> advance_segment(ReaderState& state) {
   return false;
 }
 
-// The bytes of the segment from state.position on, at least one whole batch when there is one. `fresh`
-// forces a new read of the active segment (what was read before may predate a write).
-std::span<const std::byte> bytes_at_position(ReaderState& state, bool fresh, Status* error) {
+// How next_batch reads the active segment at state.position: from what the last read left in the buffer,
+// with a new pread (the buffer may predate a write), or with a pread after dropping the range from the page
+// cache. A buffered read that races the writer's direct write can leave a page of the block as it was before
+// the write; the kernel drops cached pages around a direct write, and the last step does what it does.
+enum class ActiveRead : std::uint8_t { kBuffered, kFile, kUncached };
+
+// Moves *read one step on and says so; false for a sealed segment (mapped, nothing to read again) and at
+// the last step (kFile when `uncached_too` is false).
+bool read_again(const ReaderState& state, ActiveRead* read, bool uncached_too) {
+  if (state.segment_sealed) return false;
+  if (*read == ActiveRead::kBuffered) {
+    *read = ActiveRead::kFile;
+    return true;
+  }
+  if (*read == ActiveRead::kFile && uncached_too) {
+    *read = ActiveRead::kUncached;
+    return true;
+  }
+  return false;
+}
+
+// The bytes of the segment from state.position on, at least one whole batch when there is one, read as
+// `how` says.
+std::span<const std::byte> bytes_at_position(ReaderState& state, ActiveRead how, Status* error) {
   if (state.segment_sealed) {
     const auto bytes = state.mapping->bytes();
     return bytes.subspan(std::min<std::size_t>(state.position, bytes.size()));
   }
   const auto buffered = [&](std::size_t need) {
-    return !fresh && state.position >= state.buffer_position &&
+    return how == ActiveRead::kBuffered && state.position >= state.buffer_position &&
            state.position + need <= state.buffer_position + state.buffer_bytes;
   };
   auto fill = [&](std::size_t need) {
+    if (how == ActiveRead::kUncached) {
+      const std::uint64_t from = state.position & ~std::uint64_t{io::kDirectIoAlignment - 1};
+      (void)::posix_fadvise(state.file.fd(), static_cast<off_t>(from),
+                            static_cast<off_t>(state.position + need - from), POSIX_FADV_DONTNEED);
+    }
     if (state.buffer.size() < need) state.buffer.resize(need);
     auto read = state.file.read_at(state.buffer, state.position);
     if (!read) {
@@ -149,11 +178,11 @@ void step_past(ReaderState& state, const format::BatchHeader& header) {
 
 // Finds the valid batch holding state.next_offset: kBatch with *header and *bytes, kAgain when the caller
 // should look again (moved to another segment or re-read), kStop when nothing more is there now.
-Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, format::BatchHeader* header,
+Result<Step> next_batch(ReaderState& state, std::uint64_t limit, ActiveRead* read, format::BatchHeader* header,
                         std::span<const std::byte>* bytes) {
   if (!state.have_segment) STRATA_RETURN_IF_ERROR(locate(state, state.next_offset));
   Status read_error;
-  *bytes = bytes_at_position(state, *fresh, &read_error);
+  *bytes = bytes_at_position(state, *read, &read_error);
   STRATA_RETURN_IF_ERROR(read_error);
   std::string reason;
   format::BatchCheck check = format::BatchCheck::kValid;
@@ -168,20 +197,15 @@ Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, fo
     auto advanced = advance_segment(state);
     if (!advanced) return advanced.status();
     if (*advanced) return Step::kAgain;
-    if (!state.segment_sealed && !*fresh) {
-      *fresh = true;  // the buffer may predate the write: read the file again once
-      return Step::kAgain;
-    }
+    // Detached, with no end known: a new read is enough (the next look reads again anyway).
+    if (read_again(state, read, /*uncached_too=*/expected_here)) return Step::kAgain;
     if (state.segment_sealed || expected_here) {
       return corruption(where(state) + ": data ends before offset " + std::to_string(state.next_offset));
     }
     return Step::kStop;  // detached, active segment: nothing more written yet
   }
   if (check == format::BatchCheck::kInvalid) {
-    if (!state.segment_sealed && !*fresh) {
-      *fresh = true;
-      return Step::kAgain;
-    }
+    if (read_again(state, read, /*uncached_too=*/expected_here)) return Step::kAgain;
     if (state.segment_sealed || expected_here) return corruption(where(state) + ": " + reason);
     return Step::kStop;  // detached: a batch still being written
   }
@@ -189,14 +213,11 @@ Result<Step> next_batch(ReaderState& state, std::uint64_t limit, bool* fresh, fo
     // The CRC does not cover the base offset. A pread that raced the writer's direct write of the block
     // holding it can see that block's earlier cached page (zeros there) while the next block's page is new:
     // a valid batch "at offset 0". Read again; the write has landed by then.
-    if (!state.segment_sealed && !*fresh) {
-      *fresh = true;
-      return Step::kAgain;
-    }
+    if (read_again(state, read, /*uncached_too=*/true)) return Step::kAgain;
     return corruption(where(state) + ": batch starts at offset " + std::to_string(header->base_offset) +
                       ", before the end of the batch before it (" + std::to_string(state.min_base_offset) + ")");
   }
-  *fresh = false;
+  *read = ActiveRead::kBuffered;
   state.validated_position = state.position;
   if (header->base_offset > state.next_offset) {
     return corruption(where(state) + ": batch starts at offset " + std::to_string(header->base_offset) +
@@ -321,12 +342,12 @@ Result<std::size_t> poll_events(ReaderState& state, std::size_t max, Sink& sink)
   STRATA_RETURN_IF_ERROR(check_topic_kept(state));
   const std::uint64_t limit = state.visible_limit();
   std::size_t delivered = 0;
-  bool fresh = false;
+  ActiveRead read = ActiveRead::kBuffered;
   bool refused = false;
   while (!refused && delivered < max && state.next_offset < limit) {
     format::BatchHeader header;
     std::span<const std::byte> bytes;
-    auto step = next_batch(state, limit, &fresh, &header, &bytes);
+    auto step = next_batch(state, limit, &read, &header, &bytes);
     if (!step) return step.status();
     if (*step == Step::kAgain) continue;
     if (*step == Step::kStop) break;
@@ -456,11 +477,11 @@ Result<std::size_t> Reader::poll_batches(std::size_t bytes_max, const std::funct
   const std::uint64_t limit = state.visible_limit();
   std::size_t given = 0;
   std::size_t bytes_given = 0;
-  bool fresh = false;
+  detail::ActiveRead read = detail::ActiveRead::kBuffered;
   while (state.next_offset < limit) {
     format::BatchHeader header;
     std::span<const std::byte> bytes;
-    auto step = detail::next_batch(state, limit, &fresh, &header, &bytes);
+    auto step = detail::next_batch(state, limit, &read, &header, &bytes);
     if (!step) return step.status();
     if (*step == detail::Step::kAgain) continue;
     if (*step == detail::Step::kStop) break;
