@@ -107,12 +107,13 @@ Status PartitionWriter::preallocate_through(std::uint64_t end) {
 
 Status PartitionWriter::zero_ahead() {
   const std::uint64_t data_end = round_up(fill_);
-  const std::uint64_t file_end = round_down(segment_bytes());
+  // Within what is allocated already, so that it costs no disk: a partition with one synced event keeps the
+  // first 256 KiB (the preallocation grows with the writes, and the zeros follow it).
+  const std::uint64_t file_end = round_down(std::min(preallocated_, segment_bytes()));
   if (zeroed_ >= std::min(data_end + kZeroAheadMinBytes, file_end)) return Status::ok();
   const std::uint64_t begin = std::max(zeroed_, data_end);
   const std::uint64_t end = std::min(begin + kZeroAheadChunkBytes, file_end);
   if (end <= begin) return Status::ok();
-  STRATA_RETURN_IF_ERROR(preallocate_through(end));
   static const io::AlignedBuffer zeros(kZeroAheadChunkBytes);
   STRATA_RETURN_IF_ERROR(file_.write_at({zeros.data(), end - begin}, begin));
   STRATA_RETURN_IF_ERROR(file_.sync_data());

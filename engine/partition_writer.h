@@ -189,8 +189,8 @@ class PartitionWriter {
   // Fails every append not yet acknowledged (the log failed).
   void fail_pending(std::vector<ProducerState*>* touched);
 
-  // Writes zeros, synced, over the blocks just ahead of the data when fewer than 128 KiB of them are written
-  // yet. An fdatasync after a write into fallocated, never written blocks also commits their conversion to
+  // Writes zeros, synced, over the allocated blocks just ahead of the data when fewer than 128 KiB of them
+  // are written yet. An fdatasync after a write into fallocated, never written blocks also commits their conversion to
   // the journal; into written blocks it is a cache flush alone. For the writer's inline passes under `sync`
   // (Writer::pass_queue), which wait for each sync. REQUIRES: no write of this partition in flight.
   Status zero_ahead();

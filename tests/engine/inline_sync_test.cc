@@ -2,11 +2,13 @@
 // writer thread (the pwrite queue); bigger writes, and the other durabilities, go through io_uring
 // (DurabilityPolicy::syncs_inline_when_alone). Counted with a wrapper around every queue the writers make.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
 
+#include "engine/format.h"
 #include "io/io_queue.h"
 #include "strata/log.h"
 #include "tests/engine/read_all.h"
@@ -109,6 +111,22 @@ TEST_F(InlineSync, ALonePartitionsSmallSyncedAppendsAreWrittenAndSyncedInTheWrit
   const auto events = read_all(dir.sub("t-0"));
   ASSERT_EQ(events.size(), 200u);
   EXPECT_EQ(events[199].value, "event 199");
+}
+
+// The zeros written ahead of the data stay within the preallocation: a partition with one synced event keeps
+// the first 256 KiB of disk, as without them.
+TEST_F(InlineSync, ZerosAheadOfTheDataTakeNoMoreDisk) {
+  TestDir dir;
+  auto log = open(small_options(dir.path(), Durability::kSync));
+  if (log == nullptr) GTEST_SKIP() << "io_uring is unavailable here";
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  ASSERT_TRUE(producer->wait(producer->append(topic, "", "one").value()).is_ok());
+  EXPECT_GE(counts_->pwrite_syncs.load(), 1);
+  struct stat file {};
+  ASSERT_EQ(::stat((dir.sub("t-0") + "/" + format::segment_file_name(0)).c_str(), &file), 0);
+  EXPECT_LE(file.st_blocks * 512, 256 << 10);
+  ASSERT_TRUE(log->close().is_ok());
 }
 
 TEST_F(InlineSync, AWriteOverTheInlineLimitGoesThroughIoUring) {
