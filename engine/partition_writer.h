@@ -190,9 +190,9 @@ class PartitionWriter {
   void fail_pending(std::vector<ProducerState*>* touched);
 
   // Writes zeros, synced, over the allocated blocks just ahead of the data when fewer than 128 KiB of them
-  // are written yet. An fdatasync after a write into fallocated, never written blocks also commits their conversion to
-  // the journal; into written blocks it is a cache flush alone. For the writer's inline passes under `sync`
-  // (Writer::pass_queue), which wait for each sync. REQUIRES: no write of this partition in flight.
+  // are written yet. An fdatasync after a write into fallocated, never written blocks also commits their
+  // conversion to the journal; into written blocks it is a cache flush alone. For the writer's inline passes
+  // under `sync` (Writer::pass_queue), which wait for each sync. REQUIRES: no write of this partition in flight.
   Status zero_ahead();
   bool has_unwritten() const { return batch_open_ || submitted_ < fill_; }
   std::uint64_t unwritten_bytes() const { return fill_ - submitted_; }  // framed in closed batches, not yet written

@@ -108,8 +108,9 @@ Result<bool> advance_segment(ReaderState& state) {
 
 // How next_batch reads the active segment at state.position: from what the last read left in the buffer,
 // with a new pread (the buffer may predate a write), or with a pread after dropping the range from the page
-// cache. A buffered read that races the writer's direct write can leave a page of the block as it was before
-// the write; the kernel drops cached pages around a direct write, and the last step does what it does.
+// cache. A buffered read that races the writer's direct write can keep a page of a block as it was before
+// that write (the kernel drops cached pages around a direct write, but not one a racing read brings back);
+// the last step drops the range itself before reading.
 enum class ActiveRead : std::uint8_t { kBuffered, kFile, kUncached };
 
 // Moves *read one step on and says so; false for a sealed segment (mapped, nothing to read again) and at

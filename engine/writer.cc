@@ -261,11 +261,9 @@ void Writer::submit_prepared() {
 
 io::IoQueue& Writer::pass_queue(bool force_sync) {
   const bool alone = inline_queue_ != nullptr && !force_sync && active_.size() == 1 && queue_->in_flight() == 0;
-  if (!alone) return *queue_;
-  PartitionWriter& partition = core_.partition_writer(active_.front());
-  if (partition.unwritten_bytes() > DurabilityPolicy::kInlineWriteBytesMax) return *queue_;
-  if (Status status = partition.zero_ahead(); !status.is_ok()) core_.fail(std::move(status));
-  return *inline_queue_;
+  const bool small = alone && core_.partition_writer(active_.front()).unwritten_bytes() <=
+                                  DurabilityPolicy::kInlineWriteBytesMax;
+  return small ? *inline_queue_ : *queue_;
 }
 
 void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
@@ -274,8 +272,8 @@ void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
   // that pass comes at once, since the loop does not sleep after a pass that framed records.
   const bool defer_busy_tails = core_.durability_policy().defers_busy_tails() && !force_sync;
   io::IoQueue& queue = pass_queue(force_sync);
-  if (core_.failed()) return;
   Status status;
+  if (&queue == inline_queue_.get()) status = core_.partition_writer(active_.front()).zero_ahead();
   for_each_active(/*all=*/force_sync, [&](PartitionWriter& partition) {
     if (!status.is_ok()) return;
     const bool busy = defer_busy_tails && partition.framed_pass() == pass_;
@@ -287,8 +285,9 @@ void Writer::schedule_partitions_io(bool urgent, bool force_sync) {
 }
 
 std::size_t Writer::reap(std::chrono::microseconds timeout) {
-  const std::size_t done_inline = inline_queue_ != nullptr ? reap_queue(*inline_queue_, std::chrono::microseconds(0)) : 0;
-  return done_inline + reap_queue(*queue_, done_inline > 0 ? std::chrono::microseconds(0) : timeout);
+  constexpr std::chrono::microseconds kNoWait{0};
+  const std::size_t done_inline = inline_queue_ != nullptr ? reap_queue(*inline_queue_, kNoWait) : 0;
+  return done_inline + reap_queue(*queue_, done_inline > 0 ? kNoWait : timeout);
 }
 
 std::size_t Writer::reap_queue(io::IoQueue& queue, std::chrono::microseconds timeout) {

@@ -57,7 +57,7 @@ class Writer {
   void schedule_partitions_io(bool urgent, bool force_sync);
   // The queue this pass's writes and syncs go to: inline_queue_ when DurabilityPolicy::syncs_inline_when_alone
   // applies (one active partition with little to write, nothing in flight on queue_, no flush or close
-  // visiting every partition); that partition's file is then zeroed ahead of its data first.
+  // visiting every partition). schedule_partitions_io then zeroes that partition's file ahead of its data.
   io::IoQueue& pass_queue(bool force_sync);
   // Hands every prepared submission entry to the kernel, even once the log failed. The partitions count a
   // prepared write or sync as in flight, and the loop (and so close) waits for its completion: an entry

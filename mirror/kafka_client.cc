@@ -108,7 +108,8 @@ Result<bool> send_create_topic(rd_kafka_t* handle, const std::string& topic, std
   rd_kafka_CreateTopics(handle, topics, 1, nullptr, queue.get());
   std::unique_ptr<rd_kafka_event_t, AdminDeleter> event(rd_kafka_queue_poll(queue.get(), timeout_ms(kClusterTimeout)));
   if (!event) {
-    return Status(StatusCode::kTimedOut, "creating topic " + topic + " on the cluster: no answer (create it yourself with " +
+    return Status(StatusCode::kTimedOut, "creating topic " + topic +
+                                             " on the cluster: no answer (create it yourself with " +
                                              std::to_string(partitions) + " partitions)");
   }
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {

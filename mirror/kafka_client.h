@@ -51,7 +51,7 @@ Result<int> cluster_broker_count(rd_kafka_t* handle, const std::string& bootstra
 // Creates `topic` with `partitions` on the cluster, then waits until its metadata shows them. True when this
 // call created it; false when the cluster answered that it already existed (created meanwhile by another).
 Result<bool> create_cluster_topic(rd_kafka_t* handle, const std::string& bootstrap, const std::string& topic,
-                            std::uint32_t partitions);
+                                  std::uint32_t partitions);
 
 // "topic/partition", the way errors and progress name a partition.
 std::string partition_name(const std::string& topic, std::uint32_t partition);

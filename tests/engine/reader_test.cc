@@ -53,6 +53,14 @@ std::vector<Event> poll_all(Reader& reader, std::vector<std::string>* values = n
   return events;
 }
 
+// The file position of the batch after the one at `batch` in the segment open as `fd` (its batchLength field,
+// big-endian at byte 8, counts the bytes after it).
+off_t batch_after(int fd, off_t batch) {
+  unsigned char length[4] = {};
+  EXPECT_EQ(::pread(fd, length, 4, batch + 8), 4);
+  return batch + 12 + ((off_t{length[0]} << 24) | (off_t{length[1]} << 16) | (length[2] << 8) | length[3]);
+}
+
 TEST(Reader, ReplayReturnsExactlyWhatWasAppendedAcrossSealedAndActiveSegments) {
   TestDir dir;
   auto log = Log::open(small_options(dir.path(), Durability::kNone)).value();
@@ -312,9 +320,7 @@ TEST(Reader, FlippedByteInASealedSegmentIsAnErrorNeverData) {
   // Position 300000, or just past it when that is a partitionLeaderEpoch byte (outside Kafka's CRC).
   off_t flip = 300000;
   for (off_t batch = 0; batch <= flip;) {
-    unsigned char length[4];
-    ASSERT_EQ(::pread(fd, length, 4, batch + 8), 4);
-    const off_t next = batch + 12 + ((off_t{length[0]} << 24) | (off_t{length[1]} << 16) | (length[2] << 8) | length[3]);
+    const off_t next = batch_after(fd, batch);
     if (next > flip && flip - batch >= 12 && flip - batch < 16) flip = batch + 16;
     batch = next;
   }
@@ -352,11 +358,7 @@ TEST(Reader, BatchWhoseBaseOffsetGoesBackIsAnErrorNotSkipped) {
   const int fd = ::open(segment.c_str(), O_RDWR);
   ASSERT_GE(fd, 0);
   off_t batch = 0;  // the first batch at or after position 200000
-  while (batch < 200000) {
-    unsigned char length[4];
-    ASSERT_EQ(::pread(fd, length, 4, batch + 8), 4);
-    batch += 12 + ((off_t{length[0]} << 24) | (off_t{length[1]} << 16) | (length[2] << 8) | length[3]);
-  }
+  while (batch < 200000) batch = batch_after(fd, batch);
   const unsigned char zeros[8] = {};
   ASSERT_EQ(::pwrite(fd, zeros, 8, batch), 8);
   ::close(fd);
