@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "engine/format.h"
+#include "io/aligned_buffer.h"
+#include "io/direct_read_ahead.h"
 #include "io/file.h"
 #include "ring/consumer_signal.h"
 #include "strata/reader.h"
@@ -37,7 +39,13 @@ struct ReaderState {
   bool segment_sealed = false;
   std::shared_ptr<const SegmentMapping> mapping;  // sealed segments
   io::File file;                                  // the active segment, read with pread
-  std::vector<std::byte> buffer;                  // pread buffer: file bytes from buffer_position
+  bool fill_cache = true;       // Reader::set_fill_cache
+  bool file_direct = false;     // `file` is in O_DIRECT mode (see read_active)
+  bool direct_refused = false;  // the filesystem refused O_DIRECT: every read is buffered
+  io::AlignedBuffer buffer;     // read buffer: file bytes from buffer_position, at buffer.data() + buffer_start
+  std::size_t buffer_start = 0;
+  std::unique_ptr<io::DirectReadAhead> read_ahead;  // reading a backlog: the chunk after the buffer's
+  bool read_ahead_refused = false;                  // the kernel gave no AIO context: direct reads wait
   std::uint64_t buffer_position = 0;
   std::size_t buffer_bytes = 0;
   std::uint64_t position = 0;                     // file position of the batch holding next_offset

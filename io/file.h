@@ -66,6 +66,12 @@ class File {
 
   // Reads up to out.size() bytes at offset; returns how many were read (short only at end of file).
   Result<std::size_t> read_at(std::span<std::byte> out, std::uint64_t offset) const;
+  // Turns O_DIRECT on or off for this descriptor's later reads and writes (fcntl F_SETFL); an error where the
+  // filesystem refuses direct IO.
+  Status set_direct(bool direct);
+  // read_at for a descriptor in direct mode: out's address and size and the offset must be aligned. One read,
+  // short at the end of the file (where read_at would try again at an unaligned offset).
+  Result<std::size_t> read_direct_at(std::span<std::byte> out, std::uint64_t offset) const;
   // Writes all of `bytes` at offset (buffered files; tests and small metadata files).
   Status write_at(std::span<const std::byte> bytes, std::uint64_t offset);
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,6 +111,75 @@ TEST(Reader, ActiveSegmentReadsCoverBatchesOfAnySize) {
   std::vector<std::string> replayed;
   poll_all(*replaying, &replayed);
   EXPECT_EQ(replayed, values);
+}
+
+// Pages of `path` in the page cache in [from, to) (mincore over a mapping of the closed file).
+std::size_t cached_pages(const std::string& path, std::size_t from, std::size_t to) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  const auto bytes = static_cast<std::size_t>(::lseek(fd, 0, SEEK_END));
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  EXPECT_NE(mapped, MAP_FAILED);
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> resident((bytes + page - 1) / page);
+  EXPECT_EQ(::mincore(mapped, bytes, resident.data()), 0);
+  ::munmap(mapped, bytes);
+  std::size_t cached = 0;
+  for (std::size_t i = from / page; i < std::min(resident.size(), to / page); ++i) cached += resident[i] & 1;
+  return cached;
+}
+
+// A reader that does not fill the cache reads a backlog in the active segment with O_DIRECT, a chunk ahead
+// (see read_active in engine/reader.cc): every event comes back once and in order, a batch larger than a
+// read among them, and past the first reads none of the file passes through the page cache. A reader that
+// fills it (the default) leaves the pages cached for the next.
+TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
+  TestDir dir;
+  LogOptions options = small_options(dir.path(), Durability::kNone);
+  options.segment_bytes = 64u << 20;  // everything stays in the active segment
+  options.producer_ring_bytes = 4u << 20;
+  options.staging_bytes = 4u << 20;
+  auto log = Log::open(options).value();
+  const TopicId topic = log->topic("t").value();
+  auto producer = log->producer();
+  std::vector<std::string> values;
+  for (int i = 0; i < 4000; ++i) {
+    const std::size_t size = i == 2500 ? 1'500'000 : 1000 + i % 3000;  // one batch larger than a 1 MiB read
+    values.push_back(std::to_string(i) + std::string(size, static_cast<char>('a' + i % 26)));
+    ASSERT_TRUE(producer->append(topic, "k" + std::to_string(i), values.back()).is_ok());
+  }
+  ASSERT_TRUE(producer->wait_all().is_ok());
+  producer.reset();
+  ASSERT_TRUE(log->close().is_ok());
+  const std::string segment = dir.path() + "/t-0/00000000000000000000.log";
+  {
+    const int fd = ::open(segment.c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    ::close(fd);
+  }
+  for (const bool fill_cache : {false, true}) {
+    SCOPED_TRACE(fill_cache ? "filling the cache" : "not filling the cache");
+    auto reader = Reader::open(dir.path(), "t").value();
+    reader->set_fill_cache(fill_cache);
+    std::vector<std::string> seen;
+    const auto events = poll_all(*reader, &seen);
+    ASSERT_EQ(seen.size(), values.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      ASSERT_EQ(events[i].offset, i);
+      ASSERT_EQ(seen[i], values[i]) << i;
+    }
+    // The first read is buffered (a reader near the end keeps re-reading the same blocks), with the kernel's
+    // readahead after it, and so is the last (at the end of the data, ~11 MiB). The ones between were
+    // direct when the reader does not fill the cache.
+    const std::size_t cached = cached_pages(segment, 4u << 20, 8u << 20);
+    if (fill_cache) {
+      EXPECT_EQ(cached, 1024u);
+    } else {
+      EXPECT_EQ(cached, 0u);
+    }
+  }
 }
 
 TEST(Reader, SeekByOffsetAtSegmentBoundariesBeforeAndAfter) {

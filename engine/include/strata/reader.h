@@ -86,6 +86,13 @@ class Reader {
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 
+  // Whether this reader's reads of the active segment go through the page cache (true, the default: readers
+  // of the same events share the cached pages, and a second pass reads memory). false, for a one-pass bulk
+  // copy such as `strata mirror` (RocksDB's ReadOptions::fill_cache): a backlog is read with O_DIRECT, the
+  // next chunk in the background, with no copy out of the page cache and nothing left in it. Near the end of
+  // the data reads go through the page cache either way.
+  void set_fill_cache(bool fill);
+
   // Positions at `offset` (the next poll starts there). An offset below the earliest kept one is kNotFound,
   // naming the earliest; one past the end is allowed (the reader then waits for it).
   Status seek(std::uint64_t offset);
