@@ -42,7 +42,11 @@ void Writer::run(std::promise<Status>* started) {
   }
   // Kept for reuse: as much staging as the log's options give one topic (idle partitions return theirs).
   pool_.emplace(*queue_, core_.options().staging_bytes);
-  if (index_ == 0) core_.set_io_description(std::string(queue_->description()));
+  if (index_ == 0) {
+    std::string description(queue_->description());
+    if (inline_queue_ != nullptr) description += "; a lone partition's small synced writes: pwrite in the writer thread";
+    core_.set_io_description(std::move(description));
+  }
   started->set_value(Status::ok());
 
   const bool spin = core_.options().writer_spin;

@@ -99,6 +99,7 @@ TEST_F(InlineSync, ALonePartitionsSmallSyncedAppendsAreWrittenAndSyncedInTheWrit
   auto log = open(small_options(dir.path(), Durability::kSync));
   if (log == nullptr) GTEST_SKIP() << "io_uring is unavailable here";
   EXPECT_EQ(counts_->pwrite_queues.load(), counts_->uring_queues.load());  // one of each per writer
+  EXPECT_NE(log->stats().io_backend.find("pwrite in the writer thread"), std::string::npos) << log->stats().io_backend;
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
   for (int i = 0; i < 200; ++i) {
@@ -158,6 +159,10 @@ TEST_F(InlineSync, OtherDurabilitiesHaveNoInlineQueue) {
   }
   EXPECT_EQ(counts_->pwrite_queues.load(), 0);
   EXPECT_GT(counts_->uring_writes.load(), 0);
+  TestDir dir;
+  auto log = open(small_options(dir.path(), Durability::kNone));
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->stats().io_backend.find("pwrite"), std::string::npos) << log->stats().io_backend;
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ namespace strata {
 
 enum class IoMode : std::uint8_t {
   kAuto,          // io_uring when the kernel allows it, else pwrite (stats say which)
-  kRequireUring,  // io_uring or open() fails
+  kRequireUring,  // io_uring or open() fails (under `sync` a lone partition's small writes and their
+                  // fdatasyncs still run in the writer thread: LogStats::io_backend says so)
   kPwrite,        // always the pwrite writer
 };
 
@@ -288,7 +289,7 @@ struct TopicStats {  // one per partition
 };
 
 struct LogStats {
-  std::string io_backend;  // which writer runs: "io_uring (...)" or "pwrite (...)"
+  std::string io_backend;  // which writer runs: "io_uring (...)" or "pwrite (...)", and what else it uses
   bool direct_io = true;   // false when allow_buffered_io was needed
   std::uint64_t disk_bytes_written = 0;
   std::uint64_t writes = 0;
