@@ -141,17 +141,17 @@ constexpr std::size_t kReadAheadHeadroom = 256u << 10;
 
 // Starts reading the chunk at `offset` in the background.
 void start_read_ahead(ReaderState& state, std::uint64_t offset) {
+  if (state.read_ahead_refused) return;
   if (!state.read_ahead) {
-    if (state.read_ahead_refused) return;
     auto made = io::DirectReadAhead::create(kReadAheadHeadroom, kReadChunkBytes);
     if (!made) {
-      state.read_ahead_refused = true;  // fs.aio-max-nr reached, say: reads wait, nothing else changes
+      state.read_ahead_refused = true;  // no descriptor left, say: reads wait for the device, nothing else changes
       return;
     }
     state.read_ahead = std::move(made.value());
   }
-  // Not started (the kernel refused the submission): the next read waits for the device instead.
-  (void)state.read_ahead->start(state.file.fd(), offset);
+  // Refused (a full submission queue, a lost read): the next read waits for the device instead.
+  if (!state.read_ahead->start(state.file.fd(), offset).is_ok()) state.read_ahead_refused = true;
 }
 
 // Takes the chunk read ahead when it starts where the buffer ends: true when the buffer now holds at least

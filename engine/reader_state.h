@@ -45,7 +45,7 @@ struct ReaderState {
   io::AlignedBuffer buffer;     // read buffer: file bytes from buffer_position, at buffer.data() + buffer_start
   std::size_t buffer_start = 0;
   std::unique_ptr<io::DirectReadAhead> read_ahead;  // reading a backlog: the chunk after the buffer's
-  bool read_ahead_refused = false;                  // the kernel gave no AIO context: direct reads wait
+  bool read_ahead_refused = false;                  // no io_uring for it: direct reads wait
   std::uint64_t buffer_position = 0;
   std::size_t buffer_bytes = 0;
   std::uint64_t position = 0;                     // file position of the batch holding next_offset

@@ -36,6 +36,12 @@ class AlignedBuffer {
     return *this;
   }
 
+  // Gives up the memory without freeing it (for memory a lost direct read may still write to).
+  std::byte* release() {
+    bytes_ = 0;
+    return std::exchange(data_, nullptr);
+  }
+
   std::byte* data() const { return data_; }
   std::size_t size() const { return bytes_; }
   std::span<std::byte> span() const { return {data_, bytes_}; }

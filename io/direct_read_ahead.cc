@@ -1,56 +1,36 @@
 #include "io/direct_read_ahead.h"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cerrno>
-#include <ctime>
 #include <string>
 
 #include "strata/errno_status.h"
 
 namespace strata::io {
 
-namespace {
-
-long io_setup(unsigned events, aio_context_t* context) { return ::syscall(SYS_io_setup, events, context); }
-long io_destroy(aio_context_t context) { return ::syscall(SYS_io_destroy, context); }
-long io_submit(aio_context_t context, long count, iocb** requests) {
-  return ::syscall(SYS_io_submit, context, count, requests);
-}
-long io_getevents(aio_context_t context, long min, long max, io_event* events, timespec* timeout) {
-  return ::syscall(SYS_io_getevents, context, min, max, events, timeout);
-}
-
-}  // namespace
-
 Result<std::unique_ptr<DirectReadAhead>> DirectReadAhead::create(std::size_t headroom, std::size_t chunk) {
-  aio_context_t context = 0;
-  if (io_setup(1, &context) != 0) return status_from_errno(errno, "io_setup for a direct read-ahead");
-  return std::unique_ptr<DirectReadAhead>(new DirectReadAhead(context, headroom, chunk));
+  std::unique_ptr<DirectReadAhead> ahead(new DirectReadAhead(headroom, chunk));
+  if (const int error = io_uring_queue_init(2, &ahead->ring_, 0); error < 0) {
+    return status_from_errno(-error, "io_uring for a direct read-ahead");
+  }
+  return ahead;
 }
 
 DirectReadAhead::~DirectReadAhead() {
   abandon();
-  (void)io_destroy(context_);
+  io_uring_queue_exit(&ring_);
+  if (broken_) (void)buffer_.release();  // the lost read may still land in it
 }
 
 Status DirectReadAhead::start(int fd, std::uint64_t offset) {
   STRATA_ASSERT(!in_flight_, "read-ahead started at %llu with one in flight at %llu",
                 static_cast<unsigned long long>(offset), static_cast<unsigned long long>(offset_));
-  request_ = iocb{};
-  request_.aio_lio_opcode = IOCB_CMD_PREAD;
-  request_.aio_fildes = static_cast<std::uint32_t>(fd);
-  request_.aio_buf = reinterpret_cast<std::uint64_t>(buffer_.data() + headroom_);
-  request_.aio_nbytes = chunk_;
-  request_.aio_offset = static_cast<std::int64_t>(offset);
-  iocb* requests[1] = {&request_};
-  long submitted;
-  do {
-    submitted = io_submit(context_, 1, requests);
-  } while (submitted < 0 && errno == EINTR);
-  if (submitted != 1) {
-    return status_from_errno(submitted < 0 ? errno : EAGAIN, "io_submit of a read at " + std::to_string(offset));
+  STRATA_ASSERT(buffer_.size() >= headroom_ + chunk_, "read-ahead buffer of %zu bytes", buffer_.size());
+  if (broken_) return status_from_errno(EIO, "read-ahead at " + std::to_string(offset) + " after a lost read");
+  io_uring_sqe* entry = io_uring_get_sqe(&ring_);
+  if (entry == nullptr) return status_from_errno(EBUSY, "read-ahead at " + std::to_string(offset));
+  io_uring_prep_read(entry, fd, buffer_.data() + headroom_, static_cast<unsigned>(chunk_), offset);
+  if (const int submitted = io_uring_submit(&ring_); submitted != 1) {
+    return status_from_errno(submitted < 0 ? -submitted : EAGAIN, "submitting a read at " + std::to_string(offset));
   }
   in_flight_ = true;
   fd_ = fd;
@@ -60,17 +40,21 @@ Status DirectReadAhead::start(int fd, std::uint64_t offset) {
 
 Result<std::size_t> DirectReadAhead::finish() {
   STRATA_ASSERT(in_flight_, "read-ahead finished with nothing in flight");
-  io_event event{};
-  long got;
+  io_uring_cqe* completion = nullptr;
+  int error;
   do {
-    got = io_getevents(context_, 1, 1, &event, nullptr);
-  } while (got < 0 && errno == EINTR);
-  in_flight_ = false;
-  if (got != 1) return status_from_errno(got < 0 ? errno : EIO, "io_getevents of a read at " + std::to_string(offset_));
-  if (event.res < 0) {
-    return status_from_errno(static_cast<int>(-event.res), "direct read at " + std::to_string(offset_));
+    error = io_uring_wait_cqe(&ring_, &completion);
+  } while (error == -EINTR);
+  if (error < 0) {
+    in_flight_ = false;
+    broken_ = true;
+    return status_from_errno(-error, "waiting for a read at " + std::to_string(offset_));
   }
-  return static_cast<std::size_t>(event.res);
+  const int result = completion->res;
+  io_uring_cqe_seen(&ring_, completion);
+  in_flight_ = false;
+  if (result < 0) return status_from_errno(-result, "direct read at " + std::to_string(offset_));
+  return static_cast<std::size_t>(result);
 }
 
 void DirectReadAhead::abandon() {
