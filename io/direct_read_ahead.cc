@@ -1,5 +1,6 @@
 #include "io/direct_read_ahead.h"
 
+#include <atomic>
 #include <cerrno>
 #include <string>
 
@@ -7,18 +8,30 @@
 
 namespace strata::io {
 
+namespace {
+
+std::atomic<int> alive{0};  // DirectReadAheads in the process, or reserved by a create() under way
+
+}  // namespace
+
 Result<std::unique_ptr<DirectReadAhead>> DirectReadAhead::create(std::size_t headroom, std::size_t chunk) {
-  std::unique_ptr<DirectReadAhead> ahead(new DirectReadAhead(headroom, chunk));
-  if (const int error = io_uring_queue_init(2, &ahead->ring_, 0); error < 0) {
+  if (alive.fetch_add(1, std::memory_order_relaxed) >= kAliveMax) {
+    alive.fetch_sub(1, std::memory_order_relaxed);
+    return Status(StatusCode::kFull, std::to_string(kAliveMax) + " direct read-aheads exist already");
+  }
+  io_uring ring{};
+  if (const int error = io_uring_queue_init(2, &ring, 0); error < 0) {
+    alive.fetch_sub(1, std::memory_order_relaxed);
     return status_from_errno(-error, "io_uring for a direct read-ahead");
   }
-  return ahead;
+  return std::unique_ptr<DirectReadAhead>(new DirectReadAhead(ring, headroom, chunk));
 }
 
 DirectReadAhead::~DirectReadAhead() {
   abandon();
   io_uring_queue_exit(&ring_);
   if (broken_) (void)buffer_.release();  // the lost read may still land in it
+  alive.fetch_sub(1, std::memory_order_relaxed);
 }
 
 Status DirectReadAhead::start(int fd, std::uint64_t offset) {

@@ -22,7 +22,10 @@ namespace strata::io {
 
 class DirectReadAhead {
  public:
-  // An error where the kernel refuses an io_uring (no file descriptor left, io_uring disabled).
+  // At most this many exist in a process at once (each holds a descriptor and headroom + chunk bytes): a
+  // reader of thousands of partitions reads most of them without one.
+  static constexpr int kAliveMax = 64;
+  // An error where kAliveMax exist, or the kernel refuses an io_uring (no descriptor left, io_uring disabled).
   // REQUIRES: headroom and chunk are multiples of kDirectIoAlignment.
   static Result<std::unique_ptr<DirectReadAhead>> create(std::size_t headroom, std::size_t chunk);
   ~DirectReadAhead();
@@ -47,10 +50,10 @@ class DirectReadAhead {
   AlignedBuffer& buffer() { return buffer_; }
 
  private:
-  DirectReadAhead(std::size_t headroom, std::size_t chunk)
-      : headroom_(headroom), chunk_(chunk), buffer_(headroom + chunk) {}
+  DirectReadAhead(io_uring ring, std::size_t headroom, std::size_t chunk)
+      : ring_(ring), headroom_(headroom), chunk_(chunk), buffer_(headroom + chunk) {}
 
-  io_uring ring_{};
+  io_uring ring_;
   const std::size_t headroom_;
   const std::size_t chunk_;
   AlignedBuffer buffer_;
