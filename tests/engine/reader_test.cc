@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "engine/format.h"
+#include "io/direct_read_ahead.h"
+#include "io/file.h"
 #include "strata/consumer_group.h"
 #include "strata/log.h"
 #include "tests/engine/small_options.h"
@@ -132,8 +134,9 @@ std::size_t cached_pages(const std::string& path, std::size_t from, std::size_t 
 
 // A reader that does not fill the cache reads a backlog in the active segment with O_DIRECT, a chunk ahead
 // (see read_active in engine/reader.cc): every event comes back once and in order, a batch larger than a
-// read among them, and past the first reads none of the file passes through the page cache. A reader that
-// fills it (the default) leaves the pages cached for the next.
+// read among them, and past the first reads none of the file passes through the page cache, also when the
+// process has no read-ahead left for it (its direct reads then wait). A reader that fills the cache (the
+// default) leaves the pages cached for the next.
 TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
   TestDir dir;
   LogOptions options = small_options(dir.path(), Durability::kNone);
@@ -153,16 +156,23 @@ TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
   producer.reset();
   ASSERT_TRUE(log->close().is_ok());
   const std::string segment = dir.path() + "/t-0/00000000000000000000.log";
-  {
-    const int fd = ::open(segment.c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
-    ::close(fd);
-  }
-  for (const bool fill_cache : {false, true}) {
-    SCOPED_TRACE(fill_cache ? "filling the cache" : "not filling the cache");
+  auto segment_fd = io::File::open(segment, io::OpenMode::kReadOnly).value();
+  struct Case {
+    bool fill_cache;
+    bool read_aheads_taken;  // every DirectReadAhead the process may have exists already: direct reads wait
+  };
+  for (const Case& c : {Case{false, false}, Case{false, true}, Case{true, false}}) {
+    SCOPED_TRACE(std::string(c.fill_cache ? "filling the cache" : "not filling the cache") +
+                 (c.read_aheads_taken ? ", no read-ahead left" : ""));
+    std::vector<std::unique_ptr<io::DirectReadAhead>> taken;
+    while (c.read_aheads_taken) {
+      auto ahead = io::DirectReadAhead::create(4096, 4096);
+      if (!ahead) break;
+      taken.push_back(std::move(ahead.value()));
+    }
+    ASSERT_EQ(::posix_fadvise(segment_fd.fd(), 0, 0, POSIX_FADV_DONTNEED), 0);
     auto reader = Reader::open(dir.path(), "t").value();
-    reader->set_fill_cache(fill_cache);
+    reader->set_fill_cache(c.fill_cache);
     std::vector<std::string> seen;
     const auto events = poll_all(*reader, &seen);
     ASSERT_EQ(seen.size(), values.size());
@@ -174,7 +184,7 @@ TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
     // readahead after it, and so is the last (at the end of the data, ~11 MiB). The ones between were
     // direct when the reader does not fill the cache.
     const std::size_t cached = cached_pages(segment, 4u << 20, 8u << 20);
-    if (fill_cache) {
+    if (c.fill_cache) {
       EXPECT_EQ(cached, 1024u);
     } else {
       EXPECT_EQ(cached, 0u);
