@@ -145,7 +145,7 @@ void start_read_ahead(ReaderState& state, std::uint64_t offset) {
   if (!state.read_ahead) {
     auto made = io::DirectReadAhead::create(kReadAheadHeadroom, kReadChunkBytes);
     if (!made) {
-      state.read_ahead_refused = true;  // no descriptor left, say: reads wait for the device, nothing else changes
+      state.read_ahead_refused = true;  // no descriptor left, say: the reads wait for the device instead
       return;
     }
     state.read_ahead = std::move(made.value());
@@ -169,7 +169,9 @@ bool take_read_ahead(ReaderState& state, std::size_t need, bool* whole) {
   const std::size_t tail = buffered_end - state.position;
   if (tail + *read < need && *read == kReadChunkBytes) return false;  // a batch longer than the two
   std::byte* front = ahead->buffer().data() + ahead->headroom() - tail;
-  std::memcpy(front, state.buffer.data() + state.buffer_start + (state.position - state.buffer_position), tail);
+  const std::byte* unread =
+      state.buffer.data() + state.buffer_start + (state.position - state.buffer_position);
+  std::memcpy(front, unread, tail);
   std::swap(state.buffer, ahead->buffer());
   if (ahead->buffer().size() < kReadAheadHeadroom + kReadChunkBytes) {
     ahead->buffer() = io::AlignedBuffer(kReadAheadHeadroom + kReadChunkBytes);  // once: the first chunk's
@@ -216,8 +218,8 @@ bool read_active(ReaderState& state, ActiveRead how, std::size_t need, Status* e
   if (state.buffer.size() < length) state.buffer = io::AlignedBuffer(length);
   if (how == ActiveRead::kUncached && !direct) {
     const std::uint64_t block = round_down_to_block(state.position);
-    (void)::posix_fadvise(state.file.fd(), static_cast<off_t>(block), static_cast<off_t>(state.position + need - block),
-                          POSIX_FADV_DONTNEED);
+    (void)::posix_fadvise(state.file.fd(), static_cast<off_t>(block),
+                          static_cast<off_t>(state.position + need - block), POSIX_FADV_DONTNEED);
   }
   auto read = direct ? state.file.read_direct_at({state.buffer.data(), length}, from)
                      : state.file.read_at({state.buffer.data(), need}, from);
@@ -251,8 +253,10 @@ std::span<const std::byte> bytes_at_position(ReaderState& state, ActiveRead how,
            state.position + need <= state.buffer_position + state.buffer_bytes;
   };
   const auto from_position = [&] {
-    const std::size_t skip = std::min<std::uint64_t>(state.position - state.buffer_position, state.buffer_bytes);
-    return std::span<const std::byte>(state.buffer.data() + state.buffer_start + skip, state.buffer_bytes - skip);
+    const std::size_t skip =
+        std::min<std::uint64_t>(state.position - state.buffer_position, state.buffer_bytes);
+    return std::span<const std::byte>(state.buffer.data() + state.buffer_start + skip,
+                                      state.buffer_bytes - skip);
   };
   if (!buffered(format::kBatchHeaderBytes) && !read_active(state, how, kReadChunkBytes, error)) return {};
   std::span<const std::byte> bytes = from_position();

@@ -42,7 +42,7 @@ struct ReaderState {
   bool fill_cache = true;       // Reader::set_fill_cache
   bool file_direct = false;     // `file` is in O_DIRECT mode (see read_active)
   bool direct_refused = false;  // the filesystem refused O_DIRECT: every read is buffered
-  io::AlignedBuffer buffer;     // read buffer: file bytes from buffer_position, at buffer.data() + buffer_start
+  io::AlignedBuffer buffer;     // file bytes from buffer_position on, at buffer.data() + buffer_start
   std::size_t buffer_start = 0;
   std::unique_ptr<io::DirectReadAhead> read_ahead;  // reading a backlog: the chunk after the buffer's
   bool read_ahead_refused = false;                  // no io_uring for it: direct reads wait

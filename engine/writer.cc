@@ -44,7 +44,9 @@ void Writer::run(std::promise<Status>* started) {
   pool_.emplace(*queue_, core_.options().staging_bytes);
   if (index_ == 0) {
     std::string description(queue_->description());
-    if (inline_queue_ != nullptr) description += "; a lone partition's small synced writes: pwrite in the writer thread";
+    if (inline_queue_ != nullptr) {
+      description += "; a lone partition's small synced writes: pwrite in the writer thread";
+    }
     core_.set_io_description(std::move(description));
   }
   started->set_value(Status::ok());

@@ -38,12 +38,13 @@ Status DirectReadAhead::start(int fd, std::uint64_t offset) {
   STRATA_ASSERT(!in_flight_, "read-ahead started at %llu with one in flight at %llu",
                 static_cast<unsigned long long>(offset), static_cast<unsigned long long>(offset_));
   STRATA_ASSERT(buffer_.size() >= headroom_ + chunk_, "read-ahead buffer of %zu bytes", buffer_.size());
-  if (broken_) return status_from_errno(EIO, "read-ahead at " + std::to_string(offset) + " after a lost read");
+  if (broken_) return status_from_errno(EIO, "read-ahead at " + std::to_string(offset) + " after a lost one");
   io_uring_sqe* entry = io_uring_get_sqe(&ring_);
   if (entry == nullptr) return status_from_errno(EBUSY, "read-ahead at " + std::to_string(offset));
   io_uring_prep_read(entry, fd, buffer_.data() + headroom_, static_cast<unsigned>(chunk_), offset);
   if (const int submitted = io_uring_submit(&ring_); submitted != 1) {
-    return status_from_errno(submitted < 0 ? -submitted : EAGAIN, "submitting a read at " + std::to_string(offset));
+    const int error = submitted < 0 ? -submitted : EAGAIN;
+    return status_from_errno(error, "submitting a read at " + std::to_string(offset));
   }
   in_flight_ = true;
   fd_ = fd;

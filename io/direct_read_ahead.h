@@ -25,8 +25,8 @@ class DirectReadAhead {
   // At most this many exist in a process at once (each holds a descriptor and headroom + chunk bytes): a
   // reader of thousands of partitions reads most of them without one.
   static constexpr int kAliveMax = 64;
-  // An error where kAliveMax exist, or the kernel refuses an io_uring (no descriptor left, io_uring disabled).
-  // REQUIRES: headroom and chunk are multiples of kDirectIoAlignment.
+  // An error where kAliveMax exist, or the kernel refuses an io_uring (no descriptor left, io_uring
+  // disabled). REQUIRES: headroom and chunk are multiples of kDirectIoAlignment.
   static Result<std::unique_ptr<DirectReadAhead>> create(std::size_t headroom, std::size_t chunk);
   ~DirectReadAhead();
   DirectReadAhead(const DirectReadAhead&) = delete;
@@ -46,7 +46,7 @@ class DirectReadAhead {
   void abandon();
 
   std::size_t headroom() const { return headroom_; }
-  // The buffer the reads land in; the caller may swap it for another of the same size once nothing is in flight.
+  // The buffer the reads land in; the caller may swap it for another as large while nothing is in flight.
   AlignedBuffer& buffer() { return buffer_; }
 
  private:

@@ -194,7 +194,8 @@ Status File::set_direct(bool direct) {
   const int flags = ::fcntl(fd_, F_GETFL);
   if (flags < 0) return status_from_errno(errno, "fcntl F_GETFL " + path_);
   if (::fcntl(fd_, F_SETFL, direct ? flags | O_DIRECT : flags & ~O_DIRECT) != 0) {
-    return status_from_errno(errno, std::string(direct ? "turning on" : "turning off") + " O_DIRECT for " + path_);
+    const std::string what = direct ? "turning on O_DIRECT for " : "turning off O_DIRECT for ";
+    return status_from_errno(errno, what + path_);
   }
   return Status::ok();
 }
@@ -203,7 +204,9 @@ Result<std::size_t> File::read_direct_at(std::span<std::byte> out, std::uint64_t
   for (;;) {
     const ssize_t n = ::pread(fd_, out.data(), out.size(), static_cast<off_t>(offset));
     if (n >= 0) return static_cast<std::size_t>(n);
-    if (errno != EINTR) return status_from_errno(errno, "direct pread " + path_ + " at " + std::to_string(offset));
+    if (errno != EINTR) {
+      return status_from_errno(errno, "direct pread " + path_ + " at " + std::to_string(offset));
+    }
   }
 }
 

@@ -99,7 +99,8 @@ TEST_F(InlineSync, ALonePartitionsSmallSyncedAppendsAreWrittenAndSyncedInTheWrit
   auto log = open(small_options(dir.path(), Durability::kSync));
   if (log == nullptr) GTEST_SKIP() << "io_uring is unavailable here";
   EXPECT_EQ(counts_->pwrite_queues.load(), counts_->uring_queues.load());  // one of each per writer
-  EXPECT_NE(log->stats().io_backend.find("pwrite in the writer thread"), std::string::npos) << log->stats().io_backend;
+  const std::string backend = log->stats().io_backend;
+  EXPECT_NE(backend.find("pwrite in the writer thread"), std::string::npos) << backend;
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
   for (int i = 0; i < 200; ++i) {
