@@ -86,15 +86,20 @@ TEST(Reader, ReplayReturnsExactlyWhatWasAppendedAcrossSealedAndActiveSegments) {
   EXPECT_EQ(seen_detached, values);
 }
 
+// Options under which everything a test appends stays in the active segment, with room for events of a MiB.
+LogOptions one_segment_options(const std::string& dir, Durability durability) {
+  LogOptions options = small_options(dir, durability);
+  options.segment_bytes = 64u << 20;
+  options.producer_ring_bytes = 4u << 20;
+  options.staging_bytes = 4u << 20;
+  return options;
+}
+
 // The active segment is read in chunks that start small and grow: batches larger than a chunk, a reader that
 // tails small batches, and one that replays the whole active segment must all see every byte.
 TEST(Reader, ActiveSegmentReadsCoverBatchesOfAnySize) {
   TestDir dir;
-  LogOptions options = small_options(dir.path(), Durability::kSync);
-  options.segment_bytes = 64u << 20;  // everything stays in the active segment
-  options.producer_ring_bytes = 4u << 20;
-  options.staging_bytes = 4u << 20;
-  auto log = Log::open(options).value();
+  auto log = Log::open(one_segment_options(dir.path(), Durability::kSync)).value();
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
   auto tailing = log->reader("t").value();
@@ -139,11 +144,7 @@ std::size_t cached_pages(const std::string& path, std::size_t from, std::size_t 
 // default) leaves the pages cached for the next.
 TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
   TestDir dir;
-  LogOptions options = small_options(dir.path(), Durability::kNone);
-  options.segment_bytes = 64u << 20;  // everything stays in the active segment
-  options.producer_ring_bytes = 4u << 20;
-  options.staging_bytes = 4u << 20;
-  auto log = Log::open(options).value();
+  auto log = Log::open(one_segment_options(dir.path(), Durability::kNone)).value();
   const TopicId topic = log->topic("t").value();
   auto producer = log->producer();
   std::vector<std::string> values;
