@@ -31,11 +31,11 @@ class DurabilityPolicy {
   // fdatasync), as a plain group commit does. Under `sync` on a 2-core VM this measured ack p50 203-226 us
   // against 305-350 us through io_uring (strata bench durable, 16 producers): io_uring runs an fdatasync on a
   // worker thread (io-wq), and its completion waits for the writer to enter the ring, two more hand-offs per
-  // sync. With more partitions active, io_uring
-  // overlaps their writes and syncs (one sync at a time each: ingest at 100 partitions under `sync`, 3.9 M
-  // events/s through io_uring, 0.8 M all in the writer thread). A bigger write goes through io_uring too, so
-  // that the writer frames the next records while it lands (ingest under `sync` at one partition: 8.2-9.2 M
-  // events/s with every write inline, 12.8-14.3 M through io_uring).
+  // sync. With more partitions active, io_uring overlaps their writes and syncs (one sync at a time each:
+  // ingest at 100 partitions under `sync`, 3.9 M events/s through io_uring, 0.8 M all in the writer thread).
+  // A bigger write goes through io_uring too, so that the writer frames the next records while it lands
+  // (ingest under `sync` at one partition: 8.2-9.2 M events/s with every write inline, 12.8-14.3 M through
+  // io_uring).
   bool syncs_inline_when_alone() const { return mode_ == Durability::kSync; }
   static constexpr std::uint64_t kInlineWriteBytesMax = 64u << 10;
 

@@ -273,8 +273,8 @@ class PartitionWriter {
   Status on_sync_completion(std::size_t sync_slot, std::int32_t result);
   std::uint64_t open_end() const { return batch_open_ ? batch_end_ : fill_; }
   std::uint64_t segment_bytes() const { return config_.settings->segment_bytes.load(std::memory_order_relaxed); }
-  std::uint64_t round_down(std::uint64_t position) const { return position & ~(block_bytes_ - 1); }
-  std::uint64_t round_up(std::uint64_t position) const { return round_down(position + block_bytes_ - 1); }
+  static std::uint64_t round_down(std::uint64_t position) { return io::round_down_to_block(position); }
+  static std::uint64_t round_up(std::uint64_t position) { return io::round_up_to_block(position); }
   // The staging address of file position `position`. REQUIRES: has_staging().
   std::byte* staging_at(std::uint64_t position) const { return staging_.memory.at(position); }
   std::size_t staging_size() const { return staging_.memory.size(); }

@@ -130,10 +130,6 @@ bool read_again(const ReaderState& state, ActiveRead* read, bool uncached_too) {
   return false;
 }
 
-std::uint64_t round_down_to_block(std::uint64_t position) {
-  return position & ~std::uint64_t{io::kDirectIoAlignment - 1};
-}
-
 // Reading a backlog directly, each chunk's successor is read in the background (DirectReadAhead) while the
 // reader decodes it; the unread end of a chunk (at most this much: the start of a batch the chunk cut) is
 // put in front of its successor.
@@ -213,11 +209,11 @@ bool read_active(ReaderState& state, ActiveRead how, std::size_t need, Status* e
     return true;
   }
   if (state.read_ahead) state.read_ahead->abandon();  // read elsewhere: a read of its own instead
-  const std::uint64_t from = direct ? round_down_to_block(state.position) : state.position;
-  const std::size_t length = round_down_to_block(state.position + need - from + io::kDirectIoAlignment - 1);
+  const std::uint64_t from = direct ? io::round_down_to_block(state.position) : state.position;
+  const std::size_t length = io::round_up_to_block(state.position + need - from);
   if (state.buffer.size() < length) state.buffer = io::AlignedBuffer(length);
   if (how == ActiveRead::kUncached && !direct) {
-    const std::uint64_t block = round_down_to_block(state.position);
+    const std::uint64_t block = io::round_down_to_block(state.position);
     (void)::posix_fadvise(state.file.fd(), static_cast<off_t>(block),
                           static_cast<off_t>(state.position + need - block), POSIX_FADV_DONTNEED);
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <span>
@@ -13,6 +14,14 @@
 namespace strata::io {
 
 inline constexpr std::size_t kDirectIoAlignment = 4096;
+
+// File positions and lengths rounded to whole direct-IO blocks.
+constexpr std::uint64_t round_down_to_block(std::uint64_t position) {
+  return position & ~std::uint64_t{kDirectIoAlignment - 1};
+}
+constexpr std::uint64_t round_up_to_block(std::uint64_t position) {
+  return round_down_to_block(position + kDirectIoAlignment - 1);
+}
 
 class AlignedBuffer {
  public:

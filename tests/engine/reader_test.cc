@@ -56,6 +56,17 @@ std::vector<Event> poll_all(Reader& reader, std::vector<std::string>* values = n
   return events;
 }
 
+// Reads `reader` to its end: `values` come back in order, at offsets 0, 1, 2, ...
+void expect_replays(Reader& reader, const std::vector<std::string>& values) {
+  std::vector<std::string> seen;
+  const auto events = poll_all(reader, &seen);
+  ASSERT_EQ(seen.size(), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(events[i].offset, i);
+    ASSERT_EQ(seen[i], values[i]) << i;
+  }
+}
+
 // The file position of the batch after the one at `batch` in the segment open as `fd` (its batchLength field,
 // big-endian at byte 8, counts the bytes after it).
 off_t batch_after(int fd, off_t batch) {
@@ -70,13 +81,7 @@ TEST(Reader, ReplayReturnsExactlyWhatWasAppendedAcrossSealedAndActiveSegments) {
   const auto values = append_random(*log, "t", 3000, 1);  // ~4.5 MB: several 1 MiB segments
   EXPECT_GE(log->stats().topics[0].segments, 3u);
   auto reader = log->reader("t").value();
-  std::vector<std::string> seen;
-  const auto events = poll_all(*reader, &seen);
-  ASSERT_EQ(seen.size(), values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    ASSERT_EQ(events[i].offset, i);
-    ASSERT_EQ(seen[i], values[i]) << i;
-  }
+  expect_replays(*reader, values);
   reader.reset();
   ASSERT_TRUE(log->close().is_ok());
   // The same from a detached reader on the closed directory.
@@ -174,13 +179,7 @@ TEST(Reader, ABacklogInTheActiveSegmentIsReadAroundThePageCacheWhenAsked) {
     ASSERT_EQ(::posix_fadvise(segment_fd.fd(), 0, 0, POSIX_FADV_DONTNEED), 0);
     auto reader = Reader::open(dir.path(), "t").value();
     reader->set_fill_cache(c.fill_cache);
-    std::vector<std::string> seen;
-    const auto events = poll_all(*reader, &seen);
-    ASSERT_EQ(seen.size(), values.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      ASSERT_EQ(events[i].offset, i);
-      ASSERT_EQ(seen[i], values[i]) << i;
-    }
+    expect_replays(*reader, values);
     // The first read is buffered (a reader near the end keeps re-reading the same blocks), with the kernel's
     // readahead after it, and so is the last (at the end of the data, ~11 MiB). The ones between were
     // direct when the reader does not fill the cache.
