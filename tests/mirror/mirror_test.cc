@@ -294,6 +294,32 @@ TEST_F(MirrorTest, AnotherWriterOnTheDestinationIsRefused) {
       << errors;
 }
 
+// A follower that has caught up sends what it read at once: with a linger of a minute, events appended
+// while it follows still reach the cluster within seconds.
+TEST_F(MirrorTest, ACaughtUpFollowerDoesNotWaitForItsLinger) {
+  auto log = open_source();
+  append_events(*log, 1, 0, 10);
+  create_cluster_topic(1);
+  const int pid = spawn_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap(), "--follow",
+                                "--producer-config", "linger.ms=60000"},
+                               work_ + "/out", work_ + "/err");
+  const auto arrives_within_20s = [&](std::size_t events) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (read_cluster_partition(cluster_.bootstrap(), "orders", 0).size() < events) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  };
+  EXPECT_TRUE(arrives_within_20s(10)) << read_file(work_ + "/err");
+  append_events(*log, 1, 10, 5);
+  ASSERT_TRUE(log->flush().is_ok());
+  EXPECT_TRUE(arrives_within_20s(15)) << read_file(work_ + "/err");
+  kill(pid, SIGKILL);
+  EXPECT_EQ(wait_exit(pid), 128 + SIGKILL);
+  expect_exact_copy(cluster_.bootstrap(), 1, 15);
+}
+
 // The source topic deleted under a following mirror: it stops with an error naming the topic.
 TEST_F(MirrorTest, SourceTopicDeletedWhileFollowingIsAnError) {
   auto log = open_source();
