@@ -50,10 +50,11 @@ struct CopyState {
 
 // Idempotence, acks=all and at most 5 requests in flight: what keeps a run's records in order with no
 // duplicate while the client retries. A user's setting that breaks one of them is refused.
-// linger.ms: a copy in bulk sends full batches. While 5 requests are in flight, librdkafka 2.0 polls its
-// socket with no timeout for as long as a batch older than linger.ms waits, so at 5 ms its broker thread
-// spun; 100 ms halved that thread's CPU and took `strata bench mirror` from 0.79 to 0.91x kafka-produce
-// (medians of 9 alternating runs). A caught-up follower flushes instead of lingering (flush_when_caught_up).
+// linger.ms: a copy in bulk sends full batches. A batch older than linger.ms that cannot be sent yet (its
+// partition's requests in flight) makes librdkafka 2.0 poll its socket with no timeout until it can, so at
+// 5 ms its broker thread spun; 100 ms halved that thread's CPU and took `strata bench mirror` from 0.79 to
+// 0.91x kafka-produce (medians of 9 alternating runs). A caught-up follower flushes instead of lingering
+// (flush_when_caught_up).
 const ClientConfig kProducerDefaults = {
     {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight.requests.per.connection", "5"},
     {"linger.ms", "100"},           {"batch.size", "1000000"}, {"queue.buffering.max.messages", "1000000"}};
