@@ -50,14 +50,19 @@ struct CopyState {
 
 // Idempotence, acks=all and at most 5 requests in flight: what keeps a run's records in order with no
 // duplicate while the client retries. A user's setting that breaks one of them is refused.
-// linger.ms: a copy in bulk sends full batches. A batch older than linger.ms that cannot be sent yet (its
-// partition's requests in flight) makes librdkafka 2.0 poll its socket with no timeout until it can, so at
-// 5 ms its broker thread spun; 100 ms halved that thread's CPU and took `strata bench mirror` from 0.79 to
-// 0.91x kafka-produce (medians of 9 alternating runs). A caught-up follower flushes instead of lingering
-// (flush_when_caught_up).
 const ClientConfig kProducerDefaults = {
     {"enable.idempotence", "true"}, {"acks", "all"}, {"max.in.flight.requests.per.connection", "5"},
-    {"linger.ms", "100"},           {"batch.size", "1000000"}, {"queue.buffering.max.messages", "1000000"}};
+    {"batch.size", "1000000"},      {"queue.buffering.max.messages", "1000000"}};
+
+// linger.ms by how many partitions the mirror copies. librdkafka 2.0's idempotent producer sends one request
+// per partition at a time, and a batch older than linger.ms that waits for its partition's request makes its
+// broker thread poll the socket with no timeout until it can send. Copying a few partitions, that thread
+// spun: at 100 ms it takes half the CPU and `strata bench mirror` went from 0.79 to 0.91x kafka-produce
+// (medians of 9 alternating runs). With as many partitions as requests in flight the connection is kept busy
+// by other partitions, and a long linger only holds batches back (100 partitions: 0.92 -> 0.84x), so 5 ms.
+// A caught-up follower flushes instead of lingering (flush_when_caught_up).
+constexpr std::uint32_t kPartitionsInFlight = 5;  // max.in.flight.requests.per.connection
+std::string linger_ms(std::uint32_t partitions) { return partitions < kPartitionsInFlight ? "100" : "5"; }
 
 Status check_producer_overrides(const ClientConfig& overrides) {
   for (const auto& [key, value] : overrides) {
@@ -264,9 +269,11 @@ struct Clients {
   KafkaHandle consumer;  // reads the destination's last records
 };
 
-Result<Clients> connect(const MirrorOptions& options, CopyState* state) {
+// `partitions`: how many the mirror copies.
+Result<Clients> connect(const MirrorOptions& options, std::uint32_t partitions, CopyState* state) {
   STRATA_RETURN_IF_ERROR(check_producer_overrides(options.client_config));
   ClientConfig producer_defaults = kProducerDefaults;
+  producer_defaults.emplace_back("linger.ms", linger_ms(partitions));
   if (options.transactional) {
     producer_defaults.emplace_back("transactional.id", transactional_id(options.dir, options.bootstrap));
   }
@@ -322,7 +329,9 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
   auto topics = source_topics(options);
   if (!topics) return topics.status();
   CopyState state;
-  auto clients = connect(options, &state);
+  std::uint32_t partitions = 0;
+  for (const TopicInfo& topic : topics.value()) partitions += topic.partitions;
+  auto clients = connect(options, partitions, &state);
   if (!clients) return clients.status();
   rd_kafka_t* producer = clients->producer.get();
   // Before the ends are read: registering the transactional.id aborts what a killed predecessor left open.
