@@ -179,6 +179,13 @@ bool take_read_ahead(ReaderState& state, std::size_t need, bool* whole) {
   return true;
 }
 
+// Every later read of this reader goes through the page cache (O_DIRECT refused or failing here).
+void stop_reading_directly(ReaderState& state) {
+  if (state.file_direct) (void)state.file.set_direct(false);
+  state.file_direct = false;
+  state.direct_refused = true;
+}
+
 // Reads at least `need` bytes of the active segment from state.position (fewer at the end of the file) into
 // the buffer. A reader that does not fill the cache (Reader::set_fill_cache) and ran off the end of its last
 // read is going through a backlog: it reads directly, from the block holding the position, so the device
@@ -196,7 +203,7 @@ bool read_active(ReaderState& state, ActiveRead how, std::size_t need, Status* e
     if (Status status = state.file.set_direct(direct); status.is_ok()) {
       state.file_direct = direct;
     } else if (direct) {
-      state.direct_refused = true;  // not an error: buffered reads see the same bytes
+      stop_reading_directly(state);  // not an error: buffered reads see the same bytes
       return read_active(state, how, need, error);
     } else {
       *error = std::move(status);
@@ -221,9 +228,7 @@ bool read_active(ReaderState& state, ActiveRead how, std::size_t need, Status* e
                      : state.file.read_at({state.buffer.data(), need}, from);
   if (!read && direct) {
     // A device with a coarser alignment than a 4 KiB block, say: read through the page cache from now on.
-    (void)state.file.set_direct(false);
-    state.file_direct = false;
-    state.direct_refused = true;
+    stop_reading_directly(state);
     return read_active(state, how, need, error);
   }
   if (!read) {

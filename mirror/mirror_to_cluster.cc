@@ -57,8 +57,8 @@ const ClientConfig kProducerDefaults = {
 // linger.ms by how many partitions the mirror copies. librdkafka 2.0's idempotent producer sends one request
 // per partition at a time, and a batch older than linger.ms that waits for its partition's request makes its
 // broker thread poll the socket with no timeout until it can send. Copying a few partitions, that thread
-// spun: at 100 ms it takes half the CPU and `strata bench mirror` went from 0.79 to 0.91x kafka-produce
-// (medians of 9 alternating runs). With as many partitions as requests in flight the connection is kept busy
+// spun: at 100 ms it takes half the CPU and `strata bench mirror` went from 0.80 to 0.90x kafka-produce
+// (medians of 14 alternating runs). With as many partitions as requests in flight the connection is kept busy
 // by other partitions, and a long linger only holds batches back (100 partitions: 0.92 -> 0.84x), so 5 ms.
 // A caught-up follower flushes instead of lingering (flush_when_caught_up).
 constexpr std::uint32_t kPartitionsInFlight = 5;  // max.in.flight.requests.per.connection
