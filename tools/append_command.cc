@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 
 namespace strata::tools {
@@ -245,7 +246,7 @@ void add_append_command(CLI::App& app) {
   command->add_option("--partition", args->partition,
                       "Append to this partition (default: the key's partition by Kafka's partitioner, else "
                       "round-robin)")
-      ->check(CLI::Range(std::int64_t{0}, std::int64_t{kPartitionsMax - 1}));
+      ->check(partition_index());
   command->add_option("--compression", args->compression, "Compression of a new topic's batches")
       ->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}))
       ->capture_default_str();
@@ -255,14 +256,15 @@ void add_append_command(CLI::App& app) {
   command
       ->add_option("--segment-bytes", args->segment_bytes,
                    "Roll segments at this size (at least 1MiB; units such as 64MiB work)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(size_value())
       ->capture_default_str();
   command
       ->add_option("--retention-bytes", args->retention_bytes,
                    "Keep at most this much of the topic: oldest sealed segments are deleted (0: keep all)")
-      ->transform(CLI::AsSizeValue(false));
+      ->transform(size_value());
   command->add_option("--retention-age", args->retention_age_s,
-                      "Delete sealed segments whose newest event is older than this many seconds (0: never)");
+                      "Delete sealed segments whose newest event is older than this many seconds (0: never)")
+      ->check(whole_number());
   command->add_flag("--expect", args->expect,
                     "Conditional appends: lines are KEY<sep>EXPECTED<sep>VALUE (EXPECTED an offset, -1: the key has "
                     "no event yet, empty: any); refused lines are reported on stderr and the exit status is 1");

@@ -18,6 +18,7 @@
 #include "bench/e2e/report.h"
 #include "bench/e2e/rocksdb_reference.h"
 #include "bench/e2e/workload.h"
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -511,7 +512,7 @@ void add_bench_command(CLI::App& app) {
   command
       ->add_option("--events", args->events,
                    "Events to append (default: ingest, replay, fanout 10000000; durable 100000)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   command->add_option("--producers", args->producers, "Producer threads (default: ingest 2, durable 16)")
       ->check(CLI::Range(1u, 1024u));
   command->add_option("--size", args->size, "Value bytes per event")
@@ -528,7 +529,8 @@ void add_bench_command(CLI::App& app) {
       "the workloads against them");
   command
       ->add_option("--disk-limit-seconds", args->disk_limit_seconds,
-                   "How long the bandwidth measurement runs")
+                   "How long the bandwidth measurement runs (0.5 to 600 seconds)")
+      ->check(CLI::Range(0.5, 600.0))
       ->capture_default_str();
   command->add_option("--partitions", args->partitions, "Partitions of the ingest topic (events spread by key)")
       ->check(CLI::Range(1u, kPartitionsMax))

@@ -7,6 +7,7 @@
 
 #include "strata/inspect.h"
 #include "strata/stored_batches.h"
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -94,7 +95,7 @@ void add_dump_command(CLI::App& app) {
   command->add_option("--dir", args->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   command->add_option("--topic", args->topic, "Topic name")->required();
   command->add_option("--partition", args->partition, "Only this partition (default: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(partition_index());
   command->add_flag("--records", args->records, "Also print every record");
   command->callback([args] { exit_code = run_dump(*args); });
 }

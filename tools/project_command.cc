@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "projection/projector.h"
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -277,7 +278,7 @@ void add_project_command(CLI::App& app) {
   command->add_flag("--rebuild", args->rebuild, "Build afresh from offset 0 beside the database, then replace it");
   command->add_flag("--rebuild-if-changed", args->rebuild_if_changed,
                     "Rebuild when the definition (topics, apply statements) or the log changed; else go on");
-  command->add_option("--batch", args->batch, "Events per transaction")->check(CLI::PositiveNumber);
+  command->add_option("--batch", args->batch, "Events per transaction")->check(whole_number(1));
   command->add_flag("--json", args->json, "A JSON summary on stdout");
 
   CLI::App* status = command->add_subcommand("status", "Each projection's state, positions, lag and heartbeat");

@@ -11,6 +11,7 @@
 #include "strata/key_reader.h"
 #include "strata/reader.h"
 #include "strata/topics.h"
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 #include "tools/json.h"
 
@@ -220,11 +221,11 @@ void add_read_commands(CLI::App& app) {
   cat_command->add_option("--dir", cat->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   cat_command->add_option("--topic", cat->topic, "Topic name")->required();
   cat_command->add_option("--partition", cat->partition, "Only this partition (default: all, partition 0 first)")
-      ->check(CLI::NonNegativeNumber);
-  cat_command->add_option("--from", cat->from, "First offset")->each([cat](const std::string&) {
-    cat->from_given = true;
-  });
-  cat_command->add_option("--count", cat->count, "At most this many events in all");
+      ->check(partition_index());
+  cat_command->add_option("--from", cat->from, "First offset")
+      ->check(whole_number())
+      ->each([cat](const std::string&) { cat->from_given = true; });
+  cat_command->add_option("--count", cat->count, "At most this many events in all")->check(whole_number());
   cat_command->add_option("--key", cat->key,
                           "Only this key's events, in offset order (through the key index when the topic has one)");
   cat_command->add_option("--format", cat->format, "lines (the values) or json")
@@ -238,11 +239,11 @@ void add_read_commands(CLI::App& app) {
   tail_command->add_option("--dir", tail->dir, "Log directory")->required()->check(CLI::ExistingDirectory);
   tail_command->add_option("--topic", tail->topic, "Topic name")->required();
   tail_command->add_option("--partition", tail->partition, "Only this partition (default: all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(partition_index());
   auto* from =
-      tail_command->add_option("--from", tail->from, "First offset")->each([tail](const std::string&) {
-        tail->from_given = true;
-      });
+      tail_command->add_option("--from", tail->from, "First offset")
+          ->check(whole_number())
+          ->each([tail](const std::string&) { tail->from_given = true; });
   tail_command->add_flag("--from-end", tail->from_end, "Start after the last event")->excludes(from);
   tail_command->add_option("--key", tail->key,
                            "Only this key's events (through the key index when the topic has one)");

@@ -21,6 +21,7 @@
 #include "kafka/server.h"
 #include "kafka/server_security_setup.h"
 #include "security/tls.h"
+#include "tools/cli_checks.h"
 #include "tools/commands.h"
 
 namespace strata::tools {
@@ -251,7 +252,7 @@ void add_serve_command(CLI::App& app) {
   command->add_flag("--no-auto-create", args->no_auto_create, "Refuse topics that do not exist");
   add_durability_option(*command, &args->durability, "When a produced batch counts as acknowledged");
   command->add_option("--max-request-bytes", args->max_request_bytes, "Largest request accepted (units work)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(size_value())
       ->capture_default_str();
   command->add_option("--threads", args->threads, "Network threads, each an event loop (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
@@ -269,11 +270,11 @@ void add_serve_command(CLI::App& app) {
   command->add_option("--retention-bytes", args->retention_bytes,
                       "Keep at most this much per partition, for topics without retention.bytes (0: no limit; "
                       "units work)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(size_value())
       ->capture_default_str();
   command->add_option("--segment-bytes", args->segment_bytes,
                       "Roll segments at this size, for topics without segment.bytes (1MiB to 4GiB; units work)")
-      ->transform(CLI::AsSizeValue(false))
+      ->transform(size_value())
       ->capture_default_str();
   command->add_option("--group-initial-rebalance-delay-ms", args->group_initial_rebalance_delay_ms,
                       "How long the first rebalance of an empty group waits for more members (Kafka's "

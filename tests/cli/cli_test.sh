@@ -36,6 +36,23 @@ case "$case_name" in
     mkdir -p "$dir"
     "$strata" cat --dir "$dir" --topic nothing > /dev/null 2> "$work/err" && die "cat of a missing topic succeeded"
     [[ -s "$work/err" ]] || die "no message for a missing topic"
+    # A negative or zero number where a count, an offset or a size is wanted is refused in words, not taken as
+    # 2^64 - N (cat --count -5 printed everything) nor described as a range of doubles.
+    echo x | "$strata" append --dir "$dir" --topic numbers || die "append failed"
+    for flags in "cat --count -5" "cat --from -3" "tail --from -1" "cat --partition -1" "dump --partition -1"; do
+      set -- $flags
+      out=$("$strata" "$1" --dir "$dir" --topic numbers "$2" "$3" 2> "$work/err") && die "$flags accepted"
+      expect_eq "stdout of $flags" "$out" ""
+      expect_contains "$flags" "$(cat "$work/err")" "$2: "
+    done
+    expect_contains "cat --count -5" "$("$strata" cat --dir "$dir" --topic numbers --count -5 2>&1)" \
+      "expected a whole number (0 or more), got '-5'"
+    out=$("$strata" bench ingest --events 0 2>&1) && die "bench --events 0 accepted"
+    expect_contains "bench --events 0" "$out" "--events: expected a whole number of at least 1, got 0"
+    [[ "$out" != *179769* ]] || die "bench --events 0 printed a double's range: $out"
+    out=$("$strata" bench ingest --disk-limit --disk-limit-seconds -1 2>&1) && die "negative --disk-limit-seconds accepted"
+    out=$(echo x | "$strata" append --dir "$dir" --topic numbers --segment-bytes -5 2>&1) && die "a negative size accepted"
+    expect_contains "--segment-bytes -5" "$out" "expected a size of 0 or more"
     ;;
   append_expect)
     # Conditional appends: KEY,EXPECTED,VALUE; a refused line is reported, the rest go on, exit 1.
