@@ -22,7 +22,7 @@ CLI::Validator whole_number(std::uint64_t min) {
         if (value < min) return "expected " + wanted + ", got " + input;
         return {};
       },
-      "UINT", "whole number");
+      "", "whole number");
 }
 
 CLI::Validator partition_index() {
