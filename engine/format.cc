@@ -108,11 +108,13 @@ void encode_headers(std::byte* out, std::span<const EventHeader> headers) {
 
 std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
                        std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
-                       std::int64_t timestamp_delta) {
-  const auto key_length = key.empty() ? std::int64_t{-1} : static_cast<std::int64_t>(key.size());
+                       std::int64_t timestamp_delta, RecordNulls nulls) {
+  if (nulls.key) key = {};
+  if (nulls.value) value = {};
+  const auto key_length = nulls.key ? std::int64_t{-1} : static_cast<std::int64_t>(key.size());
+  const auto value_length = nulls.value ? std::int64_t{-1} : static_cast<std::int64_t>(value.size());
   const std::size_t body = 1 /* attributes */ + varint_bytes(timestamp_delta) + varint_bytes(offset_delta) +
-                           varint_bytes(key_length) + key.size() +
-                           varint_bytes(static_cast<std::int64_t>(value.size())) + value.size() +
+                           varint_bytes(key_length) + key.size() + varint_bytes(value_length) + value.size() +
                            encoded_headers.size();
   std::byte* p = out + put_varint(out, static_cast<std::int64_t>(body));
   *p++ = std::byte{0};  // attributes: unused
@@ -121,7 +123,7 @@ std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<cons
   p += put_varint(p, key_length);
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   p += key.size();
-  p += put_varint(p, static_cast<std::int64_t>(value.size()));
+  p += put_varint(p, value_length);
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
   p += value.size();
   std::memcpy(p, encoded_headers.data(), encoded_headers.size());
@@ -267,6 +269,7 @@ bool decode_record(const std::byte** in, const std::byte* end, RecordFields* rec
   record->offset_delta = static_cast<std::int32_t>(offset_delta);
   record->key = {key, static_cast<std::size_t>(std::max<std::int64_t>(key_length, 0))};
   record->value = {value, static_cast<std::size_t>(std::max<std::int64_t>(value_length, 0))};
+  record->key_null = key_length < 0;
   record->value_null = value_length < 0;
   record->headers = {headers, static_cast<std::size_t>(record_end - headers)};
   record->header_count = static_cast<std::int32_t>(header_count);

@@ -207,11 +207,22 @@ inline constexpr std::size_t kRecordOverheadBytesMax = 5 * kVarintBytesMax + 1;
 inline std::size_t record_bytes_max(std::size_t key_bytes, std::size_t value_bytes, std::size_t headers_bytes) {
   return kRecordOverheadBytesMax + key_bytes + value_bytes + headers_bytes;
 }
-// Writes one record at `out`; an empty key is written as null. `encoded_headers` is the output of
+// Which of a record's key and value are null (Kafka's length -1) rather than bytes, possibly none.
+struct RecordNulls {
+  bool key = false;
+  bool value = false;
+};
+// Writes one record at `out`, its key and value null as `nulls` says. `encoded_headers` is the output of
 // encode_headers(). Returns its size. REQUIRES: room for record_bytes_max().
 std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
                        std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
-                       std::int64_t timestamp_delta = 0);
+                       std::int64_t timestamp_delta, RecordNulls nulls);
+// The engine's own records: an empty key is written as null, a value never is.
+inline std::size_t put_record(std::byte* out, std::int32_t offset_delta, std::span<const std::byte> key,
+                              std::span<const std::byte> value, std::span<const std::byte> encoded_headers,
+                              std::int64_t timestamp_delta = 0) {
+  return put_record(out, offset_delta, key, value, encoded_headers, timestamp_delta, {.key = key.empty()});
+}
 
 // Fills in the header of an engine-framed batch whose `records_bytes` of records follow its 61 header
 // bytes at `batch`, and computes the CRC. Returns the batch's total size.
@@ -249,6 +260,7 @@ struct RecordFields {
   std::int32_t offset_delta = 0;
   std::span<const std::byte> key;  // empty for null
   std::span<const std::byte> value;
+  bool key_null = false;               // keyLength -1
   bool value_null = false;             // valueLength -1: a tombstone, for compaction
   std::span<const std::byte> headers;  // the encoded headers (count first)
   std::int32_t header_count = 0;

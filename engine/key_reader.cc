@@ -299,7 +299,8 @@ Result<bool> deliver(KeyReaderState& state, const KeyEvent& event, std::span<con
     if (fields.header_count > 0 && !format::decode_headers(fields.headers, fields.header_count, &state.headers)) {
       return corruption(where() + ": the headers of offset " + std::to_string(offset) + " do not decode");
     }
-    fn(Event{offset, timestamp_ms * 1000, fields.key, fields.value, state.headers, partition});
+    fn(Event{offset, timestamp_ms * 1000, fields.key, fields.value, state.headers, partition, fields.key_null,
+             fields.value_null});
     return true;
   }
   return corruption(where() + ": the key index places offset " + std::to_string(event.offset) +

@@ -379,7 +379,7 @@ template <typename Sink>
 Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std::span<const std::byte> records,
                      std::uint64_t limit, std::size_t max, Sink& sink, std::size_t* delivered, bool* refused) {
   if (state.run.size() < Reader::kEventRunMax) {
-    state.run.resize(Reader::kEventRunMax, Event{0, 0, {}, {}, {}, state.partition});
+    state.run.resize(Reader::kEventRunMax, Event{0, 0, {}, {}, {}, state.partition, false, false});
     state.run_header_begin.resize(Reader::kEventRunMax);
   }
   format::RecordReader reader(records, header);
@@ -420,6 +420,8 @@ Status deliver_batch(ReaderState& state, const format::BatchHeader& header, std:
     event.timestamp_us = timestamp_ms * 1000;
     event.key = {fields.key.data(), fields.key.size()};
     event.value = {fields.value.data(), fields.value.size()};
+    event.key_null = fields.key_null;
+    event.value_null = fields.value_null;
     next_offset = offset + 1;
     --left;
     if (++count == Reader::kEventRunMax) {

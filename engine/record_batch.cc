@@ -56,7 +56,8 @@ Result<std::vector<std::byte>> encode_record_batch(std::span<const BatchRecord> 
     const std::size_t at = batch.size();
     batch.resize(at + format::record_bytes_max(record.key.size(), record.value.size(), headers.size()));
     const std::size_t written = format::put_record(batch.data() + at, static_cast<std::int32_t>(i), record.key,
-                                                   record.value, headers, record.timestamp_ms - base_timestamp_ms);
+                                                   record.value, headers, record.timestamp_ms - base_timestamp_ms,
+                                                   {.key = record.key_null, .value = record.value_null});
     batch.resize(at + written);
     if (batch.size() > format::kBatchBytesMax) {
       return Status(StatusCode::kTooLarge, "a record batch of " + std::to_string(records.size()) +

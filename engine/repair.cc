@@ -109,7 +109,7 @@ std::vector<std::byte> rebuild_like(std::span<const std::byte> original, const f
     batch.resize(at + format::record_bytes_max(record.key.size(), record.value.size(), headers.size()));
     const std::int64_t delta = header.log_append_time() ? 0 : record.timestamp_ms - header.base_timestamp_ms;
     batch.resize(at + format::put_record(batch.data() + at, static_cast<std::int32_t>(i), record.key, record.value,
-                                         headers, delta));
+                                         headers, delta, {.key = record.key_null, .value = record.value_null}));
   }
   std::byte* out = batch.data();
   using namespace format;
@@ -129,11 +129,22 @@ std::vector<std::byte> rebuild_like(std::span<const std::byte> original, const f
   return batch;
 }
 
+// The stored batch's header agrees with its neighbours, so its records survive but for the damage. The
+// copy's events framed under that header (rebuild_like) either give its checksum (the damage was in the
+// records: the original, byte for byte) or, as this checks, every stored byte from the attributes on (the
+// damage was in the checksum or a header field). Anything else is not this batch's events: the repair
+// refuses them rather than put other events at these offsets.
+bool same_records(std::span<const std::byte> rebuilt, std::span<const std::byte> stored) {
+  return rebuilt.size() == stored.size() &&
+         std::equal(rebuilt.begin() + format::kAttributesAt, rebuilt.end(), stored.begin() + format::kAttributesAt);
+}
+
 Result<std::vector<std::byte>> rebuild_fresh(std::uint64_t base_offset, std::span<const RepairRecord> records) {
   std::vector<BatchRecord> batch_records;
   batch_records.reserve(records.size());
   for (const RepairRecord& record : records) {
-    batch_records.push_back({record.timestamp_ms, record.key, record.value, record.headers});
+    batch_records.push_back(
+        {record.timestamp_ms, record.key, record.value, record.headers, record.key_null, record.value_null});
   }
   auto batch = encode_record_batch(batch_records);
   if (!batch) return batch.status();
@@ -210,9 +221,16 @@ Result<RepairOutcome> repair_batch(const std::string& dir, const DamagedBatch& d
   RepairOutcome outcome;
   std::vector<std::byte> rebuilt;
   if (const auto header = trusted_header(*bytes, damaged)) {
-    rebuilt = rebuild_like(std::span<const std::byte>(*bytes).subspan(damaged.position), *header, records);
+    const auto stored = std::span<const std::byte>(*bytes).subspan(damaged.position, damaged.bytes);
+    rebuilt = rebuild_like(stored, *header, records);
     outcome.byte_identical = rebuilt.size() == damaged.bytes &&
                              format::load_be<std::uint32_t>(rebuilt.data() + format::kCrcAt) == header->crc;
+    if (!outcome.byte_identical && !same_records(rebuilt, stored)) {
+      return invalid_argument("the copy's events at offsets " + std::to_string(damaged.first_offset) + "-" +
+                              std::to_string(damaged.end_offset - 1) +
+                              " are not the damaged batch's: they give neither its CRC-32C nor its surviving "
+                              "bytes (a copy of another log?)");
+    }
   }
   if (!outcome.byte_identical) {
     auto fresh = rebuild_fresh(damaged.first_offset, records);

@@ -58,7 +58,15 @@ Result<KafkaConfig> make_config(const std::string& bootstrap, const ClientConfig
   // client's own log lines about each retry would only repeat them.
   STRATA_RETURN_IF_ERROR(set_config(conf.get(), "log_level", "3"));
   for (const auto& [key, value] : defaults) STRATA_RETURN_IF_ERROR(set_config(conf.get(), key, value));
-  for (const auto& [key, value] : overrides) STRATA_RETURN_IF_ERROR(set_config(conf.get(), key, value));
+  for (const auto& [key, value] : overrides) {
+    // The cluster is the command's own argument: an override would send the copy somewhere its summary,
+    // its resume point and its checks do not name.
+    if (key == "bootstrap.servers" || key == "metadata.broker.list") {
+      return invalid_argument(key + "=" + value + ": the cluster is given by --to, --from or --repair-from (" +
+                              bootstrap + "), not by a client setting");
+    }
+    STRATA_RETURN_IF_ERROR(set_config(conf.get(), key, value));
+  }
   return conf;
 }
 

@@ -48,7 +48,9 @@ Result<Ticket> PendingBatch::append(Producer& producer, TopicId topic, std::uint
     records[i] = {.timestamp_ms = timestamp_ms(message),
                   .key = std::span(static_cast<const std::byte*>(message.key), message.key_len),
                   .value = std::span(static_cast<const std::byte*>(message.payload), message.len),
-                  .headers = headers[i]};
+                  .headers = headers[i],
+                  .key_null = message.key == nullptr,  // librdkafka's null (length -1); empty is non-null
+                  .value_null = message.payload == nullptr};
   }
   auto batch = encode_record_batch(records);
   if (!batch) return batch.status();

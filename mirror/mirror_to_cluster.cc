@@ -168,6 +168,14 @@ Status open_topic_copies(const MirrorOptions& options, const TopicInfo& topic, L
   return Status::ok();
 }
 
+// What librdkafka takes for a key or value: NULL writes Kafka's null (length -1), any other pointer its
+// bytes, none for an empty one (length 0).
+void* bytes_or_null(std::span<const std::byte> bytes, bool null) {
+  static std::byte empty;
+  if (null) return nullptr;
+  return bytes.empty() ? &empty : const_cast<std::byte*>(bytes.data());
+}
+
 Status produce(rd_kafka_t* producer, PartitionCopy& copy, const Event& event) {
   rd_kafka_headers_t* headers = rd_kafka_headers_new(event.headers.size() + 1);
   for (const EventHeader& header : event.headers) {
@@ -185,8 +193,8 @@ Status produce(rd_kafka_t* producer, PartitionCopy& copy, const Event& event) {
         producer, RD_KAFKA_V_RKT(copy.destination),
         RD_KAFKA_V_PARTITION(static_cast<std::int32_t>(copy.summary.partition)),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(event.key.empty() ? nullptr : const_cast<std::byte*>(event.key.data()), event.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<std::byte*>(event.value.data()), event.value.size()),
+        RD_KAFKA_V_KEY(bytes_or_null(event.key, event.key_null), event.key.size()),
+        RD_KAFKA_V_VALUE(bytes_or_null(event.value, event.value_null), event.value.size()),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_TIMESTAMP(event.timestamp_us / 1000), RD_KAFKA_V_OPAQUE(&copy),
         RD_KAFKA_V_END);
     if (error != RD_KAFKA_RESP_ERR__QUEUE_FULL) break;

@@ -82,8 +82,13 @@ Result<RepairOutcome> repair_one(const RepairOptions& options, rd_kafka_t* consu
                         ": its offsets are not the log's (a mirror into a partition that was not empty)");
     }
     copy_headers(message, &headers[i]);
-    records[i] = {offset, timestamp_ms(message), std::span(static_cast<const std::byte*>(message.key), message.key_len),
-                  std::span(static_cast<const std::byte*>(message.payload), message.len), headers[i]};
+    records[i] = {offset,
+                  timestamp_ms(message),
+                  std::span(static_cast<const std::byte*>(message.key), message.key_len),
+                  std::span(static_cast<const std::byte*>(message.payload), message.len),
+                  headers[i],
+                  message.key == nullptr,
+                  message.payload == nullptr};
   }
   return repair_batch(options.dir, damaged, records);
 }

@@ -30,7 +30,7 @@ Result<std::uint64_t> fill(Log& log, std::uint64_t batches) {
   auto topic = log.topic(kTopic);
   if (!topic) return topic.status();
   const std::vector<std::byte> value(kValueBytes, std::byte{'v'});
-  const std::vector<BatchRecord> records(kRecordsPerBatch, BatchRecord{0, {}, value, {}});
+  const std::vector<BatchRecord> records(kRecordsPerBatch, BatchRecord{0, {}, value, {}, true, false});
   auto batch = encode_record_batch(records);
   if (!batch) return batch.status();
   auto producer = log.producer();

@@ -40,6 +40,8 @@ Record from_message(const rd_kafka_message_t& message) {
   record.timestamp_ms = rd_kafka_message_timestamp(&message, &type);
   if (message.key != nullptr) record.key.assign(static_cast<const char*>(message.key), message.key_len);
   if (message.payload != nullptr) record.value.assign(static_cast<const char*>(message.payload), message.len);
+  record.key_null = message.key == nullptr;
+  record.value_null = message.payload == nullptr;
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
@@ -104,6 +106,8 @@ std::vector<Record> read_log_partition(const std::string& dir, const std::string
       record.timestamp_ms = event.timestamp_us / 1000;
       record.key.assign(reinterpret_cast<const char*>(event.key.data()), event.key.size());
       record.value.assign(reinterpret_cast<const char*>(event.value.data()), event.value.size());
+      record.key_null = event.key_null;
+      record.value_null = event.value_null;
       for (const EventHeader& header : event.headers) {
         if (header.key == kSourceOffsetHeader) {
           record.source_offset = parse_source_offset(header.value);

@@ -18,6 +18,7 @@ struct Record {
   std::uint64_t offset = 0;
   std::int64_t timestamp_ms = 0;
   std::string key, value;
+  bool key_null = false, value_null = false;  // Kafka's null (length -1), not an empty string
   std::vector<std::pair<std::string, std::string>> headers;  // in order
   std::optional<std::uint64_t> source_offset;                // the strata.source-offset header, parsed
   bool operator==(const Record&) const = default;

@@ -14,6 +14,7 @@
 
 #include "strata/consumer_group.h"
 #include "strata/log.h"
+#include "strata/record_batch.h"
 #include "tests/mirror/mirror_harness.h"
 
 namespace strata::mirror::testing {
@@ -142,6 +143,52 @@ TEST_F(MirrorTest, CopiesEveryPartitionWithHeadersAndTimestampsThenHasNothingLef
       << errors;
   EXPECT_NE(output.find("\"events\":0,"), std::string::npos) << output;
   expect_exact_copy(cluster_.bootstrap(), kPartitions, 3000);
+}
+
+// Kafka's null key and null value (a tombstone) are not an empty key or value, and a compacted topic depends on
+// the difference: both directions keep which each record had.
+TEST_F(MirrorTest, NullAndEmptyKeysAndValuesStayAsTheyWereBothWays) {
+  {
+    auto log = open_source();
+    const TopicId topic = log->topic("orders", {.partitions = 1}).value();
+    const std::string key = "k", value = "v";
+    const auto bytes = [](const std::string& text) { return std::as_bytes(std::span(text.data(), text.size())); };
+    const BatchRecord records[] = {
+        {.timestamp_ms = 1000, .key = bytes(key), .value = {}, .headers = {}, .key_null = false, .value_null = true},
+        {.timestamp_ms = 1001, .key = {}, .value = bytes(value), .headers = {}, .key_null = false, .value_null = false},
+        {.timestamp_ms = 1002, .key = {}, .value = {}, .headers = {}, .key_null = true, .value_null = false},
+        {.timestamp_ms = 1003, .key = bytes(key), .value = bytes(value), .headers = {}, .key_null = false,
+         .value_null = false}};
+    auto batch = encode_record_batch(records);
+    ASSERT_TRUE(batch.is_ok()) << batch.status().to_string();
+    auto producer = log->producer();
+    auto ticket = producer->append_batch(topic, 0, batch.value());
+    ASSERT_TRUE(ticket.is_ok()) << ticket.status().to_string();
+    ASSERT_TRUE(producer->wait_all().is_ok());
+  }
+  const std::vector<Record> source = read_log_partition(source_, "orders", 0);
+  ASSERT_EQ(source.size(), 4u);
+  EXPECT_TRUE(source[0].value_null);
+  EXPECT_FALSE(source[1].key_null);
+  EXPECT_TRUE(source[2].key_null);
+  EXPECT_FALSE(source[2].value_null);
+
+  create_cluster_topic(1);
+  std::string output, errors;
+  ASSERT_EQ(run_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap()}, &output, &errors), 0) << errors;
+  expect_exact_copy(cluster_.bootstrap(), 1, 4);
+
+  const std::string local = work_ + "/local";
+  ASSERT_EQ(run_strata({"mirror", "--from", cluster_.bootstrap(), "--dir", local}, &output, &errors), 0) << errors;
+  const std::vector<Record> copy = read_cluster_partition(cluster_.bootstrap(), "orders", 0);
+  const std::vector<Record> back = read_log_partition(local, "orders", 0);
+  ASSERT_EQ(back.size(), copy.size());
+  for (std::size_t i = 0; i < copy.size(); ++i) {
+    EXPECT_EQ(back[i].key_null, copy[i].key_null) << "record " << i;
+    EXPECT_EQ(back[i].value_null, copy[i].value_null) << "record " << i;
+    EXPECT_EQ(back[i].key, copy[i].key) << "record " << i;
+    EXPECT_EQ(back[i].value, copy[i].value) << "record " << i;
+  }
 }
 
 // The source grows while the mirror is killed with SIGKILL at random points, leaders move and Produce

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # strata verify --repair-from: a log mirrored to a second `strata serve`, then damaged on disk. A flipped byte
 # in a batch's records is repaired byte for byte (the segment equals the original); a damaged batch header is
-# repaired by a rebuilt batch holding the same events; a copy that lacks the events leaves the damage
-# reported and the exit non-zero; a log another process has open is refused.
+# repaired by a rebuilt batch holding the same events; a copy that lacks the events, or holds another log's,
+# leaves the damage reported and the exit non-zero; a log another process has open is refused.
 #   usage: repair_test.sh PATH_TO_STRATA
 set -uo pipefail
 strata=$1
@@ -65,6 +65,20 @@ out=$("$strata" verify --dir "$src" --repair-from "127.0.0.1:$port" 2> "$work/re
   die "a repair from a copy without the events passed: $out"
 [[ "$out" == *"NOT repaired"* ]] || die "no NOT repaired line: $out $(cat "$work/repair.err")"
 cmp "$first" "$work/damaged.log" || die "a failed repair changed the segment"
+
+# A copy of another log, its offsets 1:1 like a mirror's: its events are not the damaged batch's, and the
+# repair refuses them rather than put them in (it once reported "repaired" and the log read back the other
+# log's events).
+other=$work/other
+for chunk in 1 2 3 4; do
+  for i in $(seq 1 1000); do printf 'key%d|other %d event %d %01000d\n' $((i % 17)) "$chunk" "$i" 1; done |
+    "$strata" append --dir "$other" --topic orders --segment-bytes 1048576 --key-sep '|' || die "append failed"
+done
+"$strata" mirror --dir "$other" --to "127.0.0.1:$port" 2> "$work/mirror.err" || die "mirror: $(cat "$work/mirror.err")"
+out=$("$strata" verify --dir "$src" --repair-from "127.0.0.1:$port" 2> "$work/repair.err") &&
+  die "a repair from a copy of another log passed: $out"
+[[ "$out" == *"NOT repaired"*"are not the damaged batch's"* ]] || die "another log's copy: $out $(cat "$work/repair.err")"
+cmp "$first" "$work/damaged.log" || die "a refused repair changed the segment"
 
 # The log open in another process: refused, naming why.
 stop_server

@@ -45,6 +45,11 @@ struct Event {
   std::span<const std::byte> value;      // valid during the callback only
   std::span<const EventHeader> headers;  // valid during the callback only
   std::uint32_t partition = 0;
+  // Kafka tells a null key or value (length -1; a null value is a tombstone) from an empty one. The engine's
+  // own events have a null key when appended without one and never a null value; a client's batch may have
+  // either. A copy that must keep them (strata mirror) looks here.
+  bool key_null = false;
+  bool value_null = false;
 };
 
 using EventCallback = std::function<void(const Event&)>;

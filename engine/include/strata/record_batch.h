@@ -14,9 +14,13 @@ namespace strata {
 
 struct BatchRecord {
   std::int64_t timestamp_ms = 0;
-  std::span<const std::byte> key;  // empty: a null key
+  std::span<const std::byte> key;
   std::span<const std::byte> value;
   std::span<const EventHeader> headers;
+  // Kafka's null (length -1) rather than the bytes above, which are then empty. An empty key or value that is
+  // not null is written as such (length 0).
+  bool key_null = false;
+  bool value_null = false;
 };
 
 // Uncompressed, without a producer id, base offset 0 (append_batch assigns the offsets), the CRC filled in.

@@ -40,9 +40,11 @@ Result<std::vector<DamagedBatch>> find_damaged_batches(const std::string& dir, s
 struct RepairRecord {
   std::uint64_t offset = 0;
   std::int64_t timestamp_ms = 0;
-  std::span<const std::byte> key;  // empty: a null key
+  std::span<const std::byte> key;
   std::span<const std::byte> value;
   std::span<const EventHeader> headers;
+  bool key_null = false;  // Kafka's null (length -1), as for BatchRecord
+  bool value_null = false;
 };
 
 struct RepairOutcome {
