@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "engine/damaged_batches.h"
 #include "engine/format.h"
 #include "engine/recovery.h"
 #include "engine/segment_mappings.h"
@@ -24,63 +25,6 @@ Result<FileLock> lock_log(const std::string& dir) {
                                          "no process has open");
   }
   return lock;
-}
-
-Result<std::vector<std::byte>> read_whole(const std::string& path) {
-  auto file = io::File::open(path, io::OpenMode::kReadOnly);
-  if (!file) return file.status();
-  auto size = file->size();
-  if (!size) return size.status();
-  std::vector<std::byte> bytes(*size);
-  auto read = file->read_at(bytes, 0);
-  if (!read) return read.status();
-  if (*read != bytes.size()) return Status(StatusCode::kIoError, path + ": short read");
-  return bytes;
-}
-
-// The first position after `from` where a valid batch starting above `after_offset` begins, or nullopt.
-std::optional<std::uint64_t> next_valid_batch(std::span<const std::byte> data, std::uint64_t from,
-                                              std::uint64_t after_offset, format::BatchHeader* header) {
-  for (std::uint64_t at = from; at + format::kBatchHeaderBytes <= data.size(); ++at) {
-    if (data[at + format::kMagicAt] != static_cast<std::byte>(format::kMagic)) continue;
-    std::string reason;
-    if (format::check_batch(data.subspan(at), format::kAnyOffset, header, &reason) == format::BatchCheck::kValid &&
-        header->base_offset > after_offset) {
-      return at;
-    }
-  }
-  return std::nullopt;
-}
-
-// The damaged runs of one sealed segment holding offsets [base, end) in its first data_end bytes.
-void find_in_segment(const std::string& topic, std::uint32_t partition, const std::string& path,
-                     std::span<const std::byte> data, std::uint64_t base, std::uint64_t end,
-                     std::vector<DamagedBatch>* found) {
-  std::uint64_t position = 0;
-  std::uint64_t expected = base;
-  while (position < data.size() && expected < end) {
-    format::BatchHeader header;
-    std::string reason;
-    const format::BatchCheck check = format::check_batch(data.subspan(position), expected, &header, &reason);
-    if (check == format::BatchCheck::kValid) {
-      position += header.total_bytes();
-      expected = header.next_offset();
-      continue;
-    }
-    if (check == format::BatchCheck::kEndOfData) reason = "no batch where offset " + std::to_string(expected) + " should be";
-    format::BatchHeader next;
-    const auto resumed = next_valid_batch(data, position + 1, expected, &next);
-    const std::uint64_t run_end = resumed ? next.base_offset : end;
-    found->push_back({topic, partition, path, position, (resumed ? *resumed : data.size()) - position, expected,
-                      std::min(run_end, end), reason});
-    if (!resumed) return;
-    position = *resumed;
-    expected = next.base_offset;
-  }
-  if (expected < end) {
-    found->push_back({topic, partition, path, position, 0, expected, end,
-                      "the data ends before offset " + std::to_string(expected)});
-  }
 }
 
 // The damaged batch's own header, when it agrees with where its neighbours put it: its fields are then
@@ -192,16 +136,11 @@ Result<std::vector<DamagedBatch>> find_damaged_batches(const std::string& dir, s
       for (std::size_t i = 0; i + 1 < partition.segments.size(); ++i) {
         const SegmentDescription& segment = partition.segments[i];
         if (!segment.sealed) continue;
-        auto bytes = read_whole(segment.path);
-        if (!bytes) return bytes.status();
         // The next segment's base is where this one's offsets end, whatever its own index says.
-        const std::uint64_t end = partition.segments[i + 1].base_offset;
-        // Its index's data end when the index agrees; else the whole file (a damaged index is rebuilt too).
-        const bool index_agrees = segment.next_offset == end && segment.data_bytes <= bytes->size();
-        const std::span<const std::byte> data =
-            std::span<const std::byte>(*bytes).first(index_agrees ? segment.data_bytes : bytes->size());
-        find_in_segment(description.info.name, partition.partition, segment.path, data, segment.base_offset, end,
-                        &found);
+        auto runs = detail::damaged_runs(description.info.name, partition.partition, segment,
+                                         partition.segments[i + 1].base_offset);
+        if (!runs) return runs.status();
+        found.insert(found.end(), runs->begin(), runs->end());
       }
     }
   }
@@ -213,7 +152,7 @@ Result<RepairOutcome> repair_batch(const std::string& dir, const DamagedBatch& d
   STRATA_RETURN_IF_ERROR(check_records_match(damaged, records));
   auto lock = lock_log(dir);
   if (!lock) return lock.status();
-  auto bytes = read_whole(damaged.segment_path);
+  auto bytes = detail::read_whole_file(damaged.segment_path);
   if (!bytes) return bytes.status();
   if (damaged.position + damaged.bytes > bytes->size()) {
     return invalid_argument(damaged.segment_path + " is shorter than the damaged batch's end");

@@ -1,4 +1,5 @@
 // strata/inspect.h's verify_log: a full scan of every segment, whatever the indexes say, then every record.
+#include "engine/damaged_batches.h"
 #include "engine/format.h"
 #include "engine/recovery.h"
 #include "strata/inspect.h"
@@ -46,6 +47,25 @@ Result<VerifyReport> verify_log(const std::string& dir, std::string_view topic,
         if (!scan) {
           report.problems.push_back({path, 0, scan.status().message()});
           continue;
+        }
+        if (!scan->problem.empty() && segment.sealed && !last) {
+          // Past its first damaged batch too: every damaged run, each batch after them checked for its framing
+          // and CRC (the records of those batches are not decoded).
+          const std::uint64_t end = partition.segments[i + 1].base_offset;
+          auto runs = detail::damaged_runs(description.info.name, partition.partition, segment, end);
+          if (runs && !runs->empty()) {
+            std::uint64_t damaged_offsets = 0;
+            for (const DamagedBatch& run : *runs) {
+              report.problems.push_back({path, run.position, run.reason});
+              damaged_offsets += run.end_offset - run.first_offset;
+            }
+            report.events += end - segment.base_offset - damaged_offsets;
+            report.bytes += scan->valid_end;
+            verify_records(path, &report);
+            expected_base = segment.next_offset;
+            if (progress) progress(path);
+            continue;
+          }
         }
         report.events += scan->next_offset - segment.base_offset;
         report.bytes += scan->valid_end;

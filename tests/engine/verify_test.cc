@@ -87,6 +87,35 @@ TEST(Verify, FindsAByteFlippedAtARandomPositionAndNamesFileAndTheBatchStart) {
   }
 }
 
+// Two damaged batches apart in one sealed segment: both are reported, each at its own start, and the events
+// counted are the segment's but theirs (verify once stopped at the first and counted nothing after it).
+TEST(Verify, ReportsEveryDamagedBatchOfASealedSegment) {
+  testing::TestDir dir;
+  fill(dir.path());
+  const std::string segment = dir.sub("t-0") + "/" + format::segment_file_name(0);
+  auto sealed = read_index(dir.sub("t-0"), 0, nullptr).value();
+  std::vector<std::byte> original(sealed.data_end);
+  const int fd = ::open(segment.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pread(fd, original.data(), original.size(), 0), static_cast<ssize_t>(original.size()));
+  const auto starts = batch_starts(original, sealed.data_end);
+  ASSERT_GT(starts.size(), 10u);
+  std::uint64_t damaged_events = 0;
+  for (const std::size_t batch : {std::size_t{2}, std::size_t{7}}) {
+    const std::uint64_t position = starts[batch] + format::kBatchHeaderBytes + 10;  // inside its records
+    std::byte byte = original[position] ^ std::byte{0x40};
+    ASSERT_EQ(::pwrite(fd, &byte, 1, static_cast<off_t>(position)), 1);
+    damaged_events += format::decode_batch_header(std::span(original).subspan(starts[batch])).records_count;
+  }
+  ::close(fd);
+
+  auto report = verify_log(dir.path(), "t", nullptr).value();
+  ASSERT_EQ(report.problems.size(), 2u);
+  EXPECT_EQ(report.problems[0].position, starts[2]) << report.problems[0].reason;
+  EXPECT_EQ(report.problems[1].position, starts[7]) << report.problems[1].reason;
+  EXPECT_EQ(report.events, 3000u - damaged_events);
+}
+
 TEST(Stat, ShowsConsumerGroupsAndTheirLag) {
   testing::TestDir dir;
   fill(dir.path());
