@@ -17,6 +17,11 @@ namespace strata::detail {
 
 namespace {
 
+// "1 partition", "3 partitions".
+std::string partitions_text(std::uint32_t partitions) {
+  return std::to_string(partitions) + (partitions == 1 ? " partition" : " partitions");
+}
+
 Status validate_options(const LogOptions& options) {
   if (options.directory.empty()) return invalid_argument("LogOptions.directory is empty");
   if (options.segment_bytes < (1u << 20)) return invalid_argument("segment_bytes must be at least 1 MiB");
@@ -291,8 +296,8 @@ Result<TopicId> LogCore::topic(std::string_view name, const TopicOptions& option
   if (const auto it = topic_ids_.find(std::string(name)); it != topic_ids_.end()) {
     const TopicInfo& info = topics_[it->second].info;
     if (options.partitions != 0 && options.partitions != info.partitions) {
-      return invalid_argument("topic " + info.name + " has " + std::to_string(info.partitions) +
-                              " partitions, not " + std::to_string(options.partitions) +
+      return invalid_argument("topic " + info.name + " has " + partitions_text(info.partitions) + ", not " +
+                              std::to_string(options.partitions) +
                               " (the count is fixed when a topic is created)");
     }
     return it->second;
@@ -355,8 +360,8 @@ Status LogCore::increase_partitions(std::string_view name, std::uint32_t partiti
   TopicEntry& entry = **found;
   const std::uint32_t current = entry.info.partitions;
   if (partitions <= current) {
-    return invalid_argument("topic " + entry.info.name + " has " + std::to_string(current) +
-                            " partitions: the count can only grow (asked for " + std::to_string(partitions) + ")");
+    return invalid_argument("topic " + entry.info.name + " has " + partitions_text(current) +
+                            ": the count can only grow (asked for " + std::to_string(partitions) + ")");
   }
   if (partitions > kPartitionsMax) {
     return invalid_argument("a topic has at most " + std::to_string(kPartitionsMax) + " partitions");

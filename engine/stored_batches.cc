@@ -82,7 +82,7 @@ Status read_stored_records(const StoredBatch& batch, const std::function<void(co
       });
   if (status.is_ok() && !bad_headers.empty()) status = corruption(bad_headers);
   if (!status.is_ok()) {
-    return std::move(status).with_context("batch at position " + std::to_string(batch.position) + ": ");
+    return std::move(status).with_context("batch at position " + std::to_string(batch.position));
   }
   return Status::ok();
 }

@@ -80,11 +80,11 @@ Status open_local_topic(const MirrorOptions& options, const std::string& name, s
                         LocalCopy* local, rd_kafka_topic_partition_list_t* assignment) {
   auto topic = local->log->topic(name, {.partitions = partitions});
   if (!topic) return std::move(topic).status().with_context("local topic " + name + " (" + std::to_string(partitions) +
-                                                            " partitions on the cluster): ");
+                                                            " partitions on the cluster)");
   for (std::uint32_t p = 0; p < partitions; ++p) {
     const std::string where = partition_name(name, p);
     auto end = local_end(*local->log, topic.value(), name, p);
-    if (!end) return std::move(end).status().with_context("local " + where + ": ");
+    if (!end) return std::move(end).status().with_context("local " + where);
     auto resume = resume_point("local " + where, end.value(), 0, options.force);
     if (!resume) return resume.status();
     PartitionCopy& copy = local->partitions[{name, p}];

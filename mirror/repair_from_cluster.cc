@@ -105,10 +105,18 @@ Result<std::vector<RepairResult>> repair_from_cluster(const RepairOptions& optio
   if (!config) return config.status();
   auto consumer = new_handle(RD_KAFKA_CONSUMER, std::move(config.value()));
   if (!consumer) return consumer.status();
+  // Asked once: an unreachable copy, or one without the topic, is said so for each batch (not a fetch that
+  // times out on each).
+  const auto topics = cluster_topics(consumer->get(), options.bootstrap);
   for (const DamagedBatch& batch : *damaged) {
     RepairResult result;
     result.batch = batch;
-    auto outcome = repair_one(options, consumer->get(), batch);
+    Result<RepairOutcome> outcome =
+        !topics ? Result<RepairOutcome>(topics.status())
+        : !topics->contains(batch.topic)
+            ? Result<RepairOutcome>(Status(StatusCode::kNotFound,
+                                           "the copy at " + options.bootstrap + " has no topic " + batch.topic))
+            : repair_one(options, consumer->get(), batch);
     if (outcome) {
       result.repaired = true;
       result.byte_identical = outcome->byte_identical;

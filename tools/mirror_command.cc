@@ -45,12 +45,17 @@ Result<mirror::ClientConfig> parse_settings(const std::vector<std::string>& sett
   return config;
 }
 
+// At most a line a second while the copy runs, and the summary at the end; a line that says what the one
+// before it said is left out (an idle --follow printed the same line every second).
 void print_progress(const mirror::MirrorSummary& summary) {
+  static std::string last_line;
   std::string line = "mirror: " + std::to_string(summary.events) + " events copied; lag";
   for (const auto& partition : summary.partitions) {
     line += " " + partition.topic + "/" + std::to_string(partition.partition) + "=" + std::to_string(partition.lag);
   }
+  if (line == last_line) return;
   std::fprintf(stderr, "%s\n", line.c_str());
+  last_line = std::move(line);
 }
 
 void print_json(const MirrorArgs& args, const mirror::MirrorSummary& summary) {
