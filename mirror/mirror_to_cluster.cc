@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kEventsPerPoll = 4096;  // per partition and pass, so partitions take turns
 constexpr std::chrono::milliseconds kFollowWait{100};
-constexpr std::chrono::seconds kGroupsInterval{5};  // also how often a follower checks its source topics
+constexpr std::chrono::seconds kGroupsInterval{5};  // also how often a follower looks for deleted and new topics
 
 struct TopicHandleDeleter {
   void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
@@ -256,6 +256,23 @@ Status check_source_topics(const MirrorOptions& options, const std::vector<Topic
   return Status::ok();
 }
 
+// A following mirror of every topic (no --topic) also copies the topics created in the log after it started,
+// each from its first offset and resuming as the others do.
+Status add_new_topics(const MirrorOptions& options, rd_kafka_t* consumer, rd_kafka_t* producer,
+                      std::vector<TopicInfo>* topics, CopyState* state) {
+  auto now = list_topics(options.dir);
+  if (!now) return now.status();
+  for (const TopicInfo& topic : now.value()) {
+    if (std::any_of(topics->begin(), topics->end(), [&](const TopicInfo& t) { return t.name == topic.name; })) continue;
+    auto created = prepare_destination(producer, options, {topic});
+    if (!created) return created.status();
+    const LateRequests late = created->contains(topic.name) ? LateRequests::kImpossible : LateRequests::kMayLand;
+    STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, late, consumer, producer, state));
+    topics->push_back(topic);
+  }
+  return Status::ok();
+}
+
 MirrorSummary summarize(const CopyState& state) {
   MirrorSummary summary;
   for (const auto& copy : state.partitions) {
@@ -355,7 +372,8 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
     const LateRequests late = created->contains(topic.name) ? LateRequests::kImpossible : LateRequests::kMayLand;
     STRATA_RETURN_IF_ERROR(open_topic_copies(options, topic, late, clients->consumer.get(), producer, &state));
   }
-  clients->consumer.reset();
+  const bool follows_new_topics = options.follow && options.topics.empty();
+  if (!follows_new_topics) clients->consumer.reset();  // else it reads the ends of topics created later
   std::vector<Reader*> readers;
   for (auto& copy : state.partitions) readers.push_back(copy->reader.get());
   GroupOffsetsCopy groups(options.dir, options.bootstrap, options.client_config);
@@ -373,13 +391,19 @@ Result<MirrorSummary> mirror_to_cluster(const MirrorOptions& options, const Prog
       progress(summarize(state));
       last_progress = Clock::now();
     }
-    if (produced.value() > 0) continue;
-    if (!options.follow) break;
-    if (Clock::now() - last_check >= kGroupsInterval) {
+    if (options.follow && Clock::now() - last_check >= kGroupsInterval) {
       STRATA_RETURN_IF_ERROR(check_source_topics(options, topics.value()));
+      if (follows_new_topics) {
+        const std::size_t known = state.partitions.size();
+        STRATA_RETURN_IF_ERROR(
+            add_new_topics(options, clients->consumer.get(), producer, &topics.value(), &state));
+        for (std::size_t i = known; i < state.partitions.size(); ++i) readers.push_back(state.partitions[i]->reader.get());
+      }
       if (options.groups) STRATA_RETURN_IF_ERROR(groups.copy(summarize(state).partitions, &warnings));
       last_check = Clock::now();
     }
+    if (produced.value() > 0) continue;
+    if (!options.follow) break;
     STRATA_RETURN_IF_ERROR(flush_when_caught_up(producer, state));
     (void)Reader::wait_any(readers, kFollowWait);
   }

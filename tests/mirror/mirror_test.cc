@@ -367,6 +367,48 @@ TEST_F(MirrorTest, ACaughtUpFollowerDoesNotWaitForItsLinger) {
   expect_exact_copy(cluster_.bootstrap(), 1, 15);
 }
 
+// A following mirror of every topic copies a topic created in the log after it started (within the 5 s
+// between its checks), from its first offset, each event at its source offset.
+TEST_F(MirrorTest, AFollowerCopiesTopicsCreatedAfterItStarted) {
+  auto log = open_source();
+  append_events(*log, kPartitions, 0, 30);
+  create_cluster_topic(kPartitions);
+  ASSERT_EQ(rd_kafka_mock_topic_create(cluster_.mock(), "late", 2, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
+  const int pid = spawn_strata({"mirror", "--dir", source_, "--to", cluster_.bootstrap(), "--follow"},
+                               work_ + "/out", work_ + "/err");
+  wait_until_copying(work_ + "/err");
+  {
+    const TopicId topic = log->topic("late", {.partitions = 2}).value();
+    auto producer = log->producer();
+    for (std::uint32_t i = 0; i < 20; ++i) {
+      const std::string value = "late " + std::to_string(i);
+      ASSERT_TRUE(producer->append(topic, i % 2, {}, std::as_bytes(std::span(value.data(), value.size()))).is_ok());
+    }
+    ASSERT_TRUE(producer->wait_all().is_ok());
+  }
+  const auto copied = [&] {
+    return read_cluster_partition(cluster_.bootstrap(), "late", 0).size() +
+           read_cluster_partition(cluster_.bootstrap(), "late", 1).size();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (copied() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit(pid), 0) << read_file(work_ + "/err");
+  for (std::uint32_t p = 0; p < 2; ++p) {
+    const std::vector<Record> source = read_log_partition(source_, "late", p);
+    const std::vector<Record> copy = read_cluster_partition(cluster_.bootstrap(), "late", p);
+    ASSERT_EQ(source.size(), 10u);
+    ASSERT_EQ(copy.size(), source.size()) << "partition " << p << ": " << read_file(work_ + "/err");
+    for (std::size_t i = 0; i < source.size(); ++i) {
+      EXPECT_EQ(copy[i].source_offset, source[i].offset);
+      EXPECT_EQ(copy[i].value, source[i].value);
+    }
+  }
+  expect_exact_copy(cluster_.bootstrap(), kPartitions, 30);
+}
+
 // The source topic deleted under a following mirror: it stops with an error naming the topic.
 TEST_F(MirrorTest, SourceTopicDeletedWhileFollowingIsAnError) {
   auto log = open_source();
