@@ -55,7 +55,9 @@ struct RepairOutcome {
 };
 
 // Replaces `damaged` with a batch of `records`, which must be exactly its offsets in order (kInvalidArgument
-// naming the first that is not). The segment is checked whole before it replaces the damaged one.
+// naming the first that is not). When the damaged batch's header survived and it was uncompressed, the records
+// must also give its CRC-32C or every byte it still holds (kInvalidArgument otherwise: a copy of other events).
+// The segment is checked whole before it replaces the damaged one.
 Result<RepairOutcome> repair_batch(const std::string& dir, const DamagedBatch& damaged,
                                    std::span<const RepairRecord> records);
 
