@@ -22,6 +22,22 @@ void verify_records(const std::string& path, VerifyReport* report) {
   if (!read.is_ok()) report->problems.push_back({path, 0, read.message()});
 }
 
+// A sealed segment's damaged batches, every one (the scan stops at the first; the batches after each are
+// checked for framing and CRC, their records not decoded), and the events of the rest. False when it cannot
+// say more than the scan: the file does not read, or no damaged run is found.
+bool report_damaged_runs(const std::string& topic, std::uint32_t partition, const SegmentDescription& segment,
+                         std::uint64_t end_offset, VerifyReport* report) {
+  auto runs = detail::damaged_runs(topic, partition, segment, end_offset);
+  if (!runs || runs->empty()) return false;
+  std::uint64_t damaged_offsets = 0;
+  for (const DamagedBatch& run : *runs) {
+    report->problems.push_back({segment.path, run.position, run.reason});
+    damaged_offsets += run.end_offset - run.first_offset;
+  }
+  report->events += end_offset - segment.base_offset - damaged_offsets;
+  return true;
+}
+
 }  // namespace
 
 Result<VerifyReport> verify_log(const std::string& dir, std::string_view topic,
@@ -48,35 +64,21 @@ Result<VerifyReport> verify_log(const std::string& dir, std::string_view topic,
           report.problems.push_back({path, 0, scan.status().message()});
           continue;
         }
-        if (!scan->problem.empty() && segment.sealed && !last) {
-          // Past its first damaged batch too: every damaged run, each batch after them checked for its framing
-          // and CRC (the records of those batches are not decoded).
-          const std::uint64_t end = partition.segments[i + 1].base_offset;
-          auto runs = detail::damaged_runs(description.info.name, partition.partition, segment, end);
-          if (runs && !runs->empty()) {
-            std::uint64_t damaged_offsets = 0;
-            for (const DamagedBatch& run : *runs) {
-              report.problems.push_back({path, run.position, run.reason});
-              damaged_offsets += run.end_offset - run.first_offset;
-            }
-            report.events += end - segment.base_offset - damaged_offsets;
-            report.bytes += scan->valid_end;
-            verify_records(path, &report);
-            expected_base = segment.next_offset;
-            if (progress) progress(path);
-            continue;
-          }
-        }
-        report.events += scan->next_offset - segment.base_offset;
         report.bytes += scan->valid_end;
-        if (!scan->problem.empty()) {
-          std::string reason = scan->problem_reason;
-          if (last && !segment.sealed) reason += " (torn tail of the active segment: opening the log drops it)";
-          report.problems.push_back({path, scan->problem_position, reason});
-        } else if (segment.sealed && scan->next_offset != segment.next_offset) {
-          report.problems.push_back({path, scan->valid_end,
-                                     "data ends at offset " + std::to_string(scan->next_offset) +
-                                         ", its index says " + std::to_string(segment.next_offset)});
+        const bool every_run_reported = !scan->problem.empty() && segment.sealed && !last &&
+                                        report_damaged_runs(description.info.name, partition.partition, segment,
+                                                            partition.segments[i + 1].base_offset, &report);
+        if (!every_run_reported) {
+          report.events += scan->next_offset - segment.base_offset;
+          if (!scan->problem.empty()) {
+            std::string reason = scan->problem_reason;
+            if (last && !segment.sealed) reason += " (torn tail of the active segment: opening the log drops it)";
+            report.problems.push_back({path, scan->problem_position, reason});
+          } else if (segment.sealed && scan->next_offset != segment.next_offset) {
+            report.problems.push_back({path, scan->valid_end,
+                                       "data ends at offset " + std::to_string(scan->next_offset) +
+                                           ", its index says " + std::to_string(segment.next_offset)});
+          }
         }
         verify_records(path, &report);
         // After a damaged batch the index still knows where the segment ends; trust it for the next one.

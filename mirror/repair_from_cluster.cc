@@ -3,6 +3,7 @@
 #include "mirror/repair_from_cluster.h"
 
 #include <chrono>
+#include <map>
 
 #include "mirror/kafka_client.h"
 #include "mirror/local_batch.h"
@@ -93,6 +94,17 @@ Result<RepairOutcome> repair_one(const RepairOptions& options, rd_kafka_t* consu
   return repair_batch(options.dir, damaged, records);
 }
 
+// repair_one, once the copy answered with its topics (`topics`, asked once for every batch) and has this one.
+Result<RepairOutcome> repair_from_copy(const RepairOptions& options,
+                                       const Result<std::map<std::string, std::uint32_t>>& topics,
+                                       rd_kafka_t* consumer, const DamagedBatch& damaged) {
+  if (!topics) return topics.status();
+  if (!topics->contains(damaged.topic)) {
+    return Status(StatusCode::kNotFound, "the copy at " + options.bootstrap + " has no topic " + damaged.topic);
+  }
+  return repair_one(options, consumer, damaged);
+}
+
 }  // namespace
 
 Result<std::vector<RepairResult>> repair_from_cluster(const RepairOptions& options,
@@ -111,12 +123,7 @@ Result<std::vector<RepairResult>> repair_from_cluster(const RepairOptions& optio
   for (const DamagedBatch& batch : *damaged) {
     RepairResult result;
     result.batch = batch;
-    Result<RepairOutcome> outcome =
-        !topics ? Result<RepairOutcome>(topics.status())
-        : !topics->contains(batch.topic)
-            ? Result<RepairOutcome>(Status(StatusCode::kNotFound,
-                                           "the copy at " + options.bootstrap + " has no topic " + batch.topic))
-            : repair_one(options, consumer->get(), batch);
+    auto outcome = repair_from_copy(options, topics, consumer->get(), batch);
     if (outcome) {
       result.repaired = true;
       result.byte_identical = outcome->byte_identical;
